@@ -1,0 +1,47 @@
+# Every install step lives here, so a fresh machine needs nothing done by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := skopeo docker-registry git ca-certificates
+SOURCES := tagmgr tests scripts
+
+.PHONY: all system-deps venv lint typecheck test unit demo clean
+
+all: test
+
+# Debian packages for the real registry and copier; installed only when missing.
+system-deps:
+	@missing=""; for cmd in skopeo docker-registry git; do \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install $(APT_PACKAGES)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/mypy
+
+# pytest exits 5 when it collected nothing; any non-zero exit fails the target.
+test: system-deps lint
+	$(BIN)/pytest -q
+
+unit: venv
+	$(BIN)/pytest -q -m 'not integration'
+
+demo: system-deps venv
+	$(BIN)/python scripts/demo.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,3 @@
+"""tagmgr: declarative container-image tag manager."""
+
+__version__ = "0.1.0"

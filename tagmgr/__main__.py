@@ -1,0 +1,5 @@
+import sys
+
+from tagmgr.cli import main
+
+sys.exit(main())

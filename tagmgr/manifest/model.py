@@ -1,0 +1,48 @@
+"""The validated manifest as plain values: what the rest of tagmgr works from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tagmgr.errors import Location
+
+DESCRIBE_PLACEHOLDER = "{describe}"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where an entry's version comes from: ``git describe`` of ``commit`` in ``repo``."""
+
+    repo: str
+    commit: str
+    match: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    """One item of ``images:``.
+
+    ``tag`` is a literal tag, a template containing ``{describe}``, or None when the manifest's
+    ``tag_prefix`` applies. ``locations`` maps a field name ("name", "tag", "upstream.commit", ...)
+    and "" (the entry itself) to where it was written.
+    """
+
+    name: str
+    src_build_tag: str
+    tag: str | None
+    field_path: str
+    locations: Mapping[str, Location]
+    src_ref: str | None = None
+    upstream: Upstream | None = None
+
+    def location(self, field_name: str = "") -> Location:
+        return self.locations.get(field_name) or self.locations[""]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: str
+    entries: tuple[ImageEntry, ...]
+    tag_prefix: str | None = None
+    locations: Mapping[str, Location] = field(default_factory=dict)

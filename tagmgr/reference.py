@@ -1,0 +1,161 @@
+"""Image references, parsed once into (registry, repository, tag, digest).
+
+The grammar is the distribution spec's: a repository is lowercase path components joined by ``/``;
+a tag is ``[A-Za-z0-9_][A-Za-z0-9._-]{0,127}``. tagmgr always wants the registry spelled out, so a
+reviewed manifest never depends on a client's default registry.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, replace
+
+from tagmgr.errors import InvalidReferenceError
+
+DOCKER_HUB = "docker.io"
+_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])"
+REGISTRY_PATTERN = rf"{_HOST}(?::[0-9]{{1,5}})?"
+REPOSITORY_PATTERN = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+TAG_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
+DIGEST_PATTERN = r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}"
+
+_REGISTRY_RE = re.compile(REGISTRY_PATTERN)
+_REPOSITORY_RE = re.compile(REPOSITORY_PATTERN)
+_TAG_RE = re.compile(TAG_PATTERN)
+_DIGEST_RE = re.compile(DIGEST_PATTERN)
+MAX_NAME_LENGTH = 255
+
+
+@dataclass(frozen=True, order=True)
+class ImageReference:
+    """A parsed image reference; build new ones with the ``with_*`` methods, never from strings."""
+
+    registry: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ImageReference:
+        """Parse ``registry/repository[:tag][@digest]``; raise ``InvalidReferenceError``."""
+        rest, _, digest = text.partition("@")
+        name, tag = rest, None
+        slash, colon = rest.rfind("/"), rest.rfind(":")
+        if colon > slash:
+            name, tag = rest[:colon], rest[colon + 1 :]
+        reason = explain_invalid_name(name)
+        if reason:
+            raise InvalidReferenceError(f"{text!r}: {reason}")
+        if tag is not None and not _TAG_RE.fullmatch(tag):
+            raise InvalidReferenceError(f"{text!r}: {explain_invalid_tag(tag)}")
+        if digest and not _DIGEST_RE.fullmatch(digest):
+            raise InvalidReferenceError(f"{text!r}: digest must be sha256:<64 hex> or sha512:<128 hex>")
+        registry, _, repository = name.partition("/")
+        return cls.from_parts(registry, repository, tag=tag, digest=digest or None)
+
+    @classmethod
+    def from_parts(
+        cls, registry: str, repository: str, *, tag: str | None = None, digest: str | None = None
+    ) -> ImageReference:
+        """Normalise Docker Hub spellings: ``docker.io/x`` is ``docker.io/library/x``."""
+        if registry in _DOCKER_HUB_ALIASES:
+            registry = DOCKER_HUB
+            if "/" not in repository:
+                repository = f"library/{repository}"
+        return cls(registry, repository, tag, digest)
+
+    @property
+    def name(self) -> str:
+        return f"{self.registry}/{self.repository}"
+
+    def with_tag(self, tag: str) -> ImageReference:
+        return replace(self, tag=tag, digest=None)
+
+    def with_digest(self, digest: str) -> ImageReference:
+        return replace(self, tag=None, digest=digest)
+
+    def with_registry(self, registry: str) -> ImageReference:
+        return ImageReference.from_parts(registry, self.repository, tag=self.tag, digest=self.digest)
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+
+def explain_invalid_name(name: str) -> str | None:
+    """Say why ``registry/repository`` is not a valid name, or return None when it is."""
+    registry, slash, repository = name.partition("/")
+    if not name:
+        return "name is empty"
+    if name.startswith("-"):
+        return "name must not begin with '-'"
+    if not slash or not looks_like_registry(registry):
+        return "name must begin with a registry host such as docker.io/ or 127.0.0.1:5000/"
+    if not _REGISTRY_RE.fullmatch(registry):
+        return f"registry {registry!r} is not a valid host[:port]"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed"
+    for component in repository.split("/"):
+        reason = _explain_path_component(component)
+        if reason:
+            return reason
+    return None
+
+
+def _explain_path_component(component: str) -> str | None:
+    if not component:
+        return "path components must not be empty (no leading, trailing or double '/')"
+    if component in {".", ".."} or ".." in component:
+        return f"path component {component!r} must not contain '..'"
+    if component != component.lower():
+        return f"path component {component!r} must be lowercase"
+    if not re.fullmatch(_PATH_COMPONENT, component):
+        return (
+            f"path component {component!r} must be lowercase letters and digits, "
+            "separated by single '.', '_', '__' or runs of '-'"
+        )
+    return None
+
+
+def explain_invalid_tag(tag: str) -> str:
+    """Say why ``tag`` is not a valid tag (call only for invalid tags)."""
+    if not tag:
+        return "tag is empty"
+    if len(tag) > 128:
+        return f"tag is {len(tag)} characters long; at most 128 are allowed"
+    if tag.startswith(("-", ".")):
+        return f"tag {tag!r} must begin with a letter, digit or '_'"
+    return f"tag {tag!r} may contain only letters, digits, '_', '.' and '-'"
+
+
+def is_valid_tag(tag: str) -> bool:
+    return bool(_TAG_RE.fullmatch(tag))
+
+
+def looks_like_registry(component: str) -> bool:
+    """Docker's rule: the first component is a registry if it has '.' or ':' or is localhost."""
+    return "." in component or ":" in component or component == "localhost"
+
+
+def is_loopback(registry: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and [::1], with or without a port."""
+    host = registry
+    if host.startswith("["):
+        host = host[1 : host.find("]")]
+    elif ":" in host:
+        host = host.rsplit(":", 1)[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
