@@ -1,0 +1,83 @@
+"""Planning is pure: targets plus what the registries hold in, a list of actions out.
+
+Nothing here does I/O, so a plan can be printed, tested and reviewed before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tagmgr.descriptor import Descriptor
+from tagmgr.reference import ImageReference
+from tagmgr.targets import Resolved, Target, Unresolved
+
+
+class Kind(StrEnum):
+    CREATE = "create"
+    PRESENT = "present"
+    CONFLICT = "conflict"
+    MISSING_SOURCE = "missing-source"
+    ERROR = "error"
+
+
+FAILURES = frozenset({Kind.CONFLICT, Kind.MISSING_SOURCE, Kind.ERROR})
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a registry said about one reference: a descriptor, absent (None), or an error."""
+
+    descriptor: Descriptor | None = None
+    error: str | None = None
+
+
+Inventory = Mapping[ImageReference, Lookup]
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: Kind
+    item: Resolved
+    source: Descriptor | None = None
+    existing: Descriptor | None = None
+    message: str = ""
+
+    @property
+    def target(self) -> Target | None:
+        return self.item if isinstance(self.item, Target) else None
+
+
+def plan(resolved: Sequence[Resolved], inventory: Inventory) -> list[Action]:
+    return [plan_one(item, inventory) for item in resolved]
+
+
+def plan_one(item: Resolved, inventory: Inventory) -> Action:
+    if isinstance(item, Unresolved):
+        return Action(Kind.ERROR, item, message=item.message)
+    source, existing = inventory[item.source], inventory[item.destination]
+    error = source.error or existing.error
+    if error:
+        return Action(Kind.ERROR, item, source.descriptor, existing.descriptor, error)
+    if source.descriptor is None:
+        return Action(Kind.MISSING_SOURCE, item, message=f"{item.source} does not exist")
+    if existing.descriptor is None:
+        return Action(Kind.CREATE, item, source.descriptor)
+    if existing.descriptor.digest == source.descriptor.digest:
+        return Action(Kind.PRESENT, item, source.descriptor, existing.descriptor)
+    return Action(
+        Kind.CONFLICT,
+        item,
+        source.descriptor,
+        existing.descriptor,
+        f"{item.destination} already points at {existing.descriptor.digest}, "
+        f"not {source.descriptor.digest}; an existing tag is never moved",
+    )
+
+
+def plan_exit_code(actions: Sequence[Action]) -> int:
+    """0 nothing to do, 2 changes pending, 1 when anything failed (conflicts included)."""
+    if any(a.kind in FAILURES for a in actions):
+        return 1
+    return 2 if any(a.kind is Kind.CREATE for a in actions) else 0
