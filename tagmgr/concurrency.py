@@ -1,0 +1,19 @@
+"""A thin parallel layer over the serial path: ``jobs=1`` is a plain loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+def map_in_threads(function: Callable[[In], Out], items: Iterable[In], jobs: int) -> list[Out]:
+    """``[function(i) for i in items]``, run on up to ``jobs`` threads, results in input order."""
+    work = list(items)
+    if jobs <= 1 or len(work) <= 1:
+        return [function(item) for item in work]
+    with ThreadPoolExecutor(max_workers=min(jobs, len(work))) as pool:
+        return list(pool.map(function, work))

@@ -1,0 +1,114 @@
+"""From validated manifests to concrete targets: registry mapping and derived tags applied.
+
+A ``Target`` says "make ``destination`` point at what ``source`` points at". Entries whose tag
+cannot be derived become ``Unresolved`` with a reason, so one bad entry never hides the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tagmgr.errors import GitVersionError, TagmgrError
+from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
+from tagmgr.reference import ImageReference, explain_invalid_tag, is_valid_tag
+
+UpstreamKey = tuple[Upstream, Path]
+Describer = Callable[[Sequence[UpstreamKey]], Mapping[UpstreamKey, "str | GitVersionError"]]
+
+
+@dataclass(frozen=True)
+class Target:
+    entry: ImageEntry
+    source: ImageReference
+    destination: ImageReference
+    describe: str | None = None  # git describe output, when the tag was derived
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    entry: ImageEntry
+    message: str
+
+
+Resolved = Target | Unresolved
+
+
+def parse_registry_map(pairs: Sequence[str]) -> dict[str, str]:
+    """Parse ``FROM=TO`` pairs; both sides are registry hosts (``docker.io``, ``127.0.0.1:5000``)."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        source, sep, destination = pair.partition("=")
+        if not sep or not source or not destination:
+            raise TagmgrError(f"--map-registry {pair!r}: expected FROM=TO, e.g. docker.io=127.0.0.1:5000")
+        probe = ImageReference.parse(f"{source}/probe").registry
+        ImageReference.parse(f"{destination}/probe")
+        mapping[probe] = destination
+    return mapping
+
+
+def tag_template(entry: ImageEntry, manifest: Manifest) -> str | None:
+    """The template an entry's tag is derived from, or None for a literal tag."""
+    if entry.tag is None:
+        return f"{manifest.tag_prefix or ''}{DESCRIBE_PLACEHOLDER}"
+    return entry.tag if DESCRIBE_PLACEHOLDER in entry.tag else None
+
+
+def upstream_key(entry: ImageEntry, manifest: Manifest) -> UpstreamKey:
+    assert entry.upstream is not None
+    return entry.upstream, Path(manifest.path).resolve().parent
+
+
+def resolve_targets(
+    manifests: Sequence[Manifest], *, registry_map: Mapping[str, str], describe: Describer
+) -> list[Resolved]:
+    """Concrete targets for every entry, in manifest order, duplicates folded."""
+    derived = [(e, m) for m in manifests for e in m.entries if tag_template(e, m) is not None]
+    described = describe([upstream_key(e, m) for e, m in derived]) if derived else {}
+    resolved: list[Resolved] = []
+    for manifest in manifests:
+        for entry in manifest.entries:
+            resolved.append(_resolve_entry(entry, manifest, registry_map, described))
+    return _fold_duplicates(resolved)
+
+
+def _resolve_entry(
+    entry: ImageEntry,
+    manifest: Manifest,
+    registry_map: Mapping[str, str],
+    described: Mapping[UpstreamKey, str | GitVersionError],
+) -> Resolved:
+    name = ImageReference.parse(entry.name)
+    name = name.with_registry(registry_map.get(name.registry, name.registry))
+    template = tag_template(entry, manifest)
+    describe = None
+    tag = entry.tag or ""
+    if template is not None:
+        outcome = described[upstream_key(entry, manifest)]
+        if isinstance(outcome, GitVersionError):
+            return Unresolved(entry, str(outcome))
+        describe = outcome
+        tag = template.replace(DESCRIBE_PLACEHOLDER, describe)
+        if not is_valid_tag(tag):
+            return Unresolved(entry, f"derived tag is not valid: {explain_invalid_tag(tag)}")
+    return Target(entry, name.with_tag(entry.src_build_tag), name.with_tag(tag), describe)
+
+
+def _fold_duplicates(resolved: list[Resolved]) -> list[Resolved]:
+    """Drop repeats of one target; a second source for one destination is an error."""
+    seen: dict[ImageReference, Target] = {}
+    folded: list[Resolved] = []
+    for item in resolved:
+        if isinstance(item, Target):
+            first = seen.setdefault(item.destination, item)
+            if first is not item:
+                if first.source == item.source:
+                    continue
+                where = first.entry.location()
+                item = Unresolved(
+                    item.entry,
+                    f"{item.destination} is already given source {first.source.tag} at {where}",
+                )
+        folded.append(item)
+    return folded

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from tagmgr.errors import GitVersionError, Location, TagmgrError
+from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
+from tagmgr.targets import Target, Unresolved, UpstreamKey, parse_registry_map, resolve_targets
+
+UPSTREAM = Upstream("https://example.com/up.git", "4f28657")
+
+
+def entry(name: str, src: str, tag: str | None, line: int, upstream: Upstream | None = None) -> ImageEntry:
+    return ImageEntry(name, src, tag, f"images[{line}]", {"": Location("m.yaml", line, 3)}, upstream=upstream)
+
+
+def describe_as(value: str | GitVersionError):  # type: ignore[no-untyped-def]
+    def describe(keys: Sequence[UpstreamKey]) -> dict[UpstreamKey, str | GitVersionError]:
+        return dict.fromkeys(keys, value)
+
+    return describe
+
+
+def test_registry_map_rewrites_source_and_destination() -> None:
+    manifest = Manifest("m.yaml", (entry("docker.io/starlingx/app", "b1", "v1", 1),))
+    mapping = parse_registry_map(["docker.io=127.0.0.1:5000"])
+    [target] = resolve_targets([manifest], registry_map=mapping, describe=describe_as("x"))
+    assert isinstance(target, Target)
+    assert str(target.source) == "127.0.0.1:5000/starlingx/app:b1"
+    assert str(target.destination) == "127.0.0.1:5000/starlingx/app:v1"
+
+
+@pytest.mark.parametrize("pair", ["docker.io", "=x", "docker.io=", "docker.io=UPPER:x:y"])
+def test_bad_registry_map(pair: str) -> None:
+    with pytest.raises(TagmgrError):
+        parse_registry_map([pair])
+
+
+def test_templates_and_tag_prefix_are_derived() -> None:
+    manifest = Manifest(
+        "m.yaml",
+        (
+            entry("docker.io/a/x", "b1", "stx.4.0-{describe}", 1, UPSTREAM),
+            entry("docker.io/a/y", "b1", None, 2, UPSTREAM),
+        ),
+        tag_prefix="stx.5.0-",
+    )
+    items = resolve_targets([manifest], registry_map={}, describe=describe_as("v0.11.0-103-g4f28657"))
+    assert [str(i.destination) for i in items if isinstance(i, Target)] == [
+        "docker.io/a/x:stx.4.0-v0.11.0-103-g4f28657",
+        "docker.io/a/y:stx.5.0-v0.11.0-103-g4f28657",
+    ]
+
+
+def test_describe_errors_and_invalid_derived_tags_are_per_entry() -> None:
+    manifest = Manifest("m.yaml", (entry("docker.io/a/x", "b1", "{describe}", 1, UPSTREAM),))
+    [failed] = resolve_targets([manifest], registry_map={}, describe=describe_as(GitVersionError("no tag")))
+    assert failed == Unresolved(manifest.entries[0], "no tag")
+    [invalid] = resolve_targets([manifest], registry_map={}, describe=describe_as("release/1.0"))
+    assert invalid == Unresolved(
+        manifest.entries[0],
+        "derived tag is not valid: tag 'release/1.0' may contain only letters, digits, '_', '.' and '-'",
+    )
+
+
+def test_duplicates_fold_and_second_source_is_an_error() -> None:
+    first = entry("docker.io/a/x", "b1", "v1", 1)
+    same = entry("docker.io/a/x", "b1", "v1", 5)
+    other = entry("docker.io/a/x", "b2", "v1", 9)
+    items = resolve_targets([Manifest("m.yaml", (first, same, other))], registry_map={}, describe=describe_as(""))
+    assert len(items) == 2
+    assert items[1] == Unresolved(other, "docker.io/a/x:v1 is already given source b1 at m.yaml:1:3")
