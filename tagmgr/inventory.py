@@ -1,0 +1,54 @@
+"""Reading what the registries hold: one ``tags/list`` per repository, then HEADs for tags that exist.
+
+Tags absent from the listing need no request of their own, so checking a manifest of many new tags
+costs one request per repository rather than one per tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tagmgr.concurrency import map_in_threads
+from tagmgr.errors import TagmgrError
+from tagmgr.plan import Inventory, Lookup
+from tagmgr.reference import ImageReference
+from tagmgr.registry import Registries
+from tagmgr.targets import Resolved, Target
+
+Repository = tuple[str, str]
+TagListing = frozenset[str] | TagmgrError
+
+
+def take_inventory(resolved: Sequence[Resolved], registries: Registries, *, jobs: int) -> Inventory:
+    references = sorted(
+        {ref for item in resolved if isinstance(item, Target) for ref in (item.source, item.destination)}
+    )
+    repositories = sorted({(ref.registry, ref.repository) for ref in references})
+    listings = dict(
+        zip(repositories, map_in_threads(lambda r: _list_tags(registries, r), repositories, jobs), strict=True)
+    )
+
+    def look_up(ref: ImageReference) -> Lookup:
+        return _look_up(registries, ref, listings[(ref.registry, ref.repository)])
+
+    return dict(zip(references, map_in_threads(look_up, references, jobs), strict=True))
+
+
+def _list_tags(registries: Registries, repository: Repository) -> TagListing:
+    registry, name = repository
+    try:
+        return frozenset(registries.client(registry).list_tags(name))
+    except TagmgrError as error:
+        return error
+
+
+def _look_up(registries: Registries, ref: ImageReference, listing: TagListing) -> Lookup:
+    if isinstance(listing, TagmgrError):
+        return Lookup(error=str(listing))
+    if ref.tag not in listing:
+        return Lookup()
+    try:
+        descriptor = registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
+    except TagmgrError as error:
+        return Lookup(error=str(error))
+    return Lookup(descriptor)
