@@ -1,0 +1,94 @@
+"""Applying a plan: the only place that changes a registry.
+
+Each creation re-checks that the tag is still absent, copies the source *by digest* (so what was
+planned is what gets written, even if the build tag moves meanwhile), then reads the tag back and
+compares digests. Failures are recorded per entry; one never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tagmgr.concurrency import map_in_threads
+from tagmgr.descriptor import Descriptor
+from tagmgr.engines import CopyEngine
+from tagmgr.errors import TagmgrError
+from tagmgr.plan import Action, Kind
+from tagmgr.reference import ImageReference
+from tagmgr.registry import Registries
+from tagmgr.targets import Target
+
+
+class Result(StrEnum):
+    CREATED = "created"
+    PRESENT = "present"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    result: Result
+    message: str = ""
+
+
+class Applier:
+    def __init__(self, engine: CopyEngine, registries: Registries) -> None:
+        self._engine = engine
+        self._registries = registries
+
+    def apply(
+        self,
+        actions: Sequence[Action],
+        *,
+        jobs: int = 1,
+        on_outcome: Callable[[Outcome], None] = lambda _: None,
+    ) -> list[Outcome]:
+        def run(action: Action) -> Outcome:
+            outcome = self.apply_one(action)
+            on_outcome(outcome)
+            return outcome
+
+        return map_in_threads(run, actions, jobs)
+
+    def apply_one(self, action: Action) -> Outcome:
+        target = action.target
+        if action.kind is Kind.PRESENT:
+            return Outcome(action, Result.PRESENT)
+        if action.kind is not Kind.CREATE or target is None or action.source is None:
+            return Outcome(action, Result.FAILED, action.message)
+        try:
+            return self._create(action, target, action.source)
+        except TagmgrError as error:
+            return Outcome(action, Result.FAILED, str(error))
+
+    def _create(self, action: Action, target: Target, source: Descriptor) -> Outcome:
+        existing = self._head(target.destination)
+        if existing is not None:
+            if existing.digest == source.digest:
+                return Outcome(action, Result.PRESENT, "created meanwhile by someone else")
+            return Outcome(
+                action,
+                Result.FAILED,
+                f"{target.destination} appeared meanwhile at {existing.digest}; left untouched",
+            )
+        self._engine.copy(target.source.with_digest(source.digest), target.destination)
+        written = self._head(target.destination)
+        if written is None or written.digest != source.digest:
+            found = written.digest if written else "nothing"
+            return Outcome(
+                action,
+                Result.FAILED,
+                f"verification failed: {target.destination} points at {found}, "
+                f"expected {source.digest}",
+            )
+        return Outcome(action, Result.CREATED)
+
+    def _head(self, ref: ImageReference) -> Descriptor | None:
+        return self._registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
+
+
+def apply_exit_code(outcomes: Sequence[Outcome]) -> int:
+    return 1 if any(o.result is Result.FAILED for o in outcomes) else 0
