@@ -1,0 +1,63 @@
+"""Fixtures for tests against real registries on 127.0.0.1, and the gate for integration tests.
+
+Integration tests are marked ``@pytest.mark.integration``; a test that uses ``registry`` or
+``secure_registry`` is marked automatically. When ``docker-registry`` or ``skopeo`` is missing they
+are skipped, except under CI (``CI`` set, not "false"/"0"), where they fail: CI never skips them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.gate import require_integration_tools
+from tests.support.oci import ImageFactory
+from tests.support.registry import (
+    RegistryServer,
+    SecureRegistry,
+    repository_for,
+    running_secure_registry,
+)
+
+REGISTRY_FIXTURES = frozenset({"registry", "secure_registry"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark registry users as integration tests, so ``-m 'not integration'`` never starts one."""
+    for item in items:
+        if REGISTRY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("integration"):
+        require_integration_tools()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
+    """A plain-HTTP registry on 127.0.0.1 shared by the session; ``repo`` keeps tests apart."""
+    with RegistryServer(tmp_path_factory.mktemp("registry")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def secure_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureRegistry]:
+    """A TLS (private CA) + htpasswd basic-auth registry on 127.0.0.1 shared by the session."""
+    with running_secure_registry(tmp_path_factory.mktemp("secure-registry")) as secure:
+        yield secure
+
+
+@pytest.fixture
+def repo(request: pytest.FixtureRequest) -> str:
+    """A repository name no other test uses, derived from this test's node id."""
+    return repository_for(request.node.nodeid)
+
+
+@pytest.fixture
+def images(request: pytest.FixtureRequest) -> ImageFactory:
+    """Builds images (``images.oci()``, ``.index()``, ...) whose blobs no other test shares."""
+    return ImageFactory(request.node.nodeid)
