@@ -1,4 +1,4 @@
-"""Reading what the registries hold: one ``tags/list`` per repository, then HEADs for tags that exist.
+"""What the registries hold: one ``tags/list`` per repository, then HEADs for tags that exist.
 
 Tags absent from the listing need no request of their own, so checking a manifest of many new tags
 costs one request per repository rather than one per tag.
@@ -21,11 +21,20 @@ TagListing = frozenset[str] | TagmgrError
 
 def take_inventory(resolved: Sequence[Resolved], registries: Registries, *, jobs: int) -> Inventory:
     references = sorted(
-        {ref for item in resolved if isinstance(item, Target) for ref in (item.source, item.destination)}
+        {
+            ref
+            for item in resolved
+            if isinstance(item, Target)
+            for ref in (item.source, item.destination)
+        }
     )
     repositories = sorted({(ref.registry, ref.repository) for ref in references})
     listings = dict(
-        zip(repositories, map_in_threads(lambda r: _list_tags(registries, r), repositories, jobs), strict=True)
+        zip(
+            repositories,
+            map_in_threads(lambda r: _list_tags(registries, r), repositories, jobs),
+            strict=True,
+        )
     )
 
     def look_up(ref: ImageReference) -> Lookup:

@@ -54,7 +54,9 @@ class ImageReference:
         if tag is not None and not _TAG_RE.fullmatch(tag):
             raise InvalidReferenceError(f"{text!r}: {explain_invalid_tag(tag)}")
         if digest and not _DIGEST_RE.fullmatch(digest):
-            raise InvalidReferenceError(f"{text!r}: digest must be sha256:<64 hex> or sha512:<128 hex>")
+            raise InvalidReferenceError(
+                f"{text!r}: digest must be sha256:<64 hex> or sha512:<128 hex>"
+            )
         registry, _, repository = name.partition("/")
         return cls.from_parts(registry, repository, tag=tag, digest=digest or None)
 
@@ -80,7 +82,9 @@ class ImageReference:
         return replace(self, tag=None, digest=digest)
 
     def with_registry(self, registry: str) -> ImageReference:
-        return ImageReference.from_parts(registry, self.repository, tag=self.tag, digest=self.digest)
+        return ImageReference.from_parts(
+            registry, self.repository, tag=self.tag, digest=self.digest
+        )
 
     def __str__(self) -> str:
         text = self.name
@@ -94,21 +98,21 @@ class ImageReference:
 def explain_invalid_name(name: str) -> str | None:
     """Say why ``registry/repository`` is not a valid name, or return None when it is."""
     registry, slash, repository = name.partition("/")
-    if not name:
-        return "name is empty"
-    if name.startswith("-"):
-        return "name must not begin with '-'"
-    if not slash or not looks_like_registry(registry):
-        return "name must begin with a registry host such as docker.io/ or 127.0.0.1:5000/"
-    if not _REGISTRY_RE.fullmatch(registry):
-        return f"registry {registry!r} is not a valid host[:port]"
-    if len(name) > MAX_NAME_LENGTH:
-        return f"name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed"
-    for component in repository.split("/"):
-        reason = _explain_path_component(component)
-        if reason:
-            return reason
-    return None
+    reasons = [
+        (not name, "name is empty"),
+        (name.startswith("-"), "name must not begin with '-'"),
+        (
+            not slash or not looks_like_registry(registry),
+            "name must begin with a registry host such as docker.io/ or 127.0.0.1:5000/",
+        ),
+        (not _REGISTRY_RE.fullmatch(registry), f"registry {registry!r} is not a valid host[:port]"),
+        (
+            len(name) > MAX_NAME_LENGTH,
+            f"name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed",
+        ),
+    ]
+    reasons += [(True, r) for r in map(_explain_path_component, repository.split("/")) if r]
+    return next((reason for failed, reason in reasons if failed), None)
 
 
 def _explain_path_component(component: str) -> str | None:

@@ -36,12 +36,14 @@ Resolved = Target | Unresolved
 
 
 def parse_registry_map(pairs: Sequence[str]) -> dict[str, str]:
-    """Parse ``FROM=TO`` pairs; both sides are registry hosts (``docker.io``, ``127.0.0.1:5000``)."""
+    """Parse ``FROM=TO`` pairs of registry hosts (``docker.io=127.0.0.1:5000``)."""
     mapping: dict[str, str] = {}
     for pair in pairs:
         source, sep, destination = pair.partition("=")
         if not sep or not source or not destination:
-            raise TagmgrError(f"--map-registry {pair!r}: expected FROM=TO, e.g. docker.io=127.0.0.1:5000")
+            raise TagmgrError(
+                f"--map-registry {pair!r}: expected FROM=TO, e.g. docker.io=127.0.0.1:5000"
+            )
         probe = ImageReference.parse(f"{source}/probe").registry
         ImageReference.parse(f"{destination}/probe")
         mapping[probe] = destination
@@ -55,17 +57,22 @@ def tag_template(entry: ImageEntry, manifest: Manifest) -> str | None:
     return entry.tag if DESCRIBE_PLACEHOLDER in entry.tag else None
 
 
-def upstream_key(entry: ImageEntry, manifest: Manifest) -> UpstreamKey:
-    assert entry.upstream is not None
-    return entry.upstream, Path(manifest.path).resolve().parent
+def upstream_key(upstream: Upstream, manifest: Manifest) -> UpstreamKey:
+    """Relative upstream paths are relative to the manifest's directory."""
+    return upstream, Path(manifest.path).resolve().parent
 
 
 def resolve_targets(
     manifests: Sequence[Manifest], *, registry_map: Mapping[str, str], describe: Describer
 ) -> list[Resolved]:
     """Concrete targets for every entry, in manifest order, duplicates folded."""
-    derived = [(e, m) for m in manifests for e in m.entries if tag_template(e, m) is not None]
-    described = describe([upstream_key(e, m) for e, m in derived]) if derived else {}
+    keys = [
+        upstream_key(entry.upstream, manifest)
+        for manifest in manifests
+        for entry in manifest.entries
+        if entry.upstream is not None and tag_template(entry, manifest) is not None
+    ]
+    described = describe(keys) if keys else {}
     resolved: list[Resolved] = []
     for manifest in manifests:
         for entry in manifest.entries:
@@ -84,8 +91,8 @@ def _resolve_entry(
     template = tag_template(entry, manifest)
     describe = None
     tag = entry.tag or ""
-    if template is not None:
-        outcome = described[upstream_key(entry, manifest)]
+    if template is not None and entry.upstream is not None:
+        outcome = described[upstream_key(entry.upstream, manifest)]
         if isinstance(outcome, GitVersionError):
             return Unresolved(entry, str(outcome))
         describe = outcome
@@ -100,15 +107,11 @@ def _fold_duplicates(resolved: list[Resolved]) -> list[Resolved]:
     seen: dict[ImageReference, Target] = {}
     folded: list[Resolved] = []
     for item in resolved:
-        if isinstance(item, Target):
-            first = seen.setdefault(item.destination, item)
-            if first is not item:
-                if first.source == item.source:
-                    continue
-                where = first.entry.location()
-                item = Unresolved(
-                    item.entry,
-                    f"{item.destination} is already given source {first.source.tag} at {where}",
-                )
-        folded.append(item)
+        first = seen.setdefault(item.destination, item) if isinstance(item, Target) else item
+        if first is item:
+            folded.append(item)
+        elif first.source != item.source:
+            where = first.entry.location()
+            message = f"{item.destination} is already given source {first.source.tag} at {where}"
+            folded.append(Unresolved(item.entry, message))
     return folded

@@ -31,7 +31,12 @@ def test_each_kind_of_action() -> None:
         missing.destination: Lookup(),
     }
     actions = plan([create, present, conflict, missing], inventory)
-    assert [a.kind for a in actions] == [Kind.CREATE, Kind.PRESENT, Kind.CONFLICT, Kind.MISSING_SOURCE]
+    assert [a.kind for a in actions] == [
+        Kind.CREATE,
+        Kind.PRESENT,
+        Kind.CONFLICT,
+        Kind.MISSING_SOURCE,
+    ]
     assert actions[2].message == (
         f"docker.io/org/app:x already points at {OTHER.digest}, not {SOURCE.digest}; "
         "an existing tag is never moved"
@@ -42,7 +47,10 @@ def test_each_kind_of_action() -> None:
 def test_registry_errors_and_unresolved_entries_are_errors() -> None:
     target = make_target()
     unresolved = Unresolved(target.entry, "no tag before commit")
-    inventory = {target.source: Lookup(error="registry docker.io: unreachable"), target.destination: Lookup()}
+    inventory = {
+        target.source: Lookup(error="registry docker.io: unreachable"),
+        target.destination: Lookup(),
+    }
     actions = plan([target, unresolved], inventory)
     assert [(a.kind, a.message) for a in actions] == [
         (Kind.ERROR, "registry docker.io: unreachable"),

@@ -11,7 +11,10 @@ DIGEST = "sha256:" + "ab" * 32
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("docker.io/starlingx/k8s-cni-sriov:stx.4.0-v2.2", ("docker.io", "starlingx/k8s-cni-sriov", "stx.4.0-v2.2", None)),
+        (
+            "docker.io/starlingx/k8s-cni-sriov:stx.4.0-v2.2",
+            ("docker.io", "starlingx/k8s-cni-sriov", "stx.4.0-v2.2", None),
+        ),
         ("docker.io/busybox", ("docker.io", "library/busybox", None, None)),
         ("index.docker.io/a/b:1", ("docker.io", "a/b", "1", None)),
         ("127.0.0.1:5000/a/b@" + DIGEST, ("127.0.0.1:5000", "a/b", None, DIGEST)),
@@ -35,13 +38,22 @@ def test_str_round_trips_and_with_methods_do_not_reparse() -> None:
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("starlingx/app", "name must begin with a registry host such as docker.io/ or 127.0.0.1:5000/"),
+        (
+            "starlingx/app",
+            "name must begin with a registry host such as docker.io/ or 127.0.0.1:5000/",
+        ),
         ("docker.io/StarlingX/app", "path component 'StarlingX' must be lowercase"),
-        ("docker.io/a//b", "path components must not be empty (no leading, trailing or double '/')"),
+        (
+            "docker.io/a//b",
+            "path components must not be empty (no leading, trailing or double '/')",
+        ),
         ("docker.io/a/../b", "path component '..' must not contain '..'"),
         ("-docker.io/a", "name must not begin with '-'"),
-        ("docker.io/a-", "path component 'a-' must be lowercase letters and digits, "
-         "separated by single '.', '_', '__' or runs of '-'"),
+        (
+            "docker.io/a-",
+            "path component 'a-' must be lowercase letters and digits, "
+            "separated by single '.', '_', '__' or runs of '-'",
+        ),
     ],
 )
 def test_explain_invalid_name(name: str, reason: str) -> None:

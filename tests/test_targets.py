@@ -11,8 +11,12 @@ from tagmgr.targets import Target, Unresolved, UpstreamKey, parse_registry_map, 
 UPSTREAM = Upstream("https://example.com/up.git", "4f28657")
 
 
-def entry(name: str, src: str, tag: str | None, line: int, upstream: Upstream | None = None) -> ImageEntry:
-    return ImageEntry(name, src, tag, f"images[{line}]", {"": Location("m.yaml", line, 3)}, upstream=upstream)
+def entry(
+    name: str, src: str, tag: str | None, line: int, upstream: Upstream | None = None
+) -> ImageEntry:
+    return ImageEntry(
+        name, src, tag, f"images[{line}]", {"": Location("m.yaml", line, 3)}, upstream=upstream
+    )
 
 
 def describe_as(value: str | GitVersionError):  # type: ignore[no-untyped-def]
@@ -46,7 +50,9 @@ def test_templates_and_tag_prefix_are_derived() -> None:
         ),
         tag_prefix="stx.5.0-",
     )
-    items = resolve_targets([manifest], registry_map={}, describe=describe_as("v0.11.0-103-g4f28657"))
+    items = resolve_targets(
+        [manifest], registry_map={}, describe=describe_as("v0.11.0-103-g4f28657")
+    )
     assert [str(i.destination) for i in items if isinstance(i, Target)] == [
         "docker.io/a/x:stx.4.0-v0.11.0-103-g4f28657",
         "docker.io/a/y:stx.5.0-v0.11.0-103-g4f28657",
@@ -55,12 +61,15 @@ def test_templates_and_tag_prefix_are_derived() -> None:
 
 def test_describe_errors_and_invalid_derived_tags_are_per_entry() -> None:
     manifest = Manifest("m.yaml", (entry("docker.io/a/x", "b1", "{describe}", 1, UPSTREAM),))
-    [failed] = resolve_targets([manifest], registry_map={}, describe=describe_as(GitVersionError("no tag")))
+    [failed] = resolve_targets(
+        [manifest], registry_map={}, describe=describe_as(GitVersionError("no tag"))
+    )
     assert failed == Unresolved(manifest.entries[0], "no tag")
     [invalid] = resolve_targets([manifest], registry_map={}, describe=describe_as("release/1.0"))
     assert invalid == Unresolved(
         manifest.entries[0],
-        "derived tag is not valid: tag 'release/1.0' may contain only letters, digits, '_', '.' and '-'",
+        "derived tag is not valid: "
+        "tag 'release/1.0' may contain only letters, digits, '_', '.' and '-'",
     )
 
 
@@ -68,6 +77,10 @@ def test_duplicates_fold_and_second_source_is_an_error() -> None:
     first = entry("docker.io/a/x", "b1", "v1", 1)
     same = entry("docker.io/a/x", "b1", "v1", 5)
     other = entry("docker.io/a/x", "b2", "v1", 9)
-    items = resolve_targets([Manifest("m.yaml", (first, same, other))], registry_map={}, describe=describe_as(""))
+    items = resolve_targets(
+        [Manifest("m.yaml", (first, same, other))], registry_map={}, describe=describe_as("")
+    )
     assert len(items) == 2
-    assert items[1] == Unresolved(other, "docker.io/a/x:v1 is already given source b1 at m.yaml:1:3")
+    assert items[1] == Unresolved(
+        other, "docker.io/a/x:v1 is already given source b1 at m.yaml:1:3"
+    )

@@ -1,4 +1,4 @@
-"""Copying with skopeo: ``--all --preserve-digests``, credentials through a private temporary authfile.
+"""Copying with skopeo ``--all --preserve-digests``; credentials go through a private authfile.
 
 skopeo reaches each registry the way tagmgr's own client settled it (scheme, TLS verification, CA
 directory, credentials), so a plan and its application never disagree about where they talk to.
