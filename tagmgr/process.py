@@ -1,4 +1,4 @@
-"""The one way tagmgr runs a program: argv only (never a shell), captured output, redacted errors."""
+"""The one way tagmgr runs a program: argv only, never a shell; captured output, redacted errors."""
 
 from __future__ import annotations
 
