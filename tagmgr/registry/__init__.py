@@ -1,0 +1,18 @@
+"""The only place in tagmgr that speaks HTTP to a registry (the distribution API).
+
+``Registries`` hands out one ``RegistryClient`` per registry host; a client lists tags and reads
+manifests, and tells a copy engine how it reached the registry (``Connection``).
+"""
+
+from tagmgr.registry.client import Registries, RegistryClient
+from tagmgr.registry.credentials import find_credentials
+from tagmgr.registry.options import Connection, Credentials, RegistryOptions
+
+__all__ = [
+    "Connection",
+    "Credentials",
+    "Registries",
+    "RegistryClient",
+    "RegistryOptions",
+    "find_credentials",
+]

@@ -1,0 +1,194 @@
+"""Registry authentication as an httpx.Auth flow (the distribution token protocol).
+
+Send; on a 401 read ``WWW-Authenticate``. ``Basic``: send again with the credentials.
+``Bearer``: GET the realm with ``service`` and ``scope`` (basic credentials if any, anonymous
+otherwise), keep the token per (realm, service, scope) until it expires, send again. A token
+already held for the request's scope is sent up front. A second 401 is an ``AuthenticationError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+
+import httpx
+
+from tagmgr.errors import AuthenticationError, RegistryError
+from tagmgr.registry.failures import status_error
+from tagmgr.registry.options import Credentials
+from tagmgr.registry.retry import Decision, decide
+
+DEFAULT_TOKEN_LIFETIME = 60.0  # seconds, when the token service does not say (per the spec)
+EXPIRY_MARGIN = 5.0
+_SCHEME = re.compile(r"[\s,]*([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)")
+_PARAM = re.compile(
+    r'\s*([A-Za-z0-9!#$%&\'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))\s*,?'
+)
+_ESCAPE = re.compile(r"\\(.)")
+_REPOSITORY_PATH = re.compile(r"^/v2/(.+)/(?:manifests|blobs|tags|referrers)/")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    scheme: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def parse_challenges(header: str) -> list[Challenge]:
+    """Parse ``WWW-Authenticate``: schemes lowercased, parameters by lowercased name."""
+    challenges: list[Challenge] = []
+    position = 0
+    while (scheme := _SCHEME.match(header, position)) is not None:
+        params: dict[str, str] = {}
+        position = scheme.end()
+        while (param := _PARAM.match(header, position)) is not None and param.end() > position:
+            quoted, bare = param.group(2), param.group(3)
+            params[param.group(1).lower()] = (
+                _ESCAPE.sub(r"\1", quoted) if quoted is not None else bare
+            )
+            position = param.end()
+        challenges.append(Challenge(scheme.group(1).lower(), params))
+    return challenges
+
+
+def scope_for(request: httpx.Request) -> str:
+    """``repository:NAME:pull`` for a request under a repository, else ``""``."""
+    match = _REPOSITORY_PATH.match(request.url.path)
+    return f"repository:{match.group(1)}:pull" if match else ""
+
+
+class TokenCache:
+    """Bearer tokens by (realm, service, scope), each with its expiry on a monotonic clock."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> str | None:
+        with self._lock:
+            token, expires = self._tokens.get(key, ("", 0.0))
+        return token if token and self._clock() < expires else None
+
+    def put(self, key: tuple[str, str, str], token: str, lifetime: float) -> None:
+        with self._lock:
+            self._tokens[key] = (token, self._clock() + lifetime - EXPIRY_MARGIN)
+
+    def discard(self, key: tuple[str, str, str]) -> None:
+        with self._lock:
+            self._tokens.pop(key, None)
+
+
+class RegistryAuth(httpx.Auth):
+    """The flow for one registry. ``sources`` says where credentials were looked for."""
+
+    requires_response_body = True
+
+    def __init__(
+        self,
+        registry: str,
+        credentials: Credentials | None,
+        sources: str,
+        cache: TokenCache | None = None,
+    ) -> None:
+        self._registry = registry
+        self._credentials = credentials
+        self._sources = sources
+        self._cache = cache or TokenCache()
+        self._last: Challenge | None = None  # the registry's last challenge answered
+        self._lock = threading.Lock()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        scope = scope_for(request)
+        presend = self._known_header(scope)
+        if presend is not None:
+            request.headers["Authorization"] = presend
+        response = yield request
+        if decide(response.status_code) is not Decision.REAUTHENTICATE:
+            return
+        challenge = self._challenge(response)
+        if challenge is None:
+            return
+        if challenge.scheme == "basic":
+            request.headers["Authorization"] = self._basic_header()
+        else:
+            scope = scope or challenge.params.get("scope", "")
+            key = self._key(challenge, scope)
+            self._cache.discard(key)
+            token_response = yield self._token_request(challenge, scope)
+            request.headers["Authorization"] = f"Bearer {self._store_token(token_response, key)}"
+        response = yield request
+        if decide(response.status_code) is Decision.REAUTHENTICATE:
+            raise self._refused()
+
+    def _known_header(self, scope: str) -> str | None:
+        """What to send up front, from the last challenge: basic credentials or a cached token."""
+        with self._lock:
+            last = self._last
+        if last is None:
+            return None
+        if last.scheme == "basic":
+            return self._basic_header() if self._credentials else None
+        token = self._cache.get(self._key(last, scope))
+        return f"Bearer {token}" if token else None
+
+    def _challenge(self, response: httpx.Response) -> Challenge | None:
+        """The challenge to answer: Bearer (with a realm) before Basic; others are not spoken."""
+        header = response.headers.get("WWW-Authenticate", "")
+        usable = [
+            c
+            for c in parse_challenges(header)
+            if c.scheme == "basic" or (c.scheme == "bearer" and "realm" in c.params)
+        ]
+        chosen = min(usable, key=lambda c: c.scheme != "bearer", default=None)
+        if chosen is not None:
+            with self._lock:
+                self._last = chosen
+        return chosen
+
+    def _basic_header(self) -> str:
+        if self._credentials is None:
+            raise self._refused()
+        pair = f"{self._credentials.username}:{self._credentials.password}".encode()
+        return f"Basic {base64.b64encode(pair).decode('ascii')}"
+
+    def _token_request(self, challenge: Challenge, scope: str) -> httpx.Request:
+        params = {"service": challenge.params.get("service", "")}
+        if scope:
+            params["scope"] = scope
+        headers = {"Authorization": self._basic_header()} if self._credentials else {}
+        return httpx.Request("GET", challenge.params["realm"], params=params, headers=headers)
+
+    def _store_token(self, response: httpx.Response, key: tuple[str, str, str]) -> str:
+        if response.status_code in {401, 403}:
+            raise self._refused()
+        if response.status_code != 200:
+            raise status_error(self._registry, response)
+        try:
+            answer = json.loads(response.content)
+            token = str(answer.get("token") or answer["access_token"])
+            lifetime = float(answer.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise RegistryError(
+                self._registry, f"token service {key[0]} did not answer with a token"
+            ) from exc
+        self._cache.put(key, token, lifetime)
+        return token
+
+    def _refused(self) -> AuthenticationError:
+        if self._credentials is None:
+            return AuthenticationError(
+                self._registry, f"needs credentials; none found in {self._sources}"
+            )
+        return AuthenticationError(
+            self._registry, f"credentials for user {self._credentials.username} were refused"
+        )
+
+    @staticmethod
+    def _key(challenge: Challenge, scope: str) -> tuple[str, str, str]:
+        return (challenge.params.get("realm", ""), challenge.params.get("service", ""), scope)

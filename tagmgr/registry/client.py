@@ -1,0 +1,209 @@
+"""The distribution API for one registry: tag lists and manifests, nothing about their meaning.
+
+Digests come from HEAD (which does not count against Docker Hub's pull limits); a GET verifies the
+bytes it returns against the digest asked for and the one the registry announced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+import httpx
+
+from tagmgr.descriptor import MANIFEST_MEDIA_TYPES, Descriptor
+from tagmgr.errors import RegistryError
+from tagmgr.reference import DIGEST_PATTERN
+from tagmgr.registry.failures import request_error, status_error
+from tagmgr.registry.options import Connection, RegistryOptions
+from tagmgr.registry.session import Session, open_session
+
+ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
+DIGEST_HEADER = "Docker-Content-Digest"
+_DIGEST_RE = re.compile(DIGEST_PATTERN)
+
+
+class RegistryClient:
+    """One registry host; thread-safe. The first call pings it to settle scheme, TLS and auth."""
+
+    def __init__(
+        self,
+        registry: str,
+        options: RegistryOptions,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.registry = registry
+        self._options = options
+        self._transport = transport
+        self._sleep = sleep
+        self._session: Session | None = None
+        self._lock = threading.Lock()
+
+    def connection(self) -> Connection:
+        return self._settled().connection
+
+    def list_tags(self, repository: str, *, page_size: int | None = None) -> list[str]:
+        """Every tag, following ``Link: <...>; rel="next"``; ``[]`` if the repository is unknown.
+
+        ``page_size`` asks for pages of that many tags (``n``); registries may ignore it.
+        """
+        start = self._url(f"/v2/{repository}/tags/list")
+        if page_size:
+            start = start.copy_merge_params({"n": page_size})
+        tags: list[str] = []
+        visited: set[httpx.URL] = set()
+        url: httpx.URL | None = start
+        while url is not None:
+            visited.add(url)
+            response = self._send("GET", url)
+            if response.status_code == 404 and url == start:
+                return []
+            tags.extend(self._tags_in(self._ok(response)))
+            url = self._next_page(response, visited)
+        return tags
+
+    def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
+        """What ``reference`` (a tag or digest) points at, or None if it does not exist."""
+        response = self._send("HEAD", self._manifest_url(repository, reference), ACCEPT_MANIFESTS)
+        if response.status_code == 404:
+            return None
+        self._ok(response)
+        digest, length = response.headers.get(DIGEST_HEADER), response.headers.get("Content-Length")
+        if not digest or not length or not length.isdigit():
+            return self.get_manifest(repository, reference)[0]
+        if _DIGEST_RE.fullmatch(reference) and digest != reference:
+            raise self._digest_error(repository, reference, f"the registry announced {digest}")
+        return Descriptor(_media_type(response), digest, int(length))
+
+    def get_manifest(self, repository: str, reference: str) -> tuple[Descriptor, bytes]:
+        """The manifest's exact bytes, checked against the digest asked for and the one sent."""
+        response = self._send("GET", self._manifest_url(repository, reference), ACCEPT_MANIFESTS)
+        content = self._ok(response).content
+        announced = response.headers.get(DIGEST_HEADER, "")
+        expected = [d for d in (reference, announced) if _DIGEST_RE.fullmatch(d)]
+        for digest in expected:
+            actual = _digest_of(content, digest.partition(":")[0])
+            if actual != digest:
+                problem = f"content hashes to {actual}, not {digest}"
+                raise self._digest_error(repository, reference, problem)
+        digest = expected[0] if expected else _digest_of(content, "sha256")
+        return Descriptor(_media_type(response), digest, len(content)), content
+
+    def close(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                self._session.http.close()
+                self._session = None
+
+    def _settled(self) -> Session:
+        with self._lock:
+            if self._session is None:
+                self._session = open_session(
+                    self.registry, self._options, transport=self._transport, sleep=self._sleep
+                )
+            return self._session
+
+    def _url(self, path: str) -> httpx.URL:
+        return self._settled().base_url.join(path)
+
+    def _manifest_url(self, repository: str, reference: str) -> httpx.URL:
+        return self._url(f"/v2/{repository}/manifests/{reference}")
+
+    def _send(
+        self, method: str, url: httpx.URL, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """The boundary: every request goes through here, every httpx failure is translated."""
+        try:
+            return self._settled().http.request(method, url, headers=headers)
+        except httpx.RequestError as exc:
+            raise request_error(self.registry, url, exc, self._options.timeout) from exc
+
+    def _ok(self, response: httpx.Response) -> httpx.Response:
+        if not response.is_success:
+            raise status_error(self.registry, response)
+        return response
+
+    def _tags_in(self, response: httpx.Response) -> list[str]:
+        try:
+            tags = json.loads(response.content).get("tags") or []
+        except (ValueError, AttributeError):
+            tags = None
+        if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+            return tags
+        raise RegistryError(self.registry, f"{response.url.path}: not a tag list")
+
+    def _next_page(self, response: httpx.Response, visited: set[httpx.URL]) -> httpx.URL | None:
+        link = response.links.get("next", {}).get("url")
+        if not link:
+            return None
+        url = response.url.join(link)
+        if url in visited:
+            raise RegistryError(self.registry, f"tag list pages loop back to {url}")
+        return url
+
+    def _digest_error(self, repository: str, reference: str, problem: str) -> RegistryError:
+        separator = "@" if _DIGEST_RE.fullmatch(reference) else ":"
+        return RegistryError(
+            self.registry, f"manifest {repository}{separator}{reference}: {problem}"
+        )
+
+
+def _digest_of(content: bytes, algorithm: str) -> str:
+    return f"{algorithm}:{hashlib.new(algorithm, content).hexdigest()}"
+
+
+def _media_type(response: httpx.Response) -> str:
+    content_type: str = response.headers.get("Content-Type", "")
+    return content_type.split(";", 1)[0].strip()
+
+
+class Registries:
+    """One ``RegistryClient`` per registry host, made on first use; thread-safe.
+
+    As a context manager, closes them all on exit.
+    """
+
+    def __init__(
+        self,
+        options: RegistryOptions,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.options = options
+        self._transport = transport
+        self._sleep = sleep
+        self._clients: dict[str, RegistryClient] = {}
+        self._lock = threading.Lock()
+
+    def client(self, registry: str) -> RegistryClient:
+        with self._lock:
+            if registry not in self._clients:
+                self._clients[registry] = RegistryClient(
+                    registry, self.options, transport=self._transport, sleep=self._sleep
+                )
+            return self._clients[registry]
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+    def __enter__(self) -> Registries:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,87 @@
+"""Settle how to reach one registry: scheme, TLS, credentials; then one httpx.Client for it.
+
+Pinging ``/v2/`` settles the scheme: HTTPS first; plain HTTP only for loopback registries and
+``--insecure-registry`` ones, and only when HTTPS got no answer at all. An untrusted certificate
+stops the search with a ``CertificateError``: it is never a reason to downgrade.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tagmgr import __version__
+from tagmgr.errors import CertificateError, RegistryError
+from tagmgr.registry.auth import RegistryAuth
+from tagmgr.registry.credentials import describe_sources, find_credentials
+from tagmgr.registry.failures import request_error
+from tagmgr.registry.options import Connection, RegistryOptions, api_host
+from tagmgr.registry.retry import RetryTransport
+from tagmgr.registry.tls import Endpoint, endpoints, host_cert_dir, ssl_context
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"tagmgr/{__version__}"
+
+
+@dataclass(frozen=True)
+class Session:
+    http: httpx.Client
+    base_url: httpx.URL
+    connection: Connection
+
+
+def open_session(
+    registry: str,
+    options: RegistryOptions,
+    *,
+    transport: httpx.BaseTransport | None,
+    sleep: Callable[[float], None],
+) -> Session:
+    """Find credentials and ping each allowed endpoint in turn; the first that answers wins."""
+    credentials = find_credentials(registry, options)
+    auth = RegistryAuth(registry, credentials, describe_sources(options))
+    cert_dir = host_cert_dir(registry, options)
+    failures: list[tuple[RegistryError, httpx.RequestError]] = []
+    for endpoint in endpoints(registry, options):
+        inner = transport or _transport(registry, endpoint, cert_dir)
+        http = httpx.Client(
+            transport=RetryTransport(inner, sleep=sleep),
+            auth=auth,
+            timeout=options.timeout,
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT},
+            event_hooks={"response": [_log_response]},
+        )
+        base_url = httpx.URL(f"{endpoint.scheme}://{api_host(registry)}")
+        ping = base_url.join("/v2/")
+        try:
+            http.get(ping, auth=None)
+        except httpx.RequestError as failure:
+            if transport is None:
+                http.close()
+            error = request_error(registry, ping, failure, options.timeout)
+            if isinstance(error, CertificateError):
+                raise error from failure
+            failures.append((error, failure))
+            continue
+        connection = Connection(registry, endpoint.tls_verify, cert_dir, credentials)
+        log.debug("registry %s: using %s (tls_verify=%s)", registry, base_url, endpoint.tls_verify)
+        return Session(http, base_url, connection)
+    first_error, first_failure = failures[0]  # the HTTPS failure says most
+    raise first_error from first_failure
+
+
+def _transport(registry: str, endpoint: Endpoint, cert_dir: Path | None) -> httpx.HTTPTransport:
+    if endpoint.scheme == "http":
+        return httpx.HTTPTransport()
+    return httpx.HTTPTransport(verify=ssl_context(registry, cert_dir, verify=endpoint.verify))
+
+
+def _log_response(response: httpx.Response) -> None:
+    request = response.request
+    log.debug("%s %s -> %d", request.method, request.url, response.status_code)

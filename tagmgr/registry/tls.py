@@ -1,0 +1,81 @@
+"""TLS for one registry: its certs.d directory, its SSL context, and which schemes may be tried.
+
+A certs.d directory (containers-certs.d(5)) is ``<dir>/<host[:port]>/`` holding CA certificates
+``*.crt`` and client pairs ``NAME.cert`` + ``NAME.key``. The first existing one is used, searching
+the ``--certs-dir`` directories, then /etc/containers/certs.d, then /etc/docker/certs.d.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tagmgr.errors import CertificateError
+from tagmgr.reference import is_loopback
+from tagmgr.registry.options import RegistryOptions
+
+SYSTEM_CERTS_DIRS = (Path("/etc/containers/certs.d"), Path("/etc/docker/certs.d"))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One way to try a registry: a scheme, and for HTTPS whether the certificate is verified."""
+
+    scheme: str
+    verify: bool
+
+    @property
+    def tls_verify(self) -> bool:
+        return self.scheme == "https" and self.verify
+
+
+def endpoints(registry: str, options: RegistryOptions) -> list[Endpoint]:
+    """The ways to try, in order. Verified HTTPS is never followed by a downgrade on a bad cert:
+    only a server that does not speak TLS at all may be tried again over plain HTTP."""
+    if registry in options.insecure_registries:
+        return [Endpoint("https", verify=False), Endpoint("http", verify=False)]
+    if is_loopback(registry):
+        return [Endpoint("https", verify=True), Endpoint("http", verify=False)]
+    return [Endpoint("https", verify=True)]
+
+
+def host_cert_dir(registry: str, options: RegistryOptions) -> Path | None:
+    """The certs.d-style directory for ``registry``, if one exists."""
+    for base in (*options.certs_dirs, *SYSTEM_CERTS_DIRS):
+        candidate = base / registry
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def ssl_context(registry: str, cert_dir: Path | None, *, verify: bool) -> ssl.SSLContext:
+    """The system trust store plus ``cert_dir``'s CAs and client certificate pairs."""
+    context = ssl.create_default_context()
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if cert_dir is None:
+        return context
+    for ca_file in sorted(cert_dir.glob("*.crt")):
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (ssl.SSLError, OSError) as exc:
+            raise CertificateError(registry, f"{ca_file}: not a usable CA certificate") from exc
+    for cert_file, key_file in _client_pairs(registry, cert_dir):
+        try:
+            context.load_cert_chain(cert_file, key_file)
+        except (ssl.SSLError, OSError) as exc:
+            raise CertificateError(
+                registry, f"{cert_file} and {key_file}: not a usable client certificate"
+            ) from exc
+    return context
+
+
+def _client_pairs(registry: str, cert_dir: Path) -> Iterator[tuple[Path, Path]]:
+    for cert_file in sorted(cert_dir.glob("*.cert")):
+        key_file = cert_file.with_suffix(".key")
+        if not key_file.is_file():
+            raise CertificateError(registry, f"{cert_file} has no matching key {key_file.name}")
+        yield cert_file, key_file

@@ -1,0 +1,135 @@
+"""The retry table and transport: scripted answers, a recorded sleep, no real waiting."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterable
+
+import httpx
+import pytest
+
+from tagmgr.registry.retry import Decision, RetryPolicy, RetryTransport, decide
+
+URL = "https://registry.example/v2/app/manifests/v1"
+Answer = int | tuple[int, dict[str, str]] | httpx.TransportError
+
+
+class Script:
+    """A transport answering from a list: a status, (status, headers), or an error to raise."""
+
+    def __init__(self, answers: Iterable[Answer]) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        answer = self.answers[self.calls]
+        self.calls += 1
+        if isinstance(answer, httpx.TransportError):
+            raise answer
+        status, headers = answer if isinstance(answer, tuple) else (answer, {})
+        return httpx.Response(status, headers=headers)
+
+
+def send(
+    answers: Iterable[Answer], method: str = "GET", policy: RetryPolicy | None = None
+) -> tuple[httpx.Response, Script, list[float]]:
+    script, slept = Script(answers), list[float]()
+    transport = RetryTransport(httpx.MockTransport(script), policy, sleep=slept.append)
+    with httpx.Client(transport=transport) as client:
+        response = client.request(method, URL)
+    return response, script, slept
+
+
+def refused() -> httpx.ConnectError:
+    return httpx.ConnectError("[Errno 111] Connection refused")
+
+
+@pytest.mark.parametrize(
+    ("status", "decision"),
+    [
+        (200, Decision.DONE),
+        (307, Decision.DONE),
+        (401, Decision.REAUTHENTICATE),
+        (403, Decision.GIVE_UP),
+        (404, Decision.GIVE_UP),
+        (429, Decision.BACK_OFF),
+        (500, Decision.GIVE_UP),
+        (502, Decision.BACK_OFF),
+        (503, Decision.BACK_OFF),
+        (504, Decision.BACK_OFF),
+    ],
+)
+def test_status_table(status: int, decision: Decision) -> None:
+    assert decide(status) is decision
+
+
+def test_backs_off_exponentially_until_success() -> None:
+    response, script, slept = send([503, 502, 504, 200])
+    assert response.status_code == 200
+    assert script.calls == 4
+    assert slept == [0.5, 1.0, 2.0]
+
+
+def test_retry_after_seconds_are_honoured_and_capped() -> None:
+    response, _, slept = send([(429, {"Retry-After": "3"}), (429, {"Retry-After": "120"}), 200])
+    assert response.status_code == 200
+    assert slept == [3.0, 10.0]
+
+
+def test_retry_after_as_a_date_falls_back_to_exponential() -> None:
+    _, _, slept = send([(503, {"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}), 200])
+    assert slept == [0.5]
+
+
+def test_attempts_are_bounded_and_the_last_answer_is_handed_up() -> None:
+    response, script, slept = send([503, 503, 503, 503, 200])
+    assert response.status_code == 503
+    assert script.calls == 4
+    assert len(slept) == 3
+
+
+def test_total_wait_is_bounded() -> None:
+    policy = RetryPolicy(attempts=10, total_delay=15.0)
+    answers: list[Answer] = [(429, {"Retry-After": "10"}), (429, {"Retry-After": "10"}), 200]
+    response, script, slept = send(answers, policy=policy)
+    assert response.status_code == 429
+    assert script.calls == 2
+    assert slept == [10.0]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 500])
+def test_other_statuses_are_handed_up_at_once(status: int) -> None:
+    response, script, slept = send([status, 200])
+    assert response.status_code == status
+    assert script.calls == 1
+    assert slept == []
+
+
+def test_connection_errors_on_idempotent_requests_are_retried() -> None:
+    response, script, slept = send([refused(), httpx.ReadTimeout("slow"), 200], method="HEAD")
+    assert response.status_code == 200
+    assert script.calls == 3
+    assert slept == [0.5, 1.0]
+
+
+def test_connection_error_after_the_last_attempt_is_raised() -> None:
+    with pytest.raises(httpx.ConnectError, match="Connection refused"):
+        send([refused()] * 4)
+
+
+def test_non_idempotent_requests_are_never_retried() -> None:
+    response, script, _ = send([503, 200], method="POST")
+    assert response.status_code == 503
+    assert script.calls == 1
+    with pytest.raises(httpx.ConnectError):
+        send([refused(), 200], method="PUT")
+
+
+def test_tls_handshake_failures_are_not_retried() -> None:
+    error = httpx.ConnectError("certificate verify failed")
+    error.__cause__ = ssl.SSLCertVerificationError("certificate verify failed")
+    script = Script([error, 200])
+    transport = RetryTransport(httpx.MockTransport(script), sleep=lambda _: None)
+    with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError):
+        client.get(URL)
+    assert script.calls == 1
