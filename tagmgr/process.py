@@ -41,7 +41,7 @@ def run(
             _in=stdin,
             _env=dict(env) if env is not None else None,
             _timeout=timeout,
-            _ok_code=range(256),
+            _ok_code=tuple(range(256)),
             _return_cmd=True,
             _tty_out=False,
             _tty_in=False,

@@ -107,7 +107,10 @@ def _fold_duplicates(resolved: list[Resolved]) -> list[Resolved]:
     seen: dict[ImageReference, Target] = {}
     folded: list[Resolved] = []
     for item in resolved:
-        first = seen.setdefault(item.destination, item) if isinstance(item, Target) else item
+        if not isinstance(item, Target):
+            folded.append(item)
+            continue
+        first = seen.setdefault(item.destination, item)
         if first is item:
             folded.append(item)
         elif first.source != item.source:

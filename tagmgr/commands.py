@@ -1,0 +1,107 @@
+"""The sub-commands: load, resolve, plan, apply, each returning an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tagmgr.apply import Applier, apply_exit_code
+from tagmgr.engines import ENGINES
+from tagmgr.gitversion import GitVersioner
+from tagmgr.inventory import take_inventory
+from tagmgr.manifest import load_manifests
+from tagmgr.manifest.model import Manifest
+from tagmgr.manifest.write import write_tags
+from tagmgr.plan import Action, Kind, plan_exit_code
+from tagmgr.plan import plan as plan_actions
+from tagmgr.registry import Registries, RegistryOptions
+from tagmgr.report import Progress, TextReporter, make_reporter
+from tagmgr.targets import Resolved, Target, Unresolved, parse_registry_map, resolve_targets
+
+__all__ = ["ENGINES", "apply", "describe", "plan", "validate"]
+
+
+def validate(args: argparse.Namespace) -> int:
+    manifests = load_manifests(args.files)
+    make_reporter(args.output, sys.stdout, verbose=args.verbose).validated(manifests)
+    return 0
+
+
+def plan(args: argparse.Namespace) -> int:
+    with _registries(args) as registries:
+        actions = _plan(args, registries)
+    make_reporter(args.output, sys.stdout, verbose=args.verbose).plan(actions)
+    return plan_exit_code(actions)
+
+
+def apply(args: argparse.Namespace) -> int:
+    reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
+    with _registries(args) as registries:
+        actions = _plan(args, registries)
+        if not _confirmed(args, actions):
+            print("tagmgr: nothing was changed", file=sys.stderr)
+            return 1
+        progress = Progress(len(actions))
+        applier = Applier(ENGINES[args.engine](registries), registries)
+        outcomes = applier.apply(actions, jobs=args.jobs, on_outcome=progress)
+        progress.finish()
+    reporter.applied(outcomes)
+    return apply_exit_code(outcomes)
+
+
+def describe(args: argparse.Namespace) -> int:
+    manifests = load_manifests(args.files)
+    resolved = _resolve(args, manifests, {})
+    derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
+    if args.write:
+        _write_derived_tags(manifests, derived)
+    make_reporter(args.output, sys.stdout, verbose=args.verbose).described(derived)
+    return 1 if any(isinstance(item, Unresolved) for item in derived) else 0
+
+
+def _registries(args: argparse.Namespace) -> Registries:
+    options = RegistryOptions(
+        certs_dirs=tuple(args.certs_dir),
+        insecure_registries=frozenset(args.insecure_registry),
+        authfile=args.authfile,
+    )
+    return Registries(options)
+
+
+def _resolve(
+    args: argparse.Namespace, manifests: Sequence[Manifest], registry_map: dict[str, str]
+) -> list[Resolved]:
+    versioner = GitVersioner(args.git_cache, jobs=args.jobs)
+    return resolve_targets(manifests, registry_map=registry_map, describe=versioner.describe_all)
+
+
+def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
+    """Everything is validated before the first request: bad input never reaches a registry."""
+    manifests = load_manifests(args.files)
+    registry_map = parse_registry_map(args.map_registry)
+    resolved = _resolve(args, manifests, registry_map)
+    return plan_actions(resolved, take_inventory(resolved, registries, jobs=args.jobs))
+
+
+def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
+    """On a terminal, show the plan and ask before writing; without one (CI), proceed."""
+    if args.yes or not sys.stdin.isatty() or not any(a.kind is Kind.CREATE for a in actions):
+        return True
+    TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
+    answer = input("Create these tags? [y/N] ")
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:
+    concrete = {
+        id(item.entry): item.destination.tag for item in derived if isinstance(item, Target)
+    }
+    for manifest in manifests:
+        tags = {
+            index: tag
+            for index, entry in enumerate(manifest.entries)
+            if (tag := concrete.get(id(entry))) is not None
+        }
+        if tags:
+            write_tags(manifest.path, tags)
