@@ -1,0 +1,103 @@
+"""Real git repositories for tests, built with the git CLI (through gitpython) at fixed dates.
+
+Every commit gets the next minute after 2020-01-01 00:00 UTC as author and committer date, so the
+same script always builds the same hashes. Git runs without the user's or the system's config.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import git
+import pytest
+
+START = 1577836800  # 2020-01-01T00:00:00Z
+ISOLATED_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Upstream Dev",
+    "GIT_AUTHOR_EMAIL": "dev@example.org",
+    "GIT_COMMITTER_NAME": "Upstream Dev",
+    "GIT_COMMITTER_EMAIL": "dev@example.org",
+}
+
+
+def isolate_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's git config out of the code under test."""
+    for name, value in ISOLATED_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+class UpstreamRepo:
+    """A repository with a working tree, grown commit by commit on a fixed clock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.clock = START
+        path.mkdir(parents=True)
+        self.git("init", "--quiet", "--initial-branch=main")
+
+    def git(self, *args: str, stdin: bytes = b"") -> str:
+        """Run git in the working tree at the current clock; return its output."""
+        date = f"@{self.clock} +0000"
+        env = {**ISOLATED_ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        with tempfile.TemporaryFile() as stream:
+            stream.write(stdin)
+            stream.seek(0)
+            return git.Git(str(self.path)).execute(["git", *args], env=env, istream=stream)
+
+    def commit(self, message: str) -> str:
+        """An empty commit on the current branch; returns its full hash."""
+        self.clock += 60
+        self.git("commit", "--quiet", "--allow-empty", f"--message={message}")
+        return self.head()
+
+    def commits(self, *messages: str) -> list[str]:
+        return [self.commit(message) for message in messages]
+
+    def head(self) -> str:
+        return self.git("rev-parse", "HEAD")
+
+    def tag(self, name: str, rev: str = "HEAD", *, annotated: bool = False) -> None:
+        self.clock += 60
+        options = ["--annotate", f"--message=release {name}"] if annotated else []
+        self.git("tag", *options, name, rev)
+
+    def branch(self, name: str, start: str = "HEAD") -> None:
+        self.git("checkout", "--quiet", "-b", name, start)
+
+    def checkout(self, name: str) -> None:
+        self.git("checkout", "--quiet", name)
+
+    def merge(self, branch: str) -> str:
+        self.clock += 60
+        self.git("merge", "--quiet", "--no-ff", f"--message=merge {branch}", branch)
+        return self.head()
+
+    def bulk_import(self, *, files: int, commits: int) -> None:
+        """On top of HEAD, add a commit of ``files`` small files, then ``commits`` empty ones.
+
+        ``git fast-import`` writes tens of thousands of objects in about a second: the files
+        make git print longer abbreviations, the commits make some share a short hash prefix.
+        """
+        parts = [
+            b"blob\nmark :%d\ndata %d\n%d\n" % (i + 1, len(b"%d" % i) + 1, i) for i in range(files)
+        ]
+        parts.append(self._import_commit(f"{files} files") + b"from %s\n" % self.head().encode())
+        parts.extend(b"M 100644 :%d f/%d\n" % (i + 1, i) for i in range(files))
+        parts.extend(self._import_commit(f"change {n}") for n in range(commits))
+        self.git("fast-import", "--quiet", stdin=b"".join(parts))
+        self.git("reset", "--quiet")  # the index follows the imported branch
+
+    def _import_commit(self, message: str) -> bytes:
+        self.clock += 60
+        body = message.encode()
+        return b"commit refs/heads/main\ncommitter %s <%s> %d +0000\ndata %d\n%s\n" % (
+            ISOLATED_ENV["GIT_COMMITTER_NAME"].encode(),
+            ISOLATED_ENV["GIT_COMMITTER_EMAIL"].encode(),
+            self.clock,
+            len(body),
+            body,
+        )
