@@ -1,0 +1,145 @@
+"""``describe --write``: put concrete tags into a manifest file, changing nothing else.
+
+The file is edited as text. PyYAML's node marks give each value's exact character span; a
+template value is replaced within its span, and an entry that relies on ``tag_prefix`` gets a
+``tag:`` right after its ``upstream`` value (a new line in block style, ``, tag: ...`` in a flow
+mapping). Comments, key order, quoting, blank lines, line endings and any byte-order mark are
+untouched because those bytes are never rewritten. The file is replaced atomically, mode kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
+from tagmgr.reference import is_valid_tag
+
+
+@dataclass(frozen=True)
+class _Edit:
+    start: int
+    end: int
+    text: str
+
+
+def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:
+    """Give each entry ``images[i]`` in ``tags`` its concrete tag; return the indices changed.
+
+    A ``tag`` holding ``{describe}`` is replaced, a missing ``tag`` is added after ``upstream``,
+    and a literal ``tag`` is left alone.
+    """
+    path = Path(path)
+    text = path.read_bytes().decode("utf-8")
+    images = _images(yaml.compose(text), path)
+    edits: dict[int, _Edit] = {}
+    for index, tag in sorted(tags.items()):
+        edit = _edit_entry(text, images.value[index], tag, path)
+        if edit:
+            edits[index] = edit
+    if edits:
+        _replace_file(path, _apply(text, edits.values()).encode("utf-8"))
+    return list(edits)
+
+
+def yaml_scalar(value: str) -> str:
+    """``value`` as YAML: plain when it is a tag YAML reads back as a string, else double-quoted."""
+    # safe_load runs the loader's resolver: "1.10", "2019", "on" or "null" would not come back.
+    plain = is_valid_tag(value) and yaml.safe_load(value) == value
+    return value if plain else json.dumps(value, ensure_ascii=False)
+
+
+def _images(root: Node | None, path: Path) -> SequenceNode:
+    if isinstance(root, MappingNode):
+        for key, value in root.value:
+            if key.value == "images" and isinstance(value, SequenceNode):
+                return value
+    raise ManifestError([Problem(Location(str(path), 1, 1), "images", "no list of images")])
+
+
+def _edit_entry(text: str, entry: Node, tag: str, path: Path) -> _Edit | None:
+    if not isinstance(entry, MappingNode):
+        raise _problem(path, entry, "", "an entry must be a mapping")
+    fields = {key.value: (key, value) for key, value in entry.value if isinstance(key, ScalarNode)}
+    if "tag" in fields:
+        return _replace_template(text, *fields["tag"], tag, path)
+    if "upstream" not in fields:
+        raise _problem(path, entry, "tag", "no tag and no upstream to derive one from")
+    key, value = fields["upstream"]
+    if entry.flow_style:
+        return _Edit(value.end_mark.index, value.end_mark.index, f", tag: {yaml_scalar(tag)}")
+    return _insert_line(
+        text, _content_end(value), f"{' ' * key.start_mark.column}tag: {yaml_scalar(tag)}"
+    )
+
+
+def _replace_template(text: str, key: Node, value: Node, tag: str, path: Path) -> _Edit | None:
+    if not (isinstance(value, ScalarNode) and DESCRIBE_PLACEHOLDER in value.value):
+        return None  # a literal tag stays as written
+    if text[value.start_mark.index] == "&":  # an anchor, or an alias of one elsewhere
+        raise _problem(path, key, "tag", "write the tag template out instead of an anchor")
+    return _Edit(value.start_mark.index, value.end_mark.index, yaml_scalar(tag))
+
+
+def _insert_line(text: str, after: int, line: str) -> _Edit:
+    """Insert ``line`` after the line holding position ``after``, in the file's line endings."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    start = _next_line(text, after)
+    if start == len(text) and not text.endswith("\n"):
+        return _Edit(start, start, newline + line)
+    return _Edit(start, start, line + newline)
+
+
+def _content_end(node: Node) -> int:
+    """Where a value's own text ends: a block collection's mark runs on to the next key."""
+    if isinstance(node, MappingNode | SequenceNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        return _content_end(last[1] if isinstance(node, MappingNode) else last)
+    return int(node.end_mark.index)
+
+
+def _next_line(text: str, position: int) -> int:
+    """Where the line after ``position`` starts (or the end of the text)."""
+    if position > 0 and text[position - 1] == "\n":  # a block scalar ends with its line break
+        return position
+    end = text.find("\n", position)
+    return len(text) if end < 0 else end + 1
+
+
+def _apply(text: str, edits: Iterable[_Edit]) -> str:
+    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    return text
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` and rename it over, keeping the file's mode."""
+    target = path.resolve()
+    mode = stat.S_IMODE(target.stat().st_mode)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _problem(path: Path, node: Node, field: str, message: str) -> ManifestError:
+    mark = node.start_mark
+    return ManifestError(
+        [Problem(Location(str(path), mark.line + 1, mark.column + 1), field, message)]
+    )

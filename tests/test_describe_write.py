@@ -1,0 +1,173 @@
+"""``describe --write``: concrete tags go in, every other byte of the manifest stays."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tagmgr.errors import ManifestError
+from tagmgr.manifest.write import write_tags, yaml_scalar
+
+BEFORE = """\
+# Images built from upstream releases.
+tag_prefix: 'stx.4.0-'   # default for derived entries
+
+images:
+# a template, double-quoted, with a comment after it
+- name: docker.io/starlingx/intel-gpu-plugin
+  src_build_tag: master-distroless-stable-20191203T153530Z.0
+  upstream: {repo: https://github.com/intel/intel-device-plugins-for-kubernetes, commit: 4f28657}
+  tag: "stx.4.0-{describe}"   # filled in by describe --write
+
+# tag_prefix form, upstream as a block mapping, odd indentation
+-   name: docker.io/starlingx/k8s-cni-sriov
+    upstream:
+      repo: https://github.com/k8snetworkplumbingwg/sriov-cni
+      match: 'v*'
+      commit: a1b2c3d   # v2.6 plus fixes
+
+    src_build_tag: "master-centos-stable-latest"
+
+# a literal tag stays as written
+- name: docker.io/starlingx/literal
+  src_build_tag: x
+  tag: 'v1.0'
+- {name: docker.io/x/f, src_build_tag: x, upstream: {repo: up, commit: 123abcd}, tag: '{describe}'}
+- {name: docker.io/starlingx/flow-prefix, src_build_tag: x,
+   upstream: {repo: ../up, commit: 7654321}}  # flow mapping over two lines
+- name: docker.io/starlingx/last
+  src_build_tag: x
+  upstream:
+    repo: ../up
+    commit: 89abcde"""
+
+AFTER = """\
+# Images built from upstream releases.
+tag_prefix: 'stx.4.0-'   # default for derived entries
+
+images:
+# a template, double-quoted, with a comment after it
+- name: docker.io/starlingx/intel-gpu-plugin
+  src_build_tag: master-distroless-stable-20191203T153530Z.0
+  upstream: {repo: https://github.com/intel/intel-device-plugins-for-kubernetes, commit: 4f28657}
+  tag: stx.4.0-v0.18.0-12-g4f28657   # filled in by describe --write
+
+# tag_prefix form, upstream as a block mapping, odd indentation
+-   name: docker.io/starlingx/k8s-cni-sriov
+    upstream:
+      repo: https://github.com/k8snetworkplumbingwg/sriov-cni
+      match: 'v*'
+      commit: a1b2c3d   # v2.6 plus fixes
+    tag: stx.4.0-v2.6-3-ga1b2c3d
+
+    src_build_tag: "master-centos-stable-latest"
+
+# a literal tag stays as written
+- name: docker.io/starlingx/literal
+  src_build_tag: x
+  tag: 'v1.0'
+- {name: docker.io/x/f, src_build_tag: x, upstream: {repo: up, commit: 123abcd}, tag: "1.10"}
+- {name: docker.io/starlingx/flow-prefix, src_build_tag: x,
+   upstream: {repo: ../up, commit: 7654321}, tag: stx.4.0-r5}  # flow mapping over two lines
+- name: docker.io/starlingx/last
+  src_build_tag: x
+  upstream:
+    repo: ../up
+    commit: 89abcde
+  tag: stx.4.0-v9"""
+
+TAGS = {
+    0: "stx.4.0-v0.18.0-12-g4f28657",
+    1: "stx.4.0-v2.6-3-ga1b2c3d",
+    2: "stx.4.0-ignored",  # a literal tag: left alone whatever the caller says
+    3: "1.10",  # YAML would read a plain 1.10 as a number: quoted
+    4: "stx.4.0-r5",
+    5: "stx.4.0-v9",
+}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_only_the_tags_change(tmp_path: Path, newline: str) -> None:
+    manifest = tmp_path / "images.yaml"
+    manifest.write_bytes(BEFORE.replace("\n", newline).encode())
+    manifest.chmod(0o640)
+
+    assert write_tags(manifest, TAGS) == [0, 1, 3, 4, 5]
+
+    assert manifest.read_bytes() == AFTER.replace("\n", newline).encode()
+    assert stat.S_IMODE(manifest.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["images.yaml"]  # no temporary file left
+    images = yaml.safe_load(manifest.read_bytes())["images"]
+    assert [image["tag"] for image in images] == [
+        "stx.4.0-v0.18.0-12-g4f28657",
+        "stx.4.0-v2.6-3-ga1b2c3d",
+        "v1.0",
+        "1.10",
+        "stx.4.0-r5",
+        "stx.4.0-v9",
+    ]
+
+
+def test_written_manifest_has_nothing_left_to_write(tmp_path: Path) -> None:
+    manifest = tmp_path / "images.yaml"
+    manifest.write_text(AFTER)
+    inode = manifest.stat().st_ino
+    assert write_tags(manifest, TAGS) == []
+    assert manifest.read_text() == AFTER
+    assert manifest.stat().st_ino == inode  # not even rewritten
+
+
+def test_block_scalar_before_the_insertion(tmp_path: Path) -> None:
+    manifest = tmp_path / "images.yaml"
+    manifest.write_text(
+        "images:\n- name: docker.io/x/y\n  upstream:\n    commit: 4f28657\n    repo: |\n"
+        "      https://example.org/y\n  src_build_tag: b # after\n"
+    )
+    write_tags(manifest, {0: "v1-2-g4f28657"})
+    assert manifest.read_text() == (
+        "images:\n- name: docker.io/x/y\n  upstream:\n    commit: 4f28657\n    repo: |\n"
+        "      https://example.org/y\n  tag: v1-2-g4f28657\n  src_build_tag: b # after\n"
+    )
+
+
+def test_entry_without_tag_or_upstream(tmp_path: Path) -> None:
+    manifest = tmp_path / "images.yaml"
+    manifest.write_text("images:\n- name: docker.io/x/y\n  src_build_tag: b\n")
+    with pytest.raises(ManifestError) as raised:
+        write_tags(manifest, {0: "v1"})
+    assert str(raised.value) == (f"{manifest}:2:3: tag: no tag and no upstream to derive one from")
+
+
+def test_anchored_template_is_not_rewritten(tmp_path: Path) -> None:
+    text = (
+        "images:\n- {name: docker.io/x/a, upstream: {repo: r, commit: 4f28657}, "
+        "tag: &t 'x-{describe}'}\n- {name: docker.io/x/b, upstream: {repo: r, commit: 4f28657},"
+        " tag: *t}\n"
+    )
+    manifest = tmp_path / "images.yaml"
+    manifest.write_text(text)
+    with pytest.raises(ManifestError) as raised:
+        write_tags(manifest, {1: "x-v1"})
+    assert str(raised.value) == (
+        f"{manifest}:3:63: tag: write the tag template out instead of an anchor"
+    )
+    assert manifest.read_text() == text
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("v1.2-3-gabcdef0", "v1.2-3-gabcdef0"),
+        ("1.10", '"1.10"'),
+        ("2019", '"2019"'),
+        ("on", '"on"'),
+        ("null", '"null"'),
+        ("release/1.0", '"release/1.0"'),
+    ],
+)
+def test_yaml_scalar_quotes_only_when_needed(value: str, written: str) -> None:
+    assert yaml_scalar(value) == written
+    assert yaml.safe_load(written) == value
