@@ -30,8 +30,8 @@ def run(
 ) -> Completed:
     """Run ``argv`` and return its result whatever the exit code.
 
-    Raises ``CommandError`` only when the program cannot be started or runs past ``timeout``.
-    ``secrets`` are replaced in any message this module builds.
+    Raises ``CommandError`` only when the program cannot be started or runs past ``timeout``;
+    callers judge the exit code. ``secrets`` are replaced in any message this module builds.
     """
     program, *args = argv
     try:
@@ -52,16 +52,6 @@ def run(
         shown = describe_command(argv, secrets)
         raise CommandError(f"{shown}: still running after {timeout:g} s; stopped") from exc
     return Completed(tuple(argv), result.exit_code, result.stdout, result.stderr)
-
-
-def check(result: Completed, *, secrets: Sequence[str] = ()) -> Completed:
-    """Return ``result`` if it succeeded, else raise ``CommandError`` with its output."""
-    if result.returncode == 0:
-        return result
-    output = (result.stderr or result.stdout).decode("utf-8", "replace").strip()
-    output = redact(output, secrets)
-    shown = describe_command(result.argv, secrets)
-    raise CommandError(f"{shown} exited with {result.returncode}: {output}")
 
 
 def describe_command(argv: Sequence[str], secrets: Sequence[str] = ()) -> str:

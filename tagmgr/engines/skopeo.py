@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tagmgr import process
+from tagmgr.errors import CommandError
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Connection, Registries
 
+log = logging.getLogger(__name__)
+
 SKOPEO = "skopeo"
+_FATAL_MESSAGE = re.compile(r'level=fatal msg="((?:[^"\\]|\\.)*)"')
 COPY_TIMEOUT_SECONDS = 600.0
 
 
@@ -44,7 +50,17 @@ class SkopeoEngine:
                 f"docker://{destination}",
             ]
             result = process.run(argv, timeout=COPY_TIMEOUT_SECONDS, secrets=secrets)
-            process.check(result, secrets=secrets)
+        if result.returncode != 0:
+            log.debug("%s", process.describe_command(argv, secrets))
+            reason = process.redact(skopeo_message(result.stderr), secrets)
+            raise CommandError(f"skopeo copy exited with {result.returncode}: {reason}")
+
+
+def skopeo_message(stderr: bytes) -> str:
+    """The ``msg="..."`` of skopeo's fatal log line, else its whole error output."""
+    text = stderr.decode("utf-8", "replace").strip()
+    found = _FATAL_MESSAGE.search(text)
+    return found.group(1).replace('\\"', '"') if found else text
 
 
 def connection_flags(side: str, connection: Connection, authfile: Path) -> list[str]:

@@ -1,0 +1,39 @@
+"""Helpers for end-to-end tests: write manifests, run the real CLI in-process, read registries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tagmgr.cli import main
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def write_manifest(path: Path, entries: list[dict[str, str]]) -> Path:
+    lines = ["images:"]
+    for entry in entries:
+        first = True
+        for key, value in entry.items():
+            lines.append(f"{'- ' if first else '  '}{key}: {json.dumps(value)}")
+            first = False
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_tagmgr(capsys: pytest.CaptureFixture[str], *args: str | Path) -> Run:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
