@@ -1,0 +1,136 @@
+"""Manifest files in, ``Manifest`` values out, or one ``ManifestError`` naming every problem."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+from collections.abc import Iterable, Sequence
+from typing import NotRequired, TypedDict, cast
+
+from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
+from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
+from tagmgr.manifest.validate import conflicts, describe_errors, schema_errors
+from tagmgr.manifest.yamldoc import parse_yaml
+
+MAX_MANIFEST_BYTES = 1024 * 1024
+"""Larger files are refused unread: a manifest is text a person reviews."""
+
+
+class _UpstreamData(TypedDict):
+    repo: str
+    commit: str
+    match: NotRequired[str]
+
+
+class _EntryData(TypedDict):
+    name: str
+    src_build_tag: str
+    tag: NotRequired[str]
+    src_ref: NotRequired[str]
+    upstream: NotRequired[_UpstreamData]
+
+
+class _ManifestData(TypedDict):
+    images: list[_EntryData]
+    tag_prefix: NotRequired[str]
+
+
+def load_manifests(paths: Sequence[str]) -> list[Manifest]:
+    """Read, parse, schema-validate and semantically check every file.
+
+    Raise ManifestError with ALL problems of ALL files.
+    """
+    problems: list[Problem] = []
+    manifests: list[Manifest] = []
+    for path in paths:
+        manifest = _load(path, problems)
+        if manifest:
+            manifests.append(manifest)
+    problems += conflicts(manifests)
+    if problems:
+        raise ManifestError(list(dict.fromkeys(problems)))
+    return manifests
+
+
+def _load(path: str, problems: list[Problem]) -> Manifest | None:
+    """The manifest if its shape is valid, for the checks across files; problems go to the list."""
+    text = _read_text(path)
+    if isinstance(text, Problem):
+        problems.append(text)
+        return None
+    doc = parse_yaml(path, text)
+    errors = schema_errors(doc.data)
+    problems += doc.problems
+    problems += describe_errors(doc, errors)
+    return None if errors else _manifest(doc)
+
+
+def _read_text(path: str) -> str | Problem:
+    start = Location(path, 1, 1)
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            return Problem(start, "", "is a directory; give a manifest file")
+        if not stat.S_ISREG(mode):
+            return Problem(start, "", "is not a regular file")
+        with open(path, "rb") as file:
+            data = file.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as error:
+        return Problem(start, "", f"cannot read the file: {error.strerror or error}")
+    if len(data) > MAX_MANIFEST_BYTES:
+        return Problem(
+            start, "", f"the file is larger than {MAX_MANIFEST_BYTES} bytes; split the manifest"
+        )
+    return _decode(path, data.removeprefix(codecs.BOM_UTF8))
+
+
+def _decode(path: str, data: bytes) -> str | Problem:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        column = len(data[line_start : error.start].decode("utf-8")) + 1
+        return Problem(
+            Location(path, line, column),
+            "",
+            f"byte 0x{data[error.start]:02x} is not UTF-8; a manifest is UTF-8 text",
+        )
+
+
+def _manifest(doc: LocatedDocument) -> Manifest:
+    data = cast(_ManifestData, doc.data)
+    return Manifest(
+        path=doc.file,
+        entries=tuple(
+            _entry(doc, ("images", index), entry) for index, entry in enumerate(data["images"])
+        ),
+        tag_prefix=data.get("tag_prefix"),
+        locations={"": doc.location(()), **_locations(doc, (), data)},
+    )
+
+
+def _entry(doc: LocatedDocument, path: FieldPath, data: _EntryData) -> ImageEntry:
+    upstream = data.get("upstream")
+    locations = {"": doc.location(path), **_locations(doc, path, data)}
+    if upstream:
+        locations |= _locations(doc, (*path, "upstream"), upstream, prefix="upstream.")
+    return ImageEntry(
+        name=data["name"],
+        src_build_tag=data["src_build_tag"],
+        tag=data.get("tag"),
+        field_path=render_path(path),
+        locations=locations,
+        src_ref=data.get("src_ref"),
+        upstream=Upstream(upstream["repo"], upstream["commit"], upstream.get("match"))
+        if upstream
+        else None,
+    )
+
+
+def _locations(
+    doc: LocatedDocument, path: FieldPath, keys: Iterable[str], prefix: str = ""
+) -> dict[str, Location]:
+    return {f"{prefix}{key}": doc.location((*path, key)) for key in keys}

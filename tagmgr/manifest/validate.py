@@ -1,0 +1,188 @@
+"""Check manifests: the JSON Schema per file, then what a schema cannot see across files.
+
+Schema errors become located problems: a missing key at its entry, an unknown key at the key, a
+bad value at the value, each explained in words (``explain``), never as a regex.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+# jsonschema ships no type hints; types-jsonschema is not among the dev dependencies.
+from jsonschema import Draft202012Validator, ValidationError  # type: ignore[import-untyped]
+from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+from jsonschema.protocols import Validator  # type: ignore[import-untyped]
+from jsonschema.validators import extend  # type: ignore[import-untyped]
+
+from tagmgr.errors import Location, Problem
+from tagmgr.manifest import explain
+from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
+from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
+from tagmgr.reference import ImageReference
+
+SCHEMA_PATH = Path(__file__).parents[2] / "schemas" / "manifest.schema.json"
+
+_Finding = tuple[FieldPath, Location, str]
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def schema_errors(data: object) -> list[ValidationError]:
+    return list(_validator().iter_errors(data))
+
+
+def describe_errors(doc: LocatedDocument, errors: Sequence[ValidationError]) -> list[Problem]:
+    """One problem per missing key, unknown key and bad value, skipping what ``doc`` reported."""
+    findings: list[_Finding] = []
+    bad_values: dict[FieldPath, list[ValidationError]] = defaultdict(list)
+    for error in errors:
+        path = tuple(error.absolute_path)
+        if error.validator == "required":
+            findings += _missing_keys(doc, path, error)
+        elif error.validator == "additionalProperties":
+            findings += _unknown_keys(doc, path, error)
+        else:
+            bad_values[path].append(error)
+    for path, group in bad_values.items():
+        best = best_match(group) or group[0]
+        findings.append((path, doc.location(path), _bad_value(path, best)))
+    return [
+        Problem(location, render_path(path), message)
+        for path, location, message in findings
+        if not doc.is_reported(path)
+    ]
+
+
+def conflicts(manifests: Sequence[Manifest]) -> list[Problem]:
+    """A literal tag given to two different sources, reported at the later entry.
+
+    Identical entries are fine: several files may list the same image.
+    """
+    seen: dict[tuple[str, str], list[tuple[Manifest, ImageEntry]]] = defaultdict(list)
+    problems = []
+    for manifest in manifests:
+        for entry in manifest.entries:
+            if entry.tag is None or DESCRIBE_PLACEHOLDER in entry.tag:
+                continue
+            earlier = seen[ImageReference.parse(entry.name).name, entry.tag]
+            problem = _first_clash(earlier, manifest, entry)
+            if problem:
+                problems.append(problem)
+            earlier.append((manifest, entry))
+    return problems
+
+
+def _first_clash(
+    earlier: list[tuple[Manifest, ImageEntry]], manifest: Manifest, entry: ImageEntry
+) -> Problem | None:
+    for old_manifest, old in earlier:
+        difference = _difference(old_manifest, old, manifest, entry)
+        if difference:
+            where = old.location("tag")
+            return Problem(
+                entry.location("tag"),
+                f"{entry.field_path}.tag",
+                f"{entry.name}:{entry.tag} is already given to {difference}"
+                f" at {where.file}:{where.line}; a tag can point to only one image",
+            )
+    return None
+
+
+def resolve_repo(manifest_path: str, repo: str) -> str:
+    """An upstream repo as git should see it: local paths are relative to the manifest's directory.
+
+    URLs and user@host:path stay as written (the schema keeps ':' out of local paths); '~' is
+    expanded, as gitcache.RepoSource does.
+    """
+    if ":" in repo:
+        return repo
+    base = os.path.dirname(os.path.abspath(manifest_path))
+    return os.path.normpath(os.path.join(base, os.path.expanduser(repo)))
+
+
+def _ecma_pattern(
+    validator: Validator, pattern: str, instance: object, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    """JSON Schema patterns are ECMA-262, whose final '$' is the end of the text.
+
+    Python's '$' also matches before a final newline, which would let "v1\\n" (from a '|' block)
+    pass as a tag.
+    """
+    if isinstance(instance, str) and not _ecma_regex(pattern).search(instance):
+        yield ValidationError("does not match the pattern")
+
+
+@cache
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+@cache
+def _validator() -> Validator:
+    schema = load_schema()
+    validator_class = extend(Draft202012Validator, {"pattern": _ecma_pattern})
+    return validator_class(schema)
+
+
+def _missing_keys(doc: LocatedDocument, path: FieldPath, error: ValidationError) -> list[_Finding]:
+    return [
+        (path, doc.location(path), explain.missing_key(key, error.instance))
+        for key in error.validator_value
+        if key not in error.instance
+    ]
+
+
+def _unknown_keys(doc: LocatedDocument, path: FieldPath, error: ValidationError) -> list[_Finding]:
+    allowed = list(error.schema.get("properties", {}))
+    found = []
+    for key in error.instance:
+        if key not in allowed:
+            child = (*path, key)
+            location = doc.keys.get(child) or doc.location(path)
+            found.append((child, location, explain.unknown_key(key, allowed)))
+    return found
+
+
+def _bad_value(path: FieldPath, error: ValidationError) -> str:
+    field = path[-1] if path else ""
+    if error.validator == "type":
+        return explain.wrong_type(error.validator_value, error.instance, top_level=not path)
+    if isinstance(error.instance, str) and isinstance(field, str):
+        return explain.invalid_value(field, error.instance)
+    return f"does not match the manifest schema (rule {error.validator!r})"
+
+
+def _difference(
+    earlier_manifest: Manifest, earlier: ImageEntry, manifest: Manifest, entry: ImageEntry
+) -> str | None:
+    if earlier.src_build_tag != entry.src_build_tag:
+        return f"src_build_tag {earlier.src_build_tag!r}"
+    if earlier.upstream and entry.upstream:
+        same = _same_upstream(
+            earlier_manifest.path, earlier.upstream, manifest.path, entry.upstream
+        )
+        return None if same else "a different upstream"
+    return None
+
+
+def _same_upstream(path_a: str, a: Upstream, path_b: str, b: Upstream) -> bool:
+    """Same repository, same match and the same commit, abbreviated or not."""
+    short, long = sorted((a.commit, b.commit), key=len)
+    return (
+        resolve_repo(path_a, a.repo) == resolve_repo(path_b, b.repo)
+        and a.match == b.match
+        and long.startswith(short)
+    )

@@ -1,0 +1,84 @@
+"""What YAML makes of an unquoted scalar that looks like text but is not read as text.
+
+PyYAML reads YAML 1.1 (``1:20`` is 80, ``0755`` is 493, ``yes`` is true); editors and most other
+tools read YAML 1.2 (``1e3`` is 1000.0, ``0o17`` is 15). A manifest value must be text in both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import ScalarNode
+
+from tagmgr.manifest.explain import clip
+
+YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+_STR_TAG = f"{YAML_TAG_PREFIX}str"
+_SHOWN_VALUE_LENGTH = 40
+
+
+def plain_scalar_trap(text: str, yaml11_tag: str, is_key: bool) -> str | None:
+    """Say what an unquoted scalar becomes if not text, in YAML 1.1 or 1.2; None when it is text."""
+    what = "key" if is_key else "value"
+    if text == "":
+        return f"empty {what}: YAML reads it as null; write a {what} or remove it"
+    shown = clip(text)
+    subject = f"the key {shown}" if is_key else shown
+    if yaml11_tag != _STR_TAG:
+        return f'YAML reads {subject} as {_yaml11_meaning(yaml11_tag, text)}; quote it: "{shown}"'
+    for pattern, readers, meaning_of in _OTHER_READINGS:
+        if pattern.fullmatch(text):
+            meaning = meaning_of(text) if len(text) <= _SHOWN_VALUE_LENGTH else "a number"
+            return f'{readers} {subject} as {meaning}; quote it: "{shown}"'
+    return None
+
+
+_NOUNS = {
+    "int": "a number",
+    "float": "a number",
+    "bool": "a boolean",
+    "timestamp": "a date",
+    "null": "null",
+    "merge": "a merge key",
+    "value": "a value key",
+}
+
+
+def _yaml11_meaning(tag: str, text: str) -> str:
+    kind = tag.removeprefix(YAML_TAG_PREFIX)
+    noun = _NOUNS.get(kind, f"a {kind}")
+    value = _constructed(tag, text) if kind in {"int", "float", "bool", "timestamp"} else None
+    return f"{noun} ({value})" if value else noun
+
+
+def _constructed(tag: str, text: str) -> str | None:
+    """What PyYAML would make of ``text``, for short values it can build; else None."""
+    if len(text) > _SHOWN_VALUE_LENGTH:
+        return None
+    try:
+        value = SafeConstructor().construct_object(ScalarNode(tag, text))
+    except (ConstructorError, ValueError, OverflowError):
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, date):
+        return value.isoformat()
+    return repr(value)
+
+
+_OTHER_READINGS: list[tuple[re.Pattern[str], str, Callable[[str], str]]] = [
+    (
+        re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"),
+        "YAML 1.2 reads",
+        lambda text: f"a number ({float(text)!r})",
+    ),
+    (re.compile(r"0o[0-7]+"), "YAML 1.2 reads", lambda text: f"a number ({int(text[2:], 8)})"),
+    (
+        re.compile(r"[yYnN]"),
+        "some YAML 1.1 parsers read",
+        lambda text: f"a boolean ({str(text in 'yY').lower()})",
+    ),
+]
