@@ -165,6 +165,8 @@ def test_anchored_template_is_not_rewritten(tmp_path: Path) -> None:
         ("2019", '"2019"'),
         ("on", '"on"'),
         ("null", '"null"'),
+        ("1e3", '"1e3"'),
+        ("y", '"y"'),
         ("release/1.0", '"release/1.0"'),
     ],
 )

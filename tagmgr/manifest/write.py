@@ -19,9 +19,11 @@ from pathlib import Path
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
+from tagmgr.manifest.yamltraps import plain_scalar_trap
 from tagmgr.reference import is_valid_tag
 
 
@@ -52,9 +54,13 @@ def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:
 
 
 def yaml_scalar(value: str) -> str:
-    """``value`` as YAML: plain when it is a tag YAML reads back as a string, else double-quoted."""
-    # safe_load runs the loader's resolver: "1.10", "2019", "on" or "null" would not come back.
-    plain = is_valid_tag(value) and yaml.safe_load(value) == value
+    """``value`` as YAML: plain when the loader reads it back as text, else double-quoted.
+
+    The loader's own trap check decides, so a written file always loads again: "1.10", "2019",
+    "on" and YAML 1.2 numbers such as "1e3" are quoted.
+    """
+    yaml11_tag = Resolver().resolve(ScalarNode, value, (True, False))
+    plain = is_valid_tag(value) and plain_scalar_trap(value, yaml11_tag, is_key=False) is None
     return value if plain else json.dumps(value, ensure_ascii=False)
 
 
