@@ -19,7 +19,6 @@ from pathlib import Path
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import Resolver
 
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
@@ -59,8 +58,7 @@ def yaml_scalar(value: str) -> str:
     The loader's own trap check decides, so a written file always loads again: "1.10", "2019",
     "on" and YAML 1.2 numbers such as "1e3" are quoted.
     """
-    yaml11_tag = Resolver().resolve(ScalarNode, value, (True, False))
-    plain = is_valid_tag(value) and plain_scalar_trap(value, yaml11_tag, is_key=False) is None
+    plain = is_valid_tag(value) and plain_scalar_trap(value, is_key=False) is None
     return value if plain else json.dumps(value, ensure_ascii=False)
 
 

@@ -24,7 +24,6 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-from yaml.nodes import ScalarNode
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import Resolver
@@ -135,11 +134,6 @@ class _Events(Reader, Scanner, Parser, Resolver):
         event: Event = self.peek_event()  # type: ignore[no-untyped-call]
         return event
 
-    def resolve_plain(self, text: str) -> str:
-        """The tag YAML 1.1 gives an unquoted scalar with this text."""
-        tag: str = self.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-        return tag
-
 
 class _Builder:
     def __init__(self, doc: LocatedDocument, text: str) -> None:
@@ -242,6 +236,6 @@ class _Builder:
     ) -> None:
         if event.style is not None or event.tag is not None:
             return
-        message = plain_scalar_trap(event.value, self.events.resolve_plain(event.value), is_key)
+        message = plain_scalar_trap(event.value, is_key)
         if message:
             self.doc.reject(location, path, message)

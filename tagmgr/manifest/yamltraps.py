@@ -12,6 +12,7 @@ from datetime import date
 
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
 
 from tagmgr.manifest.explain import clip
 
@@ -20,15 +21,25 @@ _STR_TAG = f"{YAML_TAG_PREFIX}str"
 _SHOWN_VALUE_LENGTH = 40
 
 
-def plain_scalar_trap(text: str, yaml11_tag: str, is_key: bool) -> str | None:
+_RESOLVER = Resolver()
+
+
+def yaml11_tag(text: str) -> str:
+    """The tag PyYAML (YAML 1.1) gives an unquoted scalar with this text."""
+    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return tag
+
+
+def plain_scalar_trap(text: str, is_key: bool) -> str | None:
     """Say what an unquoted scalar becomes if not text, in YAML 1.1 or 1.2; None when it is text."""
     what = "key" if is_key else "value"
+    yaml11 = yaml11_tag(text)
     if text == "":
         return f"empty {what}: YAML reads it as null; write a {what} or remove it"
     shown = clip(text)
     subject = f"the key {shown}" if is_key else shown
-    if yaml11_tag != _STR_TAG:
-        return f'YAML reads {subject} as {_yaml11_meaning(yaml11_tag, text)}; quote it: "{shown}"'
+    if yaml11 != _STR_TAG:
+        return f'YAML reads {subject} as {_yaml11_meaning(yaml11, text)}; quote it: "{shown}"'
     for pattern, readers, meaning_of in _OTHER_READINGS:
         if pattern.fullmatch(text):
             meaning = meaning_of(text) if len(text) <= _SHOWN_VALUE_LENGTH else "a number"
