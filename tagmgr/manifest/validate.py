@@ -27,7 +27,8 @@ from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
 from tagmgr.reference import ImageReference
 
-SCHEMA_PATH = Path(__file__).parents[2] / "schemas" / "manifest.schema.json"
+# A link to schemas/manifest.schema.json in a checkout; a copy of it in a built wheel.
+SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 
 _Finding = tuple[FieldPath, Location, str]
 
