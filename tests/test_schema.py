@@ -19,7 +19,7 @@ TAG_REST = "[A-Za-z0-9._-]"
 
 
 def test_schema_is_valid_draft_2020_12_and_found_from_the_package() -> None:
-    assert SCHEMA_PATH == ROOT / "schemas" / "manifest.schema.json"
+    assert SCHEMA_PATH.resolve() == ROOT / "schemas" / "manifest.schema.json"
     Draft202012Validator.check_schema(load_schema())
 
 
@@ -117,4 +117,6 @@ def test_example_manifests_load_and_starlingx_is_the_reviewed_text() -> None:
     text = (ROOT / "manifests" / "starlingx.yaml").read_text(encoding="utf-8")
     first_line = "# yaml-language-server: $schema=../schemas/manifest.schema.json\n"
     assert text == first_line + STARLINGX
-    assert (ROOT / "manifests" / "../schemas/manifest.schema.json").resolve() == SCHEMA_PATH
+    assert (
+        ROOT / "manifests" / "../schemas/manifest.schema.json"
+    ).resolve() == SCHEMA_PATH.resolve()
