@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := skopeo docker-registry git ca-certificates
 SOURCES := tagmgr tests scripts
 
-.PHONY: all system-deps venv lint typecheck test unit demo clean
+.PHONY: all system-deps venv lint test unit demo bench clean
 
 all: test
 
@@ -45,3 +45,7 @@ demo: system-deps venv
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Performance figures come from here, measured side by side in one run, never from a timed test.
+bench: system-deps venv
+	$(BIN)/python scripts/bench.py
