@@ -89,7 +89,12 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
     if args.yes or not sys.stdin.isatty() or not any(a.kind is Kind.CREATE for a in actions):
         return True
     TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
-    answer = input("Create these tags? [y/N] ")
+    # The question goes to stderr with the plan: stdout may be a file of JSON. End of input is a no.
+    sys.stderr.write("Create these tags? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        sys.stderr.write("\n")
     return answer.strip().lower() in {"y", "yes"}
 
 
