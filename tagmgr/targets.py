@@ -35,19 +35,28 @@ class Unresolved:
 Resolved = Target | Unresolved
 
 
-def parse_registry_map(pairs: Sequence[str]) -> dict[str, str]:
-    """Parse ``FROM=TO`` pairs of registry hosts (``docker.io=127.0.0.1:5000``)."""
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        source, sep, destination = pair.partition("=")
-        if not sep or not source or not destination:
-            raise TagmgrError(
-                f"--map-registry {pair!r}: expected FROM=TO, e.g. docker.io=127.0.0.1:5000"
-            )
-        probe = ImageReference.parse(f"{source}/probe").registry
-        ImageReference.parse(f"{destination}/probe")
-        mapping[probe] = destination
-    return mapping
+def parse_registry_pair(pair: str) -> tuple[str, str]:
+    """Parse ``FROM=TO``: two registry hosts, nothing more (``docker.io=127.0.0.1:5000``).
+
+    A path after the host is refused: tagmgr's client and skopeo would read it differently.
+    """
+    source, sep, destination = pair.partition("=")
+    hosts = (_registry_host(source), _registry_host(destination)) if sep else None
+    if hosts is None or None in hosts:
+        raise TagmgrError(
+            f"{pair!r}: expected FROM=TO, two registry hosts such as docker.io=127.0.0.1:5000"
+        )
+    return hosts[0] or "", hosts[1] or ""
+
+
+def _registry_host(text: str) -> str | None:
+    """``text`` normalised if it is exactly one registry host[:port], else None."""
+    if "/" in text:
+        return None
+    try:
+        return ImageReference.parse(f"{text}/probe").registry
+    except TagmgrError:
+        return None
 
 
 def tag_template(entry: ImageEntry, manifest: Manifest) -> str | None:
