@@ -1,6 +1,6 @@
 """Command-line wiring only: parse arguments, call the core, hand results to a reporter.
 
-Each sub-command is a function from parsed arguments to an exit code (see ``EXIT_CODES``).
+Each sub-command is a function from parsed arguments to an exit code (see ``exitcodes``).
 """
 
 from __future__ import annotations
@@ -8,21 +8,19 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
-from tagmgr import __version__, commands
+from tagmgr import __version__, commands, exitcodes
 from tagmgr.errors import TagmgrError
+from tagmgr.gitcache import default_cache_dir
 from tagmgr.report import report_error
+from tagmgr.targets import parse_registry_pair
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_CHANGES_PENDING = 2
-EXIT_BUG = 3
-EXIT_USAGE = 64
-EXIT_INTERRUPTED = 130
+T = TypeVar("T")
 
 log = logging.getLogger("tagmgr")
 
@@ -32,12 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def default_git_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tagmgr" / "git"
+        self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _common_options() -> _Parser:
@@ -55,7 +48,7 @@ def _git_options() -> _Parser:
     git.add_argument(
         "--git-cache",
         type=Path,
-        default=default_git_cache(),
+        default=default_cache_dir(),
         metavar="DIR",
         help="where upstream repositories are cloned (default: %(default)s)",
     )
@@ -71,6 +64,7 @@ def _registry_options() -> _Parser:
         "--map-registry",
         action="append",
         default=[],
+        type=_argument(parse_registry_pair),
         metavar="FROM=TO",
         help="rewrite the registry part of every name (mirrors, staging)",
     )
@@ -132,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _argument(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from a parser raising TagmgrError, so bad values are usage errors."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except TagmgrError as error:
+            raise argparse.ArgumentTypeError(str(error)) from error
+
+    return convert
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -142,14 +148,21 @@ def _positive_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    # A cancelled CI job sends SIGTERM: unwind like Ctrl-C, so running copies are waited for,
+    # verified and their private auth files removed, instead of dying mid-way.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
         print("tagmgr: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return exitcodes.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (tagmgr plan | head); nothing more can be said on stdout.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exitcodes.FAILURE
     except TagmgrError as error:
         report_error(error, args.output, args.command)
-        return EXIT_FAILURE
+        return exitcodes.FAILURE
     except Exception as error:  # the last line of defence, reported as a bug
         log.debug("unexpected error", exc_info=True)
         print(
@@ -157,9 +170,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "Run again with -vv for the traceback and report it.",
             file=sys.stderr,
         )
-        return EXIT_BUG
+        return exitcodes.BUG
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _configure_logging(verbosity: int) -> None:
+    """Only tagmgr's own loggers: libraries (sh, httpcore) log output and headers at debug."""
     level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
-    logging.basicConfig(level=level, format="tagmgr: %(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("tagmgr: %(levelname)s: %(message)s"))
+    log.handlers = [handler]
+    log.setLevel(level)
+    log.propagate = False

@@ -25,6 +25,7 @@ import pytest
 import tagmgr.commands
 from tagmgr import __version__
 from tagmgr.cli import main
+from tagmgr.errors import GitVersionError
 from tests.e2e import Run, run_tagmgr, write_manifest
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
@@ -148,6 +149,11 @@ def test_console_script_exits_64_without_arguments(tmp_path: Path) -> None:
         (["plan"], "required: FILE"),
         (["plan", "--output=yaml", "{manifest}"], "yaml"),
         (["plan", "--jobs=0", "{manifest}"], "argument --jobs: must be at least 1"),
+        (
+            ["plan", "--map-registry=docker.io=127.0.0.1:5000/evil", "{manifest}"],
+            "argument --map-registry: 'docker.io=127.0.0.1:5000/evil': expected FROM=TO, "
+            "two registry hosts such as docker.io=127.0.0.1:5000",
+        ),
     ],
     ids=[
         "nothing",
@@ -157,6 +163,7 @@ def test_console_script_exits_64_without_arguments(tmp_path: Path) -> None:
         "no-files",
         "output",
         "jobs-0",
+        "map-registry-path",
     ],
 )
 def test_usage_error_exits_64_with_usage_on_stderr(
@@ -225,10 +232,17 @@ def test_validate_invalid_as_json(capsys: pytest.CaptureFixture[str], invalid: P
     }
 
 
-def test_other_user_error_as_json(capsys: pytest.CaptureFixture[str], manifest: Path) -> None:
+def test_other_user_error_as_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, manifest: Path
+) -> None:
     """Not a manifest problem: the JSON document has the error and no problems."""
-    run = run_tagmgr(capsys, "plan", "--output=json", "--map-registry=docker.io", manifest)
-    message = "--map-registry 'docker.io': expected FROM=TO, e.g. docker.io=127.0.0.1:5000"
+    message = "upstream /x commit abcd: cannot fetch"
+
+    def failing(*args: object) -> None:
+        raise GitVersionError(message)
+
+    monkeypatch.setattr(tagmgr.commands, "load_manifests", failing)
+    run = run_tagmgr(capsys, "plan", "--output=json", manifest)
     assert (run.code, run.err) == (1, f"tagmgr: error: {message}\n")
     assert run.json() == {"format": 1, "command": "plan", "error": message, "problems": []}
 
