@@ -30,8 +30,9 @@ def run(
 ) -> Completed:
     """Run ``argv`` and return its result whatever the exit code.
 
-    Raises ``CommandError`` only when the program cannot be started or runs past ``timeout``;
-    callers judge the exit code. ``secrets`` are replaced in any message this module builds.
+    A program killed by a signal gets a negative ``returncode`` (as in ``subprocess``). Raises
+    ``CommandError`` only when the program cannot be started or runs past ``timeout``; callers
+    judge the exit code. ``secrets`` are replaced in any message this module builds.
     """
     program, *args = argv
     try:
@@ -46,6 +47,9 @@ def run(
             _tty_out=False,
             _tty_in=False,
         )
+    except sh.SignalException as killed:
+        # sh raises for signals whatever _ok_code says; its message would carry the output.
+        return Completed(tuple(argv), killed.exit_code, killed.stdout, killed.stderr)
     except sh.CommandNotFound as exc:
         raise CommandError(f"{program}: command not found; is it installed?") from exc
     except sh.TimeoutException as exc:
