@@ -64,7 +64,9 @@ class ImageReference:
     def from_parts(
         cls, registry: str, repository: str, *, tag: str | None = None, digest: str | None = None
     ) -> ImageReference:
-        """Normalise Docker Hub spellings: ``docker.io/x`` is ``docker.io/library/x``."""
+        """Normalise spellings of one registry: host names are case-insensitive, and
+        ``docker.io/x`` is ``docker.io/library/x``."""
+        registry = registry.lower()
         if registry in _DOCKER_HUB_ALIASES:
             registry = DOCKER_HUB
             if "/" not in repository:

@@ -17,6 +17,8 @@ DIGEST = "sha256:" + "ab" * 32
         ),
         ("docker.io/busybox", ("docker.io", "library/busybox", None, None)),
         ("index.docker.io/a/b:1", ("docker.io", "a/b", "1", None)),
+        ("Quay.IO/org/app", ("quay.io", "org/app", None, None)),
+        ("Docker.io/busybox", ("docker.io", "library/busybox", None, None)),
         ("127.0.0.1:5000/a/b@" + DIGEST, ("127.0.0.1:5000", "a/b", None, DIGEST)),
         ("localhost/a:t@" + DIGEST, ("localhost", "a", "t", DIGEST)),
         ("[::1]:5000/a__b/c-d.e:T_1", ("[::1]:5000", "a__b/c-d.e", "T_1", None)),
