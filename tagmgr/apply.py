@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tagmgr import exitcodes
 from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
 from tagmgr.engines import CopyEngine
@@ -114,4 +115,5 @@ def group_by_repository(actions: Sequence[Action]) -> list[list[Action]]:
 
 
 def apply_exit_code(outcomes: Sequence[Outcome]) -> int:
-    return 1 if any(o.result is Result.FAILED for o in outcomes) else 0
+    failed = any(o.result is Result.FAILED for o in outcomes)
+    return exitcodes.FAILURE if failed else exitcodes.OK

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from tagmgr import exitcodes
 from tagmgr.apply import Applier, apply_exit_code
 from tagmgr.engines import ENGINES
 from tagmgr.gitversion import GitVersioner
@@ -17,7 +18,7 @@ from tagmgr.plan import Action, Kind, plan_exit_code
 from tagmgr.plan import plan as plan_actions
 from tagmgr.registry import Registries, RegistryOptions
 from tagmgr.report import Progress, TextReporter, make_reporter
-from tagmgr.targets import Resolved, Target, Unresolved, parse_registry_map, resolve_targets
+from tagmgr.targets import Resolved, Target, Unresolved, resolve_targets
 
 __all__ = ["ENGINES", "apply", "describe", "plan", "validate"]
 
@@ -25,7 +26,7 @@ __all__ = ["ENGINES", "apply", "describe", "plan", "validate"]
 def validate(args: argparse.Namespace) -> int:
     manifests = load_manifests(args.files)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).validated(manifests)
-    return 0
+    return exitcodes.OK
 
 
 def plan(args: argparse.Namespace) -> int:
@@ -41,7 +42,7 @@ def apply(args: argparse.Namespace) -> int:
         actions = _plan(args, registries)
         if not _confirmed(args, actions):
             print("tagmgr: nothing was changed", file=sys.stderr)
-            return 1
+            return exitcodes.FAILURE
         progress = Progress(len(actions))
         applier = Applier(ENGINES[args.engine](registries), registries)
         outcomes = applier.apply(actions, jobs=args.jobs, on_outcome=progress)
@@ -57,7 +58,8 @@ def describe(args: argparse.Namespace) -> int:
     if args.write:
         _write_derived_tags(manifests, derived)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).described(derived)
-    return 1 if any(isinstance(item, Unresolved) for item in derived) else 0
+    unresolved = any(isinstance(item, Unresolved) for item in derived)
+    return exitcodes.FAILURE if unresolved else exitcodes.OK
 
 
 def _registries(args: argparse.Namespace) -> Registries:
@@ -79,8 +81,7 @@ def _resolve(
 def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
     """Everything is validated before the first request: bad input never reaches a registry."""
     manifests = load_manifests(args.files)
-    registry_map = parse_registry_map(args.map_registry)
-    resolved = _resolve(args, manifests, registry_map)
+    resolved = _resolve(args, manifests, dict(args.map_registry))
     return plan_actions(resolved, take_inventory(resolved, registries, jobs=args.jobs))
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tagmgr import exitcodes
 from tagmgr.descriptor import Descriptor
 from tagmgr.reference import ImageReference
 from tagmgr.targets import Resolved, Target, Unresolved
@@ -79,5 +80,6 @@ def plan_one(item: Resolved, inventory: Inventory) -> Action:
 def plan_exit_code(actions: Sequence[Action]) -> int:
     """0 nothing to do, 2 changes pending, 1 when anything failed (conflicts included)."""
     if any(a.kind in FAILURES for a in actions):
-        return 1
-    return 2 if any(a.kind is Kind.CREATE for a in actions) else 0
+        return exitcodes.FAILURE
+    pending = any(a.kind is Kind.CREATE for a in actions)
+    return exitcodes.CHANGES_PENDING if pending else exitcodes.OK

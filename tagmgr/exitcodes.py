@@ -1,0 +1,8 @@
+"""Exit codes: documented in the README and stable across releases."""
+
+OK = 0
+FAILURE = 1  # invalid input, conflicts, missing sources, registry or git errors
+CHANGES_PENDING = 2  # plan only: there is something to create
+BUG = 3  # an unexpected exception: a bug in tagmgr
+USAGE = 64  # bad command line (sysexits' EX_USAGE); 2 already means "changes pending"
+INTERRUPTED = 130  # Ctrl-C or SIGTERM
