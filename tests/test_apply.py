@@ -1,0 +1,117 @@
+"""The applier's decisions, with a fake engine and an in-memory registry (pure logic only;
+the real thing is covered end to end in test_e2e_*.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+from tagmgr.apply import Applier, Result, apply_exit_code
+from tagmgr.descriptor import OCI_INDEX, Descriptor
+from tagmgr.errors import CommandError, Location
+from tagmgr.manifest.model import ImageEntry
+from tagmgr.plan import Action, Kind
+from tagmgr.reference import ImageReference
+from tagmgr.targets import Target
+
+SOURCE = Descriptor(OCI_INDEX, "sha256:" + "1" * 64, 10)
+OTHER = Descriptor(OCI_INDEX, "sha256:" + "2" * 64, 10)
+
+
+class MemoryRegistry:
+    """Tags by (repository, tag); also plays Registries and RegistryClient."""
+
+    def __init__(self) -> None:
+        self.tags: dict[tuple[str, str], Descriptor] = {}
+
+    def client(self, registry: str) -> MemoryRegistry:
+        return self
+
+    def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
+        return self.tags.get((repository, reference))
+
+
+class FakeEngine:
+    def __init__(self, registry: MemoryRegistry, writes: Descriptor = SOURCE) -> None:
+        self.registry = registry
+        self.writes = writes
+        self.copies: list[tuple[str, str]] = []
+        self.busy: Counter[str] = Counter()
+        self.most_busy = 0
+        self.lock = threading.Lock()
+
+    def copy(self, source: ImageReference, destination: ImageReference) -> None:
+        with self.lock:
+            self.copies.append((str(source), str(destination)))
+            self.busy[destination.repository] += 1
+            self.most_busy = max(self.most_busy, self.busy[destination.repository])
+        time.sleep(0.01)
+        if destination.tag == "broken":
+            raise CommandError("skopeo copy exited with 1: boom")
+        self.registry.tags[(destination.repository, str(destination.tag))] = self.writes
+        with self.lock:
+            self.busy[destination.repository] -= 1
+
+
+def create(repository: str, tag: str) -> Action:
+    name = ImageReference.parse(f"registry.example/{repository}")
+    entry = ImageEntry(name.name, "build-1", tag, "images[0]", {"": Location("m.yaml", 1, 3)})
+    return Action(Kind.CREATE, Target(entry, name.with_tag("build-1"), name.with_tag(tag)), SOURCE)
+
+
+def test_creates_by_digest_and_verifies() -> None:
+    registry = MemoryRegistry()
+    engine = FakeEngine(registry)
+    [outcome] = Applier(engine, registry).apply([create("app", "v1")])  # type: ignore[arg-type]
+    assert outcome.result is Result.CREATED
+    assert engine.copies == [(f"registry.example/app@{SOURCE.digest}", "registry.example/app:v1")]
+
+
+def test_a_tag_that_appeared_meanwhile_is_never_overwritten() -> None:
+    registry = MemoryRegistry()
+    registry.tags[("app", "same")] = SOURCE
+    registry.tags[("app", "other")] = OTHER
+    engine = FakeEngine(registry)
+    outcomes = Applier(engine, registry).apply([create("app", "same"), create("app", "other")])  # type: ignore[arg-type]
+    assert [(o.result, o.message) for o in outcomes] == [
+        (Result.PRESENT, "created meanwhile by someone else"),
+        (
+            Result.FAILED,
+            f"registry.example/app:other appeared meanwhile at {OTHER.digest}; left untouched",
+        ),
+    ]
+    assert engine.copies == []
+    assert registry.tags[("app", "other")] == OTHER
+
+
+def test_verification_and_engine_failures_are_per_entry() -> None:
+    registry = MemoryRegistry()
+    wrong = Applier(FakeEngine(registry, writes=OTHER), registry)  # type: ignore[arg-type]
+    [outcome] = wrong.apply([create("app", "v1")])
+    assert (outcome.result, outcome.message) == (
+        Result.FAILED,
+        f"verification failed: registry.example/app:v1 points at {OTHER.digest}, "
+        f"expected {SOURCE.digest}",
+    )
+    applier = Applier(FakeEngine(registry), registry)  # type: ignore[arg-type]
+    outcomes = applier.apply([create("a", "broken"), create("b", "v1")], jobs=2)
+    assert [(o.result, o.message) for o in outcomes] == [
+        (Result.FAILED, "skopeo copy exited with 1: boom"),
+        (Result.CREATED, ""),
+    ]
+    assert apply_exit_code(outcomes) == 1
+
+
+def test_one_repository_is_written_serially_and_results_keep_manifest_order() -> None:
+    registry = MemoryRegistry()
+    engine = FakeEngine(registry)
+    actions = [create(repo, f"v{n}") for n in range(4) for repo in ("a", "b", "c")]
+    seen: list[str] = []
+    outcomes = Applier(engine, registry).apply(  # type: ignore[arg-type]
+        actions, jobs=3, on_outcome=lambda o: seen.append(str(o.action.item.entry.tag))
+    )
+    assert [o.action for o in outcomes] == actions
+    assert all(o.result is Result.CREATED for o in outcomes)
+    assert engine.most_busy == 1
+    assert len(seen) == len(actions)
