@@ -11,11 +11,13 @@ import pytest
 from tagmgr.registry.retry import Decision, RetryPolicy, RetryTransport, decide
 
 URL = "https://registry.example/v2/app/manifests/v1"
-Answer = int | tuple[int, dict[str, str]] | httpx.TransportError
+Answer = int | tuple[int, dict[str, str | bytes]] | httpx.TransportError
 
 
 class Script:
-    """A transport answering from a list: a status, (status, headers), or an error to raise."""
+    """A transport answering from a list: a status, (status, headers), or an error to raise.
+
+    Header values given as bytes are sent as they are, as a registry would on the wire."""
 
     def __init__(self, answers: Iterable[Answer]) -> None:
         self.answers = list(answers)
@@ -78,6 +80,13 @@ def test_retry_after_seconds_are_honoured_and_capped() -> None:
 
 def test_retry_after_as_a_date_falls_back_to_exponential() -> None:
     _, _, slept = send([(503, {"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}), 200])
+    assert slept == [0.5]
+
+
+@pytest.mark.parametrize("retry_after", ["²", "٣", "1.5", "-1", "", "1e3"])
+def test_retry_after_that_is_not_ascii_seconds_falls_back_to_exponential(retry_after: str) -> None:
+    """``"²".isdigit()`` is True, yet ``float("²")`` raises: digits are ASCII digits only."""
+    _, _, slept = send([(503, {"Retry-After": retry_after.encode()}), 200])
     assert slept == [0.5]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from tagmgr.registry.failures import tls_failure
 log = logging.getLogger(__name__)
 
 RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
+_SECONDS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which float() refuses
 
 
 class Decision(enum.Enum):
@@ -54,8 +56,11 @@ class RetryPolicy:
     total_delay: float = 30.0
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
-        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
-        if retry_after is not None and retry_after.strip().isdigit():
+        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1).
+
+        ``Retry-After`` is used when it is a number of seconds; an HTTP-date is ignored.
+        """
+        if retry_after is not None and _SECONDS.fullmatch(retry_after.strip()):
             return min(float(retry_after), self.max_delay)
         return min(self.first_delay * 2.0 ** (attempt - 1), self.max_delay)
 
