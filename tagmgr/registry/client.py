@@ -25,6 +25,8 @@ from tagmgr.registry.session import Session, open_session
 
 ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
 DIGEST_HEADER = "Docker-Content-Digest"
+MAX_TAG_PAGES = 1_000
+MAX_TAGS = 100_000
 _DIGEST_RE = re.compile(DIGEST_PATTERN)
 
 
@@ -52,7 +54,8 @@ class RegistryClient:
     def list_tags(self, repository: str, *, page_size: int | None = None) -> list[str]:
         """Every tag, following ``Link: <...>; rel="next"``; ``[]`` if the repository is unknown.
 
-        ``page_size`` asks for pages of that many tags (``n``); registries may ignore it.
+        ``page_size`` asks for pages of that many tags (``n``); registries may ignore it. Pages that
+        loop, or run past ``MAX_TAG_PAGES`` pages or ``MAX_TAGS`` tags, are a ``RegistryError``.
         """
         start = self._url(f"/v2/{repository}/tags/list")
         if page_size:
@@ -66,7 +69,11 @@ class RegistryClient:
             if response.status_code == 404 and url == start:
                 return []
             tags.extend(self._tags_in(self._ok(response)))
+            if len(tags) > MAX_TAGS:
+                raise self._tag_list_error(repository, f"holds more than {MAX_TAGS} tags")
             url = self._next_page(response, visited)
+            if url is not None and len(visited) == MAX_TAG_PAGES:
+                raise self._tag_list_error(repository, f"runs past {MAX_TAG_PAGES} pages")
         return tags
 
     def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
@@ -147,6 +154,9 @@ class RegistryClient:
         if url in visited:
             raise RegistryError(self.registry, f"tag list pages loop back to {url}")
         return url
+
+    def _tag_list_error(self, repository: str, problem: str) -> RegistryError:
+        return RegistryError(self.registry, f"tag list of {repository} {problem}; stopped there")
 
     def _digest_error(self, repository: str, reference: str, problem: str) -> RegistryError:
         separator = "@" if _DIGEST_RE.fullmatch(reference) else ":"
