@@ -9,10 +9,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tagmgr.descriptor import OCI_MANIFEST, Descriptor
 from tagmgr.errors import RegistryError
 from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
 from tests.test_registry_client import (
+    DIGEST,
+    MANIFEST,
     client_for,
+    manifest_response,
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
 )
 
@@ -59,3 +63,54 @@ def test_tags_are_capped_across_pages() -> None:
         "registry registry.example: tag list of app holds more than 100000 tags; stopped there"
     )
     assert registry.served == MAX_TAGS // 10_000 + 1
+
+
+# --- manifest headers ---------------------------------------------------------------------
+
+FORGED_DIGESTS = [
+    "sha256:../../../etc",
+    "sha256:" + "A" * 64,
+    "sha256:" + "0" * 63,
+    "md5:" + "0" * 32,
+    f"{DIGEST} --src-creds=x",
+]
+
+
+@pytest.mark.parametrize("forged", FORGED_DIGESTS)
+def test_head_with_a_forged_digest_header_reads_and_hashes_the_manifest(forged: str) -> None:
+    """The digest from HEAD reaches skopeo's argv: only a well-formed one may be passed on."""
+    methods: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        methods.append(request.method)
+        return manifest_response(request, digest=forged)
+
+    assert client_for(handler).head_manifest("app", "v1") == Descriptor(
+        OCI_MANIFEST, DIGEST, len(MANIFEST)
+    )
+    assert methods[-2:] == ["HEAD", "GET"]
+
+
+@pytest.mark.parametrize("length", ["²", "-1", "1e3", "0x10"])
+def test_head_with_a_length_that_is_not_ascii_digits_reads_the_manifest(length: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return manifest_response(request)
+        headers = {"Docker-Content-Digest": DIGEST, "Content-Length": length.encode()}
+        return httpx.Response(200, headers=headers)
+
+    assert client_for(handler).head_manifest("app", "v1") == Descriptor(
+        OCI_MANIFEST, DIGEST, len(MANIFEST)
+    )
+
+
+@pytest.mark.parametrize("forged", FORGED_DIGESTS)
+@pytest.mark.parametrize("reference", ["v1", DIGEST])
+def test_get_with_a_forged_digest_header_gives_the_digest_of_the_bytes(
+    forged: str, reference: str
+) -> None:
+    client = client_for(lambda request: manifest_response(request, digest=forged))
+    assert client.get_manifest("app", reference) == (
+        Descriptor(OCI_MANIFEST, DIGEST, len(MANIFEST)),
+        MANIFEST,
+    )

@@ -28,6 +28,7 @@ DIGEST_HEADER = "Docker-Content-Digest"
 MAX_TAG_PAGES = 1_000
 MAX_TAGS = 100_000
 _DIGEST_RE = re.compile(DIGEST_PATTERN)
+_LENGTH_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 
 
 class RegistryClient:
@@ -77,20 +78,28 @@ class RegistryClient:
         return tags
 
     def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
-        """What ``reference`` (a tag or digest) points at, or None if it does not exist."""
+        """What ``reference`` (a tag or digest) points at, or None if it does not exist.
+
+        Without a well-formed digest and length in the answer's headers, the manifest is read
+        (GET) and hashed: a header is never passed on unchecked.
+        """
         response = self._send("HEAD", self._manifest_url(repository, reference), ACCEPT_MANIFESTS)
         if response.status_code == 404:
             return None
         self._ok(response)
-        digest, length = response.headers.get(DIGEST_HEADER), response.headers.get("Content-Length")
-        if not digest or not length or not length.isdigit():
+        digest = response.headers.get(DIGEST_HEADER, "")
+        length = response.headers.get("Content-Length", "")
+        if not _DIGEST_RE.fullmatch(digest) or not _LENGTH_RE.fullmatch(length):
             return self.get_manifest(repository, reference)[0]
         if _DIGEST_RE.fullmatch(reference) and digest != reference:
             raise self._digest_error(repository, reference, f"the registry announced {digest}")
         return Descriptor(_media_type(response), digest, int(length))
 
     def get_manifest(self, repository: str, reference: str) -> tuple[Descriptor, bytes]:
-        """The manifest's exact bytes, checked against the digest asked for and the one sent."""
+        """The manifest's exact bytes, checked against the digest asked for and the one sent.
+
+        A ``Docker-Content-Digest`` that is not a digest is ignored: the bytes are hashed instead.
+        """
         response = self._send("GET", self._manifest_url(repository, reference), ACCEPT_MANIFESTS)
         content = self._ok(response).content
         announced = response.headers.get(DIGEST_HEADER, "")
