@@ -163,6 +163,32 @@ def test_refused_values_are_explained_at_the_value(field: str, value: str, messa
     ]
 
 
+CREDENTIALS = (
+    "repo URL has a password: credentials must not be written in the manifest;"
+    " use a git credential helper or an SSH key"
+)
+
+
+@pytest.mark.parametrize(
+    "repo",
+    [
+        "https://ci-bot:ghp_TOKEN@github.com/o/r.git",
+        "https://:ghp_TOKEN@github.com/o/r.git",
+        "ssh://git:ghp_TOKEN@example.org:2222/r.git",
+        "http://ci-bot:ghp_TOKEN@with@at@127.0.0.1:8080/r",
+    ],
+)
+def test_a_password_in_the_repo_url_is_refused_and_not_echoed(repo: str) -> None:
+    found = problems(write("m.yaml", full_manifest(repo=repo)))
+    assert found == [f"m.yaml:8:11: images[0].upstream.repo: {CREDENTIALS}"]
+    assert "ghp_TOKEN" not in found[0]
+
+
+def test_a_user_without_a_password_is_fine() -> None:
+    for repo in ("ssh://git@example.org/r.git", "https://ci-bot@github.com/o/r", "git@h:o/r"):
+        assert load_manifests([write("m.yaml", full_manifest(repo=repo))])
+
+
 def test_unknown_keys_are_shown_at_the_key() -> None:
     text = (
         "images:\n"

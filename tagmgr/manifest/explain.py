@@ -24,6 +24,8 @@ _TAG_CHARS = _TAG_FIRST | frozenset(".-")
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 _REMOTE_HELPER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*::")
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+# A password in a URL's userinfo: scheme://user:secret@host (the authority ends at '/').
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@]*:[^/]*@")
 _TYPE_NAMES = {"string": "text", "array": "a list", "object": "a mapping"}
 _VALUE_TYPE_NAMES: dict[type, str] = {str: "text", list: "a list", dict: "a mapping"}
 
@@ -156,15 +158,24 @@ def _repo(repo: str) -> str:
         )
     if any(char.isspace() for char in repo):
         return "repo must not contain whitespace"
-    if scheme and scheme.group(1) not in REPO_SCHEMES:
-        supported = ", ".join(REPO_SCHEMES[:-1]) + f" or {REPO_SCHEMES[-1]}"
-        return f"repo URL scheme {clip(scheme.group(1))!r} is not supported; use {supported}"
     if scheme:
-        return "repo URL needs a host, and neither host nor user may begin with '-'"
+        return _repo_url(scheme.group(1), repo)
     return (
         f"repo {clip(repo)!r} is neither a URL nor user@host:path, and a local path"
         " must not contain ':'"
     )
+
+
+def _repo_url(scheme: str, url: str) -> str:
+    if _URL_PASSWORD.match(url):
+        return (
+            "repo URL has a password: credentials must not be written in the manifest;"
+            " use a git credential helper or an SSH key"
+        )
+    if scheme not in REPO_SCHEMES:
+        supported = ", ".join(REPO_SCHEMES[:-1]) + f" or {REPO_SCHEMES[-1]}"
+        return f"repo URL scheme {clip(scheme)!r} is not supported; use {supported}"
+    return "repo URL needs a host, and neither host nor user may begin with '-'"
 
 
 def _commit(commit: str) -> str:
