@@ -5,8 +5,8 @@ Layout of the cache directory::
     <root>/<slug>-<hash>/       bare clone (slug: readable tail of the URL; hash: of the URL)
     <root>/<slug>-<hash>.lock   fcntl lock held while one tagmgr process uses that clone
 
-Every git command runs non-interactively (no terminal, askpass or credential-manager prompt, no
-controlling terminal for ssh), with an allow-list of transport protocols and a time limit.
+Git runs through ``barerepo.BareRepo``: non-interactively, with allow-listed transports and a time
+limit.
 """
 
 from __future__ import annotations
@@ -15,48 +15,29 @@ import fcntl
 import hashlib
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
-import git
-
+from tagmgr.barerepo import BareRepo, complaint, redact_url
 from tagmgr.errors import GitVersionError
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_GIT_ERROR = re.compile(r"(?:fatal|error): (.*)")
 # --update-shallow: take what a shallow upstream offers, so that its shallowness is seen and named.
 _FETCH = ("fetch", "--quiet", "--force", "--update-shallow")
 # Branches and tags, forced; the tags refspec is what --tags means, but unlike --tags it is pruned.
 _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _PINNED = "refs/tagmgr/commits/"
-_ALLOWED_PROTOCOLS = ("file", "git", "http", "https", "ssh")
-_CONFIG = {
-    "protocol.allow": "never",
-    **{f"protocol.{name}.allow": "always" for name in _ALLOWED_PROTOCOLS},
-    "credential.interactive": "false",
-    "core.hooksPath": os.devnull,  # no hook from an init template runs in the cache
-}
 _THREAD_LOCKS: dict[Path, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
-_ENV = {
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_ASKPASS": "",  # empty: no askpass program, not even core.askPass or SSH_ASKPASS
-    "SSH_ASKPASS_REQUIRE": "never",
-    "GCM_INTERACTIVE": "never",
-    "GIT_CONFIG_COUNT": str(len(_CONFIG)),
-    **{f"GIT_CONFIG_KEY_{i}": key for i, key in enumerate(_CONFIG)},
-    **{f"GIT_CONFIG_VALUE_{i}": value for i, value in enumerate(_CONFIG.values())},
-}
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/tagmgr/git``, or ``~/.cache/tagmgr/git``."""
+    """``$XDG_CACHE_HOME/tagmgr/git``; ``~/.cache/tagmgr/git`` if it is unset, empty or relative."""
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
     return base / "tagmgr" / "git"
@@ -90,81 +71,6 @@ class RepoSource:
         slug = re.sub(r"[^A-Za-z0-9._]+", "-", readable)[-64:].strip("-.")
         digest = hashlib.sha256(self.key.encode()).hexdigest()[:12]
         return f"{slug}-{digest}"
-
-
-@dataclass(frozen=True)
-class GitResult:
-    status: int
-    stdout: str
-    stderr: str
-
-
-class BareRepo:
-    """A bare repository on disk and the one way tagmgr runs git in it."""
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path = path
-        self._timeout = timeout
-        # Pin the repository explicitly: a hook environment may carry another GIT_DIR.
-        self._env = {
-            **_ENV,
-            "GIT_DIR": str(path),
-            "GIT_OBJECT_DIRECTORY": str(path / "objects"),
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
-        }
-        self._git = git.Git(str(path.parent))
-
-    def run(self, *args: str, stdin: str | None = None) -> GitResult:
-        """Run ``git args``; a non-zero exit is a result, not an exception."""
-        with _input_file(stdin) as istream:
-            try:
-                status, stdout, stderr = self._git.execute(
-                    [self._git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args],
-                    istream=istream,
-                    with_extended_output=True,
-                    with_exceptions=False,
-                    kill_after_timeout=self._timeout,
-                    env=self._env,
-                    start_new_session=True,  # no controlling terminal: ssh cannot prompt either
-                )
-            except git.GitCommandNotFound as exc:
-                raise GitVersionError("git is not installed or not on PATH") from exc
-        return GitResult(status, stdout, stderr)
-
-    def output(self, *args: str) -> str:
-        """Run ``git args`` and return its output; raise ``GitVersionError`` on failure."""
-        result = self.run(*args)
-        if result.status != 0:
-            raise GitVersionError(f"git {args[0]} failed: {complaint(result.stderr)}")
-        return result.stdout
-
-    def has_commit(self, commit: str) -> bool:
-        return self.run("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").status == 0
-
-    @property
-    def is_shallow(self) -> bool:
-        return (self.path / "shallow").exists()
-
-
-@contextmanager
-def _input_file(text: str | None) -> Iterator[BinaryIO | None]:
-    """Standard input for git as a real file, which is what gitpython hands to the process."""
-    if text is None:
-        yield None
-        return
-    with tempfile.TemporaryFile() as file:
-        file.write(text.encode())
-        file.seek(0)
-        yield file
-
-
-def complaint(stderr: str) -> str:
-    """What git said went wrong: its first ``fatal:``/``error:`` line, else its last line."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    for line in lines:
-        if found := _GIT_ERROR.match(line):
-            return found[1]
-    return lines[-1] if lines else "no error message"
 
 
 @dataclass(frozen=True)
@@ -224,7 +130,7 @@ def _fetch(
     result = repo.run(*_FETCH, *options, "--", source.location, *refspecs)
     if result.status == 0:
         return None
-    return f"cannot fetch from {source.location}: {complaint(result.stderr)}"
+    return f"cannot fetch from {redact_url(source.location)}: {complaint(result.stderr)}"
 
 
 def _fetch_missing(repo: BareRepo, source: RepoSource, commits: Collection[str]) -> str | None:
@@ -252,6 +158,6 @@ def _complete_history(repo: BareRepo, source: RepoSource) -> None:
         raise GitVersionError(f"the cached clone is shallow and {error}")
     if repo.is_shallow:
         raise GitVersionError(
-            f"{source.location} is itself a shallow clone and cannot give the full history "
-            "that describe needs; point upstream.repo at a complete repository"
+            f"{redact_url(source.location)} is itself a shallow clone and cannot give the full"
+            " history that describe needs; point upstream.repo at a complete repository"
         )

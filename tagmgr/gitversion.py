@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tagmgr.barerepo import BareRepo, complaint, redact_url
+from tagmgr.concurrency import map_in_threads
 from tagmgr.errors import GitVersionError
-from tagmgr.gitcache import FULL_SHA, BareRepo, Clone, GitCache, RepoSource, complaint
-from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, Upstream
-from tagmgr.reference import explain_invalid_tag, is_valid_tag
+from tagmgr.gitcache import FULL_SHA, Clone, GitCache, RepoSource
+from tagmgr.manifest.model import Upstream
 
 HASH_WIDTH = 7
 CANDIDATES = 27  # git's MAX_TAGS; a larger --candidates is silently clamped to it
@@ -42,7 +42,7 @@ class GitVersioner:
 
     def __init__(self, cache_dir: Path, *, jobs: int = 4, timeout: float = 300) -> None:
         self.cache = GitCache(cache_dir, timeout=timeout)
-        self.jobs = max(1, jobs)
+        self.jobs = jobs
 
     def describe_all(self, upstreams: Sequence[Item]) -> dict[Item, Outcome]:
         """Describe every ``(upstream, manifest_dir)``; a failure is that item's error value."""
@@ -56,10 +56,9 @@ class GitVersioner:
                 continue
             source = RepoSource.parse(upstream.repo, base_dir)
             groups.setdefault(source.key, (source, []))[1].append(item)
-        workers = min(self.jobs, len(groups)) or 1
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tagmgr-git") as pool:
-            for part in pool.map(lambda group: self.describe_repo(*group), groups.values()):
-                results.update(part)
+        parts = map_in_threads(lambda group: self.describe_repo(*group), groups.values(), self.jobs)
+        for part in parts:
+            results.update(part)
         return {item: results[item] for item in items}
 
     def describe_repo(self, source: RepoSource, items: Sequence[Item]) -> dict[Item, Outcome]:
@@ -70,25 +69,6 @@ class GitVersioner:
                 return {item: _describe_item(clone, item[0]) for item in items}
         except GitVersionError as exc:
             return {item: _error(item[0], str(exc)) for item in items}
-
-
-def render_tag(template: str, describe: str) -> str:
-    """Substitute ``{describe}``; pass ``entry.tag`` or ``tag_prefix + "{describe}"``."""
-    return template.replace(DESCRIBE_PLACEHOLDER, describe)
-
-
-def check_tag(tag: str) -> str | None:
-    """None if ``tag`` is a valid OCI tag (at most 128 characters), else why not."""
-    return None if is_valid_tag(tag) else explain_invalid_tag(tag)
-
-
-def derive_tag(template: str, upstream: Upstream, describe: str) -> str:
-    """``render_tag`` then ``check_tag``; an invalid result is the entry's ``GitVersionError``."""
-    tag = render_tag(template, describe)
-    reason = check_tag(tag)
-    if reason:
-        raise _error(upstream, f"describe gives {describe!r}, which makes no valid tag: {reason}")
-    return tag
 
 
 def resolve_commit(clone: Clone, commit: str) -> str:
@@ -147,4 +127,6 @@ def _why_undescribable(repo: BareRepo, sha: str, match: str | None, stderr: str)
 
 
 def _error(upstream: Upstream, reason: str) -> GitVersionError:
-    return GitVersionError(f"upstream {upstream.repo} commit {upstream.commit}: {reason}")
+    return GitVersionError(
+        f"upstream {redact_url(upstream.repo)} commit {upstream.commit}: {reason}"
+    )

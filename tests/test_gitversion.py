@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tagmgr.barerepo import BareRepo, complaint, redact_url
 from tagmgr.errors import GitVersionError
-from tagmgr.gitcache import BareRepo, RepoSource, default_cache_dir
-from tagmgr.gitversion import GitVersioner, check_tag, derive_tag, render_tag
+from tagmgr.gitcache import RepoSource, default_cache_dir
+from tagmgr.gitversion import GitVersioner
 from tagmgr.manifest.model import Upstream
 from tests.support.gitrepos import UpstreamRepo, isolate_git
 
@@ -359,17 +360,31 @@ def test_unusable_cache_dir(tmp_path: Path, repo: UpstreamRepo) -> None:
     )
 
 
-def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert default_cache_dir() == tmp_path / "tagmgr" / "git"
-    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+def test_default_cache_dir_follows_xdg_cache_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "tagmgr" / "git"
+
+
+@pytest.mark.parametrize("xdg", [None, "", "relative/cache", "./cache", "~/cache"])
+def test_default_cache_dir_ignores_an_unset_empty_or_relative_xdg_cache_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
+) -> None:
+    # The XDG spec: unset or empty means ~/.cache, and "if an implementation encounters a
+    # relative path in any of these variables it should consider the path invalid and ignore it".
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "tagmgr" / "git"
 
 
-def test_one_bad_entry_hides_nothing(
-    versioner: GitVersioner, repo: UpstreamRepo, tmp_path: Path
-) -> None:
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_one_bad_entry_hides_nothing(repo: UpstreamRepo, tmp_path: Path, jobs: int) -> None:
+    versioner = GitVersioner(tmp_path / "cache", jobs=jobs, timeout=30)
     repo.commit("one")
     repo.tag("v1.0")
     tip = repo.commit("two")
@@ -397,25 +412,52 @@ def test_spellings_of_one_remote_share_a_clone_name() -> None:
     assert (scp.location, scp.dir_name[:-13]) == ("git@example.org:a/b.git", "example.org-a-b")
 
 
-# Tags from describe strings
+# Passwords in URLs (the schema refuses them; messages never show one that got through)
 
 
-def test_render_and_check_tag() -> None:
-    assert render_tag("stx.4.0-{describe}", "v1.2-3-gabcdef0") == "stx.4.0-v1.2-3-gabcdef0"
-    assert check_tag("stx.4.0-v1.2-3-gabcdef0") is None
-    assert check_tag("x" * 129) == "tag is 129 characters long; at most 128 are allowed"
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "https://ci-bot:ghp_TOKEN@github.com/o/r.git",
+            "https://ci-bot:<redacted>@github.com/o/r.git",
+        ),
+        ("https://:ghp_TOKEN@github.com/o/r", "https://:<redacted>@github.com/o/r"),
+        ("http://u:p@ss%40w@h:8080/r", "http://u:<redacted>@h:8080/r"),
+        (
+            "cannot fetch from ssh://git:pw@h/r: 'ssh://git:pw@h/r' is not there",
+            "cannot fetch from ssh://git:<redacted>@h/r: 'ssh://git:<redacted>@h/r' is not there",
+        ),
+        ("ssh://git@example.org:2222/r.git", "ssh://git@example.org:2222/r.git"),
+        ("https://example.org:443/r@v1", "https://example.org:443/r@v1"),
+        ("git@example.org:a/b.git", "git@example.org:a/b.git"),
+        ("/srv/git/a:b@c", "/srv/git/a:b@c"),
+    ],
+)
+def test_redact_url_hides_only_the_password(text: str, shown: str) -> None:
+    assert redact_url(text) == shown
 
 
-@pytest.mark.parametrize("git_tag", ["release/1.0", "v1.0+build"])
-def test_derived_tag_must_be_a_valid_tag(git_tag: str) -> None:
-    upstream = Upstream("https://example.org/x", "4f28657")
-    with pytest.raises(GitVersionError) as raised:
-        derive_tag("stx-{describe}", upstream, git_tag)
-    assert str(raised.value) == (
-        f"upstream https://example.org/x commit 4f28657: describe gives '{git_tag}', "
-        f"which makes no valid tag: tag 'stx-{git_tag}' may contain only letters, digits, "
-        "'_', '.' and '-'"
+def test_git_complaints_are_redacted() -> None:
+    stderr = "hint: x\nfatal: unable to access 'https://bot:s3cret@h/r/': Could not resolve host\n"
+    assert (
+        complaint(stderr)
+        == "unable to access 'https://bot:<redacted>@h/r/': Could not resolve host"
     )
+    assert complaint("ssh: https://bot:s3cret@h/r\n") == "ssh: https://bot:<redacted>@h/r"
+
+
+def test_password_in_an_upstream_url_never_reaches_a_message(
+    versioner: GitVersioner, password_server: str
+) -> None:
+    url = password_server.replace("http://", "http://ci-bot:s3cret@")
+    shown = password_server.replace("http://", "http://ci-bot:<redacted>@")
+    message = failure(versioner, item(url, "4f28657"))
+    assert message == (
+        f"upstream {shown} commit 4f28657: cannot fetch from {shown}: "
+        f"Authentication failed for '{password_server}/'"
+    )
+    assert "s3cret" not in message
 
 
 # Stub HTTP servers on 127.0.0.1
