@@ -6,12 +6,19 @@ fixed number of requests or bytes, so a client without the guard ends too, and t
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
 import httpx
 import pytest
 
 from tagmgr.descriptor import OCI_MANIFEST, Descriptor
 from tagmgr.errors import RegistryError
+from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
+from tagmgr.registry.limits import MAX_ANSWER
 from tests.test_registry_client import (
     DIGEST,
     MANIFEST,
@@ -19,6 +26,8 @@ from tests.test_registry_client import (
     manifest_response,
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
 )
+
+MiB = 1024 * 1024
 
 # --- tag lists ----------------------------------------------------------------------------
 
@@ -114,3 +123,179 @@ def test_get_with_a_forged_digest_header_gives_the_digest_of_the_bytes(
         Descriptor(OCI_MANIFEST, DIGEST, len(MANIFEST)),
         MANIFEST,
     )
+
+
+# --- sizes --------------------------------------------------------------------------------
+
+
+class Flood(httpx.SyncByteStream):
+    """A body of ``total`` bytes in 1 MiB chunks, without a Content-Length; counts what was read."""
+
+    def __init__(self, total: int = 64 * MiB) -> None:
+        self.total, self.sent = total, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.sent < self.total:
+            self.sent += MiB
+            yield b" " * MiB
+
+
+def test_manifest_larger_than_4_mib_is_refused_from_its_length() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        return httpx.Response(200, content=b" " * (MAX_ANSWER + 1))
+
+    with pytest.raises(RegistryError) as caught:
+        client_for(handler).get_manifest("app", "v1")
+    assert str(caught.value) == (
+        "registry registry.example: GET https://registry.example/v2/app/manifests/v1: "
+        "answer larger than 4194304 bytes"
+    )
+
+
+def test_manifest_of_exactly_4_mib_is_read() -> None:
+    body = b" " * MAX_ANSWER
+    client = client_for(lambda request: httpx.Response(200, content=body))
+    descriptor, content = client.get_manifest("app", "v1")
+    assert (descriptor.size, content) == (MAX_ANSWER, body)
+
+
+def test_head_of_a_large_manifest_is_no_body_to_refuse() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        headers = {"Docker-Content-Digest": DIGEST, "Content-Length": str(5 * MiB)}
+        return httpx.Response(200, headers=headers)
+
+    assert client_for(handler).head_manifest("app", "v1") == Descriptor("", DIGEST, 5 * MiB)
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda client: client.get_manifest("app", "v1"), "/v2/app/manifests/v1"),
+        (lambda client: client.list_tags("app"), "/v2/app/tags/list"),
+    ],
+    ids=["manifest", "tags"],
+)
+def test_endless_body_is_cut_off_after_4_mib(
+    call: Callable[[RegistryClient], object], path: str
+) -> None:
+    flood = Flood()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        return httpx.Response(200, stream=flood)
+
+    with pytest.raises(RegistryError) as caught:
+        call(client_for(handler))
+    assert str(caught.value) == (
+        f"registry registry.example: GET https://registry.example{path}: "
+        "answer larger than 4194304 bytes"
+    )
+    assert flood.sent == 5 * MiB
+
+
+class FloodingHandler(BaseHTTPRequestHandler):
+    """Plain HTTP: ``/v2/`` answers 200; any other GET sends a chunked body of 64 MiB."""
+
+    protocol_version = "HTTP/1.1"
+    sent: ClassVar[list[int]] = []
+
+    def do_GET(self) -> None:
+        if self.path == "/v2/":
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b"%x\r\n%s\r\n" % (MiB, b" " * MiB)
+        try:
+            for _ in range(64):
+                self.wfile.write(chunk)
+                self.sent.append(MiB)
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client hung up: what the test wants
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_endless_body_from_a_real_socket_is_cut_off() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FloodingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    address = f"127.0.0.1:{server.server_address[1]}"
+    client = RegistryClient(address, RegistryOptions(timeout=5.0), sleep=lambda _: None)
+    try:
+        with pytest.raises(RegistryError) as caught:
+            client.get_manifest("app", "v1")
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    assert str(caught.value) == (
+        f"registry {address}: GET http://{address}/v2/app/manifests/v1: "
+        "answer larger than 4194304 bytes"
+    )
+    assert sum(FloodingHandler.sent) < 64 * MiB
+
+
+def test_endless_token_answer_is_cut_off() -> None:
+    flood = Flood()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.example":
+            return httpx.Response(200, stream=flood)
+        challenge = 'Bearer realm="https://auth.example/token",service="registry.example"'
+        return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+
+    with pytest.raises(RegistryError) as caught:
+        client_for(handler).list_tags("app")
+    assert str(caught.value) == (
+        "registry registry.example: GET https://auth.example/token: "
+        "answer larger than 4194304 bytes"
+    )
+    assert flood.sent == 5 * MiB
+
+
+def test_endless_401_body_is_cut_off() -> None:
+    """The auth flow reads a 401's body before it answers the challenge."""
+    flood = Flood()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'}, stream=flood)
+
+    with pytest.raises(RegistryError) as caught:
+        client_for(handler).get_manifest("app", "v1")
+    assert str(caught.value) == (
+        "registry registry.example: GET https://registry.example/v2/app/manifests/v1: "
+        "answer larger than 4194304 bytes"
+    )
+    assert flood.sent == 5 * MiB
+
+
+def test_answers_are_asked_for_and_taken_only_without_content_coding() -> None:
+    """A compressed answer could inflate a thousandfold after its bytes were counted."""
+    asked: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers.get("Accept-Encoding"))
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=b"\x1f\x8b")
+
+    with pytest.raises(RegistryError) as caught:
+        client_for(handler).list_tags("app")
+    assert str(caught.value) == (
+        "registry registry.example: GET https://registry.example/v2/app/tags/list: "
+        "answer in gzip coding, which was not asked for"
+    )
+    assert asked == ["identity", "identity"]

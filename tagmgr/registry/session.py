@@ -19,6 +19,7 @@ from tagmgr.errors import CertificateError, RegistryError
 from tagmgr.registry.auth import RegistryAuth
 from tagmgr.registry.credentials import describe_sources, find_credentials
 from tagmgr.registry.failures import request_error
+from tagmgr.registry.limits import BoundedTransport
 from tagmgr.registry.options import Connection, RegistryOptions, api_host
 from tagmgr.registry.retry import RetryTransport
 from tagmgr.registry.tls import Endpoint, endpoints, host_cert_dir, ssl_context
@@ -50,7 +51,7 @@ def open_session(
     for endpoint in endpoints(registry, options):
         inner = transport or _transport(registry, endpoint, cert_dir)
         http = httpx.Client(
-            transport=RetryTransport(inner, sleep=sleep),
+            transport=RetryTransport(BoundedTransport(inner, registry), sleep=sleep),
             auth=auth,
             timeout=options.timeout,
             follow_redirects=True,

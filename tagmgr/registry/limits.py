@@ -1,0 +1,75 @@
+"""A bound on every answer from a registry: ``MAX_ANSWER`` bytes, counted as they arrive.
+
+4 MiB is the distribution spec's recommended limit for manifests; tag list pages, token answers and
+error bodies are held to it as well. The bound is kept by a transport under the retries, so every
+read of a body is bounded, httpx's own included (401 and redirect bodies). Answers are asked for
+without content coding (``Accept-Encoding: identity``) and one sent in a coding is refused: the
+bytes counted are then the bytes kept, where a compressed answer could inflate a thousandfold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+
+from tagmgr.errors import RegistryError
+
+MAX_ANSWER = 4 * 1024 * 1024
+_LENGTH = re.compile(r"[0-9]+")
+
+
+class BoundedTransport(httpx.BaseTransport):
+    """Send through ``inner``; refuse an answer larger than ``limit`` bytes, or in a coding."""
+
+    def __init__(self, inner: httpx.BaseTransport, registry: str, limit: int = MAX_ANSWER) -> None:
+        self._inner = inner
+        self._registry = registry
+        self._limit = limit
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers["Accept-Encoding"] = "identity"
+        response = self._inner.handle_request(request)
+        coding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        length = response.headers.get("Content-Length", "")
+        if coding not in {"", "identity"}:
+            response.close()
+            raise self._error(request, f"answer in {coding} coding, which was not asked for")
+        if request.method != "HEAD" and _LENGTH.fullmatch(length) and int(length) > self._limit:
+            response.close()
+            raise self._too_large(request)
+        if not isinstance(response.stream, httpx.SyncByteStream):
+            raise TypeError("a sync transport answered with an async stream")
+        response.stream = _BoundedStream(response.stream, self._limit, self._too_large(request))
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def _too_large(self, request: httpx.Request) -> RegistryError:
+        return self._error(request, f"answer larger than {self._limit} bytes")
+
+    def _error(self, request: httpx.Request, problem: str) -> RegistryError:
+        url = request.url.copy_with(query=None)
+        return RegistryError(self._registry, f"{request.method} {url}: {problem}")
+
+
+class _BoundedStream(httpx.SyncByteStream):
+    """``inner``'s chunks, until more than ``limit`` bytes have come: then ``error`` is raised."""
+
+    def __init__(self, inner: httpx.SyncByteStream, limit: int, error: RegistryError) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._error = error
+
+    def __iter__(self) -> Iterator[bytes]:
+        received = 0
+        for chunk in self._inner:
+            received += len(chunk)
+            if received > self._limit:
+                raise self._error
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
