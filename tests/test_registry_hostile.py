@@ -9,22 +9,25 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import ClassVar
 
 import httpx
 import pytest
 
 from tagmgr.descriptor import OCI_MANIFEST, Descriptor
-from tagmgr.errors import RegistryError
+from tagmgr.errors import AuthenticationError, RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
 from tagmgr.registry.limits import MAX_ANSWER
+from tests.test_registry_auth import SECRET, basic_value
 from tests.test_registry_client import (
     DIGEST,
     MANIFEST,
     client_for,
     manifest_response,
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
+    write_authfile,
 )
 
 MiB = 1024 * 1024
@@ -299,3 +302,70 @@ def test_answers_are_asked_for_and_taken_only_without_content_coding() -> None:
         "answer in gzip coding, which was not asked for"
     )
     assert asked == ["identity", "identity"]
+
+
+# --- token realms -------------------------------------------------------------------------
+
+
+class RealmRegistry:
+    """A registry answering 401 with a Bearer challenge for ``realm``; records token requests."""
+
+    def __init__(self, realm: str) -> None:
+        self.realm, self.token_requests = realm, list[httpx.Request]()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            self.token_requests.append(request)
+            return httpx.Response(200, json={"token": "t"})
+        if request.headers.get("Authorization") == "Bearer t":
+            return httpx.Response(200, json={"tags": ["v1"]})
+        challenge = f'Bearer realm="{self.realm}",service="registry.example"'
+        return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+
+
+@pytest.fixture
+def authfile(tmp_path: Path) -> Path:
+    return write_authfile(tmp_path / "auth.json", "registry.example", "alice", SECRET)
+
+
+def test_credentials_are_never_sent_to_a_plain_http_realm(authfile: Path) -> None:
+    registry = RealmRegistry("http://auth.example:8080/token")
+    with pytest.raises(AuthenticationError) as caught:
+        client_for(registry, authfile=authfile).list_tags("app")
+    assert str(caught.value) == (
+        "registry registry.example: token realm http://auth.example:8080 is plain HTTP: "
+        "credentials for user alice would travel in clear, so they are not sent"
+    )
+    assert registry.token_requests == []
+    assert SECRET not in repr(caught.value)
+
+
+def test_a_plain_http_realm_gets_no_credentials_and_so_may_be_asked_anonymously() -> None:
+    registry = RealmRegistry("http://auth.example/token")
+    assert client_for(registry).list_tags("app") == ["v1"]
+    assert [r.headers.get("Authorization") for r in registry.token_requests] == [None]
+
+
+@pytest.mark.parametrize(
+    ("registry", "insecure"),
+    [("127.0.0.1:5000", frozenset()), ("registry.example", frozenset({"registry.example"}))],
+)
+def test_loopback_and_insecure_registries_may_use_a_plain_http_realm(
+    tmp_path: Path, registry: str, insecure: frozenset[str]
+) -> None:
+    authfile = write_authfile(tmp_path / "auth.json", registry, "alice", SECRET)
+    realm = RealmRegistry("http://127.0.0.1:5001/token")
+    client = client_for(realm, registry, authfile=authfile, insecure_registries=insecure)
+    assert client.list_tags("app") == ["v1"]
+    assert [r.headers["Authorization"] for r in realm.token_requests] == [
+        basic_value("alice", SECRET)
+    ]
+
+
+@pytest.mark.parametrize("realm", ["/token", "auth.example/token", "https://auth.example:x/"])
+def test_a_realm_that_is_not_an_absolute_url_is_a_registry_error(realm: str) -> None:
+    with pytest.raises(RegistryError) as caught:
+        client_for(RealmRegistry(realm)).list_tags("app")
+    assert str(caught.value) == (
+        "registry registry.example: the token realm it names is not an absolute URL"
+    )

@@ -4,6 +4,8 @@ Send; on a 401 read ``WWW-Authenticate``. ``Basic``: send again with the credent
 ``Bearer``: GET the realm with ``service`` and ``scope`` (basic credentials if any, anonymous
 otherwise), keep the token per (realm, service, scope) until it expires, send again. A token
 already held for the request's scope is sent up front. A second 401 is an ``AuthenticationError``.
+Credentials go to a realm over HTTPS only, unless the registry may be spoken to in clear anyway
+(loopback, ``--insecure-registry``).
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ class TokenCache:
 
 
 class RegistryAuth(httpx.Auth):
-    """The flow for one registry. ``sources`` says where credentials were looked for."""
+    """The flow for one registry. ``sources`` says where credentials were looked for;
+    ``clear_realm_allowed`` lets credentials go to a plain-HTTP realm."""
 
     requires_response_body = True
 
@@ -95,11 +98,14 @@ class RegistryAuth(httpx.Auth):
         credentials: Credentials | None,
         sources: str,
         cache: TokenCache | None = None,
+        *,
+        clear_realm_allowed: bool = False,
     ) -> None:
         self._registry = registry
         self._credentials = credentials
         self._sources = sources
         self._cache = cache or TokenCache()
+        self._clear_realm_allowed = clear_realm_allowed
         self._last: Challenge | None = None  # the registry's last challenge answered
         self._lock = threading.Lock()
 
@@ -158,11 +164,32 @@ class RegistryAuth(httpx.Auth):
         return f"Basic {base64.b64encode(pair).decode('ascii')}"
 
     def _token_request(self, challenge: Challenge, scope: str) -> httpx.Request:
+        realm = self._realm(challenge)
         params = {"service": challenge.params.get("service", "")}
         if scope:
             params["scope"] = scope
         headers = {"Authorization": self._basic_header()} if self._credentials else {}
-        return httpx.Request("GET", challenge.params["realm"], params=params, headers=headers)
+        return httpx.Request("GET", realm, params=params, headers=headers)
+
+    def _realm(self, challenge: Challenge) -> httpx.URL:
+        """The challenge's realm, checked: an absolute URL, and HTTPS if credentials go there."""
+        try:
+            realm = httpx.URL(challenge.params["realm"])
+        except httpx.InvalidURL as exc:
+            raise self._bad_realm() from exc
+        if not realm.is_absolute_url:
+            raise self._bad_realm()
+        if self._credentials and realm.scheme != "https" and not self._clear_realm_allowed:
+            host = f"{realm.scheme}://{realm.netloc.decode('ascii')}"
+            raise AuthenticationError(
+                self._registry,
+                f"token realm {host} is plain HTTP: credentials for user "
+                f"{self._credentials.username} would travel in clear, so they are not sent",
+            )
+        return realm
+
+    def _bad_realm(self) -> RegistryError:
+        return RegistryError(self._registry, "the token realm it names is not an absolute URL")
 
     def _store_token(self, response: httpx.Response, key: tuple[str, str, str]) -> str:
         if response.status_code in {401, 403}:

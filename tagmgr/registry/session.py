@@ -22,7 +22,13 @@ from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
 from tagmgr.registry.options import Connection, RegistryOptions, api_host
 from tagmgr.registry.retry import RetryTransport
-from tagmgr.registry.tls import Endpoint, endpoints, host_cert_dir, ssl_context
+from tagmgr.registry.tls import (
+    Endpoint,
+    clear_text_allowed,
+    endpoints,
+    host_cert_dir,
+    ssl_context,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +51,12 @@ def open_session(
 ) -> Session:
     """Find credentials and ping each allowed endpoint in turn; the first that answers wins."""
     credentials = find_credentials(registry, options)
-    auth = RegistryAuth(registry, credentials, describe_sources(options))
+    auth = RegistryAuth(
+        registry,
+        credentials,
+        describe_sources(options),
+        clear_realm_allowed=clear_text_allowed(registry, options),
+    )
     cert_dir = host_cert_dir(registry, options)
     failures: list[tuple[RegistryError, httpx.RequestError]] = []
     for endpoint in endpoints(registry, options):

@@ -41,6 +41,11 @@ def endpoints(registry: str, options: RegistryOptions) -> list[Endpoint]:
     return [Endpoint("https", verify=True)]
 
 
+def clear_text_allowed(registry: str, options: RegistryOptions) -> bool:
+    """Whether plain HTTP may be spoken with ``registry`` (or the token realm it names)."""
+    return registry in options.insecure_registries or is_loopback(registry)
+
+
 def host_cert_dir(registry: str, options: RegistryOptions) -> Path | None:
     """The certs.d-style directory for ``registry``, if one exists."""
     for base in (*options.certs_dirs, *SYSTEM_CERTS_DIRS):
