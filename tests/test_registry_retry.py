@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import httpx
 import pytest
 
-from tagmgr.registry.retry import Decision, RetryPolicy, RetryTransport, decide
+from tagmgr.registry.retry import PROBE, Decision, RetryPolicy, RetryTransport, decide
 
 URL = "https://registry.example/v2/app/manifests/v1"
 Answer = int | tuple[int, dict[str, str | bytes]] | httpx.TransportError
@@ -33,17 +33,28 @@ class Script:
 
 
 def send(
-    answers: Iterable[Answer], method: str = "GET", policy: RetryPolicy | None = None
+    answers: Iterable[Answer],
+    method: str = "GET",
+    policy: RetryPolicy | None = None,
+    *,
+    probe: bool = False,
 ) -> tuple[httpx.Response, Script, list[float]]:
     script, slept = Script(answers), list[float]()
     transport = RetryTransport(httpx.MockTransport(script), policy, sleep=slept.append)
     with httpx.Client(transport=transport) as client:
-        response = client.request(method, URL)
+        response = client.request(method, URL, extensions={PROBE: probe})
     return response, script, slept
 
 
 def refused() -> httpx.ConnectError:
     return httpx.ConnectError("[Errno 111] Connection refused")
+
+
+def refused_by_the_kernel() -> httpx.ConnectError:
+    """As httpx raises it: the ConnectionRefusedError is in the chain of causes."""
+    error = refused()
+    error.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    return error
 
 
 @pytest.mark.parametrize(
@@ -142,3 +153,19 @@ def test_tls_handshake_failures_are_not_retried() -> None:
     with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError):
         client.get(URL)
     assert script.calls == 1
+
+
+def test_a_refused_probe_is_handed_up_at_once() -> None:
+    with pytest.raises(httpx.ConnectError, match="Connection refused"):
+        send([refused_by_the_kernel(), 200], probe=True)
+
+
+@pytest.mark.parametrize("first", [httpx.ConnectTimeout("slow"), 503], ids=["timeout", "503"])
+def test_a_probe_is_retried_on_anything_but_a_refusal(first: Answer) -> None:
+    response, script, _ = send([first, 200], probe=True)
+    assert (response.status_code, script.calls) == (200, 2)
+
+
+def test_a_refused_request_that_is_no_probe_is_retried() -> None:
+    response, script, _ = send([refused_by_the_kernel(), 200])
+    assert (response.status_code, script.calls) == (200, 2)

@@ -17,7 +17,7 @@ from types import TracebackType
 import httpx
 
 from tagmgr.descriptor import MANIFEST_MEDIA_TYPES, Descriptor
-from tagmgr.errors import RegistryError
+from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.options import Connection, RegistryOptions
@@ -32,7 +32,11 @@ _LENGTH_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²",
 
 
 class RegistryClient:
-    """One registry host; thread-safe. The first call pings it to settle scheme, TLS and auth."""
+    """One registry host; thread-safe. The first call pings it to settle scheme, TLS and auth.
+
+    One settlement at a time: other threads wait for it and share its session, or its failure,
+    which is raised again by every later call, so an unreachable registry is tried only once.
+    """
 
     def __init__(
         self,
@@ -47,6 +51,7 @@ class RegistryClient:
         self._transport = transport
         self._sleep = sleep
         self._session: Session | None = None
+        self._failure: TagmgrError | None = None
         self._lock = threading.Lock()
 
     def connection(self) -> Connection:
@@ -116,14 +121,20 @@ class RegistryClient:
         with self._lock:
             if self._session is not None:
                 self._session.http.close()
-                self._session = None
+            self._session, self._failure = None, None
 
     def _settled(self) -> Session:
         with self._lock:
+            if self._failure is not None:
+                raise self._failure
             if self._session is None:
-                self._session = open_session(
-                    self.registry, self._options, transport=self._transport, sleep=self._sleep
-                )
+                try:
+                    self._session = open_session(
+                        self.registry, self._options, transport=self._transport, sleep=self._sleep
+                    )
+                except TagmgrError as failure:
+                    self._failure = failure
+                    raise
             return self._session
 
     def _url(self, path: str) -> httpx.URL:

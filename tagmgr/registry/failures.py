@@ -37,6 +37,11 @@ def tls_failure(exc: BaseException) -> ssl.SSLError | None:
     return next((e for e in causes(exc) if isinstance(e, ssl.SSLError)), None)
 
 
+def connection_refused(exc: BaseException) -> bool:
+    """True when nothing listens where ``exc`` tried to connect."""
+    return any(isinstance(e, ConnectionRefusedError) for e in causes(exc))
+
+
 def how_to_trust(registry: str) -> str:
     return (
         f"put the CA certificate that signed it in {SYSTEM_CERTS_DIRS[0]}/{registry}/ca.crt, "

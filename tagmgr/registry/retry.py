@@ -4,7 +4,8 @@ Only GET and HEAD (the idempotent requests this client sends) are retried. A bus
 (429, 502, 503, 504) or a dropped connection means back off: ``Retry-After`` seconds when the
 registry gives them (capped), exponential otherwise, for a bounded number of attempts and a bounded
 total wait. A 401 is the auth flow's to answer (it re-authenticates once); any other status is
-handed up at once. A TLS handshake failure is the same every time, so it is never retried.
+handed up at once. A TLS handshake failure is the same every time, so it is never retried; nor is
+a refused connection on a request marked ``PROBE``, whose sender has another endpoint to try.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 
 import httpx
 
-from tagmgr.registry.failures import tls_failure
+from tagmgr.registry.failures import connection_refused, tls_failure
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
+PROBE = "tagmgr.probe"  # a request extension: True when a refused connection should not be retried
 _SECONDS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which float() refuses
 
 
@@ -119,7 +121,7 @@ class RetryTransport(httpx.BaseTransport):
             if decide(outcome.status_code) is not Decision.BACK_OFF:
                 return None
             delay = self._policy.delay(attempt, outcome.headers.get("Retry-After"))
-        elif tls_failure(outcome) is not None:
+        elif _not_worth_retrying(request, outcome):
             return None
         else:
             delay = self._policy.delay(attempt, None)
@@ -127,6 +129,13 @@ class RetryTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _not_worth_retrying(request: httpx.Request, error: httpx.TransportError) -> bool:
+    """A failed TLS handshake fails the same way again; a refused probe has elsewhere to go."""
+    if tls_failure(error) is not None:
+        return True
+    return bool(request.extensions.get(PROBE)) and connection_refused(error)
 
 
 def _describe(outcome: httpx.Response | httpx.TransportError) -> str:

@@ -2,7 +2,8 @@
 
 Pinging ``/v2/`` settles the scheme: HTTPS first; plain HTTP only for loopback registries and
 ``--insecure-registry`` ones, and only when HTTPS got no answer at all. An untrusted certificate
-stops the search with a ``CertificateError``: it is never a reason to downgrade.
+stops the search with a ``CertificateError``: it is never a reason to downgrade. A refused
+connection moves on to the next endpoint at once; only the last one is retried on it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tagmgr.registry.credentials import describe_sources, find_credentials
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
 from tagmgr.registry.options import Connection, RegistryOptions, api_host
-from tagmgr.registry.retry import RetryTransport
+from tagmgr.registry.retry import PROBE, RetryTransport
 from tagmgr.registry.tls import (
     Endpoint,
     clear_text_allowed,
@@ -59,7 +60,8 @@ def open_session(
     )
     cert_dir = host_cert_dir(registry, options)
     failures: list[tuple[RegistryError, httpx.RequestError]] = []
-    for endpoint in endpoints(registry, options):
+    candidates = endpoints(registry, options)
+    for endpoint in candidates:
         inner = transport or _transport(registry, endpoint, cert_dir)
         http = httpx.Client(
             transport=RetryTransport(BoundedTransport(inner, registry), sleep=sleep),
@@ -72,7 +74,7 @@ def open_session(
         base_url = httpx.URL(f"{endpoint.scheme}://{api_host(registry)}")
         ping = base_url.join("/v2/")
         try:
-            http.get(ping, auth=None)
+            http.get(ping, auth=None, extensions={PROBE: endpoint is not candidates[-1]})
         except httpx.RequestError as failure:
             if transport is None:
                 http.close()
