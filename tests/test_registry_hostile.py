@@ -369,3 +369,44 @@ def test_a_realm_that_is_not_an_absolute_url_is_a_registry_error(realm: str) -> 
     assert str(caught.value) == (
         "registry registry.example: the token realm it names is not an absolute URL"
     )
+
+
+# --- deeply nested JSON -------------------------------------------------------------------
+
+NESTED = b"[" * 100_000  # json.loads raises RecursionError, which is no ValueError
+
+
+def test_deeply_nested_tag_list_is_not_a_tag_list() -> None:
+    client = client_for(lambda request: httpx.Response(200, content=NESTED))
+    with pytest.raises(RegistryError) as caught:
+        client.list_tags("app")
+    assert str(caught.value) == "registry registry.example: /v2/app/tags/list: not a tag list"
+
+
+def test_deeply_nested_error_body_is_left_out_of_the_message() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        return httpx.Response(403, content=NESTED)
+
+    with pytest.raises(RegistryError) as caught:
+        client_for(handler).get_manifest("app", "v1")
+    assert str(caught.value) == (
+        "registry registry.example: GET /v2/app/manifests/v1: 403 Forbidden"
+    )
+
+
+def test_deeply_nested_token_answer_is_no_token() -> None:
+    registry = RealmRegistry("https://auth.example/token")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, content=NESTED)
+        return registry(request)
+
+    with pytest.raises(RegistryError) as caught:
+        client_for(handler).list_tags("app")
+    assert str(caught.value) == (
+        "registry registry.example: token service https://auth.example/token "
+        "did not answer with a token"
+    )

@@ -200,7 +200,7 @@ class RegistryAuth(httpx.Auth):
             answer = json.loads(response.content)
             token = str(answer.get("token") or answer["access_token"])
             lifetime = float(answer.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError) as exc:
             raise RegistryError(
                 self._registry, f"token service {key[0]} did not answer with a token"
             ) from exc

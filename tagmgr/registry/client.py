@@ -160,7 +160,7 @@ class RegistryClient:
     def _tags_in(self, response: httpx.Response) -> list[str]:
         try:
             tags = json.loads(response.content).get("tags") or []
-        except (ValueError, AttributeError):
+        except (ValueError, RecursionError, AttributeError):
             tags = None
         if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
             return tags

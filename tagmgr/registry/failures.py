@@ -93,7 +93,7 @@ def distribution_errors(response: httpx.Response) -> str:
     try:
         errors = json.loads(response.content).get("errors") or []
         text = "; ".join(f"{e.get('code', '?')}: {e.get('message', '')}".strip() for e in errors)
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, RecursionError, AttributeError, TypeError):
         return ""
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
 
