@@ -1,7 +1,9 @@
-"""A registry that answers to harm: endless pages, forged digests, huge bodies, clear-text realms.
+"""A registry that answers to harm: endless pages, forged digests, huge bodies, clear-text realms,
+JSON nested past the recursion limit.
 
-Every test is bounded: the scripted registry (``httpx.MockTransport``) stops misbehaving after a
-fixed number of requests or bytes, so a client without the guard ends too, and the test fails.
+Every test is bounded: the scripted registry (``httpx.MockTransport``, or one plain-HTTP server on
+127.0.0.1) stops misbehaving after a fixed number of requests or bytes, so a client without the
+guard ends too, and the test fails.
 """
 
 from __future__ import annotations
@@ -206,6 +208,11 @@ class FloodingHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     sent: ClassVar[list[int]] = []
+
+    def handle(self) -> None:
+        """Hang up on a TLS ClientHello (it may hold no newline to end a request line)."""
+        if self.rfile.peek(1)[:1] != b"\x16":
+            super().handle()
 
     def do_GET(self) -> None:
         if self.path == "/v2/":
