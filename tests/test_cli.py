@@ -359,7 +359,7 @@ def free_port() -> int:
 def test_unreachable_registry_is_an_error_for_its_entries(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Takes about 7 s: the client retries refused connections, over HTTPS and then HTTP."""
+    """Takes about 4 s: the client retries refused connections on the endpoint it falls back to."""
     address = f"127.0.0.1:{free_port()}"
     manifest = write_manifest(
         tmp_path / "m.yaml", [{"name": f"{address}/x/y", "src_build_tag": "b", "tag": "v1"}]

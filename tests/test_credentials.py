@@ -25,6 +25,8 @@ case "$server" in
     printf '{"ServerURL": "%s", "Username": "helper-user", "Secret": "helper-secret"}' "$server";;
   broken.example) echo 'not json at all';;
   failing.example) echo 'keychain is locked' >&2; exit 3;;
+  answered.example) printf '{"Username": "u", "Secret": "hunter2-not-for-logs"}\n'; exit 4;;
+  stdout.example) echo 'error getting credentials - err: exit status 1'; exit 1;;
   *) echo 'credentials not found in native keychain'; exit 1;;
 esac
 """
@@ -230,6 +232,15 @@ def test_helper_saying_not_found_means_none(env: dict[str, str], helper_dir: Pat
         (
             "broken.example",
             "docker-credential-fake did not answer with JSON holding 'Username' and 'Secret'",
+        ),
+        (
+            "stdout.example",
+            "docker-credential-fake get stdout.example exited with 1: "
+            "error getting credentials - err: exit status 1",
+        ),
+        (
+            "answered.example",
+            "docker-credential-fake get answered.example exited with 4: no explanation",
         ),
     ],
 )

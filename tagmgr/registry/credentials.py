@@ -146,11 +146,21 @@ def _from_helper(path: Path, helper: str, registry: str) -> Credentials | None:
         output = (result.stdout + result.stderr).decode("utf-8", "replace").strip()
         if "credentials not found" in output.lower():
             return None
-        first_line = next(iter(output.splitlines()), "no output")
+        first_line = _failure_line(result.stderr, result.stdout)
         raise CredentialsError(
             f"{path}: {program} get {server} exited with {result.returncode}: {first_line}"
         )
     return _parse_helper_output(path, program, result.stdout)
+
+
+def _failure_line(stderr: bytes, stdout: bytes) -> str:
+    """Why a helper failed, never what it printed as an answer: docker's helpers explain on stdout,
+    but one that fails after printing its JSON answer must not get its secret into our message."""
+    for stream in (stderr, stdout):
+        lines = stream.decode("utf-8", "replace").strip().splitlines()
+        if lines and not lines[0].lstrip().startswith("{"):
+            return lines[0]
+    return "no explanation"
 
 
 def _parse_helper_output(path: Path, program: str, stdout: bytes) -> Credentials:
