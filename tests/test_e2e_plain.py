@@ -10,21 +10,9 @@ from tests.e2e import run_tagmgr, write_manifest
 from tests.support.oci import KINDS, ImageFactory
 from tests.support.push import get_manifest_bytes, head_digest, push
 from tests.support.registry import RegistryServer
+from tests.test_manifest_load import STARLINGX
 
 pytestmark = pytest.mark.integration
-
-ISSUE_MANIFEST = """\
-images:
-- name: docker.io/starlingx/k8s-cni-sriov
-  src_build_tag: master-centos-stable-20191203T153530Z.0
-  src_ref: https://opendev.org/starlingx/integ/commit/dac417bd31ed36d455e94db4aabe5916367654d4
-  # Tag determined based on release tag associated with upstream commit
-  tag: stx.4.0-v2.2
-- name: docker.io/starlingx/intel-gpu-plugin
-  src_build_tag: master-distroless-stable-20191203T153530Z.0
-  src_ref: https://opendev.org/starlingx/integ/commit/5f72ddb26a38d41fef919060585daaafae677433
-  tag: stx.4.0-v0.11.0-103-g4f28657
-"""
 
 
 def test_issue_manifest_through_map_registry(
@@ -43,7 +31,7 @@ def test_issue_manifest_through_map_registry(
         docker_list,
     )
     manifest = tmp_path / "starlingx.yaml"
-    manifest.write_text(ISSUE_MANIFEST, encoding="utf-8")
+    manifest.write_text(STARLINGX, encoding="utf-8")
     mapping = f"--map-registry=docker.io={address}"
 
     planned = run_tagmgr(capsys, "plan", mapping, manifest)
