@@ -34,7 +34,6 @@ from tests.support.registry import RegistryServer
 TAGMGR = (sys.executable, "-m", "tagmgr")
 SCRIPT = Path(sys.executable).with_name("tagmgr")  # the console script pip installed
 TIMEOUT = 30.0  # bounds every wait for a child process
-PLAN_SHOWN = b" errors\n"  # the end of the plan's summary line, printed before the question
 QUESTION = "Create these tags? [y/N] "
 BUG = "Run again with -vv for the traceback and report it.\n"
 RAISE_FROM_THE_CORE = """\
@@ -445,7 +444,7 @@ def read_until(fd: int, marker: bytes, timeout: float) -> bytes:
 
 
 def apply_on_a_terminal(pending: Pending, respond: Respond, *args: str) -> Run:
-    """``tagmgr apply`` with a terminal as stdin; ``respond`` once the plan is on stderr."""
+    """``tagmgr apply`` with a terminal as stdin; ``respond`` once it asks (on stderr)."""
     controller, side = pty.openpty()
     command = [*TAGMGR, "apply", *args, str(pending.manifest)]
     try:
@@ -458,7 +457,7 @@ def apply_on_a_terminal(pending: Pending, respond: Respond, *args: str) -> Run:
         ) as process:
             try:
                 assert process.stderr is not None
-                shown = read_until(process.stderr.fileno(), PLAN_SHOWN, TIMEOUT)
+                shown = read_until(process.stderr.fileno(), QUESTION.encode(), TIMEOUT)
                 respond(process, controller)
                 out, rest = process.communicate(timeout=TIMEOUT)
             finally:
