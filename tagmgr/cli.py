@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from tagmgr import __version__, commands, exitcodes
+from tagmgr.engines import ENGINES
 from tagmgr.errors import TagmgrError
 from tagmgr.gitcache import default_cache_dir
 from tagmgr.report import report_error
@@ -86,9 +87,7 @@ def _registry_options() -> _Parser:
     registry.add_argument(
         "--authfile", type=Path, metavar="PATH", help="credentials file (auth.json format)"
     )
-    registry.add_argument(
-        "--engine", choices=sorted(commands.ENGINES), default="skopeo", help="copy engine"
-    )
+    registry.add_argument("--engine", choices=sorted(ENGINES), default="skopeo", help="copy engine")
     return registry
 
 

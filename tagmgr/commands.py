@@ -20,8 +20,6 @@ from tagmgr.registry import Registries, RegistryOptions
 from tagmgr.report import Progress, TextReporter, make_reporter
 from tagmgr.targets import Resolved, Target, Unresolved, resolve_targets
 
-__all__ = ["ENGINES", "apply", "describe", "plan", "validate"]
-
 
 def validate(args: argparse.Namespace) -> int:
     manifests = load_manifests(args.files)

@@ -65,6 +65,11 @@ def action_record(action: Action, outcome: Outcome | None = None) -> dict[str, A
     return record
 
 
+def dump_json(document: dict[str, Any], stream: IO[str]) -> None:
+    json.dump(document, stream, indent=2)
+    stream.write("\n")
+
+
 class JsonReporter:
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
@@ -98,8 +103,7 @@ class JsonReporter:
         )
 
     def _dump(self, document: dict[str, Any]) -> None:
-        json.dump(document, self._stream, indent=2)
-        self._stream.write("\n")
+        dump_json(document, self._stream)
 
 
 class TextReporter:
@@ -220,7 +224,6 @@ def report_error(error: TagmgrError, output: str, command: str) -> None:
                 for p in problems
             ],
         }
-        json.dump(document, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        dump_json(document, sys.stdout)
     prefix = "" if isinstance(error, ManifestError) else "tagmgr: error: "
     print(f"{prefix}{error}", file=sys.stderr)
