@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-import tagmgr.commands
+import tagmgr.commands.core
 from tagmgr import __version__
 from tagmgr.cli import main
 from tagmgr.errors import GitVersionError
@@ -38,12 +38,12 @@ QUESTION = "Create these tags? [y/N] "
 BUG = "Run again with -vv for the traceback and report it.\n"
 RAISE_FROM_THE_CORE = """\
 import sys
-import tagmgr.commands
+import tagmgr.commands.core
 
 def broken(*args, **kwargs):
     raise RuntimeError("boom")
 
-tagmgr.commands.load_manifests = broken
+tagmgr.commands.core.load_manifests = broken
 from tagmgr.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -240,7 +240,7 @@ def test_other_user_error_as_json(
     def failing(*args: object) -> None:
         raise GitVersionError(message)
 
-    monkeypatch.setattr(tagmgr.commands, "load_manifests", failing)
+    monkeypatch.setattr(tagmgr.commands.core, "load_manifests", failing)
     run = run_tagmgr(capsys, "plan", "--output=json", manifest)
     assert (run.code, run.err) == (1, f"tagmgr: error: {message}\n")
     assert run.json() == {"format": 1, "command": "plan", "error": message, "problems": []}
@@ -255,7 +255,7 @@ def test_unexpected_exception_is_reported_as_a_bug(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(tagmgr.commands, "load_manifests", broken)
+    monkeypatch.setattr(tagmgr.commands.core, "load_manifests", broken)
     run = run_tagmgr(capsys, "validate", manifest)
     assert run == Run(3, "", f"tagmgr: internal error, this is a bug: RuntimeError: boom\n{BUG}")
 
@@ -282,7 +282,7 @@ def test_keyboard_interrupt_exits_130(
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(tagmgr.commands, "load_manifests", interrupted)
+    monkeypatch.setattr(tagmgr.commands.core, "load_manifests", interrupted)
     assert run_tagmgr(capsys, "plan", manifest) == Run(130, "", "tagmgr: interrupted\n")
 
 

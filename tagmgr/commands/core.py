@@ -1,4 +1,4 @@
-"""The sub-commands: load, resolve, plan, apply, each returning an exit code."""
+"""The core sub-commands: validate, plan, apply and describe, each returning an exit code."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from tagmgr import exitcodes
 from tagmgr.apply import Applier, apply_exit_code
+from tagmgr.commands.options import CommandTable
 from tagmgr.engines import ENGINES
 from tagmgr.gitversion import GitVersioner
 from tagmgr.inventory import take_inventory
@@ -19,6 +20,27 @@ from tagmgr.plan import plan as plan_actions
 from tagmgr.registry import Registries, RegistryOptions
 from tagmgr.report import Progress, TextReporter, make_reporter
 from tagmgr.targets import Resolved, Target, Unresolved, resolve_targets
+
+
+def register(table: CommandTable) -> None:
+    files, git, registry = table.groups.files, table.groups.git, table.groups.registry
+    table.add("validate", validate, "check manifests against the schema and the rules", [files])
+    table.add(
+        "plan",
+        plan,
+        "show what apply would do (exit 0: nothing, 2: changes, 1: problems)",
+        [files, git, registry],
+    )
+    applying = table.add(
+        "apply", apply, "create missing tags; never move an existing one", [files, git, registry]
+    )
+    applying.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
+    describing = table.add(
+        "describe", describe, "print tags derived from upstream commits", [files, git]
+    )
+    describing.add_argument(
+        "--write", action="store_true", help="write the derived tags into the files"
+    )
 
 
 def validate(args: argparse.Namespace) -> int:

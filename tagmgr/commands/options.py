@@ -1,0 +1,143 @@
+"""Shared argparse pieces: the parser class, option groups every command may take, and the table
+that command modules register their sub-commands with.
+
+Command modules keep their top-level imports light (the standard library and small tagmgr modules):
+``tagmgr validate`` runs on every commit as a pre-commit hook, so it must not pay for HTTP, git or
+Docker libraries it never uses. Heavy modules are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from tagmgr import exitcodes
+from tagmgr.engines.names import ENGINE_NAMES
+from tagmgr.errors import TagmgrError
+from tagmgr.gitcache import default_cache_dir
+from tagmgr.targets import parse_registry_pair
+
+T = TypeVar("T")
+Run = Callable[[argparse.Namespace], int]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage; 2 means "changes pending" here, so usage gets 64."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")
+
+
+@dataclass(frozen=True)
+class OptionGroups:
+    """Parent parsers a sub-command may inherit; ``output`` is given to every one."""
+
+    output: Parser
+    files: Parser
+    git: Parser
+    registry: Parser
+
+
+class CommandTable:
+    """What a command module sees: ``add`` one sub-command, get its parser to add options to."""
+
+    def __init__(self, subparsers: argparse._SubParsersAction[Parser], groups: OptionGroups):
+        self._subparsers = subparsers
+        self.groups = groups
+
+    def add(self, name: str, run: Run, text: str, parents: Sequence[Parser] = ()) -> Parser:
+        command: Parser = self._subparsers.add_parser(
+            name, help=text, description=text, parents=[self.groups.output, *parents]
+        )
+        command.set_defaults(run=run)
+        return command
+
+
+def option_groups() -> OptionGroups:
+    return OptionGroups(_output_options(), _file_arguments(), _git_options(), _registry_options())
+
+
+def _output_options() -> Parser:
+    output = Parser(add_help=False)
+    output.add_argument("--output", choices=("text", "json"), default="text", help="report format")
+    output.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more detail (-vv: debug log)"
+    )
+    return output
+
+
+def _file_arguments() -> Parser:
+    files = Parser(add_help=False)
+    files.add_argument("files", nargs="+", metavar="FILE", help="manifest files")
+    return files
+
+
+def _git_options() -> Parser:
+    git = Parser(add_help=False)
+    git.add_argument(
+        "--git-cache",
+        type=Path,
+        default=default_cache_dir(),
+        metavar="DIR",
+        help="where upstream repositories are cloned (default: %(default)s)",
+    )
+    git.add_argument(
+        "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
+    )
+    return git
+
+
+def _registry_options() -> Parser:
+    registry = Parser(add_help=False)
+    registry.add_argument(
+        "--map-registry",
+        action="append",
+        default=[],
+        type=argument(parse_registry_pair),
+        metavar="FROM=TO",
+        help="rewrite the registry part of every name (mirrors, staging)",
+    )
+    registry.add_argument(
+        "--certs-dir",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="CA and client certificates as DIR/HOST:PORT/*.crt (before /etc/containers/certs.d)",
+    )
+    registry.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="allow plain HTTP or unverified TLS for this non-loopback registry",
+    )
+    registry.add_argument(
+        "--authfile", type=Path, metavar="PATH", help="credentials file (auth.json format)"
+    )
+    registry.add_argument("--engine", choices=ENGINE_NAMES, default="skopeo", help="copy engine")
+    return registry
+
+
+def argument(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from a parser raising TagmgrError, so bad values are usage errors."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except TagmgrError as error:
+            raise argparse.ArgumentTypeError(str(error)) from error
+
+    return convert
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

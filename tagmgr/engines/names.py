@@ -1,0 +1,3 @@
+"""The copy engines' names, without importing them: the command line needs only the names."""
+
+ENGINE_NAMES = ("skopeo",)
