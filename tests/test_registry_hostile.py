@@ -274,9 +274,10 @@ def test_endless_token_answer_is_cut_off() -> None:
     assert flood.sent == 5 * MiB
 
 
-def test_endless_401_body_is_cut_off() -> None:
-    """The auth flow reads a 401's body before it answers the challenge."""
+def test_endless_401_body_is_cut_off(tmp_path: Path) -> None:
+    """httpx reads a 401's body before the flow sends again with credentials: bounded too."""
     flood = Flood()
+    authfile = write_authfile(tmp_path / "auth.json", "registry.example", "alice", SECRET)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v2/":
@@ -284,7 +285,7 @@ def test_endless_401_body_is_cut_off() -> None:
         return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'}, stream=flood)
 
     with pytest.raises(RegistryError) as caught:
-        client_for(handler).get_manifest("app", "v1")
+        client_for(handler, authfile=authfile).get_manifest("app", "v1")
     assert str(caught.value) == (
         "registry registry.example: GET https://registry.example/v2/app/manifests/v1: "
         "answer larger than 4194304 bytes"

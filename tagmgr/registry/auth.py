@@ -90,7 +90,9 @@ class RegistryAuth(httpx.Auth):
     """The flow for one registry. ``sources`` says where credentials were looked for;
     ``clear_realm_allowed`` lets credentials go to a plain-HTTP realm."""
 
-    requires_response_body = True
+    # httpx would read every answer whole, a streamed blob included; the flow reads only the token
+    # service's answers (httpx reads each answer it replaces before sending again).
+    requires_response_body = False
 
     def __init__(
         self,
@@ -127,6 +129,7 @@ class RegistryAuth(httpx.Auth):
             key = self._key(challenge, scope)
             self._cache.discard(key)
             token_response = yield self._token_request(challenge, scope)
+            token_response.read()
             request.headers["Authorization"] = f"Bearer {self._store_token(token_response, key)}"
         response = yield request
         if decide(response.status_code) is Decision.REAUTHENTICATE:

@@ -11,7 +11,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 import httpx
@@ -20,6 +21,7 @@ from tagmgr.descriptor import MANIFEST_MEDIA_TYPES, Descriptor
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
+from tagmgr.registry.limits import UNBOUNDED
 from tagmgr.registry.options import Connection, RegistryOptions
 from tagmgr.registry.session import Session, open_session
 
@@ -27,6 +29,7 @@ ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
 DIGEST_HEADER = "Docker-Content-Digest"
 MAX_TAG_PAGES = 1_000
 MAX_TAGS = 100_000
+BLOB_CHUNK = 1024 * 1024
 _DIGEST_RE = re.compile(DIGEST_PATTERN)
 _LENGTH_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 
@@ -117,6 +120,26 @@ class RegistryClient:
         digest = expected[0] if expected else _digest_of(content, "sha256")
         return Descriptor(_media_type(response), digest, len(content)), content
 
+    @contextmanager
+    def open_blob(self, repository: str, digest: str) -> Iterator[Iterator[bytes]]:
+        """The blob's bytes as chunks of at most ``BLOB_CHUNK``, never the whole blob at once.
+
+        The bytes are hashed as they pass, and the last chunk is handed out only once the whole
+        blob hashed to ``digest``: a reader that gets to the end has read exactly that blob, and
+        one that gets a ``RegistryError`` instead must discard what it made of the rest.
+        """
+        if not _DIGEST_RE.fullmatch(digest):
+            raise RegistryError(self.registry, f"blob {repository}@{digest}: not a digest")
+        url = self._url(f"/v2/{repository}/blobs/{digest}")
+        response = self._send("GET", url, stream=True)
+        try:
+            if not response.is_success:
+                response.read()
+                self._ok(response)
+            yield self._verified_chunks(response, repository, digest)
+        finally:
+            response.close()
+
     def close(self) -> None:
         with self._lock:
             if self._session is not None:
@@ -144,13 +167,46 @@ class RegistryClient:
         return self._url(f"/v2/{repository}/manifests/{reference}")
 
     def _send(
-        self, method: str, url: httpx.URL, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str] | None = None,
+        *,
+        stream: bool = False,
     ) -> httpx.Response:
-        """The boundary: every request goes through here, every httpx failure is translated."""
+        """The boundary: every request goes through here, every httpx failure is translated.
+
+        A ``stream`` answer is not read: it may be larger than any other answer is allowed to be.
+        """
+        http = self._settled().http
+        extensions = {UNBOUNDED: True} if stream else None
+        request = http.build_request(method, url, headers=headers, extensions=extensions)
         try:
-            return self._settled().http.request(method, url, headers=headers)
+            return http.send(request, stream=stream)
         except httpx.RequestError as exc:
             raise request_error(self.registry, url, exc, self._options.timeout) from exc
+
+    def _verified_chunks(
+        self, response: httpx.Response, repository: str, digest: str
+    ) -> Iterator[bytes]:
+        algorithm = digest.partition(":")[0]
+        hasher = hashlib.new(algorithm)
+        held: bytes | None = None
+        try:
+            for chunk in response.iter_bytes(BLOB_CHUNK):
+                hasher.update(chunk)
+                if held is not None:
+                    yield held
+                held = chunk
+        except httpx.RequestError as exc:
+            raise request_error(self.registry, response.url, exc, self._options.timeout) from exc
+        actual = f"{algorithm}:{hasher.hexdigest()}"
+        if actual != digest:
+            raise RegistryError(
+                self.registry, f"blob {repository}@{digest}: content hashes to {actual}"
+            )
+        if held is not None:
+            yield held
 
     def _ok(self, response: httpx.Response) -> httpx.Response:
         if not response.is_success:

@@ -5,6 +5,9 @@ error bodies are held to it as well. The bound is kept by a transport under the 
 read of a body is bounded, httpx's own included (401 and redirect bodies). Answers are asked for
 without content coding (``Accept-Encoding: identity``) and one sent in a coding is refused: the
 bytes counted are then the bytes kept, where a compressed answer could inflate a thousandfold.
+
+A blob is the one answer allowed to be larger: its request carries the ``UNBOUNDED`` extension, and
+its reader holds one chunk at a time and checks the digest of what came.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import httpx
 from tagmgr.errors import RegistryError
 
 MAX_ANSWER = 4 * 1024 * 1024
+UNBOUNDED = "tagmgr.unbounded"  # a request extension: True for a blob read as a stream
 _LENGTH = re.compile(r"[0-9]+")
 
 
@@ -36,6 +40,8 @@ class BoundedTransport(httpx.BaseTransport):
         if coding not in {"", "identity"}:
             response.close()
             raise self._error(request, f"answer in {coding} coding, which was not asked for")
+        if request.extensions.get(UNBOUNDED) and response.is_success:
+            return response
         if request.method != "HEAD" and _LENGTH.fullmatch(length) and int(length) > self._limit:
             response.close()
             raise self._too_large(request)

@@ -54,7 +54,7 @@ def push(
     """Push every blob, then child manifests by digest, then ``image`` as ``repo:tag``."""
     with open_client(address, ca_path=ca_path, auth=auth) as client:
         for digest, data in image.all_blobs().items():
-            _upload_blob(client, repo, digest, data)
+            upload_blob(client, repo, digest, data)
         for manifest in image.manifests():
             ref = tag if manifest is image else manifest.digest
             _put_manifest(client, repo, ref, manifest)
@@ -92,7 +92,7 @@ def get_manifest_bytes(
     return response.content
 
 
-def _upload_blob(client: httpx.Client, repo: str, digest: str, data: bytes) -> None:
+def upload_blob(client: httpx.Client, repo: str, digest: str, data: bytes) -> None:
     started = client.post(f"/v2/{repo}/blobs/uploads/")
     _expect(started, 202)
     # The Location keeps upload state in its query; httpx's params= would replace that query.
