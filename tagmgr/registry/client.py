@@ -23,6 +23,7 @@ from tagmgr.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
 from tagmgr.registry.options import Connection, RegistryOptions
+from tagmgr.registry.retry import Reachability, RetryPolicy
 from tagmgr.registry.session import Session, open_session
 
 ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
@@ -48,11 +49,14 @@ class RegistryClient:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.registry = registry
         self._options = options
         self._transport = transport
         self._sleep = sleep
+        self._retry = retry or RetryPolicy()
+        self._reachability = Reachability(registry, self._retry.down_after, options.timeout)
         self._session: Session | None = None
         self._failure: TagmgrError | None = None
         self._lock = threading.Lock()
@@ -145,6 +149,9 @@ class RegistryClient:
             if self._session is not None:
                 self._session.http.close()
             self._session, self._failure = None, None
+            self._reachability = Reachability(
+                self.registry, self._retry.down_after, self._options.timeout
+            )
 
     def _settled(self) -> Session:
         with self._lock:
@@ -153,7 +160,12 @@ class RegistryClient:
             if self._session is None:
                 try:
                     self._session = open_session(
-                        self.registry, self._options, transport=self._transport, sleep=self._sleep
+                        self.registry,
+                        self._options,
+                        transport=self._transport,
+                        sleep=self._sleep,
+                        policy=self._retry,
+                        reachability=self._reachability,
                     )
                 except TagmgrError as failure:
                     self._failure = failure
@@ -262,10 +274,12 @@ class Registries:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.options = options
         self._transport = transport
         self._sleep = sleep
+        self._retry = retry
         self._clients: dict[str, RegistryClient] = {}
         self._lock = threading.Lock()
 
@@ -273,7 +287,11 @@ class Registries:
         with self._lock:
             if registry not in self._clients:
                 self._clients[registry] = RegistryClient(
-                    registry, self.options, transport=self._transport, sleep=self._sleep
+                    registry,
+                    self.options,
+                    transport=self._transport,
+                    sleep=self._sleep,
+                    retry=self._retry,
                 )
             return self._clients[registry]
 

@@ -22,7 +22,7 @@ from tagmgr.registry.credentials import describe_sources, find_credentials
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
 from tagmgr.registry.options import Connection, RegistryOptions, api_host
-from tagmgr.registry.retry import PROBE, RetryTransport
+from tagmgr.registry.retry import PROBE, Reachability, RetryPolicy, RetryTransport
 from tagmgr.registry.tls import (
     Endpoint,
     clear_text_allowed,
@@ -49,6 +49,8 @@ def open_session(
     *,
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
+    policy: RetryPolicy,
+    reachability: Reachability,
 ) -> Session:
     """Find credentials and ping each allowed endpoint in turn; the first that answers wins."""
     credentials = find_credentials(registry, options)
@@ -64,12 +66,13 @@ def open_session(
     for endpoint in candidates:
         inner = transport or _transport(registry, endpoint, cert_dir)
         http = httpx.Client(
-            transport=RetryTransport(BoundedTransport(inner, registry), sleep=sleep),
+            transport=RetryTransport(
+                BoundedTransport(inner, registry), policy, sleep, reachability=reachability
+            ),
             auth=auth,
             timeout=options.timeout,
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT},
-            event_hooks={"response": [_log_response]},
         )
         base_url = httpx.URL(f"{endpoint.scheme}://{api_host(registry)}")
         ping = base_url.join("/v2/")
@@ -94,8 +97,3 @@ def _transport(registry: str, endpoint: Endpoint, cert_dir: Path | None) -> http
     if endpoint.scheme == "http":
         return httpx.HTTPTransport()
     return httpx.HTTPTransport(verify=ssl_context(registry, cert_dir, verify=endpoint.verify))
-
-
-def _log_response(response: httpx.Response) -> None:
-    request = response.request
-    log.debug("%s %s -> %d", request.method, request.url, response.status_code)
