@@ -21,7 +21,7 @@ from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
-from tagmgr.registry.options import Connection, RegistryOptions
+from tagmgr.registry.options import Connection, RegistryOptions, check_destination
 from tagmgr.registry.retry import Reachability, RetryPolicy
 from tagmgr.registry.session import Session, open_session
 
@@ -273,7 +273,7 @@ class RegistryClient:
             return self._session
 
     def _url(self, path: str) -> httpx.URL:
-        return self._settled().base_url.join(path)
+        return check_destination(self.registry, self._settled().base_url.join(path))
 
     def _manifest_url(self, repository: str, reference: str) -> httpx.URL:
         return self._url(f"/v2/{repository}/manifests/{reference}")

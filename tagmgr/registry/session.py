@@ -21,7 +21,7 @@ from tagmgr.registry.auth import RegistryAuth
 from tagmgr.registry.credentials import describe_sources, find_credentials
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
-from tagmgr.registry.options import Connection, RegistryOptions, api_host
+from tagmgr.registry.options import Connection, RegistryOptions, base_url, check_destination
 from tagmgr.registry.retry import PROBE, Reachability, RetryPolicy, RetryTransport
 from tagmgr.registry.tls import (
     Endpoint,
@@ -64,6 +64,8 @@ def open_session(
     failures: list[tuple[RegistryError, httpx.RequestError]] = []
     candidates = endpoints(registry, options)
     for endpoint in candidates:
+        url = base_url(registry, endpoint.scheme)
+        ping = check_destination(registry, url.join("/v2/"))
         inner = transport or _transport(registry, endpoint, cert_dir)
         http = httpx.Client(
             transport=RetryTransport(
@@ -74,8 +76,6 @@ def open_session(
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT},
         )
-        base_url = httpx.URL(f"{endpoint.scheme}://{api_host(registry)}")
-        ping = base_url.join("/v2/")
         try:
             http.get(ping, auth=None, extensions={PROBE: endpoint is not candidates[-1]})
         except httpx.RequestError as failure:
@@ -87,8 +87,8 @@ def open_session(
             failures.append((error, failure))
             continue
         connection = Connection(registry, endpoint.tls_verify, cert_dir, credentials)
-        log.debug("registry %s: using %s (tls_verify=%s)", registry, base_url, endpoint.tls_verify)
-        return Session(http, base_url, connection)
+        log.debug("registry %s: using %s (tls_verify=%s)", registry, url, endpoint.tls_verify)
+        return Session(http, url, connection)
     first_error, first_failure = failures[0]  # the HTTPS failure says most
     raise first_error from first_failure
 
