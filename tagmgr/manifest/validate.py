@@ -131,11 +131,15 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-@cache
-def _validator() -> Validator:
-    schema = load_schema()
+def validator_for(schema: Mapping[str, Any]) -> Validator:
+    """A draft 2020-12 validator for ``schema`` whose patterns end as ECMA-262's do."""
     validator_class = extend(Draft202012Validator, {"pattern": _ecma_pattern})
     return validator_class(schema)
+
+
+@cache
+def _validator() -> Validator:
+    return validator_for(load_schema())
 
 
 def _missing_keys(doc: LocatedDocument, path: FieldPath, error: ValidationError) -> list[_Finding]:
