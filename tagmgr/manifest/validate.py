@@ -175,6 +175,8 @@ def _difference(
 ) -> str | None:
     if earlier.src_build_tag != entry.src_build_tag:
         return f"src_build_tag {earlier.src_build_tag!r}"
+    if earlier.src_digest and entry.src_digest and earlier.src_digest != entry.src_digest:
+        return f"src_digest {earlier.src_digest!r}"
     if earlier.upstream and entry.upstream:
         same = _same_upstream(
             earlier_manifest.path, earlier.upstream, manifest.path, entry.upstream
