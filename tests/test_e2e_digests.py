@@ -117,3 +117,28 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     entry = json.loads(lock_path.read_text())["entries"][0]
     assert (entry["digest"], entry["platforms"]) == (second.digest, [])
     assert run_tagmgr(capsys, "check", lock_path).code == 0
+
+
+def test_pin_refs_with_digests_from_the_registry_pins_the_index_digest(
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    index = images.index()
+    push(registry.address, repo, "build-1", index)
+    name = f"{registry.address}/{repo}"
+    manifest = write_manifest(
+        tmp_path / "m.yaml", [{"name": name, "src_build_tag": "build-1", "tag": "v1"}]
+    )
+    assert run_tagmgr(capsys, "apply", manifest).code == 0
+    values = tmp_path / "values.yaml"
+    values.write_text(f"app:\n  image: {name}:build-1  # built by CI\n")
+    result = run_tagmgr(capsys, "pin-refs", "--manifest", manifest, "--digest", values)
+    assert (result.code, result.err) == (2, "")
+    assert result.out == (
+        f"--- a/{values}\n+++ b/{values}\n@@ -1,2 +1,2 @@\n app:\n"
+        f"-  image: {name}:build-1  # built by CI\n"
+        f"+  image: {name}:v1@{index.digest}  # built by CI\n"
+    )
