@@ -138,7 +138,13 @@ def lock(args: argparse.Namespace) -> int:
     path: Path = args.lock_path
     previous = read_lock(path) if path.exists() else Lock()
     written = write_lock(path, previous.replaced_by(entries))
-    print(f"{path}: {len(entries)} entries, {'written' if written else 'unchanged'}")
+    if args.output == "json":
+        from tagmgr.report import JSON_FORMAT_VERSION, dump_json
+
+        document = {"format": JSON_FORMAT_VERSION, "command": "lock", "lock": str(path)}
+        dump_json({**document, "entries": len(entries), "written": written}, sys.stdout)
+    else:
+        print(f"{path}: {len(entries)} entries, {'written' if written else 'unchanged'}")
     return exitcodes.OK
 
 

@@ -99,7 +99,8 @@ class Lock:
         """
         for entry in self.entries:
             yield entry.target, entry.digest
-            yield entry.source, entry.digest
+            if entry.source.tag is not None:  # a source by digest alone is the target's digest
+                yield entry.source, entry.digest
             for child in entry.platforms:
                 yield entry.target.with_digest(child.digest), child.digest
 
