@@ -28,6 +28,12 @@ class Pin:
     build_tags: frozenset[str]
     digest: str | None  # the index (or manifest) digest of name:tag, when known
 
+    @classmethod
+    def of(cls, target: ImageReference, source: ImageReference, digest: str | None) -> Pin:
+        """The pin for an entry making ``target`` (name:tag) from ``source``."""
+        name = ImageReference(target.registry, target.repository)
+        return cls(name, str(target.tag), frozenset({source.tag} if source.tag else ()), digest)
+
 
 @dataclass(frozen=True)
 class Change:
