@@ -87,9 +87,8 @@ class Lock:
     def replaced_by(self, fresh: Iterable[LockEntry]) -> Lock:
         """Only the ``fresh`` entries, keeping old ``resolved_at`` values where nothing moved."""
         fresh = list(fresh)
-        kept = Lock(self.entries).updated(fresh)
         targets = {entry.target for entry in fresh}
-        return Lock.of(entry for entry in kept.entries if entry.target in targets)
+        return Lock.of(e for e in self.updated(fresh).entries if e.target in targets)
 
     def references(self) -> Iterator[tuple[ImageReference, str]]:
         """Every (reference, digest) the lock names: targets, sources and per-platform children.
