@@ -72,7 +72,9 @@ class PinTable:
             return Unresolvable(site, chosen)
         digest = chosen.digest if (with_digest or ref.digest) else None
         if (with_digest or ref.digest) and digest is None:
-            return Unresolvable(site, f"no digest known for {chosen.name}:{chosen.tag}")
+            return Unresolvable(
+                site, f"no digest known for {chosen.name}:{chosen.tag}: it does not exist yet"
+            )
         if (ref.tag, ref.digest) == (chosen.tag, digest):
             return None
         return Change(site, chosen.tag, digest)
