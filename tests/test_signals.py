@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import write_manifest
+from tests.support.faults import FaultProxy
 from tests.support.launch import Finished, leftovers, run_and_signal
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
@@ -141,20 +142,27 @@ def test_the_text_report_names_the_entries_not_started(sources: Sources, tmp_pat
 
 
 def test_a_second_signal_stops_at_once(sources: Sources, tmp_path: Path) -> None:
-    manifest = sources.manifest(tmp_path / "m.yaml", "twice", 3)
-    finished = run_and_signal(
-        tmp_path,
-        "apply",
-        "-vv",
-        "--jobs",
-        "1",
-        manifest,
-        signals=(signal.SIGTERM, signal.SIGTERM),
-        on_copy=1,
-    )
+    """Through a proxy that holds each request 0.2 s, so the copy is still running when the
+    second signal comes: it is killed, and tagmgr exits without waiting for it."""
+    with FaultProxy(sources.address, delay=0.2) as proxy:
+        slow = Sources(proxy.address, sources.repos, sources.digests)
+        manifest = slow.manifest(tmp_path / "m.yaml", "twice", 3)
+        finished = run_and_signal(
+            tmp_path,
+            "apply",
+            "-vv",
+            "--jobs",
+            "1",
+            manifest,
+            signals=(signal.SIGTERM, signal.SIGTERM),
+            on_copy=1,
+        )
     assert finished.code == 143
     assert finished.out == ""
-    assert finished.err.endswith("tagmgr: SIGTERM again: stopped at once\n")
+    assert finished.err.endswith(
+        "tagmgr: SIGTERM: no new entry starts; again to stop at once\n"
+        "tagmgr: SIGTERM again: stopped at once\n"
+    )
     assert leftovers(finished.marker) == []
     assert list(finished.tmpdir.iterdir()) == []
     assert sources.tags("twice", 3)[1:] == [None, None]
