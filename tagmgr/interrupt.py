@@ -73,7 +73,7 @@ def _on_signal(signum: int, frame: object) -> None:
     name = signal.Signals(signum).name
     if len(_received) == 1:
         _stopped.set()
-        os.write(2, f"tagmgr: {name}: no new entry starts; again to stop at once\n".encode())
+        os.write(2, f"tagmgr: {name}: nothing new starts; send it again to stop at once\n".encode())
         return
     process.kill_all()
     os.write(2, f"tagmgr: {name} again: stopped at once\n".encode())

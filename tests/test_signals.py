@@ -160,7 +160,7 @@ def test_a_second_signal_stops_at_once(sources: Sources, tmp_path: Path) -> None
     assert finished.code == 143
     assert finished.out == ""
     assert finished.err.endswith(
-        "tagmgr: SIGTERM: no new entry starts; again to stop at once\n"
+        "tagmgr: SIGTERM: nothing new starts; send it again to stop at once\n"
         "tagmgr: SIGTERM again: stopped at once\n"
     )
     assert leftovers(finished.marker) == []
