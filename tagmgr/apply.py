@@ -4,10 +4,10 @@ Each creation re-checks that the tag is still absent, copies the source *by dige
 planned is what gets written, even if the build tag moves meanwhile), then reads the tag back and
 compares digests. Failures are recorded per entry; one never stops the others.
 
-Writes to one repository run one at a time, different repositories in parallel: docker-registry's
-filesystem storage answers 500 when several manifests are put into one repository at once
-(measured with 12 concurrent skopeo copies of one index), and a typical manifest has one entry per
-repository anyway.
+Writes to one repository run at most ``engine.writes_per_repository`` at a time (skopeo: one, as
+docker-registry answers 500 to concurrent blob uploads into one repository from several skopeo
+processes; the api engine: what was measured safe for manifest PUTs), different repositories in
+parallel, up to ``jobs`` at once.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Applier:
                 on_outcome(outcomes[-1])
             return outcomes
 
-        groups = group_by_repository(actions)
+        groups = group_by_repository(actions, lanes=self._engine.writes_per_repository)
         done = {
             id(outcome.action): outcome
             for outcomes in map_in_threads(run_serially, groups, jobs)
@@ -88,8 +88,9 @@ class Applier:
                 Result.FAILED,
                 f"{target.destination} appeared meanwhile at {existing.digest}; left untouched",
             )
-        self._engine.copy(target.source.with_digest(source.digest), target.destination)
-        written = self._head(target.destination)
+        written = self._engine.copy(target.source.with_digest(source.digest), target.destination)
+        if written is None:
+            written = self._head(target.destination)
         if written is None or written.digest != source.digest:
             found = written.digest if written else "nothing"
             return Outcome(
@@ -104,12 +105,18 @@ class Applier:
         return self._registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
 
 
-def group_by_repository(actions: Sequence[Action]) -> list[list[Action]]:
-    """Actions in groups that share a destination repository, in first-seen order."""
-    groups: dict[tuple[str, str] | int, list[Action]] = {}
+def group_by_repository(actions: Sequence[Action], lanes: int = 1) -> list[list[Action]]:
+    """Actions in groups that share a destination repository, in first-seen order; each
+    repository's actions dealt round-robin into up to ``lanes`` groups."""
+    groups: dict[tuple[str, str, int] | int, list[Action]] = {}
+    seen: dict[tuple[str, str], int] = {}
     for action in actions:
         target = action.target
-        key = (target.destination.registry, target.destination.repository) if target else id(action)
+        key: tuple[str, str, int] | int = id(action)
+        if target is not None:
+            repository = (target.destination.registry, target.destination.repository)
+            count = seen[repository] = seen.get(repository, -1) + 1
+            key = (*repository, count % lanes)
         groups.setdefault(key, []).append(action)
     return list(groups.values())
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from tagmgr import exitcodes
-from tagmgr.engines.names import ENGINE_NAMES
+from tagmgr.engines.names import DEFAULT_ENGINE, ENGINE_NAMES
 from tagmgr.errors import TagmgrError
 from tagmgr.gitcache import default_cache_dir
 from tagmgr.targets import parse_registry_pair
@@ -120,7 +120,13 @@ def _registry_options() -> Parser:
     registry.add_argument(
         "--authfile", type=Path, metavar="PATH", help="credentials file (auth.json format)"
     )
-    registry.add_argument("--engine", choices=ENGINE_NAMES, default="skopeo", help="copy engine")
+    registry.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default=DEFAULT_ENGINE,
+        help="copy engine (default: %(default)s: the api engine's cheapest path, skopeo for "
+        "manifests it cannot read)",
+    )
     return registry
 
 
