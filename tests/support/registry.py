@@ -48,11 +48,13 @@ class RegistryServer:
         *,
         tls: TlsFiles | None = None,
         htpasswd: Path | None = None,
+        auth: dict[str, object] | None = None,
         start_timeout: float = START_TIMEOUT,
     ) -> None:
         self.workdir = workdir
         self.tls = tls
         self.htpasswd = htpasswd
+        self.auth = auth  # an ``auth:`` section of the registry's configuration, as is
         self.start_timeout = start_timeout
         self.log_path = workdir / "registry.log"
         self._port: int | None = None
@@ -134,6 +136,8 @@ class RegistryServer:
         }
         if self.htpasswd:
             config["auth"] = {"htpasswd": {"realm": "tagmgr-test", "path": str(self.htpasswd)}}
+        if self.auth:
+            config["auth"] = self.auth
         path = self.workdir / "config.json"  # JSON is YAML, which is what the registry reads
         path.write_text(json.dumps(config, indent=2))
         return path
