@@ -121,6 +121,12 @@ def _registry_options() -> Parser:
         "--authfile", type=Path, metavar="PATH", help="credentials file (auth.json format)"
     )
     registry.add_argument(
+        "--max-rps",
+        type=positive_float,
+        metavar="N",
+        help="start at most N requests a second on each registry (public registries throttle)",
+    )
+    registry.add_argument(
         "--engine",
         choices=ENGINE_NAMES,
         default=DEFAULT_ENGINE,
@@ -146,4 +152,14 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from error
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
     return value

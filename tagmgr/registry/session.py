@@ -22,6 +22,7 @@ from tagmgr.registry.credentials import describe_sources, find_credentials
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
 from tagmgr.registry.options import Connection, RegistryOptions, api_host
+from tagmgr.registry.pace import Pace, PacedTransport
 from tagmgr.registry.retry import PROBE, RetryTransport
 from tagmgr.registry.tls import (
     Endpoint,
@@ -61,10 +62,13 @@ def open_session(
     cert_dir = host_cert_dir(registry, options)
     failures: list[tuple[RegistryError, httpx.RequestError]] = []
     candidates = endpoints(registry, options)
+    pace = Pace(options.concurrency, options.max_rps, sleep=sleep)
     for endpoint in candidates:
         inner = transport or _transport(registry, endpoint, cert_dir)
         http = httpx.Client(
-            transport=RetryTransport(BoundedTransport(inner, registry), sleep=sleep),
+            transport=RetryTransport(
+                PacedTransport(BoundedTransport(inner, registry), pace), sleep=sleep
+            ),
             auth=auth,
             timeout=options.timeout,
             follow_redirects=True,
