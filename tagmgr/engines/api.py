@@ -11,7 +11,9 @@ against what was sent: the descriptor returned is the verified result.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +25,7 @@ from tagmgr.registry import Registries, RegistryClient
 log = logging.getLogger(__name__)
 
 ENTRY_DEADLINE_SECONDS = 300.0
+SOURCE_MANIFESTS_KEPT = 256
 WRITES_PER_REPOSITORY = 4  # concurrent manifest PUTs into one repository: see README, api engine
 
 
@@ -73,6 +76,7 @@ class ApiEngine:
         self._registries = registries
         self._deadline = deadline
         self._clock = clock
+        self._sources = SourceManifests()
 
     def copy(self, source: ImageReference, destination: ImageReference) -> Descriptor:
         if source.digest is None or destination.tag is None:
@@ -86,7 +90,7 @@ class ApiEngine:
             self._clock,
             str(destination),
         )
-        descriptor, content = job.source.get_manifest(source.repository, source.digest)
+        descriptor, content = self._sources.read(job.source, source.repository, source.digest)
         if (source.registry, source.repository) != (destination.registry, destination.repository):
             _copy_contents(job, descriptor, content)
         job.check_deadline()
@@ -95,6 +99,40 @@ class ApiEngine:
         )
         log.info("%s: %s", destination, describe_path(source, destination, job.done))
         return written
+
+
+class SourceManifests:
+    """Source manifests read once per run, the last ``limit`` kept.
+
+    Many tags of one build are made at once; docker-registry's filesystem storage rewrites a
+    manifest's revision link on every PUT of it, and a GET of that manifest meanwhile can get a
+    500. One read per source, made before its first PUT, keeps the reads out of the way.
+    """
+
+    def __init__(self, limit: int = SOURCE_MANIFESTS_KEPT) -> None:
+        self._limit = limit
+        self._held: OrderedDict[tuple[str, str, str], tuple[Descriptor, bytes]] = OrderedDict()
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def read(
+        self, client: RegistryClient, repository: str, digest: str
+    ) -> tuple[Descriptor, bytes]:
+        key = (client.registry, repository, digest)
+        with self._lock:
+            reading = self._locks.setdefault(key, threading.Lock())
+        with reading:
+            with self._lock:
+                if key in self._held:
+                    self._held.move_to_end(key)
+                    return self._held[key]
+            manifest = client.get_manifest(repository, digest)
+            with self._lock:
+                self._held[key] = manifest
+                if len(self._held) > self._limit:
+                    dropped, _ = self._held.popitem(last=False)
+                    self._locks.pop(dropped, None)
+            return manifest
 
 
 def describe_path(source: ImageReference, destination: ImageReference, done: dict[str, int]) -> str:

@@ -101,7 +101,12 @@ class _Handler(BaseHTTPRequestHandler):
             query = [(k, v) for k, v in parse_qsl(parts.query) if k not in {"mount", "from"}]
             target = parts._replace(query=urlencode(query)).geturl()
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        answer = client.request(self.command, target, headers=headers, content=body)
+        try:
+            answer = client.request(self.command, target, headers=headers, content=body)
+        except httpx.TransportError:  # the registry is down: so is the proxy, to its client
+            self.close_connection = True
+            self.connection.close()
+            return
         content = answer.content
         if fault is not None and fault.kind == "alter" and content:
             middle = len(content) // 2

@@ -105,6 +105,20 @@ class RegistryServer:
             process.kill()
             process.wait(STOP_TIMEOUT)
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing is flushed or closed; the storage stays."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+    def restart(self) -> None:
+        """Start again on the same port with the same storage (after ``kill`` or ``stop``)."""
+        self.stop()
+        self._process = self._spawn(self._write_config())
+        if not self._wait_until_ready(self._process):
+            raise RegistryStartError(f"docker-registry did not restart:\n{self.read_log()}")
+
     def read_log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
