@@ -49,12 +49,14 @@ class RegistryServer:
         tls: TlsFiles | None = None,
         htpasswd: Path | None = None,
         auth: dict[str, object] | None = None,
+        access_log: bool = False,
         start_timeout: float = START_TIMEOUT,
     ) -> None:
         self.workdir = workdir
         self.tls = tls
         self.htpasswd = htpasswd
         self.auth = auth  # an ``auth:`` section of the registry's configuration, as is
+        self.access_log = access_log  # one line per request in the log (``make bench`` counts them)
         self.start_timeout = start_timeout
         self.log_path = workdir / "registry.log"
         self._port: int | None = None
@@ -140,7 +142,7 @@ class RegistryServer:
             http["tls"] = {"certificate": str(self.tls.cert_path), "key": str(self.tls.key_path)}
         config: dict[str, object] = {
             "version": "0.1",
-            "log": {"level": "error", "accesslog": {"disabled": True}},
+            "log": {"level": "error", "accesslog": {"disabled": not self.access_log}},
             "storage": {
                 "filesystem": {"rootdirectory": str(self.workdir / "storage")},
                 "delete": {"enabled": True},
