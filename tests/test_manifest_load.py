@@ -43,6 +43,7 @@ images:
 """  # noqa: E501 - the manifest exactly as users write it
 
 ENTRY = "images:\n- name: docker.io/a/b\n  src_build_tag: b1\n"
+HANG_GUARD_SECONDS = 15  # for hostile input: far above any real parse, far below a hang
 """A valid start: line 2 holds name, line 3 src_build_tag, so a line added below is line 4."""
 
 
@@ -277,8 +278,8 @@ def test_keys_duplicates_anchors_aliases_and_tags() -> None:
 def test_block_scalar_keeps_its_final_line_break_and_is_refused() -> None:
     text = ENTRY.replace("b1", "|\n    b1") + "  tag: v1\n"
     assert problems(write("m.yaml", text)) == [
-        "m.yaml:3:18: images[0].src_build_tag: tag 'b1\\n' may contain only letters, digits,"
-        " '_', '.' and '-'"
+        "m.yaml:3:18: images[0].src_build_tag: contains U+000A LINE FEED, a control character"
+        " (Unicode Cc) that a reviewer cannot see; remove it"
     ]
 
 
@@ -324,5 +325,5 @@ def test_hostile_input_fails_fast_with_a_manifest_error(
     path = write("m.yaml", content)
     started = time.perf_counter()
     lines = problems(path)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < HANG_GUARD_SECONDS
     assert (lines[0], len(lines)) == (first_line, count)

@@ -21,7 +21,8 @@ from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
-from tagmgr.registry.options import Connection, RegistryOptions
+from tagmgr.registry.options import Connection, RegistryOptions, check_destination
+from tagmgr.registry.retry import RETRY_SAFE, Reachability, RetryPolicy
 from tagmgr.registry.session import Session, open_session
 
 ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
@@ -30,6 +31,7 @@ MAX_TAG_PAGES = 1_000
 MAX_TAGS = 100_000
 BLOB_CHUNK = 1024 * 1024
 _DIGEST_RE = re.compile(DIGEST_PATTERN)
+RetrySafe = bool | Callable[[], bool]  # see tagmgr.registry.retry.RETRY_SAFE
 _LENGTH_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 
 
@@ -47,11 +49,14 @@ class RegistryClient:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.registry = registry
         self._options = options
         self._transport = transport
         self._sleep = sleep
+        self._retry = retry or RetryPolicy()
+        self._reachability = Reachability(registry, self._retry.down_after, options.timeout)
         self._session: Session | None = None
         self._failure: TagmgrError | None = None
         self._lock = threading.Lock()
@@ -148,7 +153,15 @@ class RegistryClient:
         """
         sent = _digest_of(content, "sha256")
         url = self._manifest_url(repository, reference)
-        response = self._ok(self._send("PUT", url, {"Content-Type": media_type}, content=content))
+
+        def still_safe() -> bool:
+            """Sending again cannot overwrite a rival: the tag is absent or already these bytes."""
+            found = self.head_manifest(repository, reference)
+            return found is None or found.digest == sent
+
+        safe: RetrySafe = True if _DIGEST_RE.fullmatch(reference) else still_safe
+        headers = {"Content-Type": media_type}
+        response = self._ok(self._send("PUT", url, headers, content=content, retry_safe=safe))
         stored = response.headers.get(DIGEST_HEADER, sent)
         if stored != sent:
             problem = f"the registry stored {stored}, but what was sent hashes to {sent}"
@@ -183,7 +196,7 @@ class RegistryClient:
         url = self._url(f"/v2/{repository}/blobs/uploads/").copy_merge_params(
             {"mount": digest, "from": source_repository}
         )
-        response = self._ok(self._send("POST", url))
+        response = self._ok(self._send("POST", url, retry_safe=True))
         if response.status_code == 201:
             return True
         self._cancel_upload(response)
@@ -218,6 +231,9 @@ class RegistryClient:
             if self._session is not None:
                 self._session.http.close()
             self._session, self._failure = None, None
+            self._reachability = Reachability(
+                self.registry, self._retry.down_after, self._options.timeout
+            )
 
     def _patch(self, location: httpx.URL, chunk: bytes, offset: int) -> httpx.URL:
         headers = {
@@ -253,7 +269,12 @@ class RegistryClient:
             if self._session is None:
                 try:
                     self._session = open_session(
-                        self.registry, self._options, transport=self._transport, sleep=self._sleep
+                        self.registry,
+                        self._options,
+                        transport=self._transport,
+                        sleep=self._sleep,
+                        policy=self._retry,
+                        reachability=self._reachability,
                     )
                 except TagmgrError as failure:
                     self._failure = failure
@@ -261,7 +282,7 @@ class RegistryClient:
             return self._session
 
     def _url(self, path: str) -> httpx.URL:
-        return self._settled().base_url.join(path)
+        return check_destination(self.registry, self._settled().base_url.join(path))
 
     def _manifest_url(self, repository: str, reference: str) -> httpx.URL:
         return self._url(f"/v2/{repository}/manifests/{reference}")
@@ -274,13 +295,16 @@ class RegistryClient:
         *,
         content: bytes | None = None,
         stream: bool = False,
+        retry_safe: RetrySafe | None = None,
     ) -> httpx.Response:
         """The boundary: every request goes through here, every httpx failure is translated.
 
         A ``stream`` answer is not read: it may be larger than any other answer is allowed to be.
         """
         http = self._settled().http
-        extensions = {UNBOUNDED: True} if stream else None
+        extensions: dict[str, object] = {UNBOUNDED: True} if stream else {}
+        if retry_safe is not None:
+            extensions[RETRY_SAFE] = retry_safe
         request = http.build_request(
             method, url, headers=headers, content=content, extensions=extensions
         )
