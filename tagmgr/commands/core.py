@@ -140,11 +140,12 @@ def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
     """Everything is validated before the first request: bad input never reaches a registry."""
     manifests = load_manifests(args.files)
     resolved = _resolve(args, manifests, dict(args.map_registry))
-    if args.shard is not None:
-        resolved = args.shard.select(resolved)
-    inventory = take_inventory(
-        resolved, registries, jobs=args.jobs, trust_existing=args.trust_existing
-    )
+    # lock plans too, but takes neither option: it needs every entry, and every digest read.
+    shard = getattr(args, "shard", None)
+    if shard is not None:
+        resolved = shard.select(resolved)
+    trust = getattr(args, "trust_existing", False)
+    inventory = take_inventory(resolved, registries, jobs=args.jobs, trust_existing=trust)
     return plan_actions(resolved, inventory)
 
 
