@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import ScalarNode
@@ -18,6 +19,7 @@ from tagmgr.manifest.explain import clip
 
 YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = f"{YAML_TAG_PREFIX}str"
+_NULL_TAG = f"{YAML_TAG_PREFIX}null"
 _SHOWN_VALUE_LENGTH = 40
 
 
@@ -30,8 +32,17 @@ def yaml11_tag(text: str) -> str:
     return tag
 
 
+def is_null(text: str) -> bool:
+    """Whether an unquoted scalar is null: empty, ``~``, ``null`` (YAML 1.1 and 1.2 agree)."""
+    return yaml11_tag(text) == _NULL_TAG
+
+
+@lru_cache(maxsize=4096)
 def plain_scalar_trap(text: str, is_key: bool) -> str | None:
-    """Say what an unquoted scalar becomes if not text, in YAML 1.1 or 1.2; None when it is text."""
+    """Say what an unquoted scalar becomes if not text, in YAML 1.1 or 1.2; None when it is text.
+
+    Cached: a manifest repeats its keys and many of its values thousands of times.
+    """
     what = "key" if is_key else "value"
     yaml11 = yaml11_tag(text)
     if text == "":
