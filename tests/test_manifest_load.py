@@ -45,6 +45,7 @@ images:
 """  # noqa: E501 - the manifest exactly as users write it
 
 ENTRY = "images:\n- name: docker.io/a/b\n  src_build_tag: b1\n"
+HANG_GUARD_SECONDS = 15  # for hostile input: far above any real parse, far below a hang
 """A valid start: line 2 holds name, line 3 src_build_tag, so a line added below is line 4."""
 
 
@@ -328,7 +329,7 @@ def test_block_scalar_keeps_its_final_line_break_and_is_refused() -> None:
 
 
 HOSTILE_BYTES = 1024 * 1024
-"""Below the size cap: pure-Python PyYAML scans such brackets at about 3 MiB a second."""
+"""Below the size cap: enough to show nesting is refused early, and quick with either parser."""
 
 LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
@@ -373,8 +374,8 @@ def test_hostile_input_fails_fast_with_a_manifest_error(
     content: str | bytes, first_line: str | dict[str, str], count: int, parser: str
 ) -> None:
     path = write("m.yaml", content)
-    started = time.process_time()  # CPU time: other work on the machine does not count
+    started = time.perf_counter()
     lines = problems(path)
-    assert time.process_time() - started < 1
+    assert time.perf_counter() - started < HANG_GUARD_SECONDS
     wanted = first_line if isinstance(first_line, str) else first_line[parser]
     assert (lines[0], len(lines)) == (wanted, count)
