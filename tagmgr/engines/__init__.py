@@ -2,16 +2,19 @@
 
 An engine copies the manifest a source reference points at, and everything it refers to, to a
 destination tag, preserving the manifest's bytes and so its digest.
+
+Importing this package stays light (``engines.names`` is read to build the command line): each
+engine's module, and the registry client, is imported by its factory in the table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tagmgr.engines.skopeo import SkopeoEngine
-from tagmgr.reference import ImageReference
-from tagmgr.registry import Registries
+if TYPE_CHECKING:
+    from tagmgr.reference import ImageReference
+    from tagmgr.registry import Registries
 
 
 class CopyEngine(Protocol):
@@ -19,6 +22,12 @@ class CopyEngine(Protocol):
         """Make ``destination`` point at exactly what ``source`` points at; raise TagmgrError."""
 
 
+def _skopeo(registries: Registries) -> CopyEngine:
+    from tagmgr.engines.skopeo import SkopeoEngine  # noqa: PLC0415
+
+    return SkopeoEngine(registries)
+
+
 ENGINES: dict[str, Callable[[Registries], CopyEngine]] = {
-    "skopeo": SkopeoEngine,
+    "skopeo": _skopeo,
 }

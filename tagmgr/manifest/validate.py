@@ -5,7 +5,8 @@ bad value at the value, each explained in words (``explain``), never as a regex.
 
 A document is first checked by the schema compiled to Python code (fastjsonschema), which only
 says valid or not, ten times faster than walking the schema (jsonschema); only a document it
-refuses is walked, for every error with its path.
+refuses is walked, for every error with its path; so jsonschema, a tenth of a second to import,
+is imported only then.
 """
 
 from __future__ import annotations
@@ -17,21 +18,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-
-# jsonschema ships no type hints; types-jsonschema is not among the dev dependencies.
-from jsonschema import Draft202012Validator, ValidationError  # type: ignore[import-untyped]
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
-from jsonschema.protocols import Validator  # type: ignore[import-untyped]
-from jsonschema.validators import extend  # type: ignore[import-untyped]
 
 from tagmgr.errors import Location, Problem
 from tagmgr.manifest import explain
 from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
 from tagmgr.reference import ImageReference
+
+if TYPE_CHECKING:
+    # jsonschema ships no type hints; types-jsonschema is not among the dev dependencies.
+    from jsonschema import ValidationError  # type: ignore[import-untyped]
+    from jsonschema.protocols import Validator  # type: ignore[import-untyped]
 
 # A link to schemas/manifest.schema.json in a checkout; a copy of it in a built wheel.
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
@@ -55,6 +55,10 @@ def schema_errors(data: object) -> list[ValidationError]:
 
 def describe_errors(doc: LocatedDocument, errors: Sequence[ValidationError]) -> list[Problem]:
     """One problem per missing key, unknown key and bad value, skipping what ``doc`` reported."""
+    if not errors:
+        return []
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]  # noqa: PLC0415
+
     findings: list[_Finding] = []
     bad_values: dict[FieldPath, list[ValidationError]] = defaultdict(list)
     for error in errors:
@@ -131,6 +135,8 @@ def _ecma_pattern(
     Python's '$' also matches before a final newline, which would let "v1\\n" (from a '|' block)
     pass as a tag.
     """
+    from jsonschema import ValidationError  # noqa: PLC0415
+
     if isinstance(instance, str) and not _ecma_regex(pattern).search(instance):
         yield ValidationError("does not match the pattern")
 
@@ -158,6 +164,9 @@ def _compiled() -> Callable[[object], object]:
 
 def validator_for(schema: Mapping[str, Any]) -> Validator:
     """A draft 2020-12 validator for ``schema`` whose patterns end as ECMA-262's do."""
+    from jsonschema import Draft202012Validator  # noqa: PLC0415
+    from jsonschema.validators import extend  # type: ignore[import-untyped]  # noqa: PLC0415
+
     validator_class = extend(Draft202012Validator, {"pattern": _ecma_pattern})
     return validator_class(schema)
 
