@@ -36,6 +36,7 @@ from yaml.scanner import Scanner
 
 from tagmgr.errors import Location
 from tagmgr.manifest.explain import clip
+from tagmgr.manifest.hidden import hidden_character
 from tagmgr.manifest.located import FieldPath, LocatedDocument, Mark
 from tagmgr.manifest.yamltraps import YAML_TAG_PREFIX, is_null, plain_scalar_trap
 
@@ -209,10 +210,9 @@ class _Builder:
         if event.tag is not None:
             self.refuse_tag(event, path)
         if isinstance(event, ScalarEvent):
-            if _is_plain(event):
-                if path in self.nullable and is_null(event.value):
-                    return None
-                self.check_plain(event, path, is_key=False)
+            if path in self.nullable and _is_plain(event) and is_null(event.value):
+                return None
+            self.check_text(event, path, is_key=False)
             return event.value
         if depth >= MAX_DEPTH:
             raise _Fatal(self.location(event), _too_deep())
@@ -256,8 +256,7 @@ class _Builder:
             self.refuse_anchor(event, (*path, event.value))
         if event.tag is not None:
             self.refuse_tag(event, (*path, event.value))
-        if _is_plain(event):
-            self.check_plain(event, (*path, event.value), is_key=True)
+        self.check_text(event, (*path, event.value), is_key=True)
         return event
 
     def refuse_anchor(self, event: ScalarEvent | CollectionStartEvent, path: FieldPath) -> None:
@@ -272,9 +271,11 @@ class _Builder:
         message = f"YAML tag {clip(tag)!r} is not allowed; write plain values"
         self.doc.reject(self.location(event), path, message)
 
-    def check_plain(self, event: ScalarEvent, path: FieldPath, *, is_key: bool) -> None:
-        """An unquoted, untagged scalar must be text in YAML 1.1 and 1.2."""
-        message = plain_scalar_trap(event.value, is_key)
+    def check_text(self, event: ScalarEvent, path: FieldPath, *, is_key: bool) -> None:
+        """Hidden characters in any scalar; what YAML makes of a plain one (1.1 and 1.2)."""
+        message = hidden_character(event.value)
+        if message is None and _is_plain(event):
+            message = plain_scalar_trap(event.value, is_key)
         if message:
             self.doc.reject(self.location(event), path, message)
 
