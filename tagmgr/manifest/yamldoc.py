@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Protocol, cast
 
 import yaml
@@ -272,12 +273,21 @@ class _Builder:
         self.doc.reject(self.location(event), path, message)
 
     def check_text(self, event: ScalarEvent, path: FieldPath, *, is_key: bool) -> None:
-        """Hidden characters in any scalar; what YAML makes of a plain one (1.1 and 1.2)."""
-        message = hidden_character(event.value)
-        if message is None and _is_plain(event):
-            message = plain_scalar_trap(event.value, is_key)
+        message = _text_problem(event.value, _is_plain(event), is_key)
         if message:
             self.doc.reject(self.location(event), path, message)
+
+
+@lru_cache(maxsize=4096)
+def _text_problem(text: str, plain: bool, is_key: bool) -> str | None:
+    """Hidden characters in any scalar; what YAML makes of a plain one (1.1 and 1.2).
+
+    Cached: a manifest repeats its keys, and many of its values, thousands of times.
+    """
+    message = hidden_character(text)
+    if message is None and plain:
+        message = plain_scalar_trap(text, is_key)
+    return message
 
 
 def _start(event: Event) -> Mark:

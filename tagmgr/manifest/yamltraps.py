@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
 
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import ScalarNode
@@ -37,12 +36,8 @@ def is_null(text: str) -> bool:
     return yaml11_tag(text) == _NULL_TAG
 
 
-@lru_cache(maxsize=4096)
 def plain_scalar_trap(text: str, is_key: bool) -> str | None:
-    """Say what an unquoted scalar becomes if not text, in YAML 1.1 or 1.2; None when it is text.
-
-    Cached: a manifest repeats its keys and many of its values thousands of times.
-    """
+    """Say what an unquoted scalar becomes if not text, in YAML 1.1 or 1.2; None when it is text."""
     what = "key" if is_key else "value"
     yaml11 = yaml11_tag(text)
     if text == "":
