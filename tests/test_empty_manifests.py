@@ -11,6 +11,7 @@ from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer
 
+Capture = pytest.CaptureFixture[str]
 PLACEHOLDER = """\
 tag_prefix: "stx.5.0-"
 images:
@@ -19,11 +20,16 @@ images:
 """
 
 
+@pytest.fixture
+def placeholder(tmp_path: Path) -> Path:
+    path = tmp_path / "stx.5.0.yaml"
+    path.write_text(PLACEHOLDER, encoding="utf-8")
+    return path
+
+
 def test_validate_says_ok_with_no_images(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    placeholder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    placeholder = tmp_path / "stx.5.0.yaml"
-    placeholder.write_text(PLACEHOLDER, encoding="utf-8")
     result = run_tagmgr(capsys, "validate", placeholder)
     assert (result.code, result.out, result.err) == (0, f"{placeholder}: ok (0 images)\n", "")
     as_json = run_tagmgr(capsys, "validate", "--output=json", placeholder).json()
@@ -31,20 +37,14 @@ def test_validate_says_ok_with_no_images(
 
 
 def test_plan_and_apply_do_the_other_files(
-    registry: RegistryServer,
-    repo: str,
-    images: ImageFactory,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    placeholder: Path, registry: RegistryServer, repo: str, images: ImageFactory, capsys: Capture
 ) -> None:
-    image = images.oci()
-    push(registry.address, repo, "build-1", image)
-    placeholder = tmp_path / "stx.5.0.yaml"
-    placeholder.write_text(PLACEHOLDER, encoding="utf-8")
     released = write_manifest(
-        tmp_path / "stx.4.0.yaml",
+        placeholder.with_name("stx.4.0.yaml"),
         [{"name": f"{registry.address}/{repo}", "src_build_tag": "build-1", "tag": "v1"}],
     )
+    image = images.oci()
+    push(registry.address, repo, "build-1", image)
     planned = run_tagmgr(capsys, "plan", "--output=json", placeholder, released)
     assert planned.code == 2, planned.err
     assert [(e["file"], e["action"]) for e in planned.json()["entries"]] == [
