@@ -24,17 +24,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes, interrupt
 from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
-from tagmgr.engines import CopyEngine
 from tagmgr.errors import TagmgrError
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
-from tagmgr.registry import Registries
-from tagmgr.registry.retry import RetryPolicy
 from tagmgr.targets import Target
+
+if TYPE_CHECKING:  # the reporters import this module, and validate reports without a registry
+    from tagmgr.engines import CopyEngine
+    from tagmgr.registry import Registries
 
 
 class Result(StrEnum):
@@ -71,6 +73,9 @@ class Applier:
         self._registries = registries
         self._stop = stop
         self._sleep = sleep
+        # Here, not at the top: the reporters import this module, and validate needs no httpx.
+        from tagmgr.registry.retry import RetryPolicy  # noqa: PLC0415
+
         self._backoff = RetryPolicy()
 
     def apply(
