@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from tagmgr.engines.docker import DockerEngine
 from tagmgr.engines.skopeo import SkopeoEngine
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries
@@ -21,4 +22,5 @@ class CopyEngine(Protocol):
 
 ENGINES: dict[str, Callable[[Registries], CopyEngine]] = {
     "skopeo": SkopeoEngine,
+    "docker": DockerEngine,
 }

@@ -1,3 +1,3 @@
 """The copy engines' names, without importing them: the command line needs only the names."""
 
-ENGINE_NAMES = ("skopeo",)
+ENGINE_NAMES = ("docker", "skopeo")
