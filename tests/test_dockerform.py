@@ -13,6 +13,9 @@ from tests.support.oci import Image, ImageFactory, daemon_form_docker_image
 SOURCE = ImageReference.parse("127.0.0.1:5000/team/app:build-1")
 DESTINATION = SOURCE.with_tag("v1")
 OTHER_DIGEST = "the daemon would push it under another digest"
+OCI_REASON = (
+    "an OCI image manifest: the daemon pushes it with Docker media types, under another digest"
+)
 
 
 def why_not(image: Image, destination: ImageReference = DESTINATION) -> str | None:
@@ -62,11 +65,8 @@ def test_the_daemon_form_is_go_marshal_indent_with_three_spaces() -> None:
             "a Docker manifest list: the daemon pulls one platform and pushes it as a Docker "
             "schema 2 manifest, under another digest",
         ),
-        ("oci", f"an OCI image manifest: the daemon rewrites its media types, so {OTHER_DIGEST}"),
-        (
-            "unusual",
-            f"an OCI image manifest: the daemon rewrites its media types, so {OTHER_DIGEST}",
-        ),
+        ("oci", OCI_REASON),
+        ("unusual", OCI_REASON),
     ],
 )
 def test_what_the_daemon_rewrites_is_refused(kind: str, reason: str) -> None:

@@ -18,7 +18,7 @@ from tests.support.oci import Image, ImageFactory
 from tests.support.push import get_manifest_bytes, head_digest, push
 from tests.support.registry import RegistryServer
 
-ALTERNATIVES = "use --engine skopeo, which copy the exact bytes"
+ALTERNATIVES = "--engine skopeo copies the exact bytes"
 
 
 @pytest.fixture
@@ -91,8 +91,8 @@ def test_a_manifest_in_the_daemons_form_is_copied_at_its_digest(
         ),
         (
             "oci",
-            "an OCI image manifest: the daemon rewrites its media types, so the daemon would push "
-            "it under another digest",
+            "an OCI image manifest: the daemon pushes it with Docker media types, under another "
+            "digest",
         ),
         (
             "docker",

@@ -33,7 +33,7 @@ class DockerEngine:
         if reason is not None:
             raise TagmgrError(
                 f"--engine {NAME} refuses {source.name}@{descriptor.digest}: {reason}. "
-                f"Nothing was written; use {alternatives()}, which copy the exact bytes"
+                f"Nothing was written; {alternatives()} copies the exact bytes"
             )
         source = source.with_digest(descriptor.digest)
         auth = self._auth(source)  # the destination is in the same repository (see refusal)

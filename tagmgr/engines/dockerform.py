@@ -66,7 +66,10 @@ def _rewritten_kind(media_type: str) -> str:
             "manifest, under another digest"
         )
     if media_type == OCI_MANIFEST:
-        return f"an OCI image manifest: the daemon rewrites its media types, so {_OTHER_DIGEST}"
+        return (
+            "an OCI image manifest: the daemon pushes it with Docker media types, under another "
+            "digest"
+        )
     return f"a manifest of type {media_type or '(none)'}: {_OTHER_DIGEST}"
 
 
