@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -21,64 +22,73 @@ from tests.support.registry import RegistryServer
 ALTERNATIVES = "--engine skopeo copies the exact bytes"
 
 
+@dataclass(frozen=True)
+class Bench:
+    """One test's repository on the session registry, the session daemon, and tagmgr's clients."""
+
+    daemon: docker.DockerClient
+    address: str
+    repo: str
+    images: ImageFactory
+    registries: Registries
+
+    def source(self, tag: str, image: Image) -> ImageReference:
+        """Push ``image`` as ``repo:tag``; its reference by digest."""
+        push(self.address, self.repo, tag, image)
+        return ImageReference.parse(f"{self.address}/{self.repo}@{image.digest}")
+
+    def copy(self, source: ImageReference, tag: str = "v1") -> None:
+        DockerEngine(self.registries).copy(source, source.with_tag(tag))
+
+    def digest(self, tag: str) -> str | None:
+        return head_digest(self.address, self.repo, tag)
+
+    def references(self) -> set[str]:
+        """Every tag and digest reference the daemon holds."""
+        return {
+            ref
+            for image in self.daemon.api.images(all=True)
+            for ref in (image.get("RepoTags") or []) + (image.get("RepoDigests") or [])
+        }
+
+
 @pytest.fixture
-def daemon(docker_host: DockerDaemon) -> Iterator[docker.DockerClient]:
+def bench(
+    docker_host: DockerDaemon, registry: RegistryServer, repo: str, images: ImageFactory
+) -> Iterator[Bench]:
     client = docker_host.client()
-    yield client
+    with Registries(RegistryOptions()) as registries:
+        yield Bench(client, registry.address, repo, images, registries)
     client.close()
 
 
-@pytest.fixture
-def registries() -> Iterator[Registries]:
-    with Registries(RegistryOptions()) as opened:
-        yield opened
-
-
-def local_references(client: docker.DockerClient) -> set[str]:
-    """Every tag and digest reference the daemon holds."""
-    return {
-        ref
-        for image in client.api.images(all=True)
-        for ref in (image.get("RepoTags") or []) + (image.get("RepoDigests") or [])
-    }
-
-
-def daemon_pushed(client: docker.DockerClient, address: str, repo: str, image: Image) -> str:
+def pushed_by_the_daemon(bench: Bench, image: Image) -> ImageReference:
     """Have the daemon itself write a manifest: pull ``image``, push it as ``daemon-pushed``."""
-    push(address, repo, "from-python", image)
-    pulled = f"{address}/{repo}@{image.digest}"
-    client.api.pull(pulled)
-    client.api.tag(pulled, f"{address}/{repo}", "daemon-pushed")
-    client.api.push(f"{address}/{repo}", "daemon-pushed")
-    client.api.remove_image(f"{address}/{repo}:daemon-pushed")  # takes the digest refs along
-    digest = head_digest(address, repo, "daemon-pushed")
+    pulled = str(bench.source("from-python", image))
+    name = f"{bench.address}/{bench.repo}"
+    bench.daemon.api.pull(pulled)
+    bench.daemon.api.tag(pulled, name, "daemon-pushed")
+    bench.daemon.api.push(name, "daemon-pushed")
+    bench.daemon.api.remove_image(f"{name}:daemon-pushed")  # takes the digest refs along
+    digest = bench.digest("daemon-pushed")
     assert digest is not None
-    return digest
+    return ImageReference.parse(f"{name}@{digest}")
 
 
 @pytest.mark.parametrize("written_by", ["python", "daemon"])
 def test_a_manifest_in_the_daemons_form_is_copied_at_its_digest(
-    written_by: str,
-    daemon: docker.DockerClient,
-    registry: RegistryServer,
-    registries: Registries,
-    repo: str,
-    images: ImageFactory,
+    written_by: str, bench: Bench
 ) -> None:
-    address = registry.address
     if written_by == "python":
-        image = images.daemon_form()
-        push(address, repo, "build-1", image)
-        source_digest = image.digest
+        source = bench.source("build-1", bench.images.daemon_form())
     else:
-        source_digest = daemon_pushed(daemon, address, repo, images.docker())
-    before = local_references(daemon)
-    source = ImageReference.parse(f"{address}/{repo}@{source_digest}")
+        source = pushed_by_the_daemon(bench, bench.images.docker())
+    before = bench.references()
 
-    DockerEngine(registries).copy(source, source.with_tag("v1"))
+    bench.copy(source)
 
-    assert head_digest(address, repo, "v1") == source_digest
-    assert local_references(daemon) == before  # what it pulled and tagged is gone again
+    assert bench.digest("v1") == source.digest
+    assert bench.references() == before  # what it pulled and tagged is gone again
 
 
 @pytest.mark.parametrize(
@@ -103,74 +113,47 @@ def test_a_manifest_in_the_daemons_form_is_copied_at_its_digest(
     ],
 )
 def test_what_the_daemon_would_rewrite_is_refused_and_nothing_is_written(
-    kind: str,
-    reason: str,
-    daemon: docker.DockerClient,
-    registry: RegistryServer,
-    registries: Registries,
-    repo: str,
-    images: ImageFactory,
+    kind: str, reason: str, bench: Bench
 ) -> None:
-    image = images.build(kind)
-    push(registry.address, repo, "build-1", image)
-    before = local_references(daemon)
-    source = ImageReference.parse(f"{registry.address}/{repo}:build-1")
+    image = bench.images.build(kind)
+    source = bench.source("build-1", image)
+    before = bench.references()
 
     with pytest.raises(TagmgrError) as refused:
-        DockerEngine(registries).copy(source, source.with_tag("v1"))
+        bench.copy(source)
 
     assert str(refused.value) == (
-        f"--engine docker refuses {registry.address}/{repo}@{image.digest}: {reason}. "
-        f"Nothing was written; {ALTERNATIVES}"
+        f"--engine docker refuses {source}: {reason}. Nothing was written; {ALTERNATIVES}"
     )
-    assert head_digest(registry.address, repo, "v1") is None
-    assert local_references(daemon) == before
+    assert bench.digest("v1") is None
+    assert bench.references() == before
 
 
-def test_an_image_the_daemon_held_by_digest_only_stays(
-    daemon: docker.DockerClient,
-    registry: RegistryServer,
-    registries: Registries,
-    repo: str,
-    images: ImageFactory,
-) -> None:
-    image = images.daemon_form()
-    push(registry.address, repo, "build-1", image)
-    held = f"{registry.address}/{repo}@{image.digest}"
-    daemon.api.pull(held)
-    before = local_references(daemon)
+def test_an_image_the_daemon_held_by_digest_only_stays(bench: Bench) -> None:
+    source = bench.source("build-1", bench.images.daemon_form())
+    bench.daemon.api.pull(str(source))
+    before = bench.references()
 
-    DockerEngine(registries).copy(
-        ImageReference.parse(held), ImageReference.parse(held).with_tag("v1")
-    )
+    bench.copy(source)
 
-    assert head_digest(registry.address, repo, "v1") == image.digest
-    assert local_references(daemon) == before
-    daemon.api.remove_image(held)
+    assert bench.digest("v1") == source.digest
+    assert bench.references() == before
+    bench.daemon.api.remove_image(str(source))
 
 
-def test_a_local_tag_of_the_destinations_name_is_put_back(
-    daemon: docker.DockerClient,
-    registry: RegistryServer,
-    registries: Registries,
-    repo: str,
-    images: ImageFactory,
-) -> None:
-    address = registry.address
-    mine, other = images.daemon_form("mine"), images.daemon_form("other")
-    push(address, repo, "build-1", mine)
-    push(address, repo, "local", other)
-    daemon.api.pull(f"{address}/{repo}", tag="local")
-    daemon.api.tag(f"{address}/{repo}:local", f"{address}/{repo}", "v1")
-    local_v1 = daemon.api.inspect_image(f"{address}/{repo}:v1")["Id"]
-    source = ImageReference.parse(f"{address}/{repo}@{mine.digest}")
+def test_a_local_tag_of_the_destinations_name_is_put_back(bench: Bench) -> None:
+    source = bench.source("build-1", bench.images.daemon_form("mine"))
+    other = bench.source("local", bench.images.daemon_form("other"))
+    local_v1 = f"{other.name}:v1"
+    bench.daemon.api.pull(str(other))
+    bench.daemon.api.tag(str(other), other.name, "v1")
+    image_id = bench.daemon.api.inspect_image(local_v1)["Id"]
 
-    DockerEngine(registries).copy(source, source.with_tag("v1"))
+    bench.copy(source)
 
-    assert head_digest(address, repo, "v1") == mine.digest
-    assert daemon.api.inspect_image(f"{address}/{repo}:v1")["Id"] == local_v1
-    for tag in ("v1", "local"):
-        daemon.api.remove_image(f"{address}/{repo}:{tag}")
+    assert bench.digest("v1") == source.digest
+    assert bench.daemon.api.inspect_image(local_v1)["Id"] == image_id
+    bench.daemon.api.remove_image(local_v1)
 
 
 def test_apply_with_the_docker_engine_creates_and_refuses_per_entry(

@@ -21,11 +21,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 
 import docker
 import docker.errors
 import requests
+
+from tests.support.service import Service
 
 DOCKERD_BINARY = "dockerd"
 API_VERSION = "1.41"  # dockerd 20.10's; asking for it saves a version request per client
@@ -40,7 +41,7 @@ class DockerdStartError(RuntimeError):
     """The daemon did not come up; the message carries its log."""
 
 
-class DockerDaemon:
+class DockerDaemon(Service):
     """One ``dockerd`` process; ``url`` is valid while it runs, ``start_seconds`` once it has."""
 
     def __init__(self, start_timeout: float = START_TIMEOUT) -> None:
@@ -66,25 +67,6 @@ class DockerDaemon:
 
     def client(self) -> docker.DockerClient:
         return docker.DockerClient(base_url=self.url, version=API_VERSION, timeout=60)
-
-    def __enter__(self) -> DockerDaemon:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
 
     def stop(self) -> None:
         """Stop dockerd, then any containerd it left, then remove the directory; idempotent."""
