@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
@@ -85,3 +88,49 @@ def test_an_unreachable_docker_host_is_an_error() -> None:
     assert str(failed.value).startswith(
         "docker daemon unix:///nonexistent/docker.sock: Error while fetching server API version"
     )
+
+
+def write_context(config_dir: Path, name: str, host: str, *, current: bool = False) -> None:
+    """A docker CLI context as ``docker context create NAME --docker host=HOST`` stores it."""
+    meta = config_dir / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+    meta.mkdir(parents=True)
+    endpoint = {"Host": host, "SkipTLSVerify": False}
+    (meta / "meta.json").write_text(
+        json.dumps({"Name": name, "Metadata": {}, "Endpoints": {"docker": endpoint}})
+    )
+    (config_dir / "config.json").write_text(json.dumps({"currentContext": name} if current else {}))
+
+
+@pytest.mark.parametrize("chosen_by", ["DOCKER_CONTEXT", "currentContext"])
+def test_the_daemon_is_found_through_docker_contexts(
+    chosen_by: str,
+    created: tuple[str, str, str],
+    docker_host: DockerDaemon,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reference, _, digest = created
+    write_context(tmp_path, "tests", docker_host.url, current=chosen_by == "currentContext")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    if chosen_by == "DOCKER_CONTEXT":
+        # As for the docker CLI, a context named in the environment wins over DOCKER_HOST.
+        monkeypatch.setenv("DOCKER_CONTEXT", "tests")
+        monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    else:
+        monkeypatch.delenv("DOCKER_HOST")
+
+    found = InUseSet(docker_in_use("docker://"))
+
+    by_tag = ImageReference.parse(reference)
+    assert [
+        use.reference for use in found.uses_of_digest(by_tag.registry, by_tag.repository, digest)
+    ] == [by_tag.with_digest(digest)]
+
+
+def test_an_unknown_context_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.setenv("DOCKER_CONTEXT", "nowhere")
+    with pytest.raises(DockerError) as failed:
+        docker_in_use("docker://")
+    assert str(failed.value) == "DOCKER_CONTEXT=nowhere: docker knows no such context"
