@@ -104,7 +104,7 @@ def pods_in_use(path: str, documents: list[LocatedDocument]) -> list[InUse]:
                 records.append(InUse(reference, f"{path}: {_pod_name(pod)}/{container}"))
     if problems:
         raise ManifestError(problems)
-    return records
+    return list(dict.fromkeys(records))  # spec and status often name the same image
 
 
 def _items(data: dict[str, object]) -> list[tuple[FieldPath, dict[str, object]]]:
