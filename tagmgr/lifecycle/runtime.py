@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from tagmgr.errors import DockerError, InvalidReferenceError, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse
 from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
-from tagmgr.reference import DOCKER_HUB, ImageReference, looks_like_registry
+from tagmgr.reference import ImageReference
 
 DOCKER_SCHEME = "docker://"
 _IMAGE_ID = re.compile(r"(?:sha256:)?[0-9a-f]{12,64}")
@@ -29,11 +29,8 @@ _STATUS_LISTS = ("containerStatuses", "initContainerStatuses", "ephemeralContain
 
 
 def familiar(text: str) -> ImageReference:
-    """As Docker reads a name: ``nginx`` is ``docker.io/library/nginx:latest``."""
-    first, slash, _ = text.partition("/")
-    if not slash or not looks_like_registry(first):
-        text = f"{DOCKER_HUB}/{text}"
-    reference = ImageReference.parse(text)
+    """As a container runtime reads a name: ``nginx`` is ``docker.io/library/nginx:latest``."""
+    reference = ImageReference.parse_familiar(text)
     if reference.tag is None and reference.digest is None:
         reference = reference.with_tag("latest")
     return reference
