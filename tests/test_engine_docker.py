@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +13,7 @@ import docker
 import pytest
 
 from tagmgr.engines.docker import DockerEngine
-from tagmgr.errors import TagmgrError
+from tagmgr.errors import DockerError, TagmgrError
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries, RegistryOptions
 from tests.e2e import run_tagmgr, write_manifest
@@ -18,6 +21,7 @@ from tests.support.dockerd import DockerDaemon
 from tests.support.oci import Image, ImageFactory
 from tests.support.push import get_manifest_bytes, head_digest, push
 from tests.support.registry import RegistryServer
+from tests.support.trust import write_htpasswd
 
 ALTERNATIVES = "--engine skopeo copies the exact bytes"
 
@@ -186,3 +190,36 @@ def test_apply_with_the_docker_engine_creates_and_refuses_per_entry(
     ) in result.out
     assert get_manifest_bytes(address, "docker-engine/exact", "v1") == exact.manifest_bytes
     assert head_digest(address, "docker-engine/index", "v1") is None
+
+
+def test_unreachable_daemon_is_an_error_and_nothing_is_written(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = bench.source("build-1", bench.images.daemon_form())
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(DockerError) as failed:
+        bench.copy(source)
+    assert str(failed.value).startswith(
+        "docker daemon unix:///nonexistent/docker.sock: Error while fetching server API version"
+    )
+    assert bench.digest("v1") is None
+
+
+def test_credentials_reach_the_daemon_in_its_auth_header(
+    docker_host: DockerDaemon, repo: str, images: ImageFactory, tmp_path: Path
+) -> None:
+    password = secrets.token_urlsafe(16)
+    htpasswd = write_htpasswd(tmp_path / "htpasswd", {"ci": password})
+    authfile = tmp_path / "auth.json"
+    with RegistryServer(tmp_path / "registry", htpasswd=htpasswd) as server:
+        token = base64.b64encode(f"ci:{password}".encode()).decode()
+        authfile.write_text(json.dumps({"auths": {server.address: {"auth": token}}}))
+        image = images.daemon_form()
+        push(server.address, repo, "build-1", image, auth=("ci", password))
+        source = ImageReference.parse(f"{server.address}/{repo}@{image.digest}")
+
+        with Registries(RegistryOptions(authfile=authfile)) as registries:
+            DockerEngine(registries).copy(source, source.with_tag("v1"))
+
+        assert head_digest(server.address, repo, "v1", auth=("ci", password)) == image.digest
+    assert password not in docker_host.read_log()
