@@ -28,7 +28,7 @@ from tagmgr import exitcodes, interrupt
 from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
 from tagmgr.engines import CopyEngine
-from tagmgr.errors import TagmgrError
+from tagmgr.errors import CopyRefused, TagmgrError
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries
@@ -164,6 +164,8 @@ class Applier:
             try:
                 self._engine.copy(target.source.with_digest(source.digest), target.destination)
                 return
+            except CopyRefused:
+                raise
             except TagmgrError as error:
                 if attempt == COPY_ATTEMPTS or self._stop():
                     raise

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from tagmgr.engines.dockerform import refusal
 from tagmgr.engines.names import ENGINE_NAMES
-from tagmgr.errors import DockerError, TagmgrError
+from tagmgr.errors import CopyRefused, DockerError
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries
 
@@ -31,7 +31,7 @@ class DockerEngine:
         descriptor, content = client.get_manifest(source.repository, wanted)
         reason = refusal(source, destination, descriptor.media_type, content)
         if reason is not None:
-            raise TagmgrError(
+            raise CopyRefused(
                 f"--engine {NAME} refuses {source.name}@{descriptor.digest}: {reason}. "
                 f"Nothing was written; {alternatives()} copies the exact bytes"
             )
