@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from tagmgr import exitcodes, interrupt
 from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
-from tagmgr.errors import TagmgrError
+from tagmgr.errors import CopyRefused, TagmgrError
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
 from tagmgr.targets import Target
@@ -174,6 +174,8 @@ class Applier:
                 return self._engine.copy(
                     target.source.with_digest(source.digest), target.destination
                 )
+            except CopyRefused:
+                raise
             except TagmgrError as error:
                 if attempt == COPY_ATTEMPTS or self._stop():
                     raise

@@ -42,6 +42,12 @@ def _auto(registries: Registries) -> CopyEngine:
     return AutoEngine(registries)
 
 
+def _docker(registries: Registries) -> CopyEngine:
+    from tagmgr.engines.docker import DockerEngine  # noqa: PLC0415
+
+    return DockerEngine(registries)
+
+
 def _skopeo(registries: Registries) -> CopyEngine:
     from tagmgr.engines.skopeo import SkopeoEngine  # noqa: PLC0415
 
@@ -51,5 +57,6 @@ def _skopeo(registries: Registries) -> CopyEngine:
 ENGINES: dict[str, Callable[[Registries], CopyEngine]] = {
     "api": _api,
     "auto": _auto,
+    "docker": _docker,
     "skopeo": _skopeo,
 }

@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
 from tests.support.push import open_client
+from tests.support.service import Service
 from tests.support.trust import TlsFiles, issue_tls, write_certs_d, write_htpasswd
 
 REGISTRY_BINARY = "docker-registry"
@@ -39,7 +39,7 @@ class RegistryStartError(RuntimeError):
     """The registry did not come up; the message carries its log."""
 
 
-class RegistryServer:
+class RegistryServer(Service):
     """One ``docker-registry serve`` process; ``address``/``url`` are valid while it runs."""
 
     def __init__(
@@ -75,25 +75,6 @@ class RegistryServer:
     @property
     def ca_path(self) -> Path | None:
         return self.tls.ca_path if self.tls else None
-
-    def __enter__(self) -> RegistryServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
 
     def stop(self) -> None:
         """Terminate, wait, kill if it will not go; safe to call twice."""
