@@ -11,7 +11,12 @@ from typing import NotRequired, TypedDict, cast
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
 from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
-from tagmgr.manifest.validate import conflicts, describe_errors, schema_errors
+from tagmgr.manifest.validate import (
+    conflicts,
+    describe_errors,
+    environment_tags,
+    schema_errors,
+)
 from tagmgr.manifest.yamldoc import parse_yaml
 
 MAX_MANIFEST_BYTES = 1024 * 1024
@@ -35,6 +40,7 @@ class _EntryData(TypedDict):
 class _ManifestData(TypedDict):
     images: list[_EntryData]
     tag_prefix: NotRequired[str]
+    environments: NotRequired[list[str]]
 
 
 def load_manifests(paths: Sequence[str]) -> list[Manifest]:
@@ -49,6 +55,7 @@ def load_manifests(paths: Sequence[str]) -> list[Manifest]:
         if manifest:
             manifests.append(manifest)
     problems += conflicts(manifests)
+    problems += environment_tags(manifests)
     if problems:
         raise ManifestError(list(dict.fromkeys(problems)))
     return manifests
@@ -108,6 +115,7 @@ def _manifest(doc: LocatedDocument) -> Manifest:
             _entry(doc, ("images", index), entry) for index, entry in enumerate(data["images"])
         ),
         tag_prefix=data.get("tag_prefix"),
+        environments=tuple(data["environments"]) if "environments" in data else None,
         locations={"": doc.location(()), **_locations(doc, (), data)},
     )
 
