@@ -1,4 +1,4 @@
-"""The expiry planner's decisions, from plain values: ECR's rule semantics, then what tagmgr keeps."""
+"""The expiry planner, from plain values: ECR's rule semantics, then what tagmgr keeps."""
 
 from __future__ import annotations
 
