@@ -79,25 +79,14 @@ class Holdings:
         return next((d for d, held in self.images.items() if tag in held.tags), None)
 
 
-def cosign_subject(tag: str) -> str | None:
-    """``sha256-<hex>.sig`` (or ``.att``, ``.sbom``) -> ``sha256:<hex>``: cosign's tag scheme."""
+def referrer_subject(tag: str) -> str | None:
+    """``sha256-<hex>.sig`` (cosign's scheme; ``.att``, ``.sbom`` too) or ``sha256-<hex>`` (the
+    OCI referrers tag schema) -> ``sha256:<hex>``, the image it is about; else None."""
     algorithm, dash, rest = tag.partition("-")
-    hexdigits, dot, _suffix = rest.partition(".")
+    hexdigits = rest.partition(".")[0]
     lengths = {"sha256": 64, "sha512": 128}
-    if not dash or not dot or lengths.get(algorithm) != len(hexdigits):
+    if not dash or lengths.get(algorithm) != len(hexdigits):
         return None
     if any(c not in "0123456789abcdef" for c in hexdigits):
         return None
     return f"{algorithm}:{hexdigits}"
-
-
-def by_digest(held: list[Held]) -> dict[str, Held]:
-    return {item.digest: item for item in held}
-
-
-def tags_by_digest(tags: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
-    """``{tag: digest}`` -> ``{digest: sorted tags}``."""
-    grouped: dict[str, list[str]] = {}
-    for tag, digest in tags.items():
-        grouped.setdefault(digest, []).append(tag)
-    return {digest: tuple(sorted(found)) for digest, found in grouped.items()}
