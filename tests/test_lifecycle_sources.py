@@ -62,7 +62,8 @@ def test_unreadable_images_and_empty_files_are_errors(tmp_path: Path) -> None:
     assert str(error.value) == "\n".join(
         [
             f"{template}:2:10: spec.image: not an image reference"
-            " ('docker.io/{{ .Values.image }}': path component '{{ .Values.image }}' must be lowercase)",
+            " ('docker.io/{{ .Values.image }}':"
+            " path component '{{ .Values.image }}' must be lowercase)",
             f"{empty}:1:1: read as Kubernetes, compose or Helm YAML, it names no image;"
             " is it the right file?",
             "kube://cluster:1:1: unknown in-use source scheme kube:// (known: none yet)",
