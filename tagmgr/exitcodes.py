@@ -5,4 +5,5 @@ FAILURE = 1  # invalid input, conflicts, missing sources, registry or git errors
 CHANGES_PENDING = 2  # plan only: there is something to create
 BUG = 3  # an unexpected exception: a bug in tagmgr
 USAGE = 64  # bad command line (sysexits' EX_USAGE); 2 already means "changes pending"
-INTERRUPTED = 130  # Ctrl-C or SIGTERM
+INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, as a shell reports it
+TERMINATED = 143  # SIGTERM (a cancelled CI job): 128 + 15

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tagmgr import exitcodes
+from tagmgr import exitcodes, interrupt
 from tagmgr.apply import Applier, apply_exit_code
 from tagmgr.commands.options import CommandTable
 from tagmgr.engines import ENGINES
@@ -61,7 +61,8 @@ def apply(args: argparse.Namespace) -> int:
     with _registries(args) as registries:
         actions = _plan(args, registries)
         if not _confirmed(args, actions):
-            print("tagmgr: nothing was changed", file=sys.stderr)
+            if not interrupt.requested():
+                print("tagmgr: nothing was changed", file=sys.stderr)
             return exitcodes.FAILURE
         progress = Progress(len(actions))
         applier = Applier(ENGINES[args.engine](registries), registries)
@@ -106,14 +107,21 @@ def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
 
 
 def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
-    """On a terminal, show the plan and ask before writing; without one (CI), proceed."""
+    """On a terminal, show the plan and ask before writing; without one (CI), proceed.
+
+    Interrupted already, proceed too: the applier starts nothing, and reports so.
+    """
     if args.yes or not sys.stdin.isatty() or not any(a.kind is Kind.CREATE for a in actions):
+        return True
+    if interrupt.requested():
         return True
     TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
     # The question goes to stderr with the plan: stdout may be a file of JSON. End of input is a no.
     sys.stderr.write("Create these tags? [y/N] ")
     sys.stderr.flush()
-    answer = sys.stdin.readline()
+    answer = interrupt.readline(sys.stdin)
+    if answer is None:
+        return False
     if not answer:
         sys.stderr.write("\n")
     return answer.strip().lower() in {"y", "yes"}
