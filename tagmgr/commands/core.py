@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from tagmgr import exitcodes, interrupt
 from tagmgr.apply import Applier, apply_exit_code
-from tagmgr.commands.options import CommandTable
+from tagmgr.commands.options import CommandTable, ask, open_registries
 from tagmgr.engines import ENGINES
 from tagmgr.gitversion import GitVersioner
 from tagmgr.inventory import take_inventory
@@ -17,7 +17,7 @@ from tagmgr.manifest.model import Manifest
 from tagmgr.manifest.write import write_tags
 from tagmgr.plan import Action, Kind, plan_exit_code
 from tagmgr.plan import plan as plan_actions
-from tagmgr.registry import Registries, RegistryOptions
+from tagmgr.registry import Registries
 from tagmgr.report import Progress, TextReporter, make_reporter
 from tagmgr.targets import Resolved, Target, Unresolved, resolve_targets
 
@@ -50,7 +50,7 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
-    with _registries(args) as registries:
+    with open_registries(args) as registries:
         actions = _plan(args, registries)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).plan(actions)
     return plan_exit_code(actions)
@@ -58,7 +58,7 @@ def plan(args: argparse.Namespace) -> int:
 
 def apply(args: argparse.Namespace) -> int:
     reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
-    with _registries(args) as registries:
+    with open_registries(args) as registries:
         actions = _plan(args, registries)
         if not _confirmed(args, actions):
             if not interrupt.requested():
@@ -81,15 +81,6 @@ def describe(args: argparse.Namespace) -> int:
     make_reporter(args.output, sys.stdout, verbose=args.verbose).described(derived)
     unresolved = any(isinstance(item, Unresolved) for item in derived)
     return exitcodes.FAILURE if unresolved else exitcodes.OK
-
-
-def _registries(args: argparse.Namespace) -> Registries:
-    options = RegistryOptions(
-        certs_dirs=tuple(args.certs_dir),
-        insecure_registries=frozenset(args.insecure_registry),
-        authfile=args.authfile,
-    )
-    return Registries(options)
 
 
 def _resolve(
@@ -116,15 +107,7 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
     if interrupt.requested():
         return True
     TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
-    # The question goes to stderr with the plan: stdout may be a file of JSON. End of input is a no.
-    sys.stderr.write("Create these tags? [y/N] ")
-    sys.stderr.flush()
-    answer = interrupt.readline(sys.stdin)
-    if answer is None:
-        return False
-    if not answer:
-        sys.stderr.write("\n")
-    return answer.strip().lower() in {"y", "yes"}
+    return ask("Create these tags?")
 
 
 def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:
