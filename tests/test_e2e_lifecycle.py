@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +16,7 @@ START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
     """Each promotion one minute after the last, so history tags never share a second."""
     times = [START]
 
@@ -26,7 +25,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
         return times[-1]
 
     monkeypatch.setattr(run, "_now", tick)
-    yield times
+    return times
 
 
 def stamp(minutes: int) -> str:
@@ -47,7 +46,8 @@ def test_promote_through_the_chain_then_status_and_rollback(
     assert skipped.code == 1
     assert skipped.err == (
         f"tagmgr: error: {name}@{first.digest} was never in dev, the environment before the one"
-        " asked for (dev is not set, and no dev history tag points at it); promote it to dev first\n"
+        " asked for (dev is not set, and no dev history tag points at it);"
+        " promote it to dev first\n"
     )
     assert head_digest(registry.address, repo, "stg") is None
 
