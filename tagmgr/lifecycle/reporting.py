@@ -117,9 +117,8 @@ def report_expiry(
     deleting = sum(len(plan.deletions) for plan in plans)
     total = sum(len(plan.decisions) for plan in plans)
     word = "deleted" if results is not None else "to delete"
-    stream.write(
-        f"\nexpire: {deleting} {word}, {total - deleting} kept, in {len(plans)} repositories\n"
-    )
+    where = "repository" if len(plans) == 1 else "repositories"
+    stream.write(f"\nexpire: {deleting} {word}, {total - deleting} kept, in {len(plans)} {where}\n")
 
 
 def _picked(decision: Decision) -> bool:
