@@ -145,16 +145,22 @@ def _block(result: Run, digest: str) -> list[str]:
     return lines[start:end]
 
 
+@pytest.fixture
+def old_images(registry: RegistryServer, repo: str, images: ImageFactory) -> str:
+    """Two images from 2019 in ``repo``; returns its name."""
+    for day in (1, 2):
+        push(registry.address, repo, f"build-2019010{day}T000000Z", images.oci(str(day)))
+    return f"{registry.address}/{repo}"
+
+
 def test_a_policy_that_would_delete_everything_is_refused(
     capsys: pytest.CaptureFixture[str],
     registry: RegistryServer,
     repo: str,
-    images: ImageFactory,
+    old_images: str,
     tmp_path: Path,
 ) -> None:
-    for day in (1, 2):
-        push(registry.address, repo, f"build-2019010{day}T000000Z", images.oci(str(day)))
-    name = f"{registry.address}/{repo}"
+    name = old_images
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY.format(name=name))
     refused = run_tagmgr(capsys, "expire", "--policy", policy, "--yes")
@@ -169,19 +175,12 @@ def test_a_policy_that_would_delete_everything_is_refused(
 
 
 def test_an_ecr_policy_from_the_aws_documentation_works_as_it_is(
-    capsys: pytest.CaptureFixture[str],
-    registry: RegistryServer,
-    repo: str,
-    images: ImageFactory,
-    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], old_images: str, tmp_path: Path
 ) -> None:
-    push(registry.address, repo, "build-20190101T000000Z", images.oci())
     policy = tmp_path / "policy.json"
     policy.write_text(AWS_EXAMPLE)
-    result = run_tagmgr(
-        capsys, "expire", "--policy", policy, f"{registry.address}/{repo}", "--output", "json"
-    )
+    result = run_tagmgr(capsys, "expire", "--policy", policy, old_images, "--output", "json")
     assert result.code == 0, result.err
-    (image,) = result.json()["repositories"][0]["images"]
-    assert (image["action"], image["reasons"]) == ("keep", ["no rule expires it"])
+    found = result.json()["repositories"][0]["images"]
+    assert [(i["action"], i["reasons"]) for i in found] == [("keep", ["no rule expires it"])] * 2
     assert json.loads(policy.read_text())["rules"][0]["selection"]["tagStatus"] == "untagged"

@@ -37,6 +37,12 @@ def image(name: str, days_old: float, *tags: str, **extra: object) -> Held:
     )  # type: ignore[arg-type]
 
 
+def signature_of(held: Held) -> Held:
+    """A cosign-style signature: tagged ``sha256-<hex>.sig``, about ``held``."""
+    tag = f"sha256-{held.digest.removeprefix('sha256:')}.sig"
+    return Held(digest("sig"), held.media_type, 10, (tag,), subject=held.digest)
+
+
 def holdings(*held: Held) -> Holdings:
     return Holdings(REGISTRY, REPOSITORY, {h.digest: h for h in held})
 
@@ -160,13 +166,7 @@ def test_an_index_with_a_child_in_use_is_kept_and_keeps_its_other_children() -> 
 def test_an_expired_index_takes_its_children_and_signatures_along() -> None:
     child = image("c", 30)
     index = image("ix", 30, "build-1", children=(child.digest,))
-    signature = Held(
-        digest("sig"),
-        "application/vnd.oci.image.manifest.v1+json",
-        10,
-        (f"sha256-{index.digest[7:]}.sig",),
-        subject=index.digest,
-    )
+    signature = signature_of(index)
     plan = plan_expiry(
         Policy("p", (rule(1, CountType.SINCE_IMAGE_PUSHED, 14, "build-*"),)),
         holdings(index, child, signature),
@@ -184,13 +184,7 @@ def test_an_expired_index_takes_its_children_and_signatures_along() -> None:
 
 def test_a_signature_of_a_kept_image_is_kept() -> None:
     kept = image("k", 1, "build-1")
-    signature = Held(
-        digest("sig"),
-        "application/vnd.oci.image.manifest.v1+json",
-        10,
-        (f"sha256-{kept.digest[7:]}.sig",),
-        subject=kept.digest,
-    )
+    signature = signature_of(kept)
     rules = [rule(1, CountType.SINCE_IMAGE_PUSHED, 1, "*", status=TagStatus.TAGGED)]
     result = verdicts(rules, holdings(kept, signature))
     assert result[f"sha256-{kept.digest[7:]}.sig"][0] is Verdict.KEEP
