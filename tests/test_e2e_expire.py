@@ -164,7 +164,11 @@ def test_a_policy_that_would_delete_everything_is_refused(
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY.format(name=name))
     refused = run_tagmgr(capsys, "expire", "--policy", policy, "--yes")
-    assert refused.code == 1
+    assert (refused.code, refused.err) == (
+        1,
+        f"tagmgr: error: {name}: the policy would delete 2 of 2 manifests, more than"
+        " --max-delete-share 50%; nothing was deleted\n",
+    )
     assert refused.out.splitlines()[-3:] == [
         f"refused: {name}: the policy would delete 2 of 2 manifests, more than"
         " --max-delete-share 50%; nothing was deleted",

@@ -108,10 +108,11 @@ def promote(args: argparse.Namespace) -> int:
     from tagmgr.lifecycle import run
 
     chain = _chain(args)
+    mapping = dict(args.map_registry)
+    image = run.mapped(args.image, mapping)
+    into = run.mapped(args.to_repository, mapping) if args.to_repository else None
     with open_registries(args) as registries:
-        promotion, signatures = run.plan_promote(
-            registries, args.image, args.to, args.to_repository, chain
-        )
+        promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
         return run.move(args, registries, promotion, signatures)
 
 
@@ -120,7 +121,8 @@ def rollback(args: argparse.Namespace) -> int:
 
     chain = _chain(args)
     with open_registries(args) as registries:
-        promotion = run.plan_roll_back(registries, args.name, args.env, args.to, chain)
+        name = run.mapped(args.name, dict(args.map_registry))
+        promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
         return run.move(args, registries, promotion, [])
 
 

@@ -7,8 +7,8 @@ first by the copy engine (every blob and child, digest kept), with the signature
 
 Expiry deletes by digest, which takes every tag on it. So just before deleting, the tags are read
 again: a digest that gained a tag since the plan (a promotion, say) is skipped, not deleted.
-Indexes go before their children and subjects before nothing: referrers first, so a registry is
-never left with an index whose children are gone.
+Referrers go first, then indexes, then the rest: a registry is never left with an index whose
+children are gone, or a signature whose image is.
 """
 
 from __future__ import annotations

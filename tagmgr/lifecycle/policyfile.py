@@ -68,7 +68,7 @@ class _Checker:
             self.problem(("rules",) if "rules" in top else (), "needs a non-empty 'rules' list")
             raw_rules = []
         rules = {i: r for i, item in enumerate(raw_rules) if (r := self.rule(("rules", i), item))}
-        self.check_priorities(rules)
+        self.check_priorities(raw_rules)
         return Policy(
             self.doc.file,
             tuple(sorted(rules.values(), key=lambda r: r.priority)),
@@ -182,15 +182,23 @@ class _Checker:
         if status in (TagStatus.UNTAGGED, TagStatus.ANY) and (prefixes or patterns):
             self.problem(path, f"tagStatus {status} takes no tagPrefixList or tagPatternList")
 
-    def check_priorities(self, rules: Mapping[int, Rule]) -> None:
+    def check_priorities(self, raw_rules: list[object]) -> None:
+        """Unique priorities, and ``any`` last: checked on what was written, even in rules
+        with other problems."""
+        written = {
+            index: (item["rulePriority"], item.get("selection"))
+            for index, item in enumerate(raw_rules)
+            if isinstance(item, dict) and type(item.get("rulePriority")) is int
+        }
+        highest = max((priority for priority, _ in written.values()), default=0)
         seen: set[int] = set()
-        highest = max((rule.priority for rule in rules.values()), default=0)
-        for index, rule in rules.items():
+        for index, (priority, selection) in written.items():
             path: FieldPath = ("rules", index, "rulePriority")
-            if rule.priority in seen:
-                self.problem(path, f"rulePriority {rule.priority} is used twice; each is unique")
-            seen.add(rule.priority)
-            if rule.tag_status is TagStatus.ANY and rule.priority != highest:
+            if priority in seen:
+                self.problem(path, f"rulePriority {priority} is used twice; each is unique")
+            seen.add(priority)
+            status = selection.get("tagStatus") if isinstance(selection, dict) else None
+            if status == TagStatus.ANY and priority != highest:
                 self.problem(path, "a rule with tagStatus any must have the highest rulePriority")
 
     def repositories(self, value: object) -> tuple[str, ...]:

@@ -92,7 +92,7 @@ def status(args: argparse.Namespace, chain: Chain) -> None:
     manifests = load_manifests(args.manifest)
     found = []
     with open_registries(args) as opened:
-        for name in args.names:
+        for name in (mapped(n, dict(args.map_registry)) for n in args.names):
             client = opened.client(name.registry)
             tags = tag_digests(client, name.repository, client.list_tags(name.repository))
             found.append(repository_status(name, tags, chain, manifests))
@@ -101,12 +101,14 @@ def status(args: argparse.Namespace, chain: Chain) -> None:
 
 def expire(args: argparse.Namespace, chain: Chain) -> int:
     policy = load_policy(args.policy)
-    names = sorted({*map(ImageReference.parse, policy.repositories), *args.names})
+    mapping = dict(args.map_registry)
+    listed = [mapped(ImageReference.parse(name), mapping) for name in policy.repositories]
+    names = sorted({*listed, *(mapped(name, mapping) for name in args.names)})
     if not names:
         raise TagmgrError(
             f"{policy.path}: no repositories: list them under repositories: or on the command line"
         )
-    in_use = read_in_use([path for group in args.in_use for path in group])
+    in_use = read_in_use([path for group in args.in_use for path in group], mapping)
     limits = Limits(_now(), args.keep_newer_than, args.max_delete_share)
     with open_registries(args) as opened:
         plans = [
@@ -119,6 +121,9 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
             )
             for n in names
         ]
+        for plan in plans:
+            if plan.refusal:
+                print(f"tagmgr: error: {plan.refusal}", file=sys.stderr)
         if not args.yes or any(plan.refusal for plan in plans):
             report_expiry(args.output, sys.stdout, plans, verbose=args.verbose > 0)
             return expiry_exit_code(plans)
@@ -138,6 +143,11 @@ def _state(
     client = registries.client(repository.registry)
     wanted = [*wanted_tags(listed, chain), *(t for t in extra or [] if t in listed)]
     return TagState(_repository(repository), tag_digests(client, repository.repository, wanted))
+
+
+def mapped(reference: ImageReference, mapping: dict[str, str]) -> ImageReference:
+    """``reference`` with its registry rewritten as ``--map-registry`` says."""
+    return reference.with_registry(mapping.get(reference.registry, reference.registry))
 
 
 def _repository(reference: ImageReference) -> ImageReference:

@@ -8,8 +8,8 @@ tables. A file no reader accepts is an error: expiry never guesses that nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse, InUseSet
@@ -34,8 +34,9 @@ FILE_READERS: tuple[FileReader, ...] = (
 SCHEMES: dict[str, Callable[[str], list[InUse]]] = {}
 
 
-def read_in_use(values: Sequence[str]) -> InUseSet:
-    """Every source's records; all files' problems reported together."""
+def read_in_use(values: Sequence[str], registry_map: Mapping[str, str] | None = None) -> InUseSet:
+    """Every source's records, their registries rewritten by ``registry_map`` (as
+    ``--map-registry`` does for manifests); all files' problems reported together."""
     records: list[InUse] = []
     problems: list[Problem] = []
     for value in values:
@@ -45,7 +46,16 @@ def read_in_use(values: Sequence[str]) -> InUseSet:
             problems += error.problems
     if problems:
         raise ManifestError(problems)
-    return InUseSet(records)
+    mapping = registry_map or {}
+    return InUseSet(
+        replace(
+            r,
+            reference=r.reference.with_registry(
+                mapping.get(r.reference.registry, r.reference.registry)
+            ),
+        )
+        for r in records
+    )
 
 
 def read_source(value: str) -> list[InUse]:
