@@ -149,7 +149,7 @@ class TextReporter:
         if target is None:
             subject = f"{action.item.entry.name} ({action.item.entry.location()})"
         else:
-            subject = f"{target.destination} <- {target.source.tag}"
+            subject = f"{target.destination} <- {target.source.tag or target.source.digest}"
             if target.describe:
                 subject += f" (git describe: {target.describe})"
         details = []

@@ -69,3 +69,21 @@ def test_unreadable_images_and_empty_files_are_errors(tmp_path: Path) -> None:
             "kube://cluster:1:1: unknown in-use source scheme kube:// (known: none yet)",
         ]
     )
+
+
+def test_a_lock_file_names_targets_sources_and_children_by_digest(tmp_path: Path) -> None:
+    child = "sha256:" + "c" * 64
+    lock = tmp_path / "images.lock.json"
+    lock.write_text(
+        '{"entries": [{"digest": "' + DIGEST + '", "media_type":'
+        ' "application/vnd.oci.image.index.v1+json", "platforms": [{"digest": "' + child + '",'
+        ' "platform": "linux/amd64"}], "resolved_at": "2026-12-01T23:40:00Z", "source":'
+        ' "127.0.0.1:5000/team/app:build-7", "target": "127.0.0.1:5000/team/app:v1.0"}],'
+        ' "format": "tagmgr.lock/v1"}\n'
+    )
+    uses = read_in_use([str(lock)])
+    assert [u.where for u in uses.uses_of_digest("127.0.0.1:5000", "team/app", DIGEST)] == [
+        f"{lock}: 127.0.0.1:5000/team/app:build-7",
+        f"{lock}: 127.0.0.1:5000/team/app:v1.0",
+    ]
+    assert uses.uses_of_digest("127.0.0.1:5000", "team/app", child)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tagmgr import exitcodes, interrupt
-from tagmgr.apply import Applier, apply_exit_code
+from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
 from tagmgr.commands.options import CommandTable, ask, open_registries
 from tagmgr.engines import ENGINES
 from tagmgr.gitversion import GitVersioner
@@ -35,6 +36,9 @@ def register(table: CommandTable) -> None:
         "apply", apply, "create missing tags; never move an existing one", [files, git, registry]
     )
     applying.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
+    applying.add_argument(
+        "--lock", type=Path, dest="lock_path", metavar="PATH", help="write or update a lock file"
+    )
     describing = table.add(
         "describe", describe, "print tags derived from upstream commits", [files, git]
     )
@@ -68,8 +72,21 @@ def apply(args: argparse.Namespace) -> int:
         applier = Applier(ENGINES[args.engine](registries), registries)
         outcomes = applier.apply(actions, jobs=args.jobs, on_outcome=progress)
         progress.finish()
+        locked = _record_lock(args, outcomes, registries)
     reporter.applied(outcomes)
-    return apply_exit_code(outcomes)
+    return max(apply_exit_code(outcomes), locked)
+
+
+def _record_lock(
+    args: argparse.Namespace, outcomes: Sequence[Outcome], registries: Registries
+) -> int:
+    """``apply --lock``: lock what was created or already present."""
+    if args.lock_path is None:
+        return exitcodes.OK
+    from tagmgr.commands.digests import record_applied
+
+    done = [o.action for o in outcomes if o.result in (Result.CREATED, Result.PRESENT)]
+    return record_applied(args.lock_path, done, registries, args.jobs)
 
 
 def describe(args: argparse.Namespace) -> int:

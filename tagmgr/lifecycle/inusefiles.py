@@ -16,7 +16,7 @@ from tagmgr.errors import InvalidReferenceError, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse
 from tagmgr.manifest import DESCRIBE_PLACEHOLDER, load_manifests
 from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
-from tagmgr.reference import DOCKER_HUB, ImageReference, looks_like_registry
+from tagmgr.reference import ImageReference
 
 
 def is_manifest(documents: list[LocatedDocument]) -> bool:
@@ -34,7 +34,10 @@ def manifest_in_use(path: str, _documents: list[LocatedDocument]) -> list[InUse]
         for entry in manifest.entries:
             where = f"{entry.location()}: {entry.field_path}"
             name = ImageReference.parse(entry.name)
-            records.append(InUse(name.with_tag(entry.src_build_tag), f"{where} (source)"))
+            if entry.src_build_tag:
+                records.append(InUse(name.with_tag(entry.src_build_tag), f"{where} (source)"))
+            if entry.src_digest:
+                records.append(InUse(name.with_digest(entry.src_digest), f"{where} (source)"))
             if entry.tag and DESCRIBE_PLACEHOLDER not in entry.tag:
                 records.append(InUse(name.with_tag(entry.tag), f"{where} (target)"))
     return records
@@ -47,7 +50,7 @@ def images_in_use(path: str, documents: list[LocatedDocument]) -> list[InUse]:
         for field, text in _images(doc.data, ()):
             where = doc.location(field)
             try:
-                reference = _familiar(text)
+                reference = ImageReference.parse_familiar(text)
             except InvalidReferenceError as error:
                 problems.append(
                     Problem(where, render_path(field), f"not an image reference ({error})")
@@ -84,11 +87,3 @@ def _helm_image(values: Mapping[str, object]) -> str:
     if values.get("digest"):
         text += f"@{values['digest']}"
     return text
-
-
-def _familiar(text: str) -> ImageReference:
-    """As Docker reads a name: ``nginx:1.25`` is ``docker.io/library/nginx:1.25``."""
-    first, slash, _ = text.partition("/")
-    if not slash or not looks_like_registry(first):
-        text = f"{DOCKER_HUB}/{text}"
-    return ImageReference.parse(text)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.inusefiles import images_in_use, is_manifest, manifest_in_use
 from tagmgr.lifecycle.yamlfile import load_documents
+from tagmgr.lock import LOCK_FORMAT
+from tagmgr.lock import read_in_use as lock_in_use
 from tagmgr.manifest.located import LocatedDocument
 
 Documents = list[LocatedDocument]
@@ -27,7 +30,17 @@ class FileReader:
     read: Callable[[str, Documents], list[InUse]]
 
 
+def _is_lock(documents: Documents) -> bool:
+    data = documents[0].data if len(documents) == 1 else None
+    return isinstance(data, dict) and data.get("format") == LOCK_FORMAT
+
+
+def _lock_in_use(path: str, _documents: Documents) -> list[InUse]:
+    return lock_in_use(Path(path))
+
+
 FILE_READERS: tuple[FileReader, ...] = (
+    FileReader("tagmgr lock file", _is_lock, _lock_in_use),
     FileReader("tagmgr manifest", is_manifest, manifest_in_use),
     FileReader("Kubernetes, compose or Helm YAML", lambda _docs: True, images_in_use),
 )
