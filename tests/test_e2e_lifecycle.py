@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +34,11 @@ def stamp(minutes: int) -> str:
 
 
 def test_promote_through_the_chain_then_status_and_rollback(
-    capsys: pytest.CaptureFixture[str], registry: RegistryServer, repo: str, images: ImageFactory
+    capsys: pytest.CaptureFixture[str],
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
 ) -> None:
     first, second = images.index("first"), images.oci("second")
     push(registry.address, repo, "build-20261031T120000Z", first)
@@ -74,7 +79,12 @@ def test_promote_through_the_chain_then_status_and_rollback(
     assert again.code == 0
     assert again.out.startswith(f"present    {name}:prd -> {second.digest}")
 
-    status = run_tagmgr(capsys, "status", name, "--output", "json")
+    manifest = tmp_path / "images.yaml"
+    manifest.write_text(
+        f"images:\n- name: {name}\n  src_build_tag: build-20261101T120000Z\n"
+        "  src_ref: https://opendev.org/starlingx/integ/commit/dac417bd\n  tag: v2.0\n"
+    )
+    status = run_tagmgr(capsys, "status", name, "--manifest", manifest, "--output", "json")
     prd = status.json()["repositories"][0]["environments"][2]
     assert prd == {
         "environment": "prd",
@@ -82,7 +92,7 @@ def test_promote_through_the_chain_then_status_and_rollback(
         "since": f"prd-{stamp(8)}",
         "build_tags": ["build-20261101T120000Z"],
         "release_tags": [],
-        "src_refs": [],
+        "src_refs": ["https://opendev.org/starlingx/integ/commit/dac417bd"],
         "history": [
             {"tag": f"prd-{stamp(5)}", "digest": first.digest},
             {"tag": f"prd-{stamp(8)}", "digest": second.digest},

@@ -18,7 +18,7 @@ def test_kubernetes_compose_and_helm_files_name_their_images(tmp_path: Path) -> 
         "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n"
         "      containers:\n      - name: web\n"
         f"        image: 127.0.0.1:5000/team/web@{DIGEST}\n"
-        "---\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.25\n"
+        "---\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.25\n  - image: redis\n"
     )
     compose = tmp_path / "compose.yaml"
     compose.write_text(
@@ -31,6 +31,7 @@ def test_kubernetes_compose_and_helm_files_name_their_images(tmp_path: Path) -> 
         f"{deployment}:8:16: spec.template.spec.containers[0].image"
     ]
     assert uses.uses_of_tag("docker.io", "library/nginx", "1.25")
+    assert uses.uses_of_tag("docker.io", "library/redis", "latest")
     assert [u.where for u in uses.uses_of_tag("127.0.0.1:5000", "team/db", "v2")] == [
         f"{compose}:2:10: services.db.image",
         f"{compose}:2:10: x-base.image",

@@ -42,6 +42,9 @@ def register(table: CommandTable) -> None:
         moving.add_argument("--dry-run", action="store_true", help="only show what would move")
     showing = table.add("status", status, "what each environment points at, since when", [registry])
     showing.add_argument("names", nargs="+", metavar="NAME", type=argument(_repository))
+    showing.add_argument(
+        "--lock", action="append", default=[], metavar="FILE", help="lock files, for src_ref"
+    )
     _chain_options(showing)
     expiring = table.add(
         "expire",

@@ -3,7 +3,8 @@
 A manifest names the source (``name:src_build_tag``) and target (``name:tag``) of every entry;
 a template tag (``{describe}``) is not derived here, so its source alone counts. In any other
 YAML, every ``image:`` text counts (Kubernetes containers, compose services), and so does a Helm
-values mapping ``image: {registry, repository, tag, digest}``. A value there that is not an image
+values mapping ``image: {registry, repository, tag, digest}``; names are read as Docker reads
+them (``redis`` is ``docker.io/library/redis:latest``). A value there that is not an image
 reference (a Helm template, say) is an error: give rendered files (``helm template``) instead,
 since an image that cannot be read cannot be protected.
 """
@@ -51,6 +52,8 @@ def images_in_use(path: str, documents: list[LocatedDocument]) -> list[InUse]:
             where = doc.location(field)
             try:
                 reference = ImageReference.parse_familiar(text)
+                if reference.tag is None and reference.digest is None:
+                    reference = reference.with_tag("latest")  # what Docker pulls for it
             except InvalidReferenceError as error:
                 problems.append(
                     Problem(where, render_path(field), f"not an image reference ({error})")

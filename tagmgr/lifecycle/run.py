@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tagmgr import exitcodes
 from tagmgr.commands.options import ask, open_registries
@@ -28,6 +29,7 @@ from tagmgr.lifecycle.reporting import report_expiry, report_promotion, report_s
 from tagmgr.lifecycle.sources import read_in_use
 from tagmgr.lifecycle.status import repository_status
 from tagmgr.lifecycle.survey import survey, tag_digests
+from tagmgr.lock import read_lock
 from tagmgr.manifest import load_manifests
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries
@@ -90,12 +92,13 @@ def move(
 
 def status(args: argparse.Namespace, chain: Chain) -> None:
     manifests = load_manifests(args.manifest)
+    locks = [read_lock(Path(path)) for path in args.lock]
     found = []
     with open_registries(args) as opened:
         for name in (mapped(n, dict(args.map_registry)) for n in args.names):
             client = opened.client(name.registry)
             tags = tag_digests(client, name.repository, client.list_tags(name.repository))
-            found.append(repository_status(name, tags, chain, manifests))
+            found.append(repository_status(name, tags, chain, manifests, locks))
     report_status(args.output, sys.stdout, found)
 
 

@@ -6,10 +6,11 @@ Pure: the repository's tags (tag -> digest) and the manifests' entries in, one s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tagmgr.lifecycle.environments import Chain, build_time, history_of
 from tagmgr.lifecycle.holdings import referrer_subject
+from tagmgr.lock import Lock
 from tagmgr.manifest.model import Manifest
 from tagmgr.reference import ImageReference
 
@@ -36,20 +37,32 @@ def repository_status(
     tags: Mapping[str, str],
     chain: Chain,
     manifests: Sequence[Manifest] = (),
+    locks: Sequence[Lock] = (),
 ) -> RepositoryStatus:
-    return RepositoryStatus(
-        repository.name,
-        tuple(_environment(repository, tags, chain, env, manifests) for env in chain.names),
-    )
+    """``locks`` give the ``src_ref`` of a digest directly; manifests by the tags at it."""
+    locked = [
+        (entry.digest, entry.src_ref)
+        for lock in locks
+        for entry in lock.entries
+        if entry.src_ref and entry.target.name == repository.name
+    ]
+    entries = [
+        entry
+        for manifest in manifests
+        for entry in manifest.entries
+        if entry.src_ref and ImageReference.parse(entry.name).name == repository.name
+    ]
+    found = []
+    for env in chain.names:
+        status = _environment(tags, chain, env)
+        named = {*status.build_tags, *status.release_tags}
+        refs = {ref for at, ref in locked if at == status.digest}
+        refs |= {e.src_ref for e in entries if e.src_ref and {e.src_build_tag, e.tag} & named}
+        found.append(replace(status, src_refs=tuple(sorted(refs))))
+    return RepositoryStatus(repository.name, tuple(found))
 
 
-def _environment(
-    repository: ImageReference,
-    tags: Mapping[str, str],
-    chain: Chain,
-    environment: str,
-    manifests: Sequence[Manifest],
-) -> EnvironmentStatus:
+def _environment(tags: Mapping[str, str], chain: Chain, environment: str) -> EnvironmentStatus:
     history = tuple((tag, tags[tag]) for _, tag in history_of(tags, chain, environment))
     digest = tags.get(environment)
     if digest is None:
@@ -63,14 +76,4 @@ def _environment(
     )
     builds = tuple(tag for tag in others if build_time([tag], chain))
     releases = tuple(tag for tag in others if tag not in builds)
-    src_refs = sorted(
-        {
-            entry.src_ref
-            for manifest in manifests
-            for entry in manifest.entries
-            if entry.src_ref
-            and ImageReference.parse(entry.name).name == repository.name
-            and {entry.src_build_tag, entry.tag} & set(others)
-        }
-    )
-    return EnvironmentStatus(environment, digest, since, builds, releases, tuple(src_refs), history)
+    return EnvironmentStatus(environment, digest, since, builds, releases, history=history)
