@@ -18,7 +18,8 @@ def test_kubernetes_compose_and_helm_files_name_their_images(tmp_path: Path) -> 
         "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n"
         "      containers:\n      - name: web\n"
         f"        image: 127.0.0.1:5000/team/web@{DIGEST}\n"
-        "---\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.25\n  - image: redis\n"
+        "---\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.25\n"
+        "  - image: redis\n"
     )
     compose = tmp_path / "compose.yaml"
     compose.write_text(
