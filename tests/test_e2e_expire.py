@@ -117,7 +117,7 @@ def test_expire_protects_what_is_in_use_and_survives_garbage_collection(
             "unknown",
             ["no known time to order it by"],
         )
-        assert decisions[old.digest]["time"] == "20190101T000000Z"
+        assert decisions[old.digest]["time"] == "2019-01-01T00:00:00Z"
         assert head_digest(server.address, repo, "build-20190101T000000Z") == old.digest
 
         deleted = run_tagmgr(capsys, "expire", "--policy", policy, *in_use, "--yes")

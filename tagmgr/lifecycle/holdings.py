@@ -16,6 +16,8 @@ from enum import StrEnum
 
 from tagmgr.lifecycle.environments import Chain, build_time
 
+RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
+
 
 class TimeSource(StrEnum):
     BUILD_TAG = "build-tag"
@@ -32,7 +34,7 @@ class ImageTime:
     def __str__(self) -> str:
         if self.when is None:
             return "no time (no build timestamp in a tag, no config created)"
-        stamp = self.when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = self.when.strftime(RFC3339)
         if self.source is TimeSource.BUILD_TAG:
             return f"{stamp} from build tag {self.tag}"
         return f"{stamp} from config created"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import IO, Any
 
-from tagmgr.lifecycle.environments import format_timestamp
 from tagmgr.lifecycle.expiry import Decision, RepositoryPlan, Verdict
+from tagmgr.lifecycle.holdings import RFC3339
 from tagmgr.lifecycle.promotion import Promotion
 from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
 from tagmgr.report import JSON_FORMAT_VERSION, dump_json
@@ -144,7 +144,7 @@ def _plan_record(plan: RepositoryPlan, results: dict[str, str]) -> dict[str, Any
                 "digest": d.held.digest,
                 "media_type": d.held.media_type,
                 "tags": list(d.held.tags),
-                "time": format_timestamp(d.time.when) if d.time.when else None,
+                "time": d.time.when.strftime(RFC3339) if d.time.when else None,
                 "time_source": d.time.source.value,
                 "time_tag": d.time.tag,
                 "action": d.verdict.value,
