@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from tagmgr.errors import ManifestError
 from tagmgr.lifecycle.environments import (
     Chain,
     ChainError,
@@ -21,6 +23,7 @@ from tagmgr.lifecycle.promotion import (
     plan_promotion,
     plan_rollback,
 )
+from tagmgr.manifest import load_manifests
 from tagmgr.reference import ImageReference
 
 NOW = datetime(2026, 12, 1, 23, 22, 26, 123456, tzinfo=UTC)
@@ -102,3 +105,25 @@ def test_a_history_tag_is_never_moved() -> None:
     tags = state(dev_20261201T232226Z=B)
     with pytest.raises(PromotionRefused, match="a history tag is never moved"):
         plan_promotion(tags, tags, digest=A, environment="dev", chain=CHAIN, now=NOW)
+
+
+def test_validate_refuses_a_release_tag_that_is_an_environment_or_history_tag(
+    tmp_path: Path,
+) -> None:
+    manifest = tmp_path / "images.yaml"
+    manifest.write_text(
+        "environments: [dev, qa]\n"
+        "images:\n"
+        "- {name: 127.0.0.1:5000/team/app, src_build_tag: b1, tag: qa}\n"
+        "- {name: 127.0.0.1:5000/team/app, src_build_tag: b1, tag: dev-20191203T153530Z}\n"
+        "- {name: 127.0.0.1:5000/team/app, src_build_tag: b1, tag: prd}\n"
+    )
+    with pytest.raises(ManifestError) as error:
+        load_manifests([str(manifest)])
+    assert str(error.value) == (
+        f"{manifest}:3:59: images[0].tag: 'qa' is an environment (environments: dev, qa);"
+        " environment tags move on promote and rollback, a release tag never does\n"
+        f"{manifest}:4:59: images[1].tag: 'dev-20191203T153530Z' is a history tag of an"
+        " environment (environments: dev, qa); environment tags move on promote and rollback,"
+        " a release tag never does"
+    )
