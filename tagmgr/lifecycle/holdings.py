@@ -77,9 +77,6 @@ class Holdings:
     def referrers_of(self, digest: str) -> list[str]:
         return sorted(d for d, held in self.images.items() if held.subject == digest)
 
-    def digest_of(self, tag: str) -> str | None:
-        return next((d for d, held in self.images.items() if tag in held.tags), None)
-
 
 def referrer_subject(tag: str) -> str | None:
     """``sha256-<hex>.sig`` (cosign's scheme; ``.att``, ``.sbom`` too) or ``sha256-<hex>`` (the
