@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from tagmgr import exitcodes
+from tagmgr.cli import main
+from tagmgr.commands.lifecycle import parse_age, parse_share
 from tagmgr.errors import ManifestError
 from tagmgr.lifecycle.policy import CountType, TagStatus
 from tagmgr.lifecycle.policyfile import load_policy
@@ -107,3 +111,33 @@ def test_not_yaml_is_located(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as error:
         load_policy(str(path))
     assert str(error.value).startswith(f"{path}:2:22: not valid YAML or JSON: ")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--keep-newer-than", "7x", "'7x': expected a number and d, h, m or s, such as 7d or 12h"),
+        (
+            "--max-delete-share",
+            "150%",
+            "'150%': expected a percentage from 0% to 100%, such as 50%",
+        ),
+    ],
+)
+def test_bad_expire_options_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["expire", "--policy", "p.json", option, value])
+    assert exited.value.code == exitcodes.USAGE
+    assert capsys.readouterr().err.endswith(f"argument {option}: {message}\n")
+
+
+def test_grace_and_share_values() -> None:
+    assert [parse_age(text) for text in ("7d", "12h", "30m", "0")] == [
+        timedelta(days=7),
+        timedelta(hours=12),
+        timedelta(minutes=30),
+        timedelta(0),
+    ]
+    assert [parse_share(text) for text in ("50%", "0", "12.5%")] == [0.5, 0.0, 0.125]
