@@ -446,19 +446,24 @@ def read_until(fd: int, marker: bytes, timeout: float) -> bytes:
 
 def apply_on_a_terminal(pending: Pending, respond: Respond, *args: str) -> Run:
     """``tagmgr apply`` with a terminal as stdin; ``respond`` once it asks (on stderr)."""
-    controller, side = pty.openpty()
     command = [*TAGMGR, "apply", *args, str(pending.manifest)]
+    return on_a_terminal(command, QUESTION, respond, child_env(pending.tmp))
+
+
+def on_a_terminal(command: list[str], question: str, respond: Respond, env: dict[str, str]) -> Run:
+    """``command`` with a terminal as stdin; ``respond`` once ``question`` is on stderr."""
+    controller, side = pty.openpty()
     try:
         with subprocess.Popen(
             command,
             stdin=side,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=child_env(pending.tmp),
+            env=env,
         ) as process:
             try:
                 assert process.stderr is not None
-                shown = read_until(process.stderr.fileno(), QUESTION.encode(), TIMEOUT)
+                shown = read_until(process.stderr.fileno(), question.encode(), TIMEOUT)
                 respond(process, controller)
                 out, rest = process.communicate(timeout=TIMEOUT)
             finally:

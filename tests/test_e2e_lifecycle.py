@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +12,7 @@ from tests.e2e import run_tagmgr
 from tests.support.oci import ImageFactory, single
 from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer
-from tests.test_cli import TAGMGR, TIMEOUT, child_env, read_until
+from tests.test_cli import TAGMGR, answer, child_env, on_a_terminal
 
 START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -172,26 +169,11 @@ def test_promote_asks_on_a_terminal_and_no_moves_nothing(
 ) -> None:
     image = images.oci()
     push(registry.address, repo, "build-1", image)
-    controller, side = pty.openpty()
     command = [*TAGMGR, "promote", f"{registry.address}/{repo}:build-1", "--to", "dev"]
-    try:
-        with subprocess.Popen(
-            command,
-            stdin=side,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=child_env(tmp_path),
-        ) as process:
-            assert process.stderr is not None
-            shown = read_until(process.stderr.fileno(), b"[y/N] ", TIMEOUT)
-            os.write(controller, b"n\n")
-            out, rest = process.communicate(timeout=TIMEOUT)
-    finally:
-        os.close(side)
-        os.close(controller)
-    assert process.returncode == 2
-    assert shown.decode().startswith(f"planned    {registry.address}/{repo}:dev -> {image.digest}")
-    assert shown.decode().endswith(f"Move {registry.address}/{repo}:dev? [y/N] ")
-    assert rest.decode() == "tagmgr: nothing was changed (dry run)\n"
-    assert out.decode().startswith("planned ")
+    question = f"Move {registry.address}/{repo}:dev? [y/N] "
+    result = on_a_terminal(command, question, answer(b"n\n"), child_env(tmp_path))
+    assert result.code == 2
+    assert result.err.startswith(f"planned    {registry.address}/{repo}:dev -> {image.digest}")
+    assert result.err.endswith(f"{question}tagmgr: nothing was changed (dry run)\n")
+    assert result.out.startswith("planned ")
     assert head_digest(registry.address, repo, "dev") is None
