@@ -234,3 +234,20 @@ AWS_EXAMPLE = """{
     ]
 }
 """
+
+
+def test_a_child_with_a_tag_of_its_own_is_an_image_of_its_own() -> None:
+    # The index is old; its child is tagged by itself and new: the child stays, so does the index.
+    child = image("c", 1, "build-1-amd64")
+    index = image("ix", 30, "build-1", children=(child.digest,))
+    result = verdicts(
+        [rule(1, CountType.SINCE_IMAGE_PUSHED, 14, "build-*")], holdings(index, child)
+    )
+    assert result["build-1"] == (
+        Verdict.KEEP,
+        (
+            "rule 1 (Rule 1): older than 14 days, but kept",
+            f"index of kept child {child.digest[:19]}",
+        ),
+    )
+    assert result["build-1-amd64"] == (Verdict.KEEP, ("newer than the grace period (7d)",))

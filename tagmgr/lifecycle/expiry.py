@@ -86,12 +86,13 @@ class _Planner:
         return self.holdings.images[digest].time(self.chain)
 
     def top_level(self) -> list[Held]:
-        """Images rules count: not an index's child, not a referrer (those follow another)."""
+        """Images rules count: not an untagged child of an index, not a referrer (those follow
+        what holds them). A child with tags of its own is an image of its own too."""
         children = {c for held in self.holdings.images.values() for c in held.children}
         return [
             held
             for digest, held in sorted(self.holdings.images.items())
-            if digest not in children and held.subject not in self.holdings.images
+            if (held.tags or digest not in children) and held.subject not in self.holdings.images
         ]
 
     def apply_rules(self, rules: Sequence[Rule]) -> None:
@@ -159,7 +160,9 @@ class _Planner:
             changed = False
             for digest in list(self.deleting):
                 for child in images[digest].children:
-                    changed |= self.delete_also(child, f"child of expired index {_short(digest)}")
+                    if child in images and not images[child].tags:
+                        reason = f"child of expired index {_short(digest)}"
+                        changed |= self.delete_also(child, reason)
                 for referrer in self.holdings.referrers_of(digest):
                     changed |= self.delete_also(referrer, f"refers to expired {_short(digest)}")
             for digest in list(self.deleting):
