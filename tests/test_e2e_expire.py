@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tagmgr.lifecycle.environments import Chain
+from tagmgr.lifecycle.survey import survey
+from tagmgr.registry import Registries, RegistryOptions
 from tests.e2e import Run, run_tagmgr
 from tests.support.oci import Image, ImageFactory, single
 from tests.support.push import head_digest, open_client, push
@@ -188,3 +191,20 @@ def test_an_ecr_policy_from_the_aws_documentation_works_as_it_is(
     found = result.json()["repositories"][0]["images"]
     assert [(i["action"], i["reasons"]) for i in found] == [("keep", ["no rule expires it"])] * 2
     assert json.loads(policy.read_text())["rules"][0]["selection"]["tagStatus"] == "untagged"
+
+
+def test_survey_sees_an_index_its_children_and_a_child_tagged_on_its_own(
+    registry: RegistryServer, repo: str, images: ImageFactory
+) -> None:
+    index = images.index()
+    push(registry.address, repo, "build-20190101T000000Z", index)
+    # Read through the index (untagged) and through its own tag: the tag must not be lost.
+    tagged_child = index.children[0]
+    push(registry.address, repo, "0-amd64", tagged_child)
+    with Registries(RegistryOptions()) as registries:
+        holdings = survey(registries.client(registry.address), repo, Chain())
+    assert {d: (h.tags, h.children) for d, h in holdings.images.items()} == {
+        index.digest: (("build-20190101T000000Z",), tuple(c.digest for c in index.children)),
+        tagged_child.digest: (("0-amd64",), ()),
+        index.children[1].digest: ((), ()),
+    }

@@ -42,7 +42,10 @@ def survey(client: RegistryClient, repository: str, chain: Chain, *, jobs: int =
         lambda item: reader.read(item[0], tuple(item[1])), sorted(grouped.items()), jobs
     ):
         for item in top:
-            held.setdefault(item.digest, item)
+            # A child read through its index has no tags; read through its own tag it has.
+            known = held.get(item.digest)
+            if known is None or len(item.tags) > len(known.tags):
+                held[item.digest] = item
     return Holdings(client.registry, repository, held)
 
 
