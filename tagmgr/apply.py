@@ -17,6 +17,9 @@ repository anyway.
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,6 +32,7 @@ from tagmgr.errors import TagmgrError
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries
+from tagmgr.registry.retry import RetryPolicy
 from tagmgr.targets import Target
 
 
@@ -40,6 +44,9 @@ class Result(StrEnum):
     NOT_STARTED = "not-started"
 
 
+log = logging.getLogger(__name__)
+
+COPY_ATTEMPTS = 3
 FAILURES = frozenset({Result.FAILED, Result.CONFLICT, Result.NOT_STARTED})
 
 
@@ -57,10 +64,13 @@ class Applier:
         registries: Registries,
         *,
         stop: Callable[[], bool] = interrupt.requested,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._engine = engine
         self._registries = registries
         self._stop = stop
+        self._sleep = sleep
+        self._backoff = RetryPolicy()
 
     def apply(
         self,
@@ -131,7 +141,7 @@ class Applier:
                 Result.FAILED,
                 f"{target.destination} appeared meanwhile at {existing.digest}; left untouched",
             )
-        self._engine.copy(target.source.with_digest(source.digest), target.destination)
+        self._copy(target, source)
         written = self._head(target.destination)
         if written is None or written.digest != source.digest:
             found = written.digest if written else "nothing"
@@ -142,6 +152,26 @@ class Applier:
                 f"expected {source.digest}",
             )
         return Outcome(action, Result.CREATED)
+
+    def _copy(self, target: Target, source: Descriptor) -> None:
+        """The engine's copy, tried again after a failure for as long as the tag is absent.
+
+        Sending the same bytes again to a tag nobody has written cannot overwrite anything, and
+        registries fail writes transiently (docker-registry answers 500 to concurrent manifest
+        PUTs). Once the tag exists, whatever wrote it, the read-back judges it.
+        """
+        for attempt in range(1, COPY_ATTEMPTS + 1):
+            try:
+                self._engine.copy(target.source.with_digest(source.digest), target.destination)
+                return
+            except TagmgrError as error:
+                if attempt == COPY_ATTEMPTS or self._stop():
+                    raise
+                if self._head(target.destination) is not None:
+                    return
+                delay = self._backoff.delay(attempt, None, random.random())  # noqa: S311
+                log.info("%s: %s; trying again in %.1f s", target.destination, error, delay)
+            self._sleep(delay)
 
     def _head(self, ref: ImageReference) -> Descriptor | None:
         return self._registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
