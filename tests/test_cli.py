@@ -44,7 +44,7 @@ def broken(*args, **kwargs):
     raise RuntimeError("boom")
 
 tagmgr.commands.core.load_manifests = broken
-from tagmgr.cli import build_parser, main
+from tagmgr.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
