@@ -513,7 +513,11 @@ def test_apply_without_a_terminal_proceeds(pending: Pending) -> None:
 def test_interrupt_at_the_question_exits_130(pending: Pending) -> None:
     run = apply_on_a_terminal(pending, lambda process, _: process.send_signal(signal.SIGINT))
     assert run.code == 130
-    assert run.err == pending.plan_text() + QUESTION + "tagmgr: interrupted\n"
+    assert run.err == (
+        pending.plan_text()
+        + QUESTION
+        + "tagmgr: SIGINT: no new entry starts; again to stop at once\ntagmgr: interrupted\n"
+    )
     assert pending.tag_digest() is None
 
 
