@@ -33,6 +33,8 @@ class MemoryRegistry:
 
 
 class FakeEngine:
+    writes_per_repository = 1
+
     def __init__(self, registry: MemoryRegistry, writes: Descriptor = SOURCE) -> None:
         self.registry = registry
         self.writes = writes

@@ -81,7 +81,7 @@ def test_a_signal_as_a_copy_starts_lets_it_finish_and_starts_nothing_more(
         workdir.mkdir()
         tag = f"start-{signum.name}-{index}"
         manifest = sources.manifest(workdir / "m.yaml", tag, 3)
-        args = ("apply", "-vv", "--output", "json", "--jobs", "1", manifest)
+        args = ("apply", "--engine", "skopeo", "-vv", "--output", "json", "--jobs", "1", manifest)
         return run_and_signal(workdir, *args, signals=(signum,), on_copy=1)
 
     for index, finished in enumerate(in_parallel(run)):
@@ -102,7 +102,7 @@ def test_a_signal_mid_way_through_a_parallel_apply_stops_every_repository(
         workdir = tmp_path / f"run{index}"
         workdir.mkdir()
         manifest = sources.manifest(workdir / "m.yaml", f"mid-{signum.name}-{index}", 4)
-        args = ("apply", "-vv", "--output", "json", "--jobs", "2", manifest)
+        args = ("apply", "--engine", "skopeo", "-vv", "--output", "json", "--jobs", "2", manifest)
         return run_and_signal(workdir, *args, signals=(signum,), on_copy=2)
 
     for index, finished in enumerate(in_parallel(run)):
@@ -122,7 +122,16 @@ def test_a_signal_mid_way_through_a_parallel_apply_stops_every_repository(
 def test_the_text_report_names_the_entries_not_started(sources: Sources, tmp_path: Path) -> None:
     manifest = sources.manifest(tmp_path / "m.yaml", "text-report", 3)
     finished = run_and_signal(
-        tmp_path, "apply", "-vv", "--jobs", "1", manifest, signals=(signal.SIGINT,), on_copy=1
+        tmp_path,
+        "apply",
+        "--engine",
+        "skopeo",
+        "-vv",
+        "--jobs",
+        "1",
+        manifest,
+        signals=(signal.SIGINT,),
+        on_copy=1,
     )
     assert_clean_ending(finished, 130)
     lines = []
@@ -145,6 +154,8 @@ def test_a_second_signal_stops_at_once(sources: Sources, tmp_path: Path) -> None
     finished = run_and_signal(
         tmp_path,
         "apply",
+        "--engine",
+        "skopeo",
         "-vv",
         "--jobs",
         "1",
@@ -176,7 +187,15 @@ def test_sigkill_takes_the_copy_with_it_and_leaves_no_secret_behind(
     options = ("--certs-dir", secure_registry.certs_d, "--authfile", authfile)
     for _ in range(3):
         finished = run_and_signal(
-            tmp_path, "apply", "-vv", *options, manifest, signals=(signal.SIGKILL,), on_copy=1
+            tmp_path,
+            "apply",
+            "--engine",
+            "skopeo",
+            "-vv",
+            *options,
+            manifest,
+            signals=(signal.SIGKILL,),
+            on_copy=1,
         )
         assert finished.code == -signal.SIGKILL
         assert leftovers(finished.marker) == []

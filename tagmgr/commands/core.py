@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tagmgr import exitcodes, interrupt
 from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
-from tagmgr.commands.options import CommandTable, ask, open_registries
+from tagmgr.commands.options import CommandTable, argument, ask, open_registries
 from tagmgr.engines import ENGINES
 from tagmgr.gitversion import GitVersioner
 from tagmgr.inventory import take_inventory
@@ -20,13 +20,14 @@ from tagmgr.plan import Action, Kind, plan_exit_code
 from tagmgr.plan import plan as plan_actions
 from tagmgr.registry import Registries
 from tagmgr.report import Progress, TextReporter, make_reporter
+from tagmgr.shard import parse_shard
 from tagmgr.targets import Resolved, Target, Unresolved, resolve_targets
 
 
 def register(table: CommandTable) -> None:
     files, git, registry = table.groups.files, table.groups.git, table.groups.registry
     table.add("validate", validate, "check manifests against the schema and the rules", [files])
-    table.add(
+    planning = table.add(
         "plan",
         plan,
         "show what apply would do (exit 0: nothing, 2: changes, 1: problems)",
@@ -39,11 +40,29 @@ def register(table: CommandTable) -> None:
     applying.add_argument(
         "--lock", type=Path, dest="lock_path", metavar="PATH", help="write or update a lock file"
     )
+    for command in (planning, applying):
+        _selection_options(command)
     describing = table.add(
         "describe", describe, "print tags derived from upstream commits", [files, git]
     )
     describing.add_argument(
         "--write", action="store_true", help="write the derived tags into the files"
+    )
+
+
+def _selection_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--shard",
+        type=argument(parse_shard),
+        metavar="K/N",
+        help="only the entries of shard K (0 to N-1) of N, split by repository; "
+        "index/N takes K from JOB_COMPLETION_INDEX",
+    )
+    command.add_argument(
+        "--trust-existing",
+        action="store_true",
+        help="a tag the registry lists counts as present without reading it "
+        "(registries with immutable tags)",
     )
 
 
@@ -111,7 +130,13 @@ def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
     """Everything is validated before the first request: bad input never reaches a registry."""
     manifests = load_manifests(args.files)
     resolved = _resolve(args, manifests, dict(args.map_registry))
-    return plan_actions(resolved, take_inventory(resolved, registries, jobs=args.jobs))
+    # lock plans too, but takes neither option: it needs every entry, and every digest read.
+    shard = getattr(args, "shard", None)
+    if shard is not None:
+        resolved = shard.select(resolved)
+    trust = getattr(args, "trust_existing", False)
+    inventory = take_inventory(resolved, registries, jobs=args.jobs, trust_existing=trust)
+    return plan_actions(resolved, inventory)
 
 
 def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:

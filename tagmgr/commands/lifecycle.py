@@ -126,7 +126,7 @@ def rollback(args: argparse.Namespace) -> int:
     with open_registries(args) as registries:
         name = run.mapped(args.name, dict(args.map_registry))
         promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
-        return run.move(args, registries, promotion, [])
+        return run.move(args, registries, promotion, {})
 
 
 def status(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ children are gone, or a signature whose image is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tagmgr.engines import CopyEngine
 from tagmgr.errors import RegistryError, TagmgrError
@@ -31,16 +31,20 @@ def referrer_tags(tags: Sequence[str], digest: str) -> list[str]:
 
 
 def promote(
-    promotion: Promotion, registries: Registries, engine: CopyEngine, signatures: Sequence[str]
+    promotion: Promotion,
+    registries: Registries,
+    engine: CopyEngine,
+    signatures: Mapping[str, str],
 ) -> None:
+    """``signatures``: tag -> digest of the referrer tags to carry into another repository."""
     source, destination = promotion.source, promotion.destination
     _expect(registries, source, promotion.digest, "before promoting")
     client = registries.client(destination.registry)
     if source.name != destination.name:
         if promotion.copy:
             engine.copy(source, promotion.history_ref)
-        for tag in signatures:
-            engine.copy(source.with_tag(tag), destination.with_tag(tag))
+        for tag, digest in sorted(signatures.items()):
+            engine.copy(source.with_digest(digest), destination.with_tag(tag))
     descriptor, content = client.get_manifest(destination.repository, promotion.digest)
     for tag in (promotion.history.tag, promotion.environment):
         client.put_manifest(destination.repository, tag, descriptor.media_type, content)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def plan_promote(
     environment: str,
     to_repository: ImageReference | None,
     chain: Chain,
-) -> tuple[Promotion, list[str]]:
+) -> tuple[Promotion, dict[str, str]]:
     chain.index(environment)
     client = registries.client(image.registry)
     found = client.head_manifest(image.repository, image.digest or str(image.tag))
@@ -57,13 +58,13 @@ def plan_promote(
         listed = dest_client.list_tags(to_repository.repository)
         destination = _state(registries, to_repository, listed, chain, extra=signatures)
         held = tag_digests(client, image.repository, signatures)
-        signatures = [t for t in signatures if destination.tags.get(t) != held.get(t)]
+        carried = {t: d for t, d in held.items() if destination.tags.get(t) != d}
     else:
-        signatures = []
+        carried = {}
     promotion = plan_promotion(
         source, destination, digest=digest, environment=environment, chain=chain, now=_now()
     )
-    return promotion, signatures
+    return promotion, carried
 
 
 def plan_roll_back(
@@ -74,7 +75,10 @@ def plan_roll_back(
 
 
 def move(
-    args: argparse.Namespace, registries: Registries, promotion: Promotion, signatures: list[str]
+    args: argparse.Namespace,
+    registries: Registries,
+    promotion: Promotion,
+    signatures: Mapping[str, str],
 ) -> int:
     if not promotion.changes:
         report_promotion(args.output, sys.stdout, promotion, "present")

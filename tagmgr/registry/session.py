@@ -22,6 +22,7 @@ from tagmgr.registry.credentials import describe_sources, find_credentials
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
 from tagmgr.registry.options import Connection, RegistryOptions, base_url, check_destination
+from tagmgr.registry.pace import Pace, PacedTransport
 from tagmgr.registry.retry import PROBE, Reachability, RetryPolicy, RetryTransport
 from tagmgr.registry.tls import (
     Endpoint,
@@ -63,13 +64,17 @@ def open_session(
     cert_dir = host_cert_dir(registry, options)
     failures: list[tuple[RegistryError, httpx.RequestError]] = []
     candidates = endpoints(registry, options)
+    pace = Pace(options.concurrency, options.max_rps, sleep=sleep)
     for endpoint in candidates:
         url = base_url(registry, endpoint.scheme)
         ping = check_destination(registry, url.join("/v2/"))
         inner = transport or _transport(registry, endpoint, cert_dir)
         http = httpx.Client(
             transport=RetryTransport(
-                BoundedTransport(inner, registry), policy, sleep, reachability=reachability
+                PacedTransport(BoundedTransport(inner, registry), pace),
+                policy,
+                sleep,
+                reachability=reachability,
             ),
             auth=auth,
             timeout=options.timeout,

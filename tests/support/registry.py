@@ -48,11 +48,15 @@ class RegistryServer:
         *,
         tls: TlsFiles | None = None,
         htpasswd: Path | None = None,
+        auth: dict[str, object] | None = None,
+        access_log: bool = False,
         start_timeout: float = START_TIMEOUT,
     ) -> None:
         self.workdir = workdir
         self.tls = tls
         self.htpasswd = htpasswd
+        self.auth = auth  # an ``auth:`` section of the registry's configuration, as is
+        self.access_log = access_log  # one line per request in the log (``make bench`` counts them)
         self.start_timeout = start_timeout
         self.log_path = workdir / "registry.log"
         self._port: int | None = None
@@ -103,6 +107,20 @@ class RegistryServer:
             process.kill()
             process.wait(STOP_TIMEOUT)
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing is flushed or closed; the storage stays."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+    def restart(self) -> None:
+        """Start again on the same port with the same storage (after ``kill`` or ``stop``)."""
+        self.stop()
+        self._process = self._spawn(self._write_config())
+        if not self._wait_until_ready(self._process):
+            raise RegistryStartError(f"docker-registry did not restart:\n{self.read_log()}")
+
     def garbage_collect(self) -> None:
         """Run ``docker-registry garbage-collect`` over this server's storage, while it is stopped:
         collection needs a registry that nobody writes to meanwhile."""
@@ -138,7 +156,7 @@ class RegistryServer:
             http["tls"] = {"certificate": str(self.tls.cert_path), "key": str(self.tls.key_path)}
         config: dict[str, object] = {
             "version": "0.1",
-            "log": {"level": "error", "accesslog": {"disabled": True}},
+            "log": {"level": "error", "accesslog": {"disabled": not self.access_log}},
             "storage": {
                 "filesystem": {"rootdirectory": str(self.workdir / "storage")},
                 "delete": {"enabled": True},
@@ -148,6 +166,8 @@ class RegistryServer:
         }
         if self.htpasswd:
             config["auth"] = {"htpasswd": {"realm": "tagmgr-test", "path": str(self.htpasswd)}}
+        if self.auth:
+            config["auth"] = self.auth
         path = self.workdir / "config.json"  # JSON is YAML, which is what the registry reads
         path.write_text(json.dumps(config, indent=2))
         return path
