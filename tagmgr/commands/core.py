@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes, interrupt
 from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
-from tagmgr.commands.options import CommandTable, argument
+from tagmgr.commands.options import CommandTable, argument, ask, open_registries
 from tagmgr.manifest import load_manifests
 from tagmgr.plan import Action, Kind, plan_exit_code
 from tagmgr.plan import plan as plan_actions
@@ -76,7 +76,7 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
-    with _registries(args) as registries:
+    with open_registries(args) as registries:
         actions = _plan(args, registries)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).plan(actions)
     return plan_exit_code(actions)
@@ -86,7 +86,7 @@ def apply(args: argparse.Namespace) -> int:
     from tagmgr.engines import ENGINES
 
     reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
-    with _registries(args) as registries:
+    with open_registries(args) as registries:
         actions = _plan(args, registries)
         if not _confirmed(args, actions):
             if not interrupt.requested():
@@ -124,18 +124,6 @@ def describe(args: argparse.Namespace) -> int:
     return exitcodes.FAILURE if unresolved else exitcodes.OK
 
 
-def _registries(args: argparse.Namespace) -> Registries:
-    from tagmgr.registry import Registries, RegistryOptions
-
-    options = RegistryOptions(
-        certs_dirs=tuple(args.certs_dir),
-        insecure_registries=frozenset(args.insecure_registry),
-        authfile=args.authfile,
-        max_rps=args.max_rps,
-    )
-    return Registries(options)
-
-
 def _resolve(
     args: argparse.Namespace, manifests: Sequence[Manifest], registry_map: dict[str, str]
 ) -> list[Resolved]:
@@ -170,15 +158,7 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
     if interrupt.requested():
         return True
     TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
-    # The question goes to stderr with the plan: stdout may be a file of JSON. End of input is a no.
-    sys.stderr.write("Create these tags? [y/N] ")
-    sys.stderr.flush()
-    answer = interrupt.readline(sys.stdin)
-    if answer is None:
-        return False
-    if not answer:
-        sys.stderr.write("\n")
-    return answer.strip().lower() in {"y", "yes"}
+    return ask("Create these tags?")
 
 
 def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:

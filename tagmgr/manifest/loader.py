@@ -11,7 +11,12 @@ from typing import NotRequired, TypedDict, cast
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.manifest.located import FieldPath, LocatedDocument, Locations, render_path
 from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
-from tagmgr.manifest.validate import conflicts, describe_errors, schema_errors
+from tagmgr.manifest.validate import (
+    conflicts,
+    describe_errors,
+    environment_tags,
+    schema_errors,
+)
 from tagmgr.manifest.yamldoc import parse_yaml
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -44,6 +49,7 @@ class _EntryData(TypedDict):
 class _ManifestData(TypedDict):
     images: list[_EntryData] | None
     tag_prefix: NotRequired[str]
+    environments: NotRequired[list[str]]
 
 
 def load_manifests(paths: Sequence[str]) -> list[Manifest]:
@@ -58,6 +64,7 @@ def load_manifests(paths: Sequence[str]) -> list[Manifest]:
         if manifest:
             manifests.append(manifest)
     problems += conflicts(manifests)
+    problems += environment_tags(manifests)
     if problems:
         raise ManifestError(list(dict.fromkeys(problems)))
     return manifests
@@ -118,6 +125,7 @@ def _manifest(doc: LocatedDocument) -> Manifest:
             for index, entry in enumerate(data["images"] or [])
         ),
         tag_prefix=data.get("tag_prefix"),
+        environments=tuple(data["environments"]) if "environments" in data else None,
         locations=Locations(doc.file, doc.marks((), data)),
     )
 

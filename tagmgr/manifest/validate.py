@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from tagmgr.errors import Location, Problem
+from tagmgr.lifecycle.environments import DEFAULT_CHAIN, Chain
 from tagmgr.manifest import explain
 from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
@@ -96,6 +97,28 @@ def conflicts(manifests: Sequence[Manifest]) -> list[Problem]:
             if problem:
                 problems.append(problem)
             earlier.append((manifest, entry))
+    return problems
+
+
+def environment_tags(manifests: Sequence[Manifest]) -> list[Problem]:
+    """An entry whose tag is an environment or history tag: those move, a release tag never does.
+
+    Each file's own ``environments`` count, else the default chain.
+    """
+    problems = []
+    for manifest in manifests:
+        chain = Chain(manifest.environments or DEFAULT_CHAIN)
+        for entry in manifest.entries:
+            if entry.tag is not None and chain.is_reserved(entry.tag):
+                kind = "an environment" if entry.tag in chain else "a history tag of an environment"
+                problems.append(
+                    Problem(
+                        entry.location("tag"),
+                        f"{entry.field_path}.tag",
+                        f"{entry.tag!r} is {kind} (environments: {', '.join(chain.names)});"
+                        " environment tags move on promote and rollback, a release tag never does",
+                    )
+                )
     return problems
 
 

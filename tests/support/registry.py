@@ -102,6 +102,20 @@ class RegistryServer(Service):
         if not self._wait_until_ready(self._process):
             raise RegistryStartError(f"docker-registry did not restart:\n{self.read_log()}")
 
+    def garbage_collect(self) -> None:
+        """Run ``docker-registry garbage-collect`` over this server's storage, while it is stopped:
+        collection needs a registry that nobody writes to meanwhile."""
+        if self._process is not None:
+            raise RuntimeError("stop the registry before collecting garbage")
+        result = subprocess.run(
+            [REGISTRY_BINARY, "garbage-collect", str(self.workdir / "config.json")],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RegistryStartError(f"garbage-collect failed:\n{result.stdout.decode()}")
+
     def read_log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
