@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import write_manifest
-from tests.support.faults import FaultProxy
+from tests.support.faults import Fault, fault_proxy
 from tests.support.launch import Finished, leftovers, run_and_signal
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
@@ -99,7 +99,7 @@ def test_a_signal_as_a_copy_starts_lets_it_finish_and_starts_nothing_more(
         workdir.mkdir()
         tag = f"start-{signum.name}-{index}"
         manifest = sources.manifest(workdir / "m.yaml", tag, 3)
-        args = ("apply", "-vv", "--output", "json", "--jobs", "1", manifest)
+        args = ("apply", "--engine", "skopeo", "-vv", "--output", "json", "--jobs", "1", manifest)
         return run_and_signal(workdir, *args, signals=(signum,), on_copy=1)
 
     for index, finished in enumerate(in_parallel(slots, run)):
@@ -121,7 +121,7 @@ def test_a_signal_mid_way_through_a_parallel_apply_stops_every_repository(
         workdir = tmp_path / f"run{index}"
         workdir.mkdir()
         manifest = sources.manifest(workdir / "m.yaml", f"mid-{signum.name}-{index}", 4)
-        args = ("apply", "-vv", "--output", "json", "--jobs", "2", manifest)
+        args = ("apply", "--engine", "skopeo", "-vv", "--output", "json", "--jobs", "2", manifest)
         return run_and_signal(workdir, *args, signals=(signum,), on_copy=2)
 
     for index, finished in enumerate(in_parallel(slots, run)):
@@ -142,7 +142,16 @@ def test_a_signal_mid_way_through_a_parallel_apply_stops_every_repository(
 def test_the_text_report_names_the_entries_not_started(sources: Sources, tmp_path: Path) -> None:
     manifest = sources.manifest(tmp_path / "m.yaml", "text-report", 3)
     finished = run_and_signal(
-        tmp_path, "apply", "-vv", "--jobs", "1", manifest, signals=(signal.SIGINT,), on_copy=1
+        tmp_path,
+        "apply",
+        "--engine",
+        "skopeo",
+        "-vv",
+        "--jobs",
+        "1",
+        manifest,
+        signals=(signal.SIGINT,),
+        on_copy=1,
     )
     assert_clean_ending(finished, 130)
     lines = []
@@ -163,12 +172,14 @@ def test_the_text_report_names_the_entries_not_started(sources: Sources, tmp_pat
 def test_a_second_signal_stops_at_once(sources: Sources, tmp_path: Path) -> None:
     """Through a proxy that holds each request 0.2 s, so the copy is still running when the
     second signal comes: it is killed, and tagmgr exits without waiting for it."""
-    with FaultProxy(sources.address, delay=0.2) as proxy:
+    with fault_proxy(sources.address, lambda method, target: Fault("delay", seconds=0.2)) as proxy:
         slow = Sources(proxy.address, sources.repos, sources.digests)
         manifest = slow.manifest(tmp_path / "m.yaml", "twice", 3)
         finished = run_and_signal(
             tmp_path,
             "apply",
+            "--engine",
+            "skopeo",
             "-vv",
             "--jobs",
             "1",
@@ -203,7 +214,15 @@ def test_sigkill_takes_the_copy_with_it_and_leaves_no_secret_behind(
     options = ("--certs-dir", secure_registry.certs_d, "--authfile", authfile)
     for _ in range(2):
         finished = run_and_signal(
-            tmp_path, "apply", "-vv", *options, manifest, signals=(signal.SIGKILL,), on_copy=1
+            tmp_path,
+            "apply",
+            "--engine",
+            "skopeo",
+            "-vv",
+            *options,
+            manifest,
+            signals=(signal.SIGKILL,),
+            on_copy=1,
         )
         assert finished.code == -signal.SIGKILL
         assert leftovers(finished.marker) == []
