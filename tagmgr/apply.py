@@ -18,6 +18,9 @@ parallel, up to ``jobs`` at once.
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,6 +33,7 @@ from tagmgr.errors import TagmgrError
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries
+from tagmgr.registry.retry import RetryPolicy
 from tagmgr.targets import Target
 
 
@@ -41,6 +45,9 @@ class Result(StrEnum):
     NOT_STARTED = "not-started"
 
 
+log = logging.getLogger(__name__)
+
+COPY_ATTEMPTS = 3
 FAILURES = frozenset({Result.FAILED, Result.CONFLICT, Result.NOT_STARTED})
 
 
@@ -58,10 +65,13 @@ class Applier:
         registries: Registries,
         *,
         stop: Callable[[], bool] = interrupt.requested,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._engine = engine
         self._registries = registries
         self._stop = stop
+        self._sleep = sleep
+        self._backoff = RetryPolicy()
 
     def apply(
         self,
@@ -132,7 +142,7 @@ class Applier:
                 Result.FAILED,
                 f"{target.destination} appeared meanwhile at {existing.digest}; left untouched",
             )
-        written = self._engine.copy(target.source.with_digest(source.digest), target.destination)
+        written = self._copy(target, source)
         if written is None:
             written = self._head(target.destination)
         if written is None or written.digest != source.digest:
@@ -144,6 +154,29 @@ class Applier:
                 f"expected {source.digest}",
             )
         return Outcome(action, Result.CREATED)
+
+    def _copy(self, target: Target, source: Descriptor) -> Descriptor | None:
+        """The engine's copy, tried again after a failure for as long as the tag is absent.
+
+        Sending the same bytes again to a tag nobody has written cannot overwrite anything, and
+        registries fail writes transiently (docker-registry answers 500 to concurrent manifest
+        PUTs). Once the tag exists, whatever wrote it, the read-back judges it. Returns what the
+        engine verified it wrote, or None when the tag is to be read back.
+        """
+        for attempt in range(1, COPY_ATTEMPTS + 1):
+            try:
+                return self._engine.copy(
+                    target.source.with_digest(source.digest), target.destination
+                )
+            except TagmgrError as error:
+                if attempt == COPY_ATTEMPTS or self._stop():
+                    raise
+                if self._head(target.destination) is not None:
+                    return None
+                delay = self._backoff.delay(attempt, None, random.random())  # noqa: S311
+                log.info("%s: %s; trying again in %.1f s", target.destination, error, delay)
+            self._sleep(delay)
+        return None  # not reached: the last attempt returns or raises
 
     def _head(self, ref: ImageReference) -> Descriptor | None:
         return self._registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
