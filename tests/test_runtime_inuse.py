@@ -20,6 +20,7 @@ from tests.support.dockerd import DockerDaemon
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer
+from tests.test_e2e_expire import POLICY
 
 
 @pytest.mark.parametrize(
@@ -136,16 +137,6 @@ def test_an_unknown_context_is_an_error(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(DockerError) as failed:
         docker_in_use("docker://")
     assert str(failed.value) == "DOCKER_CONTEXT=nowhere: docker knows no such context"
-
-
-POLICY = """\
-repositories: [{name}]
-rules:
-- rulePriority: 1
-  description: Expire images older than 30 days
-  selection: {{tagStatus: any, countType: sinceImagePushed, countUnit: days, countNumber: 30}}
-  action: {{type: expire}}
-"""
 
 
 def test_expire_keeps_the_image_a_created_container_uses(
