@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,7 +86,15 @@ def test_promote_through_the_chain_then_status_and_rollback(
         f"images:\n- name: {name}\n  src_build_tag: build-20261101T120000Z\n"
         "  src_ref: https://opendev.org/starlingx/integ/commit/dac417bd\n  tag: v2.0\n"
     )
-    status = run_tagmgr(capsys, "status", name, "--manifest", manifest, "--output", "json")
+    pods = tmp_path / "pods.json"  # where does prd's digest run? (kubectl get pods -A -o json)
+    running = {"name": "web", "image": f"{name}:prd", "imageID": f"{name}@{second.digest}"}
+    pod = {"kind": "Pod", "metadata": {"namespace": "shop", "name": "web-1"}}
+    pods.write_text(
+        json.dumps({"kind": "List", "items": [{**pod, "status": {"containerStatuses": [running]}}]})
+    )
+    status = run_tagmgr(
+        capsys, "status", name, "--manifest", manifest, "--in-use", pods, "--output", "json"
+    )
     prd = status.json()["repositories"][0]["environments"][2]
     assert prd == {
         "environment": "prd",
@@ -98,6 +107,7 @@ def test_promote_through_the_chain_then_status_and_rollback(
             {"tag": f"prd-{stamp(5)}", "digest": first.digest},
             {"tag": f"prd-{stamp(8)}", "digest": second.digest},
         ],
+        "in_use": [f"{pods}: shop/web-1/web"],
     }
 
     rolled = run_tagmgr(capsys, "rollback", name, "--env", "prd", "--yes", "--output", "json")

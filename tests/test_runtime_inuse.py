@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docker
@@ -14,10 +15,12 @@ from tagmgr.errors import DockerError
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.runtime import docker_in_use, familiar
 from tagmgr.reference import ImageReference
+from tests.e2e import run_tagmgr
 from tests.support.dockerd import DockerDaemon
 from tests.support.oci import ImageFactory
-from tests.support.push import push
+from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer
+from tests.test_e2e_expire import POLICY
 
 
 @pytest.mark.parametrize(
@@ -134,3 +137,39 @@ def test_an_unknown_context_is_an_error(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(DockerError) as failed:
         docker_in_use("docker://")
     assert str(failed.value) == "DOCKER_CONTEXT=nowhere: docker knows no such context"
+
+
+def test_expire_keeps_the_image_a_created_container_uses(
+    docker_host: DockerDaemon,
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    address, name = registry.address, f"{registry.address}/{repo}"
+    used, unused, fresh = images.oci("used"), images.oci("unused"), images.oci("fresh")
+    fresh_stamp = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y%m%dT%H%M%SZ")
+    push(address, repo, "build-20190101T000000Z", used)
+    push(address, repo, "build-20190102T000000Z", unused)
+    push(address, repo, f"build-{fresh_stamp}", fresh)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY.format(name=name))
+    client = docker_host.client()
+    client.api.pull(f"{name}:build-20190101T000000Z")
+    container = client.api.create_container(f"{name}:build-20190101T000000Z", command=["/x"])
+    container_name = client.api.inspect_container(container["Id"])["Name"].lstrip("/")
+    try:
+        dry = run_tagmgr(capsys, "expire", "--policy", policy, "--in-use", "docker://")
+        deleted = run_tagmgr(capsys, "expire", "--policy", policy, "--in-use", "docker://", "--yes")
+    finally:
+        client.api.remove_container(container["Id"])
+        client.api.remove_image(f"{name}:build-20190101T000000Z")
+        client.close()
+
+    assert dry.code == 2, dry.out + dry.err
+    assert f"in use: docker://: container {container_name} (created)" in dry.out
+    assert deleted.code == 0, deleted.out + deleted.err
+    assert deleted.out.endswith("\nexpire: 1 deleted, 2 kept, in 1 repository\n")
+    assert head_digest(address, repo, used.digest) == used.digest
+    assert head_digest(address, repo, unused.digest) is None

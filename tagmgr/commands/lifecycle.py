@@ -45,6 +45,7 @@ def register(table: CommandTable) -> None:
     showing.add_argument(
         "--lock", action="append", default=[], metavar="FILE", help="lock files, for src_ref"
     )
+    _in_use_option(showing, "where each digest runs")
     _chain_options(showing)
     expiring = table.add(
         "expire",
@@ -73,6 +74,18 @@ def _chain_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _in_use_option(parser: argparse.ArgumentParser, purpose: str) -> None:
+    parser.add_argument(
+        "--in-use",
+        action="append",
+        default=[],
+        nargs="+",
+        metavar="PATH",
+        help=f"manifests, lock files, Kubernetes/compose/Helm files, pod lists, docker://HOST: "
+        f"{purpose}",
+    )
+
+
 def _expire_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", required=True, metavar="FILE", help="ECR lifecycle policy")
     parser.add_argument(
@@ -82,14 +95,7 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
         type=argument(_repository),
         help="repositories, besides the policy's repositories:",
     )
-    parser.add_argument(
-        "--in-use",
-        action="append",
-        default=[],
-        nargs="+",
-        metavar="PATH",
-        help="manifests, lock files, Kubernetes/compose/Helm files, docker://HOST: never deleted",
-    )
+    _in_use_option(parser, "never deleted")
     parser.add_argument("--yes", "-y", action="store_true", help="delete (default: dry run)")
     parser.add_argument(
         "--keep-newer-than",

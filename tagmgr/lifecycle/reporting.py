@@ -74,6 +74,7 @@ def _status_record(env: EnvironmentStatus) -> dict[str, Any]:
         "release_tags": list(env.release_tags),
         "src_refs": list(env.src_refs),
         "history": [{"tag": tag, "digest": digest} for tag, digest in env.history],
+        "in_use": list(env.in_use),
     }
 
 
@@ -89,6 +90,7 @@ def _status_line(env: EnvironmentStatus) -> str:
     ):
         if values:
             lines.append(f"  {'':<6} {label}: {', '.join(values)}")
+    lines += [f"  {'':<6} in use: {where}" for where in env.in_use]
     return "\n".join(lines) + "\n"
 
 

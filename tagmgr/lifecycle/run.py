@@ -97,12 +97,14 @@ def move(
 def status(args: argparse.Namespace, chain: Chain) -> None:
     manifests = load_manifests(args.manifest)
     locks = [read_lock(Path(path)) for path in args.lock]
+    mapping = dict(args.map_registry)
+    in_use = read_in_use([path for group in args.in_use for path in group], mapping)
     found = []
     with open_registries(args) as opened:
-        for name in (mapped(n, dict(args.map_registry)) for n in args.names):
+        for name in (mapped(n, mapping) for n in args.names):
             client = opened.client(name.registry)
             tags = tag_digests(client, name.repository, client.list_tags(name.repository))
-            found.append(repository_status(name, tags, chain, manifests, locks))
+            found.append(repository_status(name, tags, chain, manifests, locks, in_use=in_use))
     report_status(args.output, sys.stdout, found)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from tagmgr.lifecycle.environments import Chain, build_time, history_of
 from tagmgr.lifecycle.holdings import referrer_subject
+from tagmgr.lifecycle.inuse import InUseSet
 from tagmgr.lock import Lock
 from tagmgr.manifest.model import Manifest
 from tagmgr.reference import ImageReference
@@ -24,6 +25,9 @@ class EnvironmentStatus:
     release_tags: tuple[str, ...] = ()
     src_refs: tuple[str, ...] = ()
     history: tuple[tuple[str, str], ...] = ()  # (history tag, digest), oldest first
+    in_use: tuple[
+        str, ...
+    ] = ()  # where the digest runs or is named (InUse.where), by digest or tag
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,11 @@ def repository_status(
     chain: Chain,
     manifests: Sequence[Manifest] = (),
     locks: Sequence[Lock] = (),
+    *,
+    in_use: InUseSet | None = None,
 ) -> RepositoryStatus:
-    """``locks`` give the ``src_ref`` of a digest directly; manifests by the tags at it."""
+    """``locks`` give the ``src_ref`` of a digest directly; manifests by the tags at it.
+    ``in_use`` answers where each digest runs: uses of the digest or of any tag at it."""
     locked = [
         (entry.digest, entry.src_ref)
         for lock in locks
@@ -58,8 +65,21 @@ def repository_status(
         named = {*status.build_tags, *status.release_tags}
         refs = {ref for at, ref in locked if at == status.digest}
         refs |= {e.src_ref for e in entries if e.src_ref and {e.src_build_tag, e.tag} & named}
-        found.append(replace(status, src_refs=tuple(sorted(refs))))
+        uses = _uses(in_use or InUseSet(), repository, status)
+        found.append(replace(status, src_refs=tuple(sorted(refs)), in_use=uses))
     return RepositoryStatus(repository.name, tuple(found))
+
+
+def _uses(
+    in_use: InUseSet, repository: ImageReference, status: EnvironmentStatus
+) -> tuple[str, ...]:
+    if status.digest is None:
+        return ()
+    registry, name = repository.registry, repository.repository
+    records = in_use.uses_of_digest(registry, name, status.digest)
+    for tag in (status.environment, *status.build_tags, *status.release_tags):
+        records += in_use.uses_of_tag(registry, name, tag)
+    return tuple(dict.fromkeys(record.where for record in records))
 
 
 def _environment(tags: Mapping[str, str], chain: Chain, environment: str) -> EnvironmentStatus:
