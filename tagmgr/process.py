@@ -112,6 +112,7 @@ def _die_with(parent: int) -> Callable[[], None]:
     def in_child() -> None:
         if prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
             os._exit(127)
+        signal.pthread_sigmask(signal.SIG_SETMASK, ())  # a worker thread's blocked signals
 
     return in_child
 
