@@ -24,17 +24,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes, interrupt
 from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
-from tagmgr.engines import CopyEngine
-from tagmgr.errors import TagmgrError
+from tagmgr.errors import CopyRefused, TagmgrError
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
-from tagmgr.registry import Registries
-from tagmgr.registry.retry import RetryPolicy
 from tagmgr.targets import Target
+
+if TYPE_CHECKING:  # the reporters import this module, and validate reports without a registry
+    from tagmgr.engines import CopyEngine
+    from tagmgr.registry import Registries
 
 
 class Result(StrEnum):
@@ -71,6 +73,9 @@ class Applier:
         self._registries = registries
         self._stop = stop
         self._sleep = sleep
+        # Here, not at the top: the reporters import this module, and validate needs no httpx.
+        from tagmgr.registry.retry import RetryPolicy  # noqa: PLC0415
+
         self._backoff = RetryPolicy()
 
     def apply(
@@ -161,13 +166,16 @@ class Applier:
         Sending the same bytes again to a tag nobody has written cannot overwrite anything, and
         registries fail writes transiently (docker-registry answers 500 to concurrent manifest
         PUTs). Once the tag exists, whatever wrote it, the read-back judges it. Returns what the
-        engine verified it wrote, or None when the tag is to be read back.
+        engine verified it wrote, or None when the tag must be read back.
         """
-        for attempt in range(1, COPY_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 return self._engine.copy(
                     target.source.with_digest(source.digest), target.destination
                 )
+            except CopyRefused:
+                raise
             except TagmgrError as error:
                 if attempt == COPY_ATTEMPTS or self._stop():
                     raise
@@ -176,7 +184,7 @@ class Applier:
                 delay = self._backoff.delay(attempt, None, random.random())  # noqa: S311
                 log.info("%s: %s; trying again in %.1f s", target.destination, error, delay)
             self._sleep(delay)
-        return None  # not reached: the last attempt returns or raises
+            attempt += 1
 
     def _head(self, ref: ImageReference) -> Descriptor | None:
         return self._registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))

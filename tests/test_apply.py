@@ -9,7 +9,7 @@ from collections import Counter
 
 from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
 from tagmgr.descriptor import OCI_INDEX, Descriptor
-from tagmgr.errors import CommandError, Location
+from tagmgr.errors import CommandError, CopyRefused, Location
 from tagmgr.manifest.model import ImageEntry
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
@@ -201,3 +201,24 @@ def test_a_failed_copy_is_tried_again_only_while_the_tag_is_absent() -> None:
         "skopeo copy exited with 1: 500 Internal Server Error",
     )
     assert broken.attempts == 3
+
+
+class RefusingEngine:
+    writes_per_repository = 1
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def copy(self, source: ImageReference, destination: ImageReference) -> None:
+        self.attempts += 1
+        raise CopyRefused("--engine docker refuses it: an OCI image index")
+
+
+def test_a_refused_copy_is_not_tried_again() -> None:
+    registry, engine, slept = MemoryRegistry(), RefusingEngine(), list[float]()
+    [outcome] = Applier(engine, registry, sleep=slept.append).apply([create("a", "v1")])  # type: ignore[arg-type]
+    assert (outcome.result, outcome.message) == (
+        Result.FAILED,
+        "--engine docker refuses it: an OCI image index",
+    )
+    assert (engine.attempts, slept) == (1, [])

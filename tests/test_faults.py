@@ -1,100 +1,216 @@
-"""Registries that fail: 10% of answers 500 through a proxy, and one killed for good mid-apply."""
+"""The api engine under faults: a proxy on 127.0.0.1 drops, fails, throttles, slows or alters
+answers, and a registry is killed in the middle of an apply, restarted, and the apply re-run.
+Each test is bounded: faults stop by themselves, waits are recorded rather than slept, timeouts
+are short. Whatever happens, no tag
+ends at a wrong digest, and every tag made is pulled whole by skopeo.
+"""
 
 from __future__ import annotations
 
-import json
-import re
-import signal
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e import run_tagmgr, write_manifest
-from tests.support.faults import FaultProxy
-from tests.support.launch import COPY_STARTS, launch, leftovers
-from tests.support.oci import ImageFactory
+from tagmgr.apply import Applier, Outcome, Result
+from tagmgr.engines.api import ApiEngine, DeadlineExceeded
+from tagmgr.errors import Location
+from tagmgr.inventory import take_inventory
+from tagmgr.manifest.model import ImageEntry
+from tagmgr.plan import plan
+from tagmgr.reference import ImageReference
+from tagmgr.registry import Registries, RegistryOptions
+from tagmgr.targets import Target
+from tests.support.faults import Fault, fault_proxy, first
+from tests.support.oci import Image, ImageFactory
+from tests.support.pull import pull_whole
 from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer
 
+pytestmark = pytest.mark.integration
+TAGS = ("v1", "v2", "v3")
 
-def _entries(address: str, repos: list[str]) -> list[dict[str, str]]:
-    return [{"name": f"{address}/{repo}", "src_build_tag": "build", "tag": "v1"} for repo in repos]
+
+def targets(address: str, repo: str, tags: tuple[str, ...] = TAGS) -> list[Target]:
+    ref = ImageReference.parse(f"{address}/{repo}")
+    return [
+        Target(
+            ImageEntry(
+                ref.name, "build-1", tag, f"images[{n}]", {"": Location("m.yaml", n + 2, 3)}
+            ),
+            ref.with_tag("build-1"),
+            ref.with_tag(tag),
+        )
+        for n, tag in enumerate(tags)
+    ]
 
 
-def test_plan_and_apply_succeed_when_every_tenth_answer_is_a_500(
-    registry: RegistryServer,
-    repo: str,
-    images: ImageFactory,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+def apply(items: list[Target], waits: list[float], *, timeout: float = 10.0) -> list[Outcome]:
+    """Plan and apply as ``tagmgr apply --engine api`` does, with waits recorded, not slept."""
+    with Registries(RegistryOptions(timeout=timeout), sleep=waits.append) as registries:
+        actions = plan(items, take_inventory(items, registries, jobs=4))
+        applier = Applier(ApiEngine(registries), registries, sleep=waits.append)
+        return applier.apply(actions, jobs=4)
+
+
+def results(outcomes: list[Outcome]) -> dict[str, tuple[Result, str]]:
+    return {
+        str(o.action.target.destination.tag): (o.result, o.message)
+        for o in outcomes
+        if o.action.target
+    }
+
+
+def assert_right_or_absent(address: str, repo: str, image: Image, tmp_path: Path) -> list[str]:
+    """No tag at a wrong digest; every tag present pulls whole. Returns the tags present."""
+    present = []
+    for tag in TAGS:
+        digest = head_digest(address, repo, tag)
+        assert digest in (None, image.digest), f"{repo}:{tag} at {digest}"
+        if digest is not None:
+            assert pull_whole(f"{address}/{repo}:{tag}", tmp_path / tag) == image.digest
+            present.append(tag)
+    return present
+
+
+@pytest.fixture
+def source(registry: RegistryServer, repo: str, images: ImageFactory) -> Image:
+    image = images.index()
+    push(registry.address, repo, "build-1", image)
+    return image
+
+
+def test_dropped_connections_and_slow_reads_are_retried(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
 ) -> None:
-    """Faults hit tagmgr's own requests (tag lists, HEADs, the read-backs); skopeo's requests
-    pass, since how skopeo retries is skopeo's (it does not retry a 500 on a blob HEAD)."""
-    repos = [f"{repo}/r{index}" for index in range(8)]
-    digests = []
-    for index, name in enumerate(repos):
-        image = images.index() if index % 2 else images.oci()
-        push(registry.address, name, "build", image)
-        digests.append(image.digest)
-    with FaultProxy(registry.address, every=10, agent="tagmgr/") as proxy:
-        manifest = write_manifest(tmp_path / "m.yaml", _entries(proxy.address, repos))
-        planned = run_tagmgr(capsys, "plan", "--output", "json", manifest)
-        applied = run_tagmgr(capsys, "apply", "--output", "json", manifest)
-        again = run_tagmgr(capsys, "plan", "--output", "json", manifest)
-        faults, requests = proxy.faults, proxy.requests
-    assert (planned.code, planned.json()["summary"]) == (2, {"create": 8}), planned.out
-    assert (applied.code, applied.json()["summary"]) == (0, {"created": 8}), applied.out
-    assert (again.code, again.json()["summary"]) == (0, {"present": 8}), again.out
-    assert faults == requests // 10
-    assert faults >= 5
-    assert [head_digest(registry.address, name, "v1") for name in repos] == digests
+    heads = first(2, "drop", when=lambda method, target: method == "HEAD")
+    slow = Fault("delay", seconds=1.5)
 
+    def rule(method: str, target: str) -> Fault | None:
+        return heads(method, target) or (slow if "/tags/list" in target else None)
 
-def test_a_registry_killed_for_good_mid_apply_fails_its_entries_at_once_and_others_go_on(
-    registry: RegistryServer, images: ImageFactory, tmp_path: Path
-) -> None:
-    """Twelve entries on a registry that dies as the third copy starts, then three on another.
-
-    Before, each entry waited out its own retries (126.5 s for 138 entries); now the registry
-    is settled as down after 4 failed connections in a row and the rest fail at once."""
-    doomed = RegistryServer(tmp_path / "doomed")
-    with doomed:
-        doomed_repos = [f"faults/d{index}" for index in range(12)]
-        live_repos = [f"faults/live-{tmp_path.name}-{index}" for index in range(3)]
-        for name in doomed_repos:
-            push(doomed.address, name, "build", images.oci())
-        for name in live_repos:
-            push(registry.address, name, "build", images.oci())
-        entries = _entries(doomed.address, doomed_repos) + _entries(registry.address, live_repos)
-        manifest = write_manifest(tmp_path / "m.yaml", entries)
-        args = ("apply", "-vv", "--engine=skopeo", "--output", "json", "--jobs", "1", manifest)
-        process, marker, _ = launch(tmp_path / "run", *args)
-        try:
-            assert process.stderr is not None
-            copies = 0
-            while copies < 3:
-                copies += process.stderr.readline().startswith(COPY_STARTS)
-            doomed.stop()
-            killed = time.monotonic()
-            out, err = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                process.communicate()
-    seconds = time.monotonic() - killed
-    results = json.loads(out)["entries"]
-    down = re.compile(
-        re.escape(f"registry {doomed.address}: down: 4 connection attempts in a row failed ")
-        + re.escape(f"(the last: cannot connect to http://{doomed.address}/v2/faults/")
-        + r"d[23]"  # the request that made it 4: the failed copy's HEAD, or the next entry's
-        + re.escape("/manifests/v1: connection refused); nothing more is sent to it in this run")
+    waits: list[float] = []
+    with fault_proxy(registry.address, rule) as proxy:
+        outcomes = apply(targets(proxy.address, repo), waits, timeout=0.5)
+    assert {tag: result for tag, (result, _) in results(outcomes).items()} == dict.fromkeys(
+        TAGS, Result.CREATED
     )
-    assert process.returncode == 1
-    assert seconds < 20, f"{seconds:.1f} s after the registry died"
-    assert [r["result"] for r in results] == ["created"] * 2 + ["failed"] * 10 + ["created"] * 3
-    messages = {r["message"] for r in results[3:12]}
-    assert len(messages) == 1
-    assert down.fullmatch(messages.pop())
-    assert leftovers(marker) == []
-    assert "Traceback" not in err
+    assert len(proxy.faults) == 3
+    assert len(waits) == 3
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == list(TAGS)
+
+
+def test_429_with_retry_after_is_waited_for(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
+) -> None:
+    throttled = first(
+        2, "status", status=429, headers={"Retry-After": "3"}, when=lambda m, t: m == "HEAD"
+    )
+    waits: list[float] = []
+    with fault_proxy(registry.address, throttled) as proxy:
+        outcomes = apply(targets(proxy.address, repo), waits)
+    assert [r for r, _ in results(outcomes).values()] == [Result.CREATED] * 3
+    assert waits == [3.0, 3.0]
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == list(TAGS)
+
+
+def test_a_500_on_one_put_fails_that_entry_alone(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
+) -> None:
+    broken = first(100, "status", status=500, when=lambda m, t: m == "PUT" and t.endswith("/v2"))
+    with fault_proxy(registry.address, broken) as proxy:
+        outcomes = apply(targets(proxy.address, repo), [])
+    assert results(outcomes) == {
+        "v1": (Result.CREATED, ""),
+        "v2": (
+            Result.FAILED,
+            f"registry {proxy.address}: PUT /v2/{repo}/manifests/v2: 500 Internal Server Error",
+        ),
+        "v3": (Result.CREATED, ""),
+    }
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == ["v1", "v3"]
+
+
+def test_one_altered_byte_is_caught_and_nothing_is_written(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
+) -> None:
+    altered = first(100, "alter", when=lambda m, t: m == "GET" and "/manifests/sha256:" in t)
+    with fault_proxy(registry.address, altered) as proxy:
+        outcomes = apply(targets(proxy.address, repo, ("v1",)), [])
+    [(result, message)] = results(outcomes).values()
+    assert result is Result.FAILED
+    assert message.startswith(
+        f"registry {proxy.address}: manifest {repo}@{source.digest}: content hashes to sha256:"
+    )
+    assert message.endswith(f", not {source.digest}")
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == []
+
+
+def test_a_slow_write_times_out_clearly_and_a_re_run_finds_it_right(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
+) -> None:
+    slow = first(1, "delay", seconds=1.5, when=lambda m, t: m == "PUT")
+    with fault_proxy(registry.address, slow) as proxy:
+        outcomes = apply(targets(proxy.address, repo, ("v1",)), [], timeout=0.5)
+        [(result, message)] = results(outcomes).values()
+        # A write that timed out may still land; safe-write retries may also finish it at once.
+        assert (result, message) in {
+            (Result.CREATED, ""),
+            (
+                Result.FAILED,
+                f"registry {proxy.address}: no answer from http://{proxy.address}/v2/{repo}"
+                "/manifests/v1 within 0.5 s",
+            ),
+        }
+        again = apply(targets(proxy.address, repo, ("v1",)), [])
+    assert [r for r, _ in results(again).values()] in ([Result.PRESENT], [Result.CREATED])
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == ["v1"]
+
+
+def test_an_entry_past_its_deadline_stops_with_a_clear_message(
+    registry: RegistryServer, repo: str, source: Image
+) -> None:
+    ticks: Iterator[float] = iter([0.0, 400.0])
+    source_ref = ImageReference.parse(f"{registry.address}/{repo}").with_digest(source.digest)
+    with Registries(RegistryOptions()) as registries:
+        engine = ApiEngine(registries, clock=lambda: next(ticks))
+        with pytest.raises(DeadlineExceeded) as caught:
+            engine.copy(source_ref, ImageReference.parse(f"{registry.address}/{repo}/to:v1"))
+    assert str(caught.value) == (
+        f"{registry.address}/{repo}/to:v1: not done within 300 s (deadline per entry); blobs "
+        "copied so far stay, and a re-run goes on from there"
+    )
+
+
+def test_a_registry_killed_mid_apply_then_restarted_is_finished_by_a_re_run(
+    tmp_path: Path, repo: str, images: ImageFactory
+) -> None:
+    tags = tuple(f"v{n}" for n in range(12))
+    with RegistryServer(tmp_path / "registry") as server:
+        image = images.docker_list()
+        push(server.address, repo, "build-1", image)
+        puts = 0
+
+        def kill_at_the_fifth_put(method: str, target: str) -> Fault | None:
+            nonlocal puts
+            if method == "PUT":
+                puts += 1
+                if puts == 5:
+                    server.kill()
+            return None
+
+        with fault_proxy(server.address, kill_at_the_fifth_put) as proxy:
+            first_run = apply(targets(proxy.address, repo, tags), [])
+            done = results(first_run)
+            assert {result for result, _ in done.values()} == {Result.CREATED, Result.FAILED}
+            for result, message in done.values():
+                assert result is Result.CREATED or message.startswith(f"registry {proxy.address}:")
+            server.restart()
+            second_run = apply(targets(proxy.address, repo, tags), [])
+        assert {result for result, _ in results(second_run).values()} <= {
+            Result.CREATED,
+            Result.PRESENT,
+        }
+        for tag in tags:
+            assert head_digest(server.address, repo, tag) == image.digest
+            pull_whole(f"{server.address}/{repo}:{tag}", tmp_path / tag)

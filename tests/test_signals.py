@@ -81,7 +81,7 @@ def test_a_signal_as_a_copy_starts_lets_it_finish_and_starts_nothing_more(
         workdir.mkdir()
         tag = f"start-{signum.name}-{index}"
         manifest = sources.manifest(workdir / "m.yaml", tag, 3)
-        args = ("apply", "-vv", "--engine=skopeo", "--output", "json", "--jobs", "1", manifest)
+        args = ("apply", "--engine", "skopeo", "-vv", "--output", "json", "--jobs", "1", manifest)
         return run_and_signal(workdir, *args, signals=(signum,), on_copy=1)
 
     for index, finished in enumerate(in_parallel(run)):
@@ -102,7 +102,7 @@ def test_a_signal_mid_way_through_a_parallel_apply_stops_every_repository(
         workdir = tmp_path / f"run{index}"
         workdir.mkdir()
         manifest = sources.manifest(workdir / "m.yaml", f"mid-{signum.name}-{index}", 4)
-        args = ("apply", "-vv", "--engine=skopeo", "--output", "json", "--jobs", "2", manifest)
+        args = ("apply", "--engine", "skopeo", "-vv", "--output", "json", "--jobs", "2", manifest)
         return run_and_signal(workdir, *args, signals=(signum,), on_copy=2)
 
     for index, finished in enumerate(in_parallel(run)):
@@ -124,8 +124,9 @@ def test_the_text_report_names_the_entries_not_started(sources: Sources, tmp_pat
     finished = run_and_signal(
         tmp_path,
         "apply",
+        "--engine",
+        "skopeo",
         "-vv",
-        "--engine=skopeo",
         "--jobs",
         "1",
         manifest,
@@ -153,8 +154,9 @@ def test_a_second_signal_stops_at_once(sources: Sources, tmp_path: Path) -> None
     finished = run_and_signal(
         tmp_path,
         "apply",
+        "--engine",
+        "skopeo",
         "-vv",
-        "--engine=skopeo",
         "--jobs",
         "1",
         manifest,
@@ -187,8 +189,9 @@ def test_sigkill_takes_the_copy_with_it_and_leaves_no_secret_behind(
         finished = run_and_signal(
             tmp_path,
             "apply",
+            "--engine",
+            "skopeo",
             "-vv",
-            "--engine=skopeo",
             *options,
             manifest,
             signals=(signal.SIGKILL,),

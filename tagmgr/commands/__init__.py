@@ -6,6 +6,6 @@ A new group is a module here with ``register(table: CommandTable) -> None`` and 
 
 from __future__ import annotations
 
-from tagmgr.commands import core, digests, pinrefs
+from tagmgr.commands import core, digests, lifecycle, pinrefs
 
-GROUPS = (core, digests, pinrefs)
+GROUPS = (core, digests, pinrefs, lifecycle)

@@ -1,4 +1,8 @@
-"""The core sub-commands: validate, plan, apply and describe, each returning an exit code."""
+"""The core sub-commands: validate, plan, apply and describe, each returning an exit code.
+
+Top-level imports stay light (see ``options``): ``validate`` is what a pre-commit hook runs, so
+the registry client, the engines, the applier and git are imported by the commands that use them.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes, interrupt
 from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
-from tagmgr.commands.options import CommandTable, argument
-from tagmgr.engines import ENGINES
-from tagmgr.gitversion import GitVersioner
-from tagmgr.inventory import take_inventory
+from tagmgr.commands.options import CommandTable, argument, ask, open_registries
 from tagmgr.manifest import load_manifests
-from tagmgr.manifest.model import Manifest
-from tagmgr.manifest.write import write_tags
 from tagmgr.plan import Action, Kind, plan_exit_code
 from tagmgr.plan import plan as plan_actions
-from tagmgr.registry import Registries, RegistryOptions
 from tagmgr.report import Progress, TextReporter, make_reporter
 from tagmgr.shard import parse_shard
 from tagmgr.targets import Resolved, Target, Unresolved, resolve_targets
+
+if TYPE_CHECKING:
+    from tagmgr.manifest.model import Manifest
+    from tagmgr.registry import Registries
 
 
 def register(table: CommandTable) -> None:
@@ -73,15 +76,17 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
-    with _registries(args) as registries:
+    with open_registries(args) as registries:
         actions = _plan(args, registries)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).plan(actions)
     return plan_exit_code(actions)
 
 
 def apply(args: argparse.Namespace) -> int:
+    from tagmgr.engines import ENGINES
+
     reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
-    with _registries(args) as registries:
+    with open_registries(args) as registries:
         actions = _plan(args, registries)
         if not _confirmed(args, actions):
             if not interrupt.requested():
@@ -119,25 +124,19 @@ def describe(args: argparse.Namespace) -> int:
     return exitcodes.FAILURE if unresolved else exitcodes.OK
 
 
-def _registries(args: argparse.Namespace) -> Registries:
-    options = RegistryOptions(
-        certs_dirs=tuple(args.certs_dir),
-        insecure_registries=frozenset(args.insecure_registry),
-        authfile=args.authfile,
-        max_rps=args.max_rps,
-    )
-    return Registries(options)
-
-
 def _resolve(
     args: argparse.Namespace, manifests: Sequence[Manifest], registry_map: dict[str, str]
 ) -> list[Resolved]:
+    from tagmgr.gitversion import GitVersioner
+
     versioner = GitVersioner(args.git_cache, jobs=args.jobs)
     return resolve_targets(manifests, registry_map=registry_map, describe=versioner.describe_all)
 
 
 def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
     """Everything is validated before the first request: bad input never reaches a registry."""
+    from tagmgr.inventory import take_inventory
+
     manifests = load_manifests(args.files)
     resolved = _resolve(args, manifests, dict(args.map_registry))
     # lock plans too, but takes neither option: it needs every entry, and every digest read.
@@ -159,15 +158,7 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
     if interrupt.requested():
         return True
     TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
-    # The question goes to stderr with the plan: stdout may be a file of JSON. End of input is a no.
-    sys.stderr.write("Create these tags? [y/N] ")
-    sys.stderr.flush()
-    answer = interrupt.readline(sys.stdin)
-    if answer is None:
-        return False
-    if not answer:
-        sys.stderr.write("\n")
-    return answer.strip().lower() in {"y", "yes"}
+    return ask("Create these tags?")
 
 
 def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:
@@ -181,4 +172,6 @@ def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolve
             if (tag := concrete.get(id(entry))) is not None
         }
         if tags:
+            from tagmgr.manifest.write import write_tags
+
             write_tags(manifest.path, tags)

@@ -13,13 +13,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from tagmgr import exitcodes
 from tagmgr.engines.names import DEFAULT_ENGINE, ENGINE_NAMES
 from tagmgr.errors import TagmgrError
 from tagmgr.gitcache import default_cache_dir
 from tagmgr.targets import parse_registry_pair
+
+if TYPE_CHECKING:
+    from tagmgr.registry import Registries
 
 T = TypeVar("T")
 Run = Callable[[argparse.Namespace], int]
@@ -134,6 +137,34 @@ def _registry_options() -> Parser:
         "manifests it cannot read)",
     )
     return registry
+
+
+def open_registries(args: argparse.Namespace) -> Registries:
+    """The registry clients a command's registry options describe."""
+    from tagmgr.registry import Registries, RegistryOptions
+
+    options = RegistryOptions(
+        certs_dirs=tuple(args.certs_dir),
+        insecure_registries=frozenset(args.insecure_registry),
+        authfile=args.authfile,
+        max_rps=args.max_rps,
+    )
+    return Registries(options)
+
+
+def ask(question: str) -> bool:
+    """Ask on stderr (stdout may be a file of JSON) and read a yes; end of input is a no, and
+    so is an interruption while waiting."""
+    from tagmgr import interrupt
+
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    answer = interrupt.readline(sys.stdin)
+    if answer is None:
+        return False
+    if not answer:
+        sys.stderr.write("\n")
+    return answer.strip().lower() in {"y", "yes"}
 
 
 def argument(parse: Callable[[str], T]) -> Callable[[str], T]:

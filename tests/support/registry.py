@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
 from tests.support.push import open_client
+from tests.support.service import Service
 from tests.support.trust import TlsFiles, issue_tls, write_certs_d, write_htpasswd
 
 REGISTRY_BINARY = "docker-registry"
@@ -39,7 +39,7 @@ class RegistryStartError(RuntimeError):
     """The registry did not come up; the message carries its log."""
 
 
-class RegistryServer:
+class RegistryServer(Service):
     """One ``docker-registry serve`` process; ``address``/``url`` are valid while it runs."""
 
     def __init__(
@@ -76,25 +76,6 @@ class RegistryServer:
     def ca_path(self) -> Path | None:
         return self.tls.ca_path if self.tls else None
 
-    def __enter__(self) -> RegistryServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-
     def stop(self) -> None:
         """Terminate, wait, kill if it will not go; safe to call twice."""
         process, self._process = self._process, None
@@ -120,6 +101,20 @@ class RegistryServer:
         self._process = self._spawn(self._write_config())
         if not self._wait_until_ready(self._process):
             raise RegistryStartError(f"docker-registry did not restart:\n{self.read_log()}")
+
+    def garbage_collect(self) -> None:
+        """Run ``docker-registry garbage-collect`` over this server's storage, while it is stopped:
+        collection needs a registry that nobody writes to meanwhile."""
+        if self._process is not None:
+            raise RuntimeError("stop the registry before collecting garbage")
+        result = subprocess.run(
+            [REGISTRY_BINARY, "garbage-collect", str(self.workdir / "config.json")],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RegistryStartError(f"garbage-collect failed:\n{result.stdout.decode()}")
 
     def read_log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
