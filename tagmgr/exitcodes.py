@@ -2,7 +2,8 @@
 
 OK = 0
 FAILURE = 1  # invalid input, conflicts, missing sources, registry or git errors
-CHANGES_PENDING = 2  # plan only: there is something to create
+CHANGES_PENDING = 2  # plan: there is something to create; versions: the file would change
+CHANGED = 2  # diff: the images really differ
 BUG = 3  # an unexpected exception: a bug in tagmgr
 USAGE = 64  # bad command line (sysexits' EX_USAGE); 2 already means "changes pending"
 INTERRUPTED = 130  # Ctrl-C or SIGTERM

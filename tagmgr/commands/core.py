@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from tagmgr import exitcodes
 from tagmgr.apply import Applier, apply_exit_code
-from tagmgr.commands.options import CommandTable
+from tagmgr.commands.options import CommandTable, open_registries
 from tagmgr.engines import ENGINES
 from tagmgr.gitversion import GitVersioner
 from tagmgr.inventory import take_inventory
@@ -17,7 +17,7 @@ from tagmgr.manifest.model import Manifest
 from tagmgr.manifest.write import write_tags
 from tagmgr.plan import Action, Kind, plan_exit_code
 from tagmgr.plan import plan as plan_actions
-from tagmgr.registry import Registries, RegistryOptions
+from tagmgr.registry import Registries
 from tagmgr.report import Progress, TextReporter, make_reporter
 from tagmgr.targets import Resolved, Target, Unresolved, resolve_targets
 
@@ -83,12 +83,7 @@ def describe(args: argparse.Namespace) -> int:
 
 
 def _registries(args: argparse.Namespace) -> Registries:
-    options = RegistryOptions(
-        certs_dirs=tuple(args.certs_dir),
-        insecure_registries=frozenset(args.insecure_registry),
-        authfile=args.authfile,
-    )
-    return Registries(options)
+    return open_registries(args)
 
 
 def _resolve(

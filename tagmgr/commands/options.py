@@ -13,13 +13,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from tagmgr import exitcodes
 from tagmgr.engines.names import ENGINE_NAMES
 from tagmgr.errors import TagmgrError
 from tagmgr.gitcache import default_cache_dir
 from tagmgr.targets import parse_registry_pair
+
+if TYPE_CHECKING:
+    from tagmgr.registry import Registries
 
 T = TypeVar("T")
 Run = Callable[[argparse.Namespace], int]
@@ -122,6 +125,18 @@ def _registry_options() -> Parser:
     )
     registry.add_argument("--engine", choices=ENGINE_NAMES, default="skopeo", help="copy engine")
     return registry
+
+
+def open_registries(args: argparse.Namespace) -> Registries:
+    """Registry clients configured by the ``registry`` option group."""
+    from tagmgr.registry import Registries, RegistryOptions  # noqa: PLC0415 (httpx: heavy)
+
+    options = RegistryOptions(
+        certs_dirs=tuple(args.certs_dir),
+        insecure_registries=frozenset(args.insecure_registry),
+        authfile=args.authfile,
+    )
+    return Registries(options)
 
 
 def argument(parse: Callable[[str], T]) -> Callable[[str], T]:

@@ -34,13 +34,13 @@ _Finding = tuple[FieldPath, Location, str]
 
 
 @cache
-def load_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return schema
 
 
-def schema_errors(data: object) -> list[ValidationError]:
-    return list(_validator().iter_errors(data))
+def schema_errors(data: object, schema_path: Path = SCHEMA_PATH) -> list[ValidationError]:
+    return list(_validator(schema_path).iter_errors(data))
 
 
 def describe_errors(doc: LocatedDocument, errors: Sequence[ValidationError]) -> list[Problem]:
@@ -132,8 +132,8 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
 
 
 @cache
-def _validator() -> Validator:
-    schema = load_schema()
+def _validator(schema_path: Path) -> Validator:
+    schema = load_schema(schema_path)
     validator_class = extend(Draft202012Validator, {"pattern": _ecma_pattern})
     return validator_class(schema)
 

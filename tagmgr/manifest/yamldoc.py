@@ -32,19 +32,23 @@ from yaml.scanner import Scanner
 from tagmgr.errors import Location
 from tagmgr.manifest.explain import clip
 from tagmgr.manifest.located import FieldPath, LocatedDocument
-from tagmgr.manifest.yamltraps import YAML_TAG_PREFIX, plain_scalar_trap
+from tagmgr.manifest.yamltraps import YAML_TAG_PREFIX, plain_scalar_trap, yaml11_tag
 
+NULL_TAG = f"{YAML_TAG_PREFIX}null"
 MAX_DEPTH = 16
 """Collections nested deeper than this are refused; a manifest needs four levels."""
 
 _NOT_YAML_CHARS = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def parse_yaml(file: str, text: str) -> LocatedDocument:
+def parse_yaml(
+    file: str, text: str, *, noun: str = "manifest", nulls: frozenset[str] = frozenset()
+) -> LocatedDocument:
+    """``noun`` names the file in messages; keys in ``nulls`` may hold a plain null (None)."""
     doc = LocatedDocument(file)
     try:
         _check_characters(file, text)
-        _Builder(doc, text).build()
+        _Builder(doc, text, noun, nulls).build()
     except _Fatal as fatal:
         _fail(doc, fatal.location, str(fatal))
     except MarkedYAMLError as error:
@@ -136,9 +140,11 @@ class _Events(Reader, Scanner, Parser, Resolver):
 
 
 class _Builder:
-    def __init__(self, doc: LocatedDocument, text: str) -> None:
+    def __init__(self, doc: LocatedDocument, text: str, noun: str, nulls: frozenset[str]) -> None:
         self.doc = doc
         self.events = _Events(text)
+        self.noun = noun
+        self.nulls = nulls
 
     def location(self, event: Event) -> Location:
         return _location(self.doc.file, event.start_mark)
@@ -148,7 +154,7 @@ class _Builder:
         if self.events.check_event(DocumentStartEvent):
             self.events.next_event()
         if _is_nothing(self.events.upcoming()):
-            message = "the file is empty; a manifest is a mapping with an 'images:' list"
+            message = f"the file is empty; a {self.noun} is a mapping with an 'images:' list"
             self.doc.reject(Location(self.doc.file, 1, 1), (), message)
             return
         self.doc.data = self.node((), 0)
@@ -157,7 +163,7 @@ class _Builder:
             self.doc.problem(
                 self.location(self.events.upcoming()),
                 (),
-                "a manifest holds one YAML document, and a second one starts here;"
+                f"a {self.noun} holds one YAML document, and a second one starts here;"
                 " remove this '---' or split the file",
             )
 
@@ -173,6 +179,8 @@ class _Builder:
             return None
         self.check_anchor_and_tag(event, path, location)
         if isinstance(event, ScalarEvent):
+            if self.is_allowed_null(event, path):
+                return None
             self.check_plain(event, path, location, is_key=False)
             return event.value
         if depth >= MAX_DEPTH:
@@ -180,6 +188,11 @@ class _Builder:
         if isinstance(event, SequenceStartEvent):
             return self.sequence(path, depth + 1)
         return self.mapping(path, depth + 1)
+
+    def is_allowed_null(self, event: ScalarEvent, path: FieldPath) -> bool:
+        plain = event.style is None and event.tag is None
+        key = path[-1] if path else None
+        return plain and key in self.nulls and yaml11_tag(event.value) == NULL_TAG
 
     def sequence(self, path: FieldPath, depth: int) -> list[object]:
         items: list[object] = []
