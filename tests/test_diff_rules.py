@@ -16,8 +16,16 @@ from tagmgr.errors import ManifestError
 @pytest.mark.parametrize(
     ("pattern", "matched", "unmatched"),
     [
-        ("var/log/**", ["var/log", "var/log/dpkg.log", "var/log/apt/term.log"], ["var/logs", "x/var/log/a"]),
-        ("**/__pycache__/**", ["__pycache__", "a/__pycache__", "usr/lib/__pycache__/m.pyc"], ["a/__pycache__x/m"]),
+        (
+            "var/log/**",
+            ["var/log", "var/log/dpkg.log", "var/log/apt/term.log"],
+            ["var/logs", "x/var/log/a"],
+        ),
+        (
+            "**/__pycache__/**",
+            ["__pycache__", "a/__pycache__", "usr/lib/__pycache__/m.pyc"],
+            ["a/__pycache__x/m"],
+        ),
         ("**/*.pyc", ["m.pyc", "usr/lib/m.pyc"], ["usr/lib/m.pyc/x", "m.pyco"]),
         ("usr/*/app", ["usr/bin/app"], ["usr/app", "usr/local/bin/app"]),
         ("a/**/b", ["a/b", "a/x/b", "a/x/y/b"], ["a/xb", "b", "a/b/c"]),
@@ -75,7 +83,9 @@ def stacked(*layers: LayerChanges) -> Tree:
 
 
 def test_whiteouts_and_opaque_directories_remove_what_lies_below() -> None:
-    base = layer({"etc": DIR, "etc/a": FILE, "etc/b": FILE, "opt": DIR, "opt/x": FILE, "opt/y/z": FILE})
+    base = layer(
+        {"etc": DIR, "etc/a": FILE, "etc/b": FILE, "opt": DIR, "opt/x": FILE, "opt/y/z": FILE}
+    )
     upper = layer({"opt/new": FILE}, whiteouts=("etc/a",), opaque=("opt",))
     assert stacked(base, upper).records == {"etc": DIR, "etc/b": FILE, "opt": DIR, "opt/new": FILE}
     assert Tree.over(stacked(upper), stacked(base)) == stacked(base, upper).records
@@ -122,5 +132,9 @@ def test_config_fields_by_name_and_noise_ignored() -> None:
         "config Labels[x]: removed",
         "config ExposedPorts[80/tcp]: removed",
     ]
-    reordered = {**a, "created": "2027-01-01T00:00:00Z", "config": {**a["config"], "Env": ["B=2", "A=1"]}}  # type: ignore[dict-item]
+    reordered = {
+        **a,
+        "created": "2027-01-01T00:00:00Z",
+        "config": {**a["config"], "Env": ["B=2", "A=1"]},
+    }  # type: ignore[dict-item]
     assert compare_configs(a, reordered) == []

@@ -19,7 +19,7 @@ from tagmgr.changes.streams import HashingReader, LayerFormatError, uncompressed
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
-READ_SIZE = 256 * 1024
+READ_SIZE = 256 * 1024  # tarfile reads the stream, and files are hashed, in pieces this size
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def read_layer(layer: Layer, chunks: Iterator[bytes]) -> LayerChanges:
 
 def _walk(reader: HashingReader) -> LayerChanges:
     changes = LayerChanges()
-    with tarfile.open(fileobj=reader, mode="r|") as archive:
+    with tarfile.open(fileobj=reader, mode="r|", bufsize=READ_SIZE) as archive:
         while (member := archive.next()) is not None:
             # tarfile keeps every TarInfo for random access, which a stream never needs.
             archive.members.clear()  # type: ignore[attr-defined]

@@ -20,7 +20,8 @@ from tests.support.oci import OCI, Image, descriptor, sha256
 
 PLAIN_LAYER = "application/vnd.oci.image.layer.v1.tar"
 BUILD_TIME = 1_700_000_000
-_ZERO_BLOCK = bytes(1024 * 1024)
+_BLOCK = 1024 * 1024
+_ZERO_BLOCK = bytes(_BLOCK)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Layer:
     tar_format: int = tarfile.PAX_FORMAT
     gzip_level: int | None = 6  # None: an uncompressed layer
     name_prefix: str = ""  # "./" as GNU tar writes names
+    pax_times: bool = False  # mtime, atime and ctime PAX records, as GNU tar --format=posix
 
 
 @dataclass(frozen=True)
@@ -116,22 +118,26 @@ def build_layer(layer: Layer) -> Built:
     if layer.gzip_level is not None:
         sink = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=layer.gzip_level, mtime=0)
     tee = _Tee(sink)
-    with tarfile.open(fileobj=tee, mode="w|", format=layer.tar_format) as archive:
+    with tarfile.open(
+        fileobj=tee, mode="w|", format=layer.tar_format, bufsize=_BLOCK, copybufsize=_BLOCK
+    ) as archive:
         for entry in layer.entries:
-            _add(archive, entry, layer.name_prefix)
+            _add(archive, entry, layer)
     if sink is not out:
         sink.close()
     media_type = OCI.layer if layer.gzip_level is not None else PLAIN_LAYER
     return Built(media_type, out.getvalue(), f"sha256:{tee.hash.hexdigest()}")
 
 
-def _add(archive: tarfile.TarFile, entry: Entry, prefix: str) -> None:
-    info = tarfile.TarInfo(prefix + entry.path)
+def _add(archive: tarfile.TarFile, entry: Entry, layer: Layer) -> None:
+    info = tarfile.TarInfo(layer.name_prefix + entry.path)
     info.type, info.mode, info.mtime = entry.kind, entry.mode, entry.mtime
     info.uid, info.gid, info.linkname = entry.uid, entry.gid, entry.link
     info.uname = info.gname = ""
-    if entry.xattrs:
-        info.pax_headers = {f"SCHILY.xattr.{k}": v for k, v in entry.xattrs.items()}
+    info.pax_headers = {f"SCHILY.xattr.{k}": v for k, v in entry.xattrs.items()}
+    if layer.pax_times:
+        stamp = f"{entry.mtime}.123456789"
+        info.pax_headers |= {"mtime": stamp, "atime": stamp, "ctime": stamp}
     if entry.kind != tarfile.REGTYPE:
         archive.addfile(info)
         return
@@ -141,7 +147,7 @@ def _add(archive: tarfile.TarFile, entry: Entry, prefix: str) -> None:
 
 
 def build_image(
-    layers: Sequence[Layer],
+    layers: Sequence[Layer | Built],
     *,
     env: Sequence[str] = ("PATH=/usr/bin",),
     cmd: Sequence[str] = ("/usr/bin/app",),
@@ -149,7 +155,7 @@ def build_image(
     platform: tuple[str, str] = ("linux", "amd64"),
     created: str = "2026-01-01T00:00:00Z",
 ) -> Image:
-    built = [build_layer(layer) for layer in layers]
+    built = [layer if isinstance(layer, Built) else build_layer(layer) for layer in layers]
     os_name, architecture = platform
     config = {
         "architecture": architecture,
