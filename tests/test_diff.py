@@ -52,15 +52,17 @@ def base_entries(mtime: int = 1_700_000_000) -> list[Entry]:
     ]
 
 
-def first_build() -> Image:
-    """Two ustar and pax layers; the second whites out a file the first wrote."""
+def first_layers() -> list[Layer]:
+    """A ustar layer and a pax layer; the second whites out a file the first wrote."""
     entries = base_entries()
-    return build_image(
-        [
-            Layer([*entries[:5], file("tmp/scratch", "x")], tar_format=tarfile.USTAR_FORMAT),
-            Layer([*entries[5:], whiteout("tmp/scratch")]),
-        ]
-    )
+    return [
+        Layer([*entries[:5], file("tmp/scratch", "x")], tar_format=tarfile.USTAR_FORMAT),
+        Layer([*entries[5:], whiteout("tmp/scratch")]),
+    ]
+
+
+def first_build() -> Image:
+    return build_image(first_layers())
 
 
 def noisy_rebuild(**changes: object) -> Image:

@@ -44,7 +44,8 @@ def invalid_value(field: str, value: str) -> str:
 
 
 def wrong_type(expected: object, value: object, *, top_level: bool) -> str:
-    wanted = _TYPE_NAMES.get(str(expected), str(expected))
+    choices = expected if isinstance(expected, list) else [expected]
+    wanted = " or ".join(_TYPE_NAMES.get(str(choice), str(choice)) for choice in choices)
     found = _type_name(value)
     if top_level:
         return f"the top level must be a mapping with an 'images:' list, not {found}"
@@ -197,4 +198,6 @@ _EXPLAINERS: dict[str, Callable[[str], str | None]] = {
     "match": _token("match"),
     "repo": _repo,
     "commit": _commit,
+    "version": explain_invalid_tag,
+    "pin": lambda pin: f"pin {clip(pin)!r} is neither 'auto' nor 'manual'",
 }
