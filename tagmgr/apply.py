@@ -4,6 +4,10 @@ Each creation re-checks that the tag is still absent, copies the source *by dige
 planned is what gets written, even if the build tag moves meanwhile), then reads the tag back and
 compares digests. Failures are recorded per entry; one never stops the others.
 
+A stop (SIGINT or SIGTERM, see ``interrupt``) is looked at before each creation: once it is
+requested no creation starts, those in flight finish and are verified, and the creations left
+are reported as ``not-started``.
+
 Writes to one repository run one at a time, different repositories in parallel: docker-registry's
 filesystem storage answers 500 when several manifests are put into one repository at once
 (measured with 12 concurrent skopeo copies of one index), and a typical manifest has one entry per
@@ -16,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tagmgr import exitcodes
+from tagmgr import exitcodes, interrupt
 from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
 from tagmgr.engines import CopyEngine
@@ -31,6 +35,7 @@ class Result(StrEnum):
     CREATED = "created"
     PRESENT = "present"
     FAILED = "failed"
+    NOT_STARTED = "not-started"
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,16 @@ class Outcome:
 
 
 class Applier:
-    def __init__(self, engine: CopyEngine, registries: Registries) -> None:
+    def __init__(
+        self,
+        engine: CopyEngine,
+        registries: Registries,
+        *,
+        stop: Callable[[], bool] = interrupt.requested,
+    ) -> None:
         self._engine = engine
         self._registries = registries
+        self._stop = stop
 
     def apply(
         self,
@@ -73,6 +85,8 @@ class Applier:
             return Outcome(action, Result.PRESENT)
         if action.kind is not Kind.CREATE or target is None or action.source is None:
             return Outcome(action, Result.FAILED, action.message)
+        if self._stop():
+            return Outcome(action, Result.NOT_STARTED, "interrupted before it started")
         try:
             return self._create(action, target, action.source)
         except TagmgrError as error:
@@ -115,5 +129,5 @@ def group_by_repository(actions: Sequence[Action]) -> list[list[Action]]:
 
 
 def apply_exit_code(outcomes: Sequence[Outcome]) -> int:
-    failed = any(o.result is Result.FAILED for o in outcomes)
+    failed = any(o.result in {Result.FAILED, Result.NOT_STARTED} for o in outcomes)
     return exitcodes.FAILURE if failed else exitcodes.OK

@@ -8,11 +8,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
-from tagmgr import __version__, exitcodes
+from tagmgr import __version__, exitcodes, interrupt
 from tagmgr.commands import GROUPS
 from tagmgr.commands.options import CommandTable, Parser, option_groups
 from tagmgr.errors import TagmgrError
@@ -32,11 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    # SIGINT and SIGTERM (a cancelled CI job) only ask to stop: the applier starts no new entry,
+    # lets running copies finish and be verified, and the report says what was not started.
+    with interrupt.handling_signals():
+        code = _run(build_parser().parse_args(argv))
+        if interrupt.requested():
+            print("tagmgr: interrupted", file=sys.stderr)
+            return interrupt.exit_code()
+        return code
+
+
+def _run(args: argparse.Namespace) -> int:
     _configure_logging(args.verbose)
-    # A cancelled CI job sends SIGTERM: unwind like Ctrl-C, so running copies are waited for,
-    # verified and their private auth files removed, instead of dying mid-way.
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
@@ -57,16 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return exitcodes.BUG
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _configure_logging(verbosity: int) -> None:
-    """Only tagmgr's own loggers: libraries (sh, httpcore) log output and headers at debug."""
+    """Only tagmgr's own loggers: libraries (httpcore, git) log output and headers at debug."""
     level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("tagmgr: %(levelname)s: %(message)s"))

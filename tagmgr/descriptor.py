@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from tagmgr.errors import TagmgrError
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -12,6 +15,9 @@ DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+jso
 # Listed in every manifest request, so a registry never converts what it stores into another format.
 MANIFEST_MEDIA_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
 
+_PLATFORM_PART = r"[A-Za-z0-9._-]+"
+_PLATFORM_RE = re.compile(rf"{_PLATFORM_PART}/{_PLATFORM_PART}(?:/{_PLATFORM_PART})?")
+
 
 @dataclass(frozen=True)
 class Descriptor:
@@ -20,3 +26,10 @@ class Descriptor:
     media_type: str
     digest: str
     size: int
+
+
+def parse_platform(text: str) -> str:
+    """``os/architecture[/variant]``, as ``--platform`` takes it; ``TagmgrError`` otherwise."""
+    if not _PLATFORM_RE.fullmatch(text):
+        raise TagmgrError(f"{text!r}: a platform is os/architecture[/variant], e.g. linux/arm64")
+    return text

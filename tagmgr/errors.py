@@ -4,6 +4,7 @@
 
     TagmgrError                  user-facing, exit code 1, one clear message, no traceback
     ├── ManifestError            invalid manifest: a list of located problems
+    │   └── LockError            invalid lock file: located problems too
     ├── InvalidReferenceError    an image reference that does not parse
     ├── RegistryError            a registry answered badly or not at all (names the registry)
     │   ├── AuthenticationError  credentials missing or refused
@@ -60,6 +61,10 @@ class ManifestError(TagmgrError):
 def _problem_order(problem: Problem) -> tuple[str, int, int, str]:
     loc = problem.location
     return (loc.file, loc.line, loc.column, problem.field)
+
+
+class LockError(ManifestError):
+    """One or more problems in a lock file, located as a manifest's are."""
 
 
 class InvalidReferenceError(TagmgrError):

@@ -6,4 +6,5 @@ CHANGES_PENDING = 2  # plan: there is something to create; versions: the file wo
 CHANGED = 2  # diff: the images really differ
 BUG = 3  # an unexpected exception: a bug in tagmgr
 USAGE = 64  # bad command line (sysexits' EX_USAGE); 2 already means "changes pending"
-INTERRUPTED = 130  # Ctrl-C or SIGTERM
+INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, as a shell reports it
+TERMINATED = 143  # SIGTERM (a cancelled CI job): 128 + 15

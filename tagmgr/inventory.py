@@ -7,12 +7,14 @@ costs one request per repository rather than one per tag.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from tagmgr.concurrency import map_in_threads
 from tagmgr.errors import TagmgrError
 from tagmgr.plan import Inventory, Lookup
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries
+from tagmgr.resolve import index_children, is_index
 from tagmgr.targets import Resolved, Target
 
 Repository = tuple[str, str]
@@ -26,7 +28,8 @@ def take_inventory(resolved: Sequence[Resolved], registries: Registries, *, jobs
             for item in resolved
             if isinstance(item, Target)
             for ref in (item.source, item.destination)
-        }
+        },
+        key=str,  # a source given by digest has no tag to compare
     )
     repositories = sorted({(ref.registry, ref.repository) for ref in references})
     listings = dict(
@@ -40,7 +43,11 @@ def take_inventory(resolved: Sequence[Resolved], registries: Registries, *, jobs
     def look_up(ref: ImageReference) -> Lookup:
         return _look_up(registries, ref, listings[(ref.registry, ref.repository)])
 
-    return dict(zip(references, map_in_threads(look_up, references, jobs), strict=True))
+    inventory = dict(zip(references, map_in_threads(look_up, references, jobs), strict=True))
+    for item in resolved:
+        if isinstance(item, Target) and item.pinned is not None:
+            inventory[item.source] = _with_pinned_children(registries, item, inventory[item.source])
+    return inventory
 
 
 def _list_tags(registries: Registries, repository: Repository) -> TagListing:
@@ -54,10 +61,27 @@ def _list_tags(registries: Registries, repository: Repository) -> TagListing:
 def _look_up(registries: Registries, ref: ImageReference, listing: TagListing) -> Lookup:
     if isinstance(listing, TagmgrError):
         return Lookup(error=str(listing))
-    if ref.tag not in listing:
+    if ref.digest is None and ref.tag not in listing:
         return Lookup()
     try:
-        descriptor = registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
+        client = registries.client(ref.registry)
+        descriptor = client.head_manifest(ref.repository, ref.digest or str(ref.tag))
     except TagmgrError as error:
         return Lookup(error=str(error))
     return Lookup(descriptor)
+
+
+def _with_pinned_children(registries: Registries, target: Target, lookup: Lookup) -> Lookup:
+    """A pinned source that resolved to another index gets that index's children: the pin may
+    name one of them, which the plan reports as such."""
+    descriptor = lookup.descriptor
+    if target.pinned is None or descriptor is None or descriptor.digest == target.pinned:
+        return lookup
+    if not is_index(descriptor):
+        return lookup
+    try:
+        client = registries.client(target.source.registry)
+        children = index_children(client, target.source, descriptor.digest)
+    except TagmgrError as error:
+        return Lookup(error=str(error))
+    return replace(lookup, children={c.digest: c.platform for c in children})

@@ -6,7 +6,7 @@ Nothing here does I/O, so a plan can be printed, tested and reviewed before anyt
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from tagmgr import exitcodes
@@ -32,6 +32,7 @@ class Lookup:
 
     descriptor: Descriptor | None = None
     error: str | None = None
+    children: Mapping[str, str] = field(default_factory=dict)  # an index's: digest -> platform
 
 
 Inventory = Mapping[ImageReference, Lookup]
@@ -61,8 +62,8 @@ def plan_one(item: Resolved, inventory: Inventory) -> Action:
     error = source.error or existing.error
     if error:
         return Action(Kind.ERROR, item, source.descriptor, existing.descriptor, error)
-    if source.descriptor is None:
-        return Action(Kind.MISSING_SOURCE, item, message=f"{item.source} does not exist")
+    if source.descriptor is None or _pin_broken(item, source.descriptor):
+        return _source_refused(item, source, existing)
     if existing.descriptor is None:
         return Action(Kind.CREATE, item, source.descriptor)
     if existing.descriptor.digest == source.descriptor.digest:
@@ -74,6 +75,32 @@ def plan_one(item: Resolved, inventory: Inventory) -> Action:
         existing.descriptor,
         f"{item.destination} already points at {existing.descriptor.digest}, "
         f"not {source.descriptor.digest}; an existing tag is never moved",
+    )
+
+
+def _pin_broken(item: Target, source: Descriptor) -> bool:
+    return item.pinned is not None and source.digest != item.pinned
+
+
+def _source_refused(item: Target, source: Lookup, existing: Lookup) -> Action:
+    """A source that is missing, or no longer the digest the manifest pinned."""
+    if source.descriptor is None or item.pinned is None:
+        return Action(Kind.MISSING_SOURCE, item, message=f"{item.source} does not exist")
+    message = _pin_mismatch(item, item.pinned, source.descriptor.digest, source.children)
+    return Action(Kind.ERROR, item, source.descriptor, existing.descriptor, message)
+
+
+def _pin_mismatch(item: Target, pinned: str, actual: str, children: Mapping[str, str]) -> str:
+    platform = children.get(pinned)
+    if platform is not None:
+        return (
+            f"src_digest {pinned} is the {platform} manifest inside the index {item.source} "
+            f"points at, not the index; pin the index digest {actual} so that every platform "
+            "gets the tag; refused, nothing written"
+        )
+    return (
+        f"{item.source} points at {actual}, not src_digest {pinned}: the source was rebuilt "
+        "or changed since it was reviewed; refused, nothing written"
     )
 
 

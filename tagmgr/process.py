@@ -1,15 +1,38 @@
-"""The one way tagmgr runs a program: argv only, never a shell; captured output, redacted errors."""
+"""The one way tagmgr runs a program: argv only, never a shell; captured output, redacted errors.
+
+Every child runs in a process group of its own, so a Ctrl-C on the terminal reaches tagmgr alone,
+which decides what stops (a copy in flight finishes, see ``interrupt``). Every child is killed when
+tagmgr dies, however it dies, SIGKILL included: ``PR_SET_PDEATHSIG`` is set in the child before it
+runs the program. That signal follows the *thread* that started the child, which is why ``run``
+waits for its child on the thread that started it. ``kill_all`` stops every running child at once.
+
+Built on ``subprocess``, not ``sh``: ``sh`` polls with three I/O threads and a timer per command
+(115 ms to run ``true``, against 3.6 ms here), and those threads and its non-daemon timeout timer
+are what kept an interrupted tagmgr from exiting. ``communicate`` needs no thread at all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-
-import sh
 
 from tagmgr.errors import CommandError
 
+log = logging.getLogger(__name__)
+
 REDACTED = "<redacted>"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_libc = ctypes.CDLL(None, use_errno=True)
+_running: dict[int, subprocess.Popen[bytes]] = {}
+_running_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -27,35 +50,48 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
     secrets: Sequence[str] = (),
+    pass_fds: Sequence[int] = (),
 ) -> Completed:
     """Run ``argv`` and return its result whatever the exit code.
 
-    A program killed by a signal gets a negative ``returncode`` (as in ``subprocess``). Raises
-    ``CommandError`` only when the program cannot be started or runs past ``timeout``; callers
-    judge the exit code. ``secrets`` are replaced in any message this module builds.
+    A program killed by a signal gets a negative ``returncode``. Raises ``CommandError`` only when
+    the program cannot be started or runs past ``timeout`` (it is killed then); callers judge the
+    exit code. ``secrets`` are replaced in any message or log line this module writes.
+    ``pass_fds`` are descriptors the program inherits (an auth file in memory, say).
     """
-    program, *args = argv
+    shown = describe_command(argv, secrets)
+    log.debug("running %s", shown)
+    started = time.monotonic()
     try:
-        command = sh.Command(program)
-        result = command(
-            *args,
-            _in=stdin,
-            _env=dict(env) if env is not None else None,
-            _timeout=timeout,
-            _ok_code=tuple(range(256)),
-            _return_cmd=True,
-            _tty_out=False,
-            _tty_in=False,
+        child = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            pass_fds=tuple(pass_fds),
+            process_group=0,
+            preexec_fn=_die_with(os.getpid()),  # noqa: PLW1509 (one prepared call, no locks)
         )
-    except sh.SignalException as killed:
-        # sh raises for signals whatever _ok_code says; its message would carry the output.
-        return Completed(tuple(argv), killed.exit_code, killed.stdout, killed.stderr)
-    except sh.CommandNotFound as exc:
-        raise CommandError(f"{program}: command not found; is it installed?") from exc
-    except sh.TimeoutException as exc:
-        shown = describe_command(argv, secrets)
-        raise CommandError(f"{shown}: still running after {timeout:g} s; stopped") from exc
-    return Completed(tuple(argv), result.exit_code, result.stdout, result.stderr)
+    except FileNotFoundError as exc:
+        raise CommandError(f"{argv[0]}: command not found; is it installed?") from exc
+    except PermissionError as exc:
+        raise CommandError(f"{argv[0]}: cannot be run: {exc.strerror}") from exc
+    with _tracked(child):
+        try:
+            stdout, stderr = child.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            _kill_group(child)
+            child.communicate()
+            raise CommandError(f"{shown}: still running after {timeout:g} s; stopped") from exc
+    log.debug("%s: exit %d after %.2f s", shown, child.returncode, time.monotonic() - started)
+    return Completed(tuple(argv), child.returncode, stdout, stderr)
+
+
+def kill_all() -> None:
+    """SIGKILL every running child and its process group (safe in a signal handler)."""
+    for child in list(_running.values()):
+        _kill_group(child)
 
 
 def describe_command(argv: Sequence[str], secrets: Sequence[str] = ()) -> str:
@@ -67,3 +103,31 @@ def redact(text: str, secrets: Sequence[str]) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """What the child runs before the program: die with ``parent``, or now if it is gone."""
+    prctl = _libc.prctl
+
+    def in_child() -> None:
+        if prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+            os._exit(127)
+
+    return in_child
+
+
+@contextmanager
+def _tracked(child: subprocess.Popen[bytes]) -> Iterator[None]:
+    with _running_lock:
+        _running[child.pid] = child
+    try:
+        yield
+    finally:
+        with _running_lock:
+            del _running[child.pid]
+
+
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
+    if child.returncode is None:  # not reaped yet, so its pid is still its own
+        with suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)

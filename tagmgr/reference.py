@@ -28,6 +28,7 @@ _REGISTRY_RE = re.compile(REGISTRY_PATTERN)
 _REPOSITORY_RE = re.compile(REPOSITORY_PATTERN)
 _TAG_RE = re.compile(TAG_PATTERN)
 _DIGEST_RE = re.compile(DIGEST_PATTERN)
+SUPPORTED_DIGEST_ALGORITHMS = ("sha256", "sha512")
 MAX_NAME_LENGTH = 255
 
 
@@ -54,11 +55,20 @@ class ImageReference:
         if tag is not None and not _TAG_RE.fullmatch(tag):
             raise InvalidReferenceError(f"{text!r}: {explain_invalid_tag(tag)}")
         if digest and not _DIGEST_RE.fullmatch(digest):
-            raise InvalidReferenceError(
-                f"{text!r}: digest must be sha256:<64 hex> or sha512:<128 hex>"
-            )
+            raise InvalidReferenceError(f"{text!r}: {explain_invalid_digest(digest)}")
         registry, _, repository = name.partition("/")
         return cls.from_parts(registry, repository, tag=tag, digest=digest or None)
+
+    @classmethod
+    def parse_familiar(cls, text: str) -> ImageReference:
+        """Parse a name as Docker reads it: ``nginx:1.25`` is ``docker.io/library/nginx:1.25``.
+
+        Charts, compose files and Dockerfiles leave Docker Hub implied; manifests never do.
+        """
+        first, slash, _ = text.partition("/")
+        if not slash or not looks_like_registry(first):
+            text = f"{DOCKER_HUB}/{text}"
+        return cls.parse(text)
 
     @classmethod
     def from_parts(
@@ -141,6 +151,17 @@ def explain_invalid_tag(tag: str) -> str:
     if tag.startswith(("-", ".")):
         return f"tag {tag!r} must begin with a letter, digit or '_'"
     return f"tag {tag!r} may contain only letters, digits, '_', '.' and '-'"
+
+
+def explain_invalid_digest(digest: str) -> str:
+    """Say why ``digest`` is not one tagmgr accepts (call only for invalid digests)."""
+    algorithm, colon, _ = digest.partition(":")
+    if colon and algorithm and algorithm not in SUPPORTED_DIGEST_ALGORITHMS:
+        return (
+            f"digest algorithm {algorithm!r} is not supported; "
+            "tagmgr accepts sha256:<64 hex> and sha512:<128 hex> digests"
+        )
+    return "digest must be sha256:<64 hex> or sha512:<128 hex>"
 
 
 def is_valid_tag(tag: str) -> bool:

@@ -9,13 +9,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import IO, Any, Protocol
 
-from tagmgr.apply import Outcome
+from tagmgr.apply import Outcome, Result
 from tagmgr.errors import ManifestError, TagmgrError
 from tagmgr.manifest.model import Manifest
 from tagmgr.plan import Action, Kind
 from tagmgr.targets import Resolved, Target, Unresolved
 
 JSON_FORMAT_VERSION = 1
+_ALWAYS_COUNTED = frozenset({Result.CREATED, Result.PRESENT, Result.FAILED})
 
 
 class Reporter(Protocol):
@@ -124,11 +125,13 @@ class TextReporter:
     def applied(self, outcomes: Sequence[Outcome]) -> None:
         for outcome in outcomes:
             self._line(outcome.result.value, outcome.action, outcome.message)
-        counts = Counter(o.result.value for o in outcomes)
-        self._write(
-            f"\napply: {counts['created']} created, {counts['present']} present, "
-            f"{counts['failed']} failed"
+        counts = Counter(o.result for o in outcomes)
+        summary = ", ".join(
+            f"{counts[result]} {result.value.replace('-', ' ')}"
+            for result in Result
+            if counts[result] or result in _ALWAYS_COUNTED
         )
+        self._write(f"\napply: {summary}")
 
     def validated(self, manifests: Sequence[Manifest]) -> None:
         for manifest in manifests:
@@ -146,7 +149,7 @@ class TextReporter:
         if target is None:
             subject = f"{action.item.entry.name} ({action.item.entry.location()})"
         else:
-            subject = f"{target.destination} <- {target.source.tag}"
+            subject = f"{target.destination} <- {target.source.tag or target.source.digest}"
             if target.describe:
                 subject += f" (git describe: {target.describe})"
         details = []

@@ -24,6 +24,7 @@ class Target:
     source: ImageReference
     destination: ImageReference
     describe: str | None = None  # git describe output, when the tag was derived
+    pinned: str | None = None  # src_digest: the digest the source tag must still point at
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,10 @@ def _resolve_entry(
         tag = template.replace(DESCRIBE_PLACEHOLDER, describe)
         if not is_valid_tag(tag):
             return Unresolved(entry, f"derived tag is not valid: {explain_invalid_tag(tag)}")
-    return Target(entry, name.with_tag(entry.src_build_tag), name.with_tag(tag), describe)
+    if entry.src_build_tag is None:
+        return Target(entry, name.with_digest(str(entry.src_digest)), name.with_tag(tag), describe)
+    source = name.with_tag(entry.src_build_tag)
+    return Target(entry, source, name.with_tag(tag), describe, pinned=entry.src_digest)
 
 
 def _fold_duplicates(resolved: list[Resolved]) -> list[Resolved]:

@@ -7,7 +7,7 @@ import threading
 import time
 from collections import Counter
 
-from tagmgr.apply import Applier, Result, apply_exit_code
+from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
 from tagmgr.descriptor import OCI_INDEX, Descriptor
 from tagmgr.errors import CommandError, Location
 from tagmgr.manifest.model import ImageEntry
@@ -115,3 +115,26 @@ def test_one_repository_is_written_serially_and_results_keep_manifest_order() ->
     assert all(o.result is Result.CREATED for o in outcomes)
     assert engine.most_busy == 1
     assert len(seen) == len(actions)
+
+
+def test_after_a_stop_no_creation_starts_and_those_left_are_not_started() -> None:
+    registry = MemoryRegistry()
+    engine = FakeEngine(registry)
+    actions = [create(repo, f"v{n}") for repo in ("a", "b", "c") for n in range(3)]
+    stop = threading.Event()
+
+    def stop_after_two(outcome: Outcome) -> None:
+        if len(engine.copies) >= 2:
+            stop.set()
+
+    outcomes = Applier(engine, registry, stop=stop.is_set).apply(  # type: ignore[arg-type]
+        actions, jobs=3, on_outcome=stop_after_two
+    )
+    started = len(engine.copies)
+    assert 2 <= started <= 4  # those in flight on the three threads when the stop came
+    results = Counter(o.result for o in outcomes)
+    assert results == {Result.CREATED: started, Result.NOT_STARTED: len(actions) - started}
+    assert {o.message for o in outcomes if o.result is Result.NOT_STARTED} == {
+        "interrupted before it started"
+    }
+    assert apply_exit_code(outcomes) == 1

@@ -133,7 +133,8 @@ def test_console_script_exits_64_without_arguments(tmp_path: Path) -> None:
     result = run_process(tmp_path, SCRIPT)
     assert (result.returncode, result.stdout) == (64, "")
     assert result.stderr == (
-        "usage: tagmgr [-h] [--version] {validate,plan,apply,describe} ...\n"
+        "usage: tagmgr [-h] [--version]\n"
+        "              {validate,plan,apply,describe,resolve,lock,check,pin-refs} ...\n"
         "tagmgr: error: the following arguments are required: command\n"
     )
 

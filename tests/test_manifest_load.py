@@ -43,6 +43,7 @@ images:
 """  # noqa: E501 - the manifest exactly as users write it
 
 ENTRY = "images:\n- name: docker.io/a/b\n  src_build_tag: b1\n"
+HANG_GUARD_SECONDS = 15  # for hostile input: far above any real parse, far below a hang
 """A valid start: line 2 holds name, line 3 src_build_tag, so a line added below is line 4."""
 
 
@@ -324,5 +325,5 @@ def test_hostile_input_fails_fast_with_a_manifest_error(
     path = write("m.yaml", content)
     started = time.perf_counter()
     lines = problems(path)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < HANG_GUARD_SECONDS
     assert (lines[0], len(lines)) == (first_line, count)

@@ -200,11 +200,12 @@ def test_unknown_keys_are_shown_at_the_key() -> None:
         "tagprefix: x\n"
     )
     assert problems(write("m.yaml", text)) == [
-        "m.yaml:2:3: images[0]: missing required key 'src_build_tag'",
+        "m.yaml:2:3: images[0]: missing required key 'src_build_tag'"
+        " (or give the source by digest alone with 'src_digest')",
         "m.yaml:3:3: images[0].src_buildtag: unknown key 'src_buildtag'; did you mean"
         " 'src_build_tag'?",
         "m.yaml:5:3: images[0].colour: unknown key 'colour'; expected one of: name,"
-        " src_build_tag, src_ref, tag, upstream",
+        " src_build_tag, src_digest, src_ref, tag, upstream",
         "m.yaml:6:37: images[0].upstream.branch: unknown key 'branch'; expected one of:"
         " repo, commit, match",
         "m.yaml:7:1: tagprefix: unknown key 'tagprefix'; did you mean 'tag_prefix'?",
@@ -233,7 +234,8 @@ def test_missing_keys_are_shown_at_their_entry() -> None:
         "m.yaml:7:3: images[2]: missing required key 'upstream': the tag template needs an"
         " upstream commit to describe",
         "m.yaml:10:3: images[3]: missing required key 'name'",
-        "m.yaml:10:3: images[3]: missing required key 'src_build_tag'",
+        "m.yaml:10:3: images[3]: missing required key 'src_build_tag'"
+        " (or give the source by digest alone with 'src_digest')",
     ]
     assert problems(write("n.yaml", "tag_prefix: x\n")) == [
         "n.yaml:1:1: missing required key 'images'"

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from tagmgr import process
@@ -31,3 +42,82 @@ def test_missing_program_and_timeout_are_clear_errors_without_secrets() -> None:
     with pytest.raises(CommandError) as raised:
         process.run(["sh", "-c", "sleep 5", "hunter2"], timeout=0.2, secrets=["hunter2"])
     assert str(raised.value) == "sh -c sleep 5 <redacted>: still running after 0.2 s; stopped"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+# A tagmgr stand-in: runs ``sleep`` through process.run on a thread, prints its pid and group.
+_PARENT = """
+import os, sys, threading, time
+from tagmgr import process
+threading.Thread(target=process.run, args=(["sleep", "30"],), daemon=True).start()
+while not process._running:
+    time.sleep(0.01)
+pid = next(iter(process._running))
+print(pid, os.getpgid(pid), flush=True)
+time.sleep(30)
+"""
+
+
+def test_a_child_has_a_group_of_its_own_and_dies_with_tagmgr_even_on_sigkill() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, text=True
+    ) as parent:
+        assert parent.stdout is not None
+        child, group = map(int, parent.stdout.readline().split())
+        assert group == child != os.getpgid(0)
+        parent.kill()
+        parent.wait(10)
+        assert _wait_for(lambda: not _alive(child)), "the child outlived tagmgr's SIGKILL"
+
+
+def test_kill_all_stops_every_running_child_at_once() -> None:
+    results: list[process.Completed] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(process.run(["sleep", "30"])))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    assert _wait_for(lambda: len(process._running) == 3)
+    started = time.monotonic()
+    process.kill_all()
+    for thread in threads:
+        thread.join(10)
+    assert time.monotonic() - started < 5
+    assert [r.returncode for r in results] == [-signal.SIGKILL] * 3
+
+
+def test_a_descriptor_is_passed_on_only_when_asked_for() -> None:
+    descriptor = os.memfd_create("test")
+    os.write(descriptor, b"in memory")
+    try:
+        path = f"/proc/self/fd/{descriptor}"
+        passed = process.run(["cat", path], pass_fds=[descriptor])
+        assert (passed.returncode, passed.stdout) == (0, b"in memory")
+        assert process.run(["cat", path]).returncode == 1
+    finally:
+        os.close(descriptor)
+
+
+def test_every_command_is_logged_with_secrets_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="tagmgr.process"):
+        process.run(["echo", "user", "hunter2"], secrets=["hunter2"])
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "running echo user <redacted>"
+    assert re.fullmatch(r"echo user <redacted>: exit 0 after [0-9.]+ s", lines[1])

@@ -91,26 +91,26 @@ def tag(text: str) -> str:
 
 
 def diff(args: argparse.Namespace) -> int:
-    from tagmgr.changes import run  # noqa: PLC0415 (registry client, tarfile: heavy)
+    from tagmgr.changes import run
 
     return run.diff(args)
 
 
 def versions_update(args: argparse.Namespace) -> int:
-    from tagmgr.changes import run  # noqa: PLC0415
+    from tagmgr.changes import run
 
     return run.versions_update(args)
 
 
 def versions_release(args: argparse.Namespace) -> int:
-    from tagmgr.changes import run  # noqa: PLC0415
+    from tagmgr.changes import run
 
     return run.versions_release(args)
 
 
 def versions_export(args: argparse.Namespace) -> int:
-    from tagmgr.changes.export import export_env  # noqa: PLC0415
-    from tagmgr.changes.versions import load_versions  # noqa: PLC0415
+    from tagmgr.changes.export import export_env
+    from tagmgr.changes.versions import load_versions
 
     sys.stdout.write(export_env(load_versions(args.file), args.build))
     return exitcodes.OK

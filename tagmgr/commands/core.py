@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from tagmgr import exitcodes
-from tagmgr.apply import Applier, apply_exit_code
+from tagmgr import exitcodes, interrupt
+from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
 from tagmgr.commands.options import CommandTable, open_registries
 from tagmgr.engines import ENGINES
 from tagmgr.gitversion import GitVersioner
@@ -35,6 +36,9 @@ def register(table: CommandTable) -> None:
         "apply", apply, "create missing tags; never move an existing one", [files, git, registry]
     )
     applying.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
+    applying.add_argument(
+        "--lock", type=Path, dest="lock_path", metavar="PATH", help="write or update a lock file"
+    )
     describing = table.add(
         "describe", describe, "print tags derived from upstream commits", [files, git]
     )
@@ -61,14 +65,28 @@ def apply(args: argparse.Namespace) -> int:
     with _registries(args) as registries:
         actions = _plan(args, registries)
         if not _confirmed(args, actions):
-            print("tagmgr: nothing was changed", file=sys.stderr)
+            if not interrupt.requested():
+                print("tagmgr: nothing was changed", file=sys.stderr)
             return exitcodes.FAILURE
         progress = Progress(len(actions))
         applier = Applier(ENGINES[args.engine](registries), registries)
         outcomes = applier.apply(actions, jobs=args.jobs, on_outcome=progress)
         progress.finish()
+        locked = _record_lock(args, outcomes, registries)
     reporter.applied(outcomes)
-    return apply_exit_code(outcomes)
+    return max(apply_exit_code(outcomes), locked)
+
+
+def _record_lock(
+    args: argparse.Namespace, outcomes: Sequence[Outcome], registries: Registries
+) -> int:
+    """``apply --lock``: lock what was created or already present."""
+    if args.lock_path is None:
+        return exitcodes.OK
+    from tagmgr.commands.digests import record_applied
+
+    done = [o.action for o in outcomes if o.result in (Result.CREATED, Result.PRESENT)]
+    return record_applied(args.lock_path, done, registries, args.jobs)
 
 
 def describe(args: argparse.Namespace) -> int:
@@ -101,14 +119,21 @@ def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
 
 
 def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
-    """On a terminal, show the plan and ask before writing; without one (CI), proceed."""
+    """On a terminal, show the plan and ask before writing; without one (CI), proceed.
+
+    Interrupted already, proceed too: the applier starts nothing, and reports so.
+    """
     if args.yes or not sys.stdin.isatty() or not any(a.kind is Kind.CREATE for a in actions):
+        return True
+    if interrupt.requested():
         return True
     TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
     # The question goes to stderr with the plan: stdout may be a file of JSON. End of input is a no.
     sys.stderr.write("Create these tags? [y/N] ")
     sys.stderr.flush()
-    answer = sys.stdin.readline()
+    answer = interrupt.readline(sys.stdin)
+    if answer is None:
+        return False
     if not answer:
         sys.stderr.write("\n")
     return answer.strip().lower() in {"y", "yes"}

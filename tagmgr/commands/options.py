@@ -129,7 +129,7 @@ def _registry_options() -> Parser:
 
 def open_registries(args: argparse.Namespace) -> Registries:
     """Registry clients configured by the ``registry`` option group."""
-    from tagmgr.registry import Registries, RegistryOptions  # noqa: PLC0415 (httpx: heavy)
+    from tagmgr.registry import Registries, RegistryOptions
 
     options = RegistryOptions(
         certs_dirs=tuple(args.certs_dir),

@@ -1,4 +1,4 @@
-"""Copying with skopeo ``--all --preserve-digests``; credentials go through a private authfile.
+"""Copying with skopeo ``--all --preserve-digests``; credentials go through an auth file in memory.
 
 skopeo reaches each registry the way tagmgr's own client settled it (scheme, TLS verification, CA
 directory, credentials), so a plan and its application never disagree about where they talk to.
@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from tagmgr import process
 from tagmgr.errors import CommandError
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Connection, Registries
-
-log = logging.getLogger(__name__)
 
 SKOPEO = "skopeo"
 _FATAL_MESSAGE = re.compile(r'level=fatal msg="((?:[^"\\]|\\.)*)"')
@@ -36,7 +31,7 @@ class SkopeoEngine:
         src = self._registries.client(source.registry).connection()
         dest = self._registries.client(destination.registry).connection()
         secrets = [c.credentials.password for c in (src, dest) if c.credentials]
-        with private_authfile([src, dest]) as authfile:
+        with memory_authfile([src, dest]) as (authfile, descriptor):
             argv = [
                 SKOPEO,
                 "copy",
@@ -49,9 +44,10 @@ class SkopeoEngine:
                 f"docker://{source}",
                 f"docker://{destination}",
             ]
-            result = process.run(argv, timeout=COPY_TIMEOUT_SECONDS, secrets=secrets)
+            result = process.run(
+                argv, timeout=COPY_TIMEOUT_SECONDS, secrets=secrets, pass_fds=[descriptor]
+            )
         if result.returncode != 0:
-            log.debug("%s", process.describe_command(argv, secrets))
             reason = process.redact(skopeo_message(result.stderr), secrets)
             raise CommandError(f"skopeo copy exited with {result.returncode}: {reason}")
 
@@ -63,7 +59,7 @@ def skopeo_message(stderr: bytes) -> str:
     return found.group(1).replace('\\"', '"') if found else text
 
 
-def connection_flags(side: str, connection: Connection, authfile: Path) -> list[str]:
+def connection_flags(side: str, connection: Connection, authfile: str) -> list[str]:
     flags = [
         f"--{side}-tls-verify={'true' if connection.tls_verify else 'false'}",
         f"--{side}-authfile={authfile}",
@@ -74,23 +70,27 @@ def connection_flags(side: str, connection: Connection, authfile: Path) -> list[
 
 
 @contextmanager
-def private_authfile(connections: list[Connection]) -> Iterator[Path]:
-    """An auth.json readable only by us, holding just these registries, removed afterwards.
+def memory_authfile(connections: list[Connection]) -> Iterator[tuple[str, int]]:
+    """An auth.json holding just these registries, as ``(path, descriptor)``, in memory only.
 
-    skopeo never looks at the user's own auth files, so it uses exactly what tagmgr resolved,
-    and no secret ever appears on a command line.
+    The file is anonymous (``memfd_create``): skopeo inherits the descriptor and opens it as
+    ``/proc/self/fd/N`` (skopeo 1.9 reads it so), and it is gone once both have closed it, however
+    either ends. Nothing is ever on disk. skopeo never looks at the user's own auth files, so it
+    uses exactly what tagmgr resolved, and no secret ever appears on a command line.
     """
     auths = {
         c.registry: {"auth": _basic_token(c.credentials.username, c.credentials.password)}
         for c in connections
         if c.credentials is not None
     }
-    with tempfile.TemporaryDirectory(prefix="tagmgr-auth-") as directory:
-        path = Path(directory) / "auth.json"
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump({"auths": auths}, handle)
-        yield path
+    descriptor = os.memfd_create("tagmgr-auth.json")
+    try:
+        content = json.dumps({"auths": auths}).encode()
+        while content:
+            content = content[os.write(descriptor, content) :]
+        yield f"/proc/self/fd/{descriptor}", descriptor
+    finally:
+        os.close(descriptor)
 
 
 def _basic_token(username: str, password: str) -> str:

@@ -11,7 +11,12 @@ from collections.abc import Callable, Mapping
 from difflib import get_close_matches
 
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
-from tagmgr.reference import MAX_NAME_LENGTH, explain_invalid_name, explain_invalid_tag
+from tagmgr.reference import (
+    MAX_NAME_LENGTH,
+    explain_invalid_digest,
+    explain_invalid_name,
+    explain_invalid_tag,
+)
 
 MAX_TAG_LENGTH = 128
 MAX_PREFIX_LENGTH = 100
@@ -66,6 +71,11 @@ def missing_key(key: str, entry: Mapping[str, object]) -> str:
     if key == "upstream":
         return (
             "missing required key 'upstream': the tag template needs an upstream commit to describe"
+        )
+    if key == "src_build_tag":
+        return (
+            "missing required key 'src_build_tag' (or give the source by digest alone"
+            " with 'src_digest')"
         )
     return f"missing required key {key!r}"
 
@@ -193,6 +203,7 @@ _EXPLAINERS: dict[str, Callable[[str], str | None]] = {
     "name": _name,
     "tag": _tag,
     "src_build_tag": explain_invalid_tag,
+    "src_digest": explain_invalid_digest,
     "tag_prefix": _tag_prefix,
     "src_ref": _token("src_ref"),
     "match": _token("match"),

@@ -27,7 +27,8 @@ class _UpstreamData(TypedDict):
 
 class _EntryData(TypedDict):
     name: str
-    src_build_tag: str
+    src_build_tag: NotRequired[str]
+    src_digest: NotRequired[str]
     tag: NotRequired[str]
     src_ref: NotRequired[str]
     upstream: NotRequired[_UpstreamData]
@@ -139,7 +140,7 @@ def _entry(doc: LocatedDocument, path: FieldPath, data: _EntryData) -> ImageEntr
         locations |= _locations(doc, (*path, "upstream"), upstream, prefix="upstream.")
     return ImageEntry(
         name=data["name"],
-        src_build_tag=data["src_build_tag"],
+        src_build_tag=data.get("src_build_tag"),
         tag=data.get("tag"),
         field_path=render_path(path),
         locations=locations,
@@ -147,6 +148,7 @@ def _entry(doc: LocatedDocument, path: FieldPath, data: _EntryData) -> ImageEntr
         upstream=Upstream(upstream["repo"], upstream["commit"], upstream.get("match"))
         if upstream
         else None,
+        src_digest=data.get("src_digest"),
     )
 
 

@@ -23,18 +23,21 @@ class Upstream:
 class ImageEntry:
     """One item of ``images:``.
 
-    ``tag`` is a literal tag, a template containing ``{describe}``, or None when the manifest's
-    ``tag_prefix`` applies. ``locations`` maps a field name ("name", "tag", "upstream.commit", ...)
-    and "" (the entry itself) to where it was written.
+    The source is ``name:src_build_tag``, or ``name@src_digest`` when only the digest is given;
+    given both, the build tag must still point at ``src_digest``. ``tag`` is a literal tag, a
+    template containing ``{describe}``, or None when the manifest's ``tag_prefix`` applies.
+    ``locations`` maps a field name ("name", "tag", "upstream.commit", ...) and "" (the entry
+    itself) to where it was written.
     """
 
     name: str
-    src_build_tag: str
+    src_build_tag: str | None
     tag: str | None
     field_path: str
     locations: Mapping[str, Location]
     src_ref: str | None = None
     upstream: Upstream | None = None
+    src_digest: str | None = None  # the source pinned: by digest alone, or the build tag's digest
 
     def location(self, field_name: str = "") -> Location:
         return self.locations.get(field_name) or self.locations[""]

@@ -131,11 +131,15 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-@cache
-def _validator(schema_path: Path) -> Validator:
-    schema = load_schema(schema_path)
+def validator_for(schema: Mapping[str, Any]) -> Validator:
+    """A draft 2020-12 validator for ``schema`` whose patterns end as ECMA-262's do."""
     validator_class = extend(Draft202012Validator, {"pattern": _ecma_pattern})
     return validator_class(schema)
+
+
+@cache
+def _validator(schema_path: Path) -> Validator:
+    return validator_for(load_schema(schema_path))
 
 
 def _missing_keys(doc: LocatedDocument, path: FieldPath, error: ValidationError) -> list[_Finding]:
@@ -171,6 +175,8 @@ def _difference(
 ) -> str | None:
     if earlier.src_build_tag != entry.src_build_tag:
         return f"src_build_tag {earlier.src_build_tag!r}"
+    if earlier.src_digest and entry.src_digest and earlier.src_digest != entry.src_digest:
+        return f"src_digest {earlier.src_digest!r}"
     if earlier.upstream and entry.upstream:
         same = _same_upstream(
             earlier_manifest.path, earlier.upstream, manifest.path, entry.upstream

@@ -10,27 +10,18 @@ untouched because those bytes are never rewritten. The file is replaced atomical
 from __future__ import annotations
 
 import json
-import os
-import stat
-import tempfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.files import replace_file
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
 from tagmgr.manifest.yamltraps import plain_scalar_trap
 from tagmgr.reference import is_valid_tag
-
-
-@dataclass(frozen=True)
-class _Edit:
-    start: int
-    end: int
-    text: str
+from tagmgr.splice import Edit, splice
 
 
 def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:
@@ -42,13 +33,13 @@ def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:
     path = Path(path)
     text = path.read_bytes().decode("utf-8")
     images = _images(yaml.compose(text), path)
-    edits: dict[int, _Edit] = {}
+    edits: dict[int, Edit] = {}
     for index, tag in sorted(tags.items()):
         edit = _edit_entry(text, images.value[index], tag, path)
         if edit:
             edits[index] = edit
     if edits:
-        _replace_file(path, _apply(text, edits.values()).encode("utf-8"))
+        replace_file(path, splice(text, edits.values()).encode("utf-8"))
     return list(edits)
 
 
@@ -63,7 +54,7 @@ def write_values(
     path = Path(path)
     text = path.read_bytes().decode("utf-8")
     images = _images(yaml.compose(text), path)
-    edits: dict[int, _Edit] = {}
+    edits: dict[int, Edit] = {}
     for index, value in sorted(values.items()):
         entry = images.value[index]
         if not isinstance(entry, MappingNode):
@@ -77,15 +68,15 @@ def write_values(
         if text[edit.start : edit.end] != edit.text:
             edits[index] = edit
     if edits:
-        _replace_file(path, _apply(text, edits.values()).encode("utf-8"))
+        replace_file(path, splice(text, edits.values()).encode("utf-8"))
     return list(edits)
 
 
-def _replace_value(text: str, key: Node, value: Node, rendered: str) -> _Edit:
+def _replace_value(text: str, key: Node, value: Node, rendered: str) -> Edit:
     if isinstance(value, ScalarNode) and value.value == "" and value.style is None:
         colon = text.index(":", key.end_mark.index) + 1  # ``key:`` with nothing after it
-        return _Edit(colon, colon, f" {rendered}")
-    return _Edit(value.start_mark.index, value.end_mark.index, rendered)
+        return Edit(colon, colon, f" {rendered}")
+    return Edit(value.start_mark.index, value.end_mark.index, rendered)
 
 
 def yaml_scalar(value: str) -> str:
@@ -106,7 +97,7 @@ def _images(root: Node | None, path: Path) -> SequenceNode:
     raise ManifestError([Problem(Location(str(path), 1, 1), "images", "no list of images")])
 
 
-def _edit_entry(text: str, entry: Node, tag: str, path: Path) -> _Edit | None:
+def _edit_entry(text: str, entry: Node, tag: str, path: Path) -> Edit | None:
     if not isinstance(entry, MappingNode):
         raise _problem(path, entry, "", "an entry must be a mapping")
     fields = {key.value: (key, value) for key, value in entry.value if isinstance(key, ScalarNode)}
@@ -117,29 +108,29 @@ def _edit_entry(text: str, entry: Node, tag: str, path: Path) -> _Edit | None:
     return _insert_field(text, entry, fields["upstream"], f"tag: {yaml_scalar(tag)}")
 
 
-def _insert_field(text: str, entry: MappingNode, after: tuple[Node, Node], field: str) -> _Edit:
+def _insert_field(text: str, entry: MappingNode, after: tuple[Node, Node], field: str) -> Edit:
     """``field`` (``key: value``) as a new key right after the ``after`` key's value."""
     key, value = after
     if entry.flow_style:
-        return _Edit(value.end_mark.index, value.end_mark.index, f", {field}")
+        return Edit(value.end_mark.index, value.end_mark.index, f", {field}")
     return _insert_line(text, _content_end(value), f"{' ' * key.start_mark.column}{field}")
 
 
-def _replace_template(text: str, key: Node, value: Node, tag: str, path: Path) -> _Edit | None:
+def _replace_template(text: str, key: Node, value: Node, tag: str, path: Path) -> Edit | None:
     if not (isinstance(value, ScalarNode) and DESCRIBE_PLACEHOLDER in value.value):
         return None  # a literal tag stays as written
     if text[value.start_mark.index] == "&":  # an anchor, or an alias of one elsewhere
         raise _problem(path, key, "tag", "write the tag template out instead of an anchor")
-    return _Edit(value.start_mark.index, value.end_mark.index, yaml_scalar(tag))
+    return Edit(value.start_mark.index, value.end_mark.index, yaml_scalar(tag))
 
 
-def _insert_line(text: str, after: int, line: str) -> _Edit:
+def _insert_line(text: str, after: int, line: str) -> Edit:
     """Insert ``line`` after the line holding position ``after``, in the file's line endings."""
     newline = "\r\n" if "\r\n" in text else "\n"
     start = _next_line(text, after)
     if start == len(text) and not text.endswith("\n"):
-        return _Edit(start, start, newline + line)
-    return _Edit(start, start, line + newline)
+        return Edit(start, start, newline + line)
+    return Edit(start, start, line + newline)
 
 
 def _content_end(node: Node) -> int:
@@ -156,29 +147,6 @@ def _next_line(text: str, position: int) -> int:
         return position
     end = text.find("\n", position)
     return len(text) if end < 0 else end + 1
-
-
-def _apply(text: str, edits: Iterable[_Edit]) -> str:
-    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
-        text = text[: edit.start] + edit.text + text[edit.end :]
-    return text
-
-
-def _replace_file(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path`` and rename it over, keeping the file's mode."""
-    target = path.resolve()
-    mode = stat.S_IMODE(target.stat().st_mode)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def _problem(path: Path, node: Node, field: str, message: str) -> ManifestError:

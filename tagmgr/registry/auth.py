@@ -1,7 +1,7 @@
 """Registry authentication as an httpx.Auth flow (the distribution token protocol).
 
 Send; on a 401 read ``WWW-Authenticate``. ``Basic``: send again with the credentials.
-``Bearer``: GET the realm with ``service`` and ``scope`` (basic credentials if any, anonymous
+``Bearer``: GET the realm with ``service`` and each ``scope`` (basic credentials if any, anonymous
 otherwise), keep the token per (realm, service, scope) until it expires, send again. A token
 already held for the request's scope is sent up front. A second 401 is an ``AuthenticationError``.
 Credentials go to a realm over HTTPS only, unless the registry may be spoken to in clear anyway
@@ -32,6 +32,7 @@ _PARAM = re.compile(
     r'\s*([A-Za-z0-9!#$%&\'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))\s*,?'
 )
 _ESCAPE = re.compile(r"\\(.)")
+_ACTIONS = {"GET": "pull", "HEAD": "pull", "DELETE": "delete"}
 _REPOSITORY_PATH = re.compile(r"^/v2/(.+)/(?:manifests|blobs|tags|referrers)/")
 
 
@@ -59,9 +60,20 @@ def parse_challenges(header: str) -> list[Challenge]:
 
 
 def scope_for(request: httpx.Request) -> str:
-    """``repository:NAME:pull`` for a request under a repository, else ``""``."""
+    """The scopes a request under a repository needs, space-separated; ``""`` for others.
+
+    Reads need ``pull``; writes ``pull,push``; a DELETE ``delete``. A cross-repository mount
+    (``?mount=...&from=OTHER``) also needs ``pull`` on the repository it mounts from.
+    """
     match = _REPOSITORY_PATH.match(request.url.path)
-    return f"repository:{match.group(1)}:pull" if match else ""
+    if not match:
+        return ""
+    actions = _ACTIONS.get(request.method, "pull,push")
+    scopes = [f"repository:{match.group(1)}:{actions}"]
+    source = request.url.params.get("from")
+    if request.url.params.get("mount") and source:
+        scopes.append(f"repository:{source}:pull")
+    return " ".join(scopes)
 
 
 class TokenCache:
@@ -168,9 +180,9 @@ class RegistryAuth(httpx.Auth):
 
     def _token_request(self, challenge: Challenge, scope: str) -> httpx.Request:
         realm = self._realm(challenge)
-        params = {"service": challenge.params.get("service", "")}
+        params: dict[str, str | list[str]] = {"service": challenge.params.get("service", "")}
         if scope:
-            params["scope"] = scope
+            params["scope"] = scope.split(" ")  # one parameter per scope, as the spec asks
         headers = {"Authorization": self._basic_header()} if self._credentials else {}
         return httpx.Request("GET", realm, params=params, headers=headers)
 

@@ -1,4 +1,4 @@
-"""The distribution API for one registry: tag lists and manifests, nothing about their meaning.
+"""The distribution API for one registry: tag lists, manifests and blobs, nothing of their meaning.
 
 Digests come from HEAD (which does not count against Docker Hub's pull limits); a GET verifies the
 bytes it returns against the digest asked for and the one the registry announced.
@@ -11,9 +11,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import TracebackType
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 
 import httpx
 
@@ -128,8 +127,7 @@ class RegistryClient:
         blob hashed to ``digest``: a reader that gets to the end has read exactly that blob, and
         one that gets a ``RegistryError`` instead must discard what it made of the rest.
         """
-        if not _DIGEST_RE.fullmatch(digest):
-            raise RegistryError(self.registry, f"blob {repository}@{digest}: not a digest")
+        self._check_digest("blob", repository, digest)
         url = self._url(f"/v2/{repository}/blobs/{digest}")
         response = self._send("GET", url, stream=True)
         try:
@@ -140,11 +138,113 @@ class RegistryClient:
         finally:
             response.close()
 
+    def put_manifest(
+        self, repository: str, reference: str, media_type: str, content: bytes
+    ) -> Descriptor:
+        """PUT ``content`` byte for byte as ``media_type`` under ``reference`` (tag or digest).
+
+        The digest the registry answers with must be the sha256 of what was sent: one that differs
+        means the bytes were altered on the way, and is a ``RegistryError``.
+        """
+        sent = _digest_of(content, "sha256")
+        url = self._manifest_url(repository, reference)
+        response = self._ok(self._send("PUT", url, {"Content-Type": media_type}, content=content))
+        stored = response.headers.get(DIGEST_HEADER, sent)
+        if stored != sent:
+            problem = f"the registry stored {stored}, but what was sent hashes to {sent}"
+            raise self._digest_error(repository, reference, problem)
+        return Descriptor(media_type, sent, len(content))
+
+    def delete_manifest(self, repository: str, digest: str) -> bool:
+        """Delete the manifest ``digest`` (and so every tag on it); False if it was not there."""
+        self._check_digest("manifest", repository, digest)
+        response = self._send("DELETE", self._manifest_url(repository, digest))
+        if response.status_code == 404:
+            return False
+        self._ok(response)
+        return True
+
+    def head_blob(self, repository: str, digest: str) -> int | None:
+        """The blob's size if ``repository`` holds it, else None."""
+        self._check_digest("blob", repository, digest)
+        response = self._send("HEAD", self._url(f"/v2/{repository}/blobs/{digest}"))
+        if response.status_code == 404:
+            return None
+        length = self._ok(response).headers.get("Content-Length", "")
+        return int(length) if _LENGTH_RE.fullmatch(length) else 0
+
+    def mount_blob(self, repository: str, digest: str, source_repository: str) -> bool:
+        """Mount ``digest`` from another repository of this registry: True if it was mounted.
+
+        A registry that will not mount (202) starts an upload instead; it is cancelled, and the
+        caller uploads the blob itself.
+        """
+        self._check_digest("blob", repository, digest)
+        url = self._url(f"/v2/{repository}/blobs/uploads/").copy_merge_params(
+            {"mount": digest, "from": source_repository}
+        )
+        response = self._ok(self._send("POST", url))
+        if response.status_code == 201:
+            return True
+        self._cancel_upload(response)
+        return False
+
+    def upload_blob(self, repository: str, digest: str, chunks: Iterable[bytes]) -> None:
+        """Upload a blob from ``chunks`` (``open_blob``'s, say), holding one chunk at a time.
+
+        A blob of one chunk goes up in one PUT; a larger one in a PATCH per chunk, then a PUT
+        naming the digest, which the registry checks. If ``chunks`` fails (a source blob that
+        hashed otherwise), the upload is cancelled and the failure raised.
+        """
+        self._check_digest("blob", repository, digest)
+        started = self._ok(self._send("POST", self._url(f"/v2/{repository}/blobs/uploads/")))
+        location, offset = self._location(started), 0
+        pending: bytes | None = None
+        try:
+            for chunk in chunks:
+                if pending is not None:
+                    location = self._patch(location, pending, offset)
+                    offset += len(pending)
+                pending = chunk
+        except BaseException:
+            self._discard_upload(location)
+            raise
+        final = location.copy_merge_params({"digest": digest})
+        headers = {"Content-Type": "application/octet-stream"}
+        self._ok(self._send("PUT", final, headers, content=pending or b""))
+
     def close(self) -> None:
         with self._lock:
             if self._session is not None:
                 self._session.http.close()
             self._session, self._failure = None, None
+
+    def _patch(self, location: httpx.URL, chunk: bytes, offset: int) -> httpx.URL:
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
+        }
+        return self._location(self._ok(self._send("PATCH", location, headers, content=chunk)))
+
+    def _location(self, response: httpx.Response) -> httpx.URL:
+        """Where an upload goes on: the answer's ``Location``, relative to the request."""
+        location = response.headers.get("Location", "")
+        if not location:
+            raise RegistryError(self.registry, f"{response.url.path}: upload without a Location")
+        return response.url.join(location)
+
+    def _cancel_upload(self, response: httpx.Response) -> None:
+        if response.headers.get("Location"):
+            self._discard_upload(self._location(response))
+
+    def _discard_upload(self, location: httpx.URL) -> None:
+        """Cancel an upload, best effort: the registry purges abandoned ones anyway."""
+        with suppress(TagmgrError):
+            self._send("DELETE", location).close()
+
+    def _check_digest(self, kind: str, repository: str, digest: str) -> None:
+        if not _DIGEST_RE.fullmatch(digest):
+            raise RegistryError(self.registry, f"{kind} {repository}@{digest}: not a digest")
 
     def _settled(self) -> Session:
         with self._lock:
@@ -172,6 +272,7 @@ class RegistryClient:
         url: httpx.URL,
         headers: dict[str, str] | None = None,
         *,
+        content: bytes | None = None,
         stream: bool = False,
     ) -> httpx.Response:
         """The boundary: every request goes through here, every httpx failure is translated.
@@ -180,7 +281,9 @@ class RegistryClient:
         """
         http = self._settled().http
         extensions = {UNBOUNDED: True} if stream else None
-        request = http.build_request(method, url, headers=headers, extensions=extensions)
+        request = http.build_request(
+            method, url, headers=headers, content=content, extensions=extensions
+        )
         try:
             return http.send(request, stream=stream)
         except httpx.RequestError as exc:
@@ -248,48 +351,3 @@ def _digest_of(content: bytes, algorithm: str) -> str:
 def _media_type(response: httpx.Response) -> str:
     content_type: str = response.headers.get("Content-Type", "")
     return content_type.split(";", 1)[0].strip()
-
-
-class Registries:
-    """One ``RegistryClient`` per registry host, made on first use; thread-safe.
-
-    As a context manager, closes them all on exit.
-    """
-
-    def __init__(
-        self,
-        options: RegistryOptions,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.options = options
-        self._transport = transport
-        self._sleep = sleep
-        self._clients: dict[str, RegistryClient] = {}
-        self._lock = threading.Lock()
-
-    def client(self, registry: str) -> RegistryClient:
-        with self._lock:
-            if registry not in self._clients:
-                self._clients[registry] = RegistryClient(
-                    registry, self.options, transport=self._transport, sleep=self._sleep
-                )
-            return self._clients[registry]
-
-    def close(self) -> None:
-        with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            client.close()
-
-    def __enter__(self) -> Registries:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

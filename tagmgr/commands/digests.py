@@ -1,0 +1,218 @@
+"""Digest commands: resolve references, lock them, and check that locked tags did not move.
+
+Top-level imports stay light (see ``options``): the registry client and the lock machinery are
+imported inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tagmgr import exitcodes
+from tagmgr.commands import core
+from tagmgr.commands.options import CommandTable, argument, positive_int
+from tagmgr.descriptor import parse_platform
+from tagmgr.errors import InvalidReferenceError, TagmgrError
+from tagmgr.reference import ImageReference
+
+if TYPE_CHECKING:
+    from tagmgr.lock import LockEntry
+    from tagmgr.plan import Action
+    from tagmgr.registry import Registries
+    from tagmgr.resolve import Resolution
+
+DEFAULT_LOCK = Path("tagmgr.lock")
+
+
+def register(table: CommandTable) -> None:
+    files, git, registry = table.groups.files, table.groups.git, table.groups.registry
+    resolving = table.add(
+        "resolve", resolve, "print the digest each reference points at (HEAD)", [git, registry]
+    )
+    resolving.add_argument("references", nargs="*", metavar="REF", help="image references")
+    resolving.add_argument(
+        "--manifest", action="append", default=[], metavar="FILE", help="a manifest's references"
+    )
+    resolving.add_argument(
+        "--platforms", action="store_true", help="also list an index's per-platform digests"
+    )
+    resolving.add_argument(
+        "--platform",
+        type=argument(parse_platform),
+        metavar="OS/ARCH[/VARIANT]",
+        help="the digest of one platform's manifest inside an index",
+    )
+    locking = table.add("lock", lock, "write a lock file of every entry", [files, git, registry])
+    locking.add_argument(
+        "-o",
+        "--lock-file",
+        type=Path,
+        default=DEFAULT_LOCK,
+        metavar="PATH",
+        dest="lock_path",
+        help="the lock file to write (default: %(default)s)",
+    )
+    checking = table.add(
+        "check",
+        check,
+        "HEAD every locked tag (exit 0: none moved, 2: moved or gone, 1: problems)",
+        [registry],
+    )
+    checking.add_argument("lock_path", type=Path, metavar="LOCKFILE", help="the lock file")
+    checking.add_argument("--update", action="store_true", help="rewrite the moved entries")
+    checking.add_argument(
+        "--jobs", type=positive_int, default=4, metavar="N", help="parallel HEADs (default: 4)"
+    )
+
+
+def resolve(args: argparse.Namespace) -> int:
+    from tagmgr.concurrency import map_in_threads
+    from tagmgr.digestreport import platform_problem, report_resolved
+    from tagmgr.resolve import resolve
+
+    references = [_reference(text) for text in args.references]
+    failed: list[Resolution] = []
+    if args.manifest:
+        references_of_manifests, failed = _manifest_references(args)
+        references += references_of_manifests
+    if not references and not failed:
+        raise TagmgrError("nothing to resolve: give references, or --manifest FILE")
+    children = args.platforms or args.platform is not None
+    with core._registries(args) as registries:
+        resolutions = failed + map_in_threads(
+            lambda ref: resolve(registries.client(ref.registry), ref, children=children),
+            references,
+            args.jobs,
+        )
+    report_resolved(args.output, sys.stdout, resolutions, args.platform)
+    bad = any(
+        r.error or r.descriptor is None or (args.platform and platform_problem(r, args.platform))
+        for r in resolutions
+    )
+    return exitcodes.FAILURE if bad else exitcodes.OK
+
+
+def _reference(text: str) -> ImageReference:
+    ref = ImageReference.parse_familiar(text)
+    if ref.tag is None and ref.digest is None:
+        raise InvalidReferenceError(
+            f"{text!r}: name a tag or a digest; tagmgr never assumes latest"
+        )
+    return ref
+
+
+def _manifest_references(
+    args: argparse.Namespace,
+) -> tuple[list[ImageReference], list[Resolution]]:
+    """Every entry's source and target; entries whose tag cannot be derived, as failures."""
+    from tagmgr.manifest import load_manifests
+    from tagmgr.resolve import Resolution
+    from tagmgr.targets import Target
+
+    manifests = load_manifests(args.manifest)
+    references: list[ImageReference] = []
+    failed: list[Resolution] = []
+    for item in core._resolve(args, manifests, dict(args.map_registry)):
+        if isinstance(item, Target):
+            references += [item.source, item.destination]
+        else:
+            failed.append(Resolution(ImageReference.parse(item.entry.name), error=item.message))
+    return list(dict.fromkeys(references)), failed
+
+
+def lock(args: argparse.Namespace) -> int:
+    """Plan as ``plan`` does; write the lock only when every entry resolved."""
+    from tagmgr.lock import Lock, read_lock, write_lock
+
+    with core._registries(args) as registries:
+        actions = core._plan(args, registries)
+        entries, problems = lock_entries(actions, registries, jobs=args.jobs)
+    if problems:
+        _report_problems(problems)
+        print(f"tagmgr: {args.lock_path} was not written", file=sys.stderr)
+        return exitcodes.FAILURE
+    path: Path = args.lock_path
+    previous = read_lock(path) if path.exists() else Lock()
+    written = write_lock(path, previous.replaced_by(entries))
+    print(f"{path}: {len(entries)} entries, {'written' if written else 'unchanged'}")
+    return exitcodes.OK
+
+
+def record_applied(path: Path, actions: Sequence[Action], registries: Registries, jobs: int) -> int:
+    """``apply --lock``: add or update the entries that were created or already present."""
+    from tagmgr.lock import Lock, read_lock, write_lock
+
+    entries, problems = lock_entries(actions, registries, jobs=jobs)
+    _report_problems(problems)
+    previous = read_lock(path) if path.exists() else Lock()
+    write_lock(path, previous.updated(entries))
+    return exitcodes.FAILURE if problems else exitcodes.OK
+
+
+def lock_entries(
+    actions: Sequence[Action], registries: Registries, *, jobs: int
+) -> tuple[list[LockEntry], list[str]]:
+    """A lock entry for each action whose source resolved; a message for each other one."""
+    from tagmgr.concurrency import map_in_threads
+    from tagmgr.lock.build import lock_entry, timestamp
+    from tagmgr.plan import Kind
+    from tagmgr.resolve import Resolution, index_children, is_index
+
+    now = timestamp()
+
+    def entry_of(action: Action) -> LockEntry | str:
+        target, descriptor = action.target, action.source
+        if action.kind not in (Kind.CREATE, Kind.PRESENT) or target is None or descriptor is None:
+            where = action.item.entry.location()
+            return f"{where}: {action.item.entry.field_path}: {action.kind.value}: {action.message}"
+        try:
+            children = (
+                index_children(
+                    registries.client(target.source.registry), target.source, descriptor.digest
+                )
+                if is_index(descriptor)
+                else ()
+            )
+        except TagmgrError as error:
+            return f"{target.source}: {error}"
+        return lock_entry(target, Resolution(target.source, descriptor, children), now)
+
+    results = map_in_threads(entry_of, list(actions), jobs)
+    return [r for r in results if not isinstance(r, str)], [
+        r for r in results if isinstance(r, str)
+    ]
+
+
+def _report_problems(problems: Sequence[str]) -> None:
+    for problem in problems:
+        print(f"tagmgr: error: {problem}", file=sys.stderr)
+
+
+def check(args: argparse.Namespace) -> int:
+    from tagmgr.concurrency import map_in_threads
+    from tagmgr.digestreport import report_checked
+    from tagmgr.lock import read_lock, write_lock
+    from tagmgr.lock.build import timestamp
+    from tagmgr.lock.check import State, check_entry, check_exit_code, moved_entry
+    from tagmgr.resolve import resolve
+
+    locked = read_lock(args.lock_path)
+    with core._registries(args) as registries:
+
+        def check_one(entry: LockEntry) -> Resolution:
+            client = registries.client(entry.target.registry)
+            return resolve(client, entry.target, children=args.update)
+
+        nows = map_in_threads(check_one, list(locked.entries), args.jobs)
+    findings = [check_entry(e, now) for e, now in zip(locked.entries, nows, strict=True)]
+    moved = [f for f in findings if f.state is State.MOVED]
+    updated = False
+    if args.update and moved:
+        now = timestamp()
+        updated = write_lock(args.lock_path, locked.updated(moved_entry(f, now) for f in moved))
+    report_checked(args.output, sys.stdout, findings, updated=updated)
+    return check_exit_code(findings)

@@ -1,0 +1,124 @@
+"""Reporters for ``resolve`` and ``check``, text or JSON, on the JSON writer of ``report``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import IO, Any
+
+from tagmgr.lock.check import Finding, State
+from tagmgr.report import JSON_FORMAT_VERSION, dump_json
+from tagmgr.resolve import Child, Resolution
+
+
+def report_resolved(
+    output: str, stream: IO[str], resolutions: Sequence[Resolution], platform: str | None
+) -> None:
+    if output == "json":
+        records = [_resolution_record(r, platform) for r in resolutions]
+        document = {"format": JSON_FORMAT_VERSION, "command": "resolve", "references": records}
+        dump_json(document, stream)
+        return
+    for resolution in resolutions:
+        stream.write(_resolution_text(resolution, platform) + "\n")
+
+
+def platform_problem(resolution: Resolution, platform: str) -> str | None:
+    """Why ``platform`` cannot be picked from what ``resolution`` found, or None."""
+    descriptor = resolution.descriptor
+    if descriptor is None or resolution.error:
+        return None
+    if not resolution.children:
+        return f"{resolution.reference} is one manifest ({descriptor.media_type}), not an index"
+    if resolution.child(platform) is None:
+        offered = ", ".join(c.platform for c in resolution.children)
+        return f"{resolution.reference} has no single {platform} manifest; it has {offered}"
+    return None
+
+
+def _resolution_text(resolution: Resolution, platform: str | None) -> str:
+    ref, descriptor = resolution.reference, resolution.descriptor
+    if resolution.error is not None:
+        return f"{ref}  error: {resolution.error}"
+    if descriptor is None:
+        return f"{ref}  not found"
+    if platform is not None:
+        problem = platform_problem(resolution, platform)
+        child = resolution.child(platform)
+        if problem or child is None:
+            return f"{ref}  error: {problem}"
+        return f"{ref}  {child.platform}  {child.digest}  (one platform of {descriptor.digest})"
+    lines = [f"{ref}  {descriptor.digest}  {descriptor.media_type}"]
+    lines += [f"  {c.platform}  {c.digest}" for c in resolution.children]
+    return "\n".join(lines)
+
+
+def _child_record(child: Child) -> dict[str, str]:
+    return {"platform": child.platform, "digest": child.digest, "media_type": child.media_type}
+
+
+def _resolution_record(resolution: Resolution, platform: str | None) -> dict[str, Any]:
+    descriptor = resolution.descriptor
+    error = resolution.error
+    if error is None and descriptor is None:
+        error = "not found"
+    child = resolution.child(platform) if platform else None
+    if platform and error is None:
+        error = platform_problem(resolution, platform)
+    return {
+        "reference": str(resolution.reference),
+        "digest": descriptor.digest if descriptor else None,
+        "media_type": descriptor.media_type if descriptor else None,
+        "size": descriptor.size if descriptor else None,
+        "platforms": [_child_record(c) for c in resolution.children],
+        "platform": _child_record(child) if child else None,
+        "error": error,
+    }
+
+
+def report_checked(
+    output: str, stream: IO[str], findings: Sequence[Finding], *, updated: bool
+) -> None:
+    counts = Counter(f.state for f in findings)
+    if output == "json":
+        summary = {state.value: counts[state] for state in State}
+        document = {
+            "format": JSON_FORMAT_VERSION,
+            "command": "check",
+            "entries": [_finding_record(f) for f in findings],
+            "summary": summary,
+            "updated": updated,
+        }
+        dump_json(document, stream)
+        return
+    for finding in findings:
+        stream.write(_finding_text(finding) + "\n")
+    stream.write(
+        f"\ncheck: {counts[State.UNCHANGED]} unchanged, {counts[State.MOVED]} moved, "
+        f"{counts[State.GONE]} gone, {counts[State.ERROR]} errors"
+        + ("; the lock file was updated" if updated else "")
+        + "\n"
+    )
+
+
+def _finding_text(finding: Finding) -> str:
+    entry = finding.entry
+    head = f"{finding.state.value:<10} {entry.target}"
+    if finding.state is State.MOVED:
+        return f"{head}  {entry.digest} -> {finding.new_digest}"
+    if finding.state is State.GONE:
+        return f"{head}  was {entry.digest}"
+    if finding.state is State.ERROR:
+        return f"{head}  {finding.now.error}"
+    return f"{head}  {entry.digest}"
+
+
+def _finding_record(finding: Finding) -> dict[str, Any]:
+    return {
+        "target": str(finding.entry.target),
+        "source": str(finding.entry.source),
+        "state": finding.state.value,
+        "locked_digest": finding.entry.digest,
+        "digest": finding.new_digest,
+        "message": finding.now.error,
+    }

@@ -1,0 +1,78 @@
+"""SIGINT and SIGTERM as a request to stop, checked between units of work.
+
+The handler only records the signal: no exception is raised at whatever point the main thread
+happened to be (inside the logging module's lock, say, which an exception would leave held). The
+applier asks ``requested()`` before each entry it starts; work in flight finishes. A second
+signal stops at once: every child is killed (``process.kill_all``) and tagmgr exits with the
+first signal's code. Nothing needs removing first: no secret is ever on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+from tagmgr import exitcodes, process
+
+EXIT_CODES = {signal.SIGINT: exitcodes.INTERRUPTED, signal.SIGTERM: exitcodes.TERMINATED}
+
+_received: list[int] = []
+_stopped = threading.Event()
+_wakeup: list[int] = []  # the read end of the pipe signal.set_wakeup_fd writes to
+
+
+def requested() -> bool:
+    """True once SIGINT or SIGTERM has come."""
+    return _stopped.is_set()
+
+
+def exit_code() -> int:
+    """The exit code the first signal asks for (130 for SIGINT, 143 for SIGTERM)."""
+    return EXIT_CODES[signal.Signals(_received[0])]
+
+
+@contextmanager
+def handling_signals() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into ``requested()`` (main thread only); restore on exit."""
+    reader, writer = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    previous = {signum: signal.signal(signum, _on_signal) for signum in EXIT_CODES}
+    previous_wakeup = signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
+    _wakeup.append(reader)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous_wakeup)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _wakeup.remove(reader)
+        os.close(reader)
+        os.close(writer)
+        _received.clear()
+        _stopped.clear()
+
+
+def readline(stream: IO[str]) -> str | None:
+    """A line from ``stream`` (``""`` at its end), or None if a signal comes first."""
+    while _wakeup:
+        ready, _, _ = select.select([stream.fileno(), _wakeup[0]], [], [])
+        if requested():
+            return None
+        if stream.fileno() in ready:
+            break
+    return stream.readline()
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    _received.append(signum)
+    if len(_received) == 1:
+        _stopped.set()
+        return
+    process.kill_all()
+    name = signal.Signals(signum).name
+    os.write(2, f"tagmgr: {name} again: stopped at once\n".encode())
+    os._exit(exit_code())

@@ -1,0 +1,52 @@
+"""Lock files out: one fixed layout, so equal locks are equal bytes.
+
+JSON with sorted keys, two-space indentation, every value a string (no numbers, booleans or nulls:
+an absent field is left out), entries sorted by target, a final newline.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tagmgr.files import replace_file
+from tagmgr.lock.model import LOCK_FORMAT, Lock, LockEntry
+
+
+def render_lock(lock: Lock) -> str:
+    document = {
+        "format": LOCK_FORMAT,
+        "entries": [_entry(e) for e in Lock.of(lock.entries).entries],
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_lock(path: Path, lock: Lock) -> bool:
+    """Write ``lock`` to ``path`` unless it already holds exactly these bytes; True if written."""
+    data = render_lock(lock).encode("utf-8")
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    replace_file(path, data)
+    return True
+
+
+def _entry(entry: LockEntry) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "source": str(entry.source),
+        "target": str(entry.target),
+        "digest": entry.digest,
+        "media_type": entry.media_type,
+        "platforms": [{"platform": p.platform, "digest": p.digest} for p in entry.platforms],
+        "resolved_at": entry.resolved_at,
+    }
+    if entry.src_ref is not None:
+        record["src_ref"] = entry.src_ref
+    if entry.upstream is not None:
+        upstream = entry.upstream
+        record["upstream"] = {
+            "repo": upstream.repo,
+            "commit": upstream.commit,
+            "describe": upstream.describe,
+        }
+    return record
