@@ -109,7 +109,8 @@ def _version_text(step: VersionStep) -> str:
     if step.diff is not None:
         text += f"  (build {step.diff.verdict.value})"
     if step.action is not None and step.action.source is not None:
-        text += f"  ({step.action.kind.value} at {step.action.source.digest[:19]})"
+        done = step.outcome.result.value if step.outcome else step.action.kind.value
+        text += f"  ({done} at {step.action.source.digest[:19]})"
     return text
 
 
