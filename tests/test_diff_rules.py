@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import io
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,8 @@ from tagmgr.changes.config import compare_configs
 from tagmgr.changes.filesystem import LayerChanges, Tree
 from tagmgr.changes.ignore import compile_patterns, load_ignore_file
 from tagmgr.changes.records import Kind, Record, normal_path
+from tagmgr.changes.streams import LayerFormatError
+from tagmgr.changes.walk import Layer, read_layer
 from tagmgr.errors import ManifestError
 
 
@@ -65,6 +71,7 @@ def test_paths_are_normalised() -> None:
     ]
 
 
+GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 FILE = Record(Kind.FILE, 0o644, 0, 0, "sha256:1")
 DIR = Record(Kind.DIRECTORY, 0o755, 0, 0)
 
@@ -138,3 +145,51 @@ def test_config_fields_by_name_and_noise_ignored() -> None:
         "config": {**a["config"], "Env": ["B=2", "A=1"]},
     }  # type: ignore[dict-item]
     assert compare_configs(a, reordered) == []
+
+
+def layer_bytes(media_type: str, blob: bytes, diff_id: str = "") -> LayerChanges:
+    return read_layer(Layer("sha256:" + "0" * 64, media_type, diff_id), iter([blob]))
+
+
+def tar_of(*names: str) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name in names:
+            archive.addfile(tarfile.TarInfo(name), io.BytesIO(b""))
+    return buffer.getvalue()
+
+
+def test_gzip_members_in_a_row_are_one_stream_and_the_diff_id_is_checked() -> None:
+    tar = tar_of("a", "b")
+    half = len(tar) // 2
+    blob = gzip.compress(tar[:half]) + gzip.compress(tar[half:])
+    diff_id = "sha256:" + hashlib.sha256(tar).hexdigest()
+    assert sorted(layer_bytes(GZIP, blob, diff_id).records) == ["a", "b"]
+    with pytest.raises(LayerFormatError) as caught:
+        layer_bytes(GZIP, blob, "sha256:" + "1" * 64)
+    assert str(caught.value) == (
+        f"layer sha256:{'0' * 64}: uncompressed, it hashes to {diff_id}, "
+        f"but the config says sha256:{'1' * 64}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("media_type", "blob", "problem"),
+    [
+        (GZIP, gzip.compress(tar_of("a"))[:-30], "the gzip stream ends early"),
+        (
+            GZIP,
+            b"not gzip at all",
+            "not gzip data: Error -3 while decompressing data: incorrect header check",
+        ),
+        (
+            "application/vnd.oci.image.layer.v1.tar+zstd",
+            b"",
+            "the layer is zstd-compressed; tagmgr diff reads gzip'd and uncompressed tar layers",
+        ),
+    ],
+)
+def test_a_layer_that_cannot_be_read_says_why(media_type: str, blob: bytes, problem: str) -> None:
+    with pytest.raises(LayerFormatError) as caught:
+        layer_bytes(media_type, blob)
+    assert str(caught.value) == f"layer sha256:{'0' * 64}: {problem}"

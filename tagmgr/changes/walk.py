@@ -33,8 +33,8 @@ class Layer:
 
 def read_layer(layer: Layer, chunks: Iterator[bytes]) -> LayerChanges:
     """What the layer does to the filesystem below it; ``LayerFormatError`` if it is no tar."""
-    reader = uncompressed(layer.media_type, chunks)
     try:
+        reader = uncompressed(layer.media_type, chunks)
         changes = _walk(reader)
         diff_id = reader.drain()
     except LayerFormatError as error:
