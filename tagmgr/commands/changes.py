@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, Parser, Run, argument, positive_int
+from tagmgr.commands.options import CommandTable, Parser, argument, positive_int
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.reference import ImageReference, explain_invalid_tag, is_valid_tag
 
@@ -29,51 +29,42 @@ IGNORE_HELP = "path globs whose differences do not count"
 
 
 def _register_versions(table: CommandTable) -> None:
-    groups = table.groups
-    versions = table.add(
-        "versions", _no_command, "per-image release versions, pinned until a build changes"
+    registry = table.groups.registry
+    versions = table.add_group(
+        "versions", "per-image release versions, pinned until a build changes"
     )
-    commands = versions.add_subparsers(dest="versions_command", required=True, parser_class=Parser)
-
-    def add(name: str, run: Run, text: str, parents: list[Parser]) -> Parser:
-        command: Parser = commands.add_parser(
-            name, help=text, description=text, parents=[groups.output, *parents]
-        )
-        command.add_argument("file", metavar="FILE", help="the versions file")
-        command.set_defaults(run=run)
-        return command
-
-    updating = add(
+    updating = versions.add(
         "update",
         versions_update,
         "unpin auto-pinned images whose build really changed (exit 2: the file would change)",
-        [groups.registry],
+        [registry],
     )
-    updating.add_argument(
-        "--build", required=True, type=argument(tag), metavar="TAG", help="the new build's tag"
-    )
+    _versions_file(updating, "the new build's tag", required=True)
     updating.add_argument("--ignore", metavar="FILE", help=IGNORE_HELP)
     updating.add_argument("--write", action="store_true", help="edit the file in place")
-    releasing = add(
+    releasing = versions.add(
         "release",
         versions_release,
         "tag every unpinned auto image's build VERSION (never moving a tag) and pin it",
-        [groups.registry],
+        [registry],
     )
     releasing.add_argument("version", type=argument(tag), metavar="VERSION", help="the release tag")
-    releasing.add_argument(
-        "--build", required=True, type=argument(tag), metavar="TAG", help="the build to release"
-    )
+    _versions_file(releasing, "the build to release", required=True)
     releasing.add_argument(
         "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
     )
     releasing.add_argument("--write", action="store_true", help="create the tags and edit the file")
-    exporting = add(
-        "export", versions_export, "print each image's version for a shell to source", []
+    exporting = versions.add(
+        "export", versions_export, "print each image's version for a shell to source"
     )
+    _versions_file(exporting, "the version of unpinned images", required=False)
     exporting.add_argument("--format", choices=("env",), required=True, help="output format")
-    exporting.add_argument(
-        "--build", type=argument(tag), metavar="TAG", help="the version of unpinned images"
+
+
+def _versions_file(command: Parser, build_help: str, *, required: bool) -> None:
+    command.add_argument("file", metavar="FILE", help="the versions file")
+    command.add_argument(
+        "--build", required=required, type=argument(tag), metavar="TAG", help=build_help
     )
 
 
@@ -114,7 +105,3 @@ def versions_export(args: argparse.Namespace) -> int:
 
     sys.stdout.write(export_env(load_versions(args.file), args.build))
     return exitcodes.OK
-
-
-def _no_command(args: argparse.Namespace) -> int:
-    raise AssertionError("argparse requires a versions sub-command")
