@@ -134,7 +134,8 @@ def test_console_script_exits_64_without_arguments(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout) == (64, "")
     assert result.stderr == (
         "usage: tagmgr [-h] [--version]\n"
-        "              {validate,plan,apply,describe,resolve,lock,check,pin-refs} ...\n"
+        "              {validate,plan,apply,describe,resolve,lock,check,pin-refs,diff,versions}\n"
+        "              ...\n"
         "tagmgr: error: the following arguments are required: command\n"
     )
 
