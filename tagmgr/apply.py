@@ -6,7 +6,8 @@ compares digests. Failures are recorded per entry; one never stops the others.
 
 A stop (SIGINT or SIGTERM, see ``interrupt``) is looked at before each creation: once it is
 requested no creation starts, those in flight finish and are verified, and the creations left
-are reported as ``not-started``.
+are reported as ``not-started``. Once every write is done, each tag created is read once more:
+one that another writer moved meanwhile is reported as a ``conflict``.
 
 Writes to one repository run one at a time, different repositories in parallel: docker-registry's
 filesystem storage answers 500 when several manifests are put into one repository at once
@@ -35,7 +36,11 @@ class Result(StrEnum):
     CREATED = "created"
     PRESENT = "present"
     FAILED = "failed"
+    CONFLICT = "conflict"
     NOT_STARTED = "not-started"
+
+
+FAILURES = frozenset({Result.FAILED, Result.CONFLICT, Result.NOT_STARTED})
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,31 @@ class Applier:
             for outcomes in map_in_threads(run_serially, groups, jobs)
             for outcome in outcomes
         }
-        return [done[id(action)] for action in actions]
+        outcomes = [done[id(action)] for action in actions]
+        return map_in_threads(self._read_again, outcomes, jobs)
+
+    def _read_again(self, outcome: Outcome) -> Outcome:
+        """A tag created earlier in this run, read once more now that every write is done.
+
+        Another writer may have moved it since its own read-back: that is a conflict to report,
+        not a creation. A read that fails says nothing either way; the creation stands.
+        """
+        target, source = outcome.action.target, outcome.action.source
+        if outcome.result is not Result.CREATED or target is None or source is None:
+            return outcome
+        try:
+            now = self._head(target.destination)
+        except TagmgrError as error:
+            return Outcome(outcome.action, Result.CREATED, f"the final re-read failed: {error}")
+        if now is not None and now.digest == source.digest:
+            return outcome
+        found = now.digest if now else "nothing (deleted)"
+        return Outcome(
+            outcome.action,
+            Result.CONFLICT,
+            f"created at {source.digest}, but another writer has since moved "
+            f"{target.destination} to {found}",
+        )
 
     def apply_one(self, action: Action) -> Outcome:
         target = action.target
@@ -129,5 +158,5 @@ def group_by_repository(actions: Sequence[Action]) -> list[list[Action]]:
 
 
 def apply_exit_code(outcomes: Sequence[Outcome]) -> int:
-    failed = any(o.result in {Result.FAILED, Result.NOT_STARTED} for o in outcomes)
+    failed = any(o.result in FAILURES for o in outcomes)
     return exitcodes.FAILURE if failed else exitcodes.OK

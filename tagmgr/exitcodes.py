@@ -2,7 +2,7 @@
 
 OK = 0
 FAILURE = 1  # invalid input, conflicts, missing sources, registry or git errors
-CHANGES_PENDING = 2  # plan: there is something to create; versions: the file would change
+CHANGES_PENDING = 2  # plan: something to create; check: a tag moved; pin-refs, versions: a change
 CHANGED = 2  # diff: the images really differ
 BUG = 3  # an unexpected exception: a bug in tagmgr
 USAGE = 64  # bad command line (sysexits' EX_USAGE); 2 already means "changes pending"

@@ -14,7 +14,7 @@ from tagmgr.errors import TagmgrError
 from tagmgr.plan import Inventory, Lookup
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries
-from tagmgr.resolve import index_children, is_index
+from tagmgr.resolve import Resolution, with_children
 from tagmgr.targets import Resolved, Target
 
 Repository = tuple[str, str]
@@ -77,11 +77,8 @@ def _with_pinned_children(registries: Registries, target: Target, lookup: Lookup
     descriptor = lookup.descriptor
     if target.pinned is None or descriptor is None or descriptor.digest == target.pinned:
         return lookup
-    if not is_index(descriptor):
-        return lookup
-    try:
-        client = registries.client(target.source.registry)
-        children = index_children(client, target.source, descriptor.digest)
-    except TagmgrError as error:
-        return Lookup(error=str(error))
-    return replace(lookup, children={c.digest: c.platform for c in children})
+    client = registries.client(target.source.registry)
+    found = with_children(client, Resolution(target.source, descriptor))
+    if found.error is not None:
+        return Lookup(error=found.error)
+    return replace(lookup, children={c.digest: c.platform for c in found.children})

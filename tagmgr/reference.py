@@ -16,10 +16,34 @@ from tagmgr.errors import InvalidReferenceError
 DOCKER_HUB = "docker.io"
 _DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 
+
+def _ipv6_pattern() -> str:
+    """RFC 4291's text forms: eight groups, or fewer around one ``::``, maybe ending in IPv4.
+
+    What ``ipaddress.IPv6Address`` accepts, zone indexes (``%eth0``) aside.
+    """
+    group, ipv4 = r"[0-9a-fA-F]{1,4}", rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+    forms = [rf"(?:{group}:){{7}}{group}", rf"(?:{group}:){{6}}{ipv4}"]
+    for left in range(8):  # groups before "::"; "::" stands for at least one
+        before = rf"(?:{group}:){{{left - 1}}}{group}" if left else ""
+        tails = [rf"{group}(?::{group}){{0,{6 - left}}}"] if left < 7 else []
+        if left <= 5:
+            tails.append(rf"(?:{group}:){{0,{5 - left}}}{ipv4}")
+        after = f"(?:{'|'.join(tails)})?" if tails else ""
+        forms.append(f"{before}::{after}")
+    return f"(?:{'|'.join(forms)})"
+
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])"
-REGISTRY_PATTERN = rf"{_HOST}(?::[0-9]{{1,5}})?"
+_DOMAIN = rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*"
+IPV6_PATTERN = _ipv6_pattern()
+PORT_PATTERN = (
+    r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+)
+_HOST = rf"(?:{_DOMAIN}|\[{IPV6_PATTERN}\])"
+REGISTRY_PATTERN = rf"{_HOST}(?::{PORT_PATTERN})?"
 REPOSITORY_PATTERN = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 TAG_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
 DIGEST_PATTERN = r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}"
@@ -117,7 +141,7 @@ def explain_invalid_name(name: str) -> str | None:
             not slash or not looks_like_registry(registry),
             "name must begin with a registry host such as docker.io/ or 127.0.0.1:5000/",
         ),
-        (not _REGISTRY_RE.fullmatch(registry), f"registry {registry!r} is not a valid host[:port]"),
+        (not _REGISTRY_RE.fullmatch(registry), _explain_invalid_registry(registry)),
         (
             len(name) > MAX_NAME_LENGTH,
             f"name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed",
@@ -125,6 +149,28 @@ def explain_invalid_name(name: str) -> str | None:
     ]
     reasons += [(True, r) for r in map(_explain_path_component, repository.split("/")) if r]
     return next((reason for failed, reason in reasons if failed), None)
+
+
+def split_registry(registry: str) -> tuple[str, int | None]:
+    """``(host, port)`` of a valid registry: an IPv6 host without brackets, no port as None."""
+    host, port = _host_and_port(registry)
+    return host.removeprefix("[").removesuffix("]"), int(port) if port else None
+
+
+def _host_and_port(registry: str) -> tuple[str, str]:
+    if ":" not in registry.rpartition("]")[2]:
+        return registry, ""
+    host, _, port = registry.rpartition(":")
+    return host, port
+
+
+def _explain_invalid_registry(registry: str) -> str:
+    host, port = _host_and_port(registry)
+    if port and not re.fullmatch(PORT_PATTERN, port):
+        return f"registry {registry!r}: port {port!r} is not a number from 1 to 65535"
+    if host.startswith("[") and not re.fullmatch(rf"\[{IPV6_PATTERN}\]", host):
+        return f"registry {registry!r}: {host} is not an IPv6 address"
+    return f"registry {registry!r} is not a valid host[:port]"
 
 
 def _explain_path_component(component: str) -> str | None:
@@ -175,11 +221,7 @@ def looks_like_registry(component: str) -> bool:
 
 def is_loopback(registry: str) -> bool:
     """True for localhost, 127.0.0.0/8 and [::1], with or without a port."""
-    host = registry
-    if host.startswith("["):
-        host = host[1 : host.find("]")]
-    elif ":" in host:
-        host = host.rsplit(":", 1)[0]
+    host, _ = split_registry(registry)
     if host == "localhost":
         return True
     try:

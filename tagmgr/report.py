@@ -17,6 +17,13 @@ from tagmgr.targets import Resolved, Target, Unresolved
 
 JSON_FORMAT_VERSION = 1
 _ALWAYS_COUNTED = frozenset({Result.CREATED, Result.PRESENT, Result.FAILED})
+_RESULT_LABELS = {
+    Result.CREATED: "created",
+    Result.PRESENT: "present",
+    Result.FAILED: "failed",
+    Result.CONFLICT: "conflicts",
+    Result.NOT_STARTED: "not started",
+}
 
 
 class Reporter(Protocol):
@@ -127,8 +134,8 @@ class TextReporter:
             self._line(outcome.result.value, outcome.action, outcome.message)
         counts = Counter(o.result for o in outcomes)
         summary = ", ".join(
-            f"{counts[result]} {result.value.replace('-', ' ')}"
-            for result in Result
+            f"{counts[result]} {label}"
+            for result, label in _RESULT_LABELS.items()
             if counts[result] or result in _ALWAYS_COUNTED
         )
         self._write(f"\napply: {summary}")

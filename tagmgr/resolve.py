@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tagmgr.descriptor import DOCKER_MANIFEST_LIST, OCI_INDEX, Descriptor
 from tagmgr.errors import RegistryError, TagmgrError
@@ -54,12 +54,22 @@ def resolve(client: RegistryClient, ref: ImageReference, *, children: bool = Fal
     """One HEAD; one GET more when ``children`` are wanted and ``ref`` is an index."""
     try:
         descriptor = client.head_manifest(ref.repository, ref.digest or str(ref.tag))
-        found: tuple[Child, ...] = ()
-        if descriptor is not None and children and is_index(descriptor):
-            found = index_children(client, ref, descriptor.digest)
     except TagmgrError as error:
         return Resolution(ref, error=str(error))
-    return Resolution(ref, descriptor, found)
+    resolution = Resolution(ref, descriptor)
+    return with_children(client, resolution) if children else resolution
+
+
+def with_children(client: RegistryClient, resolution: Resolution) -> Resolution:
+    """``resolution`` with its index's children (one GET); as it is when it is no index."""
+    descriptor = resolution.descriptor
+    if descriptor is None or resolution.error is not None or not is_index(descriptor):
+        return resolution
+    try:
+        children = index_children(client, resolution.reference, descriptor.digest)
+    except TagmgrError as error:
+        return Resolution(resolution.reference, error=str(error))
+    return replace(resolution, children=children)
 
 
 def index_children(client: RegistryClient, ref: ImageReference, digest: str) -> tuple[Child, ...]:

@@ -138,3 +138,27 @@ def test_after_a_stop_no_creation_starts_and_those_left_are_not_started() -> Non
         "interrupted before it started"
     }
     assert apply_exit_code(outcomes) == 1
+
+
+class RivalEngine(FakeEngine):
+    """Copies as asked; while copying ``v2``, a rival writer moves ``v1`` to ``OTHER``."""
+
+    def copy(self, source: ImageReference, destination: ImageReference) -> None:
+        super().copy(source, destination)
+        if destination.tag == "v2":
+            self.registry.tags[("app", "v1")] = OTHER
+
+
+def test_a_tag_moved_after_its_read_back_is_a_conflict_in_the_final_re_read() -> None:
+    registry = MemoryRegistry()
+    applier = Applier(RivalEngine(registry), registry)  # type: ignore[arg-type]
+    outcomes = applier.apply([create("app", "v1"), create("app", "v2")])
+    assert [(o.result, o.message) for o in outcomes] == [
+        (
+            Result.CONFLICT,
+            f"created at {SOURCE.digest}, but another writer has since moved "
+            f"registry.example/app:v1 to {OTHER.digest}",
+        ),
+        (Result.CREATED, ""),
+    ]
+    assert apply_exit_code(outcomes) == 1

@@ -142,3 +142,24 @@ def test_pin_refs_with_digests_from_the_registry_pins_the_index_digest(
         f"-  image: {name}:build-1  # built by CI\n"
         f"+  image: {name}:v1@{index.digest}  # built by CI\n"
     )
+
+
+def test_resolve_a_manifest_names_every_source_and_target(
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    image = images.docker()
+    push(registry.address, repo, "build-1", image)
+    name = f"{registry.address}/{repo}"
+    manifest = write_manifest(
+        tmp_path / "m.yaml", [{"name": name, "src_build_tag": "build-1", "tag": "v1"}]
+    )
+    result = run_tagmgr(capsys, "resolve", "--manifest", manifest)
+    assert (result.code, result.out) == (
+        1,
+        f"{name}:build-1  {image.digest}  application/vnd.docker.distribution.manifest.v2+json\n"
+        f"{name}:v1  not found\n",
+    )

@@ -23,3 +23,13 @@ def test_a_tag_with_a_digest_counts_under_both() -> None:
     uses = InUseSet([InUse(ref, "lock")])
     assert uses.uses_of_tag("127.0.0.1:5000", "team/app", "v1") == [InUse(ref, "lock")]
     assert uses.uses_of_digest("127.0.0.1:5000", "team/app", DIGEST) == [InUse(ref, "lock")]
+
+
+def test_records_with_and_without_a_tag_sort_together() -> None:
+    by_digest = ImageReference.parse(f"127.0.0.1:5000/team/app@{DIGEST}")
+    tagged = ImageReference.parse(f"127.0.0.1:5000/team/app:v1@{DIGEST}")
+    uses = InUseSet([InUse(tagged, "lock"), InUse(by_digest, "pods.json")])
+    assert uses.uses_of_digest("127.0.0.1:5000", "team/app", DIGEST) == [
+        InUse(tagged, "lock"),
+        InUse(by_digest, "pods.json"),
+    ]

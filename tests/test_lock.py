@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from tagmgr.errors import LockError
 from tagmgr.lifecycle.inuse import InUse
 from tagmgr.lock import (
+    SCHEMA_PATH,
     Lock,
     LockedPlatform,
     LockedUpstream,
@@ -167,3 +169,22 @@ def test_an_empty_lock_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(LockError) as caught:
         read_lock(path)
     assert str(caught.value) == f"{path}:1:1: the file is empty; write one with tagmgr lock"
+
+
+def test_the_lock_schema_is_a_valid_schema_and_installed_beside_the_reader() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    Draft202012Validator.check_schema(schema)
+    assert SCHEMA_PATH.resolve() == (Path(__file__).parents[1] / "schemas" / "lock.schema.json")
+
+
+def test_a_target_locked_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "tagmgr.lock"
+    document = json.loads(render_lock(Lock.of([entry("127.0.0.1:5000/a:v1")])))
+    document["entries"].append(document["entries"][0])
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    with pytest.raises(LockError) as caught:
+        read_lock(path)
+    assert str(caught.value) == (
+        f"{path}:26:5: entries[1].target: 127.0.0.1:5000/a:v1 is locked twice;"
+        " the first entry is entries[0]"
+    )

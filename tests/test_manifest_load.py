@@ -278,8 +278,8 @@ def test_keys_duplicates_anchors_aliases_and_tags() -> None:
 def test_block_scalar_keeps_its_final_line_break_and_is_refused() -> None:
     text = ENTRY.replace("b1", "|\n    b1") + "  tag: v1\n"
     assert problems(write("m.yaml", text)) == [
-        "m.yaml:3:18: images[0].src_build_tag: tag 'b1\\n' may contain only letters, digits,"
-        " '_', '.' and '-'"
+        "m.yaml:3:18: images[0].src_build_tag: contains U+000A LINE FEED, a control character"
+        " (Unicode Cc) that a reviewer cannot see; remove it"
     ]
 
 

@@ -240,3 +240,52 @@ def test_directories_are_walked_with_gitignore_respected(
     assert [line for line in result.out.splitlines() if line.startswith("---")] == [
         f"--- a/{chart / 'values.yaml'}"
     ]
+
+
+def test_deployment_compose_and_dockerfile_diffs_are_exact(
+    tmp_path: Path, lock_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployment = write(tmp_path / "deploy.yaml", DEPLOYMENT)
+    compose = write(tmp_path / "compose.yml", COMPOSE)
+    dockerfile = write(tmp_path / "Dockerfile", DOCKERFILE)
+    result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, tmp_path)
+    assert (result.code, result.err) == (2, "")
+    assert result.out == (
+        f"--- a/{dockerfile}\n"
+        f"+++ b/{dockerfile}\n"
+        "@@ -1,7 +1,7 @@\n"
+        " # syntax=docker/dockerfile:1\r\n"
+        f"-FROM --platform=$BUILDPLATFORM {SRIOV}:{SRIOV_BUILD} AS build\r\n"
+        f"+FROM --platform=$BUILDPLATFORM {SRIOV}:{SRIOV_TAG} AS build\r\n"
+        " RUN make\r\n"
+        " \r\n"
+        " FROM scratch\r\n"
+        " COPY --from=build /out /out\r\n"
+        "-COPY --from=starlingx/intel-gpu-plugin:latest /bin/plugin /plugin\r\n"
+        f"+COPY --from=starlingx/intel-gpu-plugin:{GPU_TAG} /bin/plugin /plugin\r\n"
+        f"--- a/{compose}\n"
+        f"+++ b/{compose}\n"
+        "@@ -1,6 +1,6 @@\n"
+        " services:\n"
+        "   cni:\n"
+        "-    image: starlingx/k8s-cni-sriov   # no tag: floating\n"
+        f"+    image: starlingx/k8s-cni-sriov:{SRIOV_TAG}   # no tag: floating\n"
+        "     build: .\n"
+        "   web:\n"
+        "     image: nginx:1.25\n"
+        f"--- a/{deployment}\n"
+        f"+++ b/{deployment}\n"
+        "@@ -7,10 +7,10 @@\n"
+        "     spec:\n"
+        "       initContainers:\n"
+        "       - name: init\n"
+        f"-        image: {GPU}:{GPU_BUILD}\n"
+        f"+        image: {GPU}:{GPU_TAG}\n"
+        "       containers:\n"
+        "       - name: cni\n"
+        f"-        image: '{SRIOV}:master-centos-stable-latest'\n"
+        f"+        image: '{SRIOV}:{SRIOV_TAG}'\n"
+        '         args: ["--image", "starlingx/k8s-cni-sriov:latest"]\n'
+        " ---\n"
+        " apiVersion: v1\n"
+    )

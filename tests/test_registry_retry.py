@@ -1,14 +1,25 @@
-"""The retry table and transport: scripted answers, a recorded sleep, no real waiting."""
+"""The retry table and transport: scripted answers, a recorded sleep, no real waiting; jitter
+is off (``chance`` 0) unless a test is about it."""
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Iterable
+from contextlib import suppress
 
 import httpx
 import pytest
 
-from tagmgr.registry.retry import PROBE, Decision, RetryPolicy, RetryTransport, decide
+from tagmgr.errors import RegistryError
+from tagmgr.registry.retry import (
+    PROBE,
+    RETRY_SAFE,
+    Decision,
+    Reachability,
+    RetryPolicy,
+    RetryTransport,
+    decide,
+)
 
 URL = "https://registry.example/v2/app/manifests/v1"
 Answer = int | tuple[int, dict[str, str | bytes]] | httpx.TransportError
@@ -38,11 +49,16 @@ def send(
     policy: RetryPolicy | None = None,
     *,
     probe: bool = False,
+    safe: object = None,
+    chance: float = 0.0,
 ) -> tuple[httpx.Response, Script, list[float]]:
     script, slept = Script(answers), list[float]()
-    transport = RetryTransport(httpx.MockTransport(script), policy, sleep=slept.append)
+    transport = RetryTransport(
+        httpx.MockTransport(script), policy, sleep=slept.append, chance=lambda: chance
+    )
+    extensions = {PROBE: probe} if safe is None else {PROBE: probe, RETRY_SAFE: safe}
     with httpx.Client(transport=transport) as client:
-        response = client.request(method, URL, extensions={PROBE: probe})
+        response = client.request(method, URL, extensions=extensions)
     return response, script, slept
 
 
@@ -66,7 +82,8 @@ def refused_by_the_kernel() -> httpx.ConnectError:
         (403, Decision.GIVE_UP),
         (404, Decision.GIVE_UP),
         (429, Decision.BACK_OFF),
-        (500, Decision.GIVE_UP),
+        (500, Decision.BACK_OFF),
+        (501, Decision.GIVE_UP),
         (502, Decision.BACK_OFF),
         (503, Decision.BACK_OFF),
         (504, Decision.BACK_OFF),
@@ -77,10 +94,24 @@ def test_status_table(status: int, decision: Decision) -> None:
 
 
 def test_backs_off_exponentially_until_success() -> None:
-    response, script, slept = send([503, 502, 504, 200])
+    response, script, slept = send([503, 500, 504, 200])
     assert response.status_code == 200
     assert script.calls == 4
     assert slept == [0.5, 1.0, 2.0]
+
+
+def test_a_500_on_a_tag_list_page_is_retried_like_a_502() -> None:
+    """docker-registry answers 500 for transient storage races under concurrent writes."""
+    response, script, _ = send([500, 500, 200], method="GET")
+    assert (response.status_code, script.calls) == (200, 3)
+
+
+def test_jitter_takes_off_up_to_half_of_each_exponential_delay() -> None:
+    _, _, slept = send([503, 503, 503, 200], chance=0.999)
+    assert slept == pytest.approx([0.25, 0.5, 1.0], abs=0.002)
+    assert slept[0] < 0.5
+    _, _, told = send([(429, {"Retry-After": "3"}), 200], chance=0.999)
+    assert told == [3.0]  # what the registry asked for is not cut short
 
 
 def test_retry_after_seconds_are_honoured_and_capped() -> None:
@@ -117,7 +148,7 @@ def test_total_wait_is_bounded() -> None:
     assert slept == [10.0]
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 500])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 501])
 def test_other_statuses_are_handed_up_at_once(status: int) -> None:
     response, script, slept = send([status, 200])
     assert response.status_code == status
@@ -137,12 +168,23 @@ def test_connection_error_after_the_last_attempt_is_raised() -> None:
         send([refused()] * 4)
 
 
-def test_non_idempotent_requests_are_never_retried() -> None:
+def test_writes_are_sent_once_unless_declared_safe() -> None:
     response, script, _ = send([503, 200], method="POST")
     assert response.status_code == 503
     assert script.calls == 1
     with pytest.raises(httpx.ConnectError):
         send([refused(), 200], method="PUT")
+    for explicitly_unsafe in (False, lambda: False):
+        response, script, _ = send([500, 200], method="PUT", safe=explicitly_unsafe)
+        assert (response.status_code, script.calls) == (500, 1)
+
+
+def test_a_write_declared_safe_is_retried_while_its_check_says_so() -> None:
+    response, script, _ = send([500, refused(), 201], method="PUT", safe=True)
+    assert (response.status_code, script.calls) == (201, 3)
+    checks = iter([True, False])
+    response, script, _ = send([503, 503, 201], method="PUT", safe=lambda: next(checks))
+    assert (response.status_code, script.calls) == (503, 2)
 
 
 def test_tls_handshake_failures_are_not_retried() -> None:
@@ -169,3 +211,32 @@ def test_a_probe_is_retried_on_anything_but_a_refusal(first: Answer) -> None:
 def test_a_refused_request_that_is_no_probe_is_retried() -> None:
     response, script, _ = send([refused_by_the_kernel(), 200])
     assert (response.status_code, script.calls) == (200, 2)
+
+
+def reachable(answers: Iterable[Answer], reachability: Reachability, probe: bool = False) -> Script:
+    """Send one GET through a transport sharing ``reachability``; the script it answered from."""
+    script = Script(answers)
+    transport = RetryTransport(
+        httpx.MockTransport(script), sleep=lambda _: None, reachability=reachability
+    )
+    with httpx.Client(transport=transport) as client, suppress(httpx.TransportError):
+        client.get(URL, extensions={PROBE: probe})
+    return script
+
+
+def test_a_registry_failing_its_connections_in_a_row_is_down_for_the_rest_of_the_run() -> None:
+    reachability = Reachability("registry.example", down_after=4, timeout=30.0)
+    assert reachable([refused(), refused(), refused(), 200], reachability).calls == 4  # reset
+    assert reachable([refused_by_the_kernel()], reachability, probe=True).calls == 1  # no count
+    assert reachable([refused()] * 4 + [200], reachability).calls == 4  # four in a row: down
+    down = (
+        "registry registry.example: down: 4 connection attempts in a row failed (the last: "
+        "cannot connect to https://registry.example/v2/app/manifests/v1: [Errno 111] Connection "
+        "refused); nothing more is sent to it in this run"
+    )
+    for _ in range(3):
+        script = Script([200])
+        transport = RetryTransport(httpx.MockTransport(script), reachability=reachability)
+        with httpx.Client(transport=transport) as client, pytest.raises(RegistryError) as caught:
+            client.get(URL)
+        assert (str(caught.value), script.calls) == (down, 0)

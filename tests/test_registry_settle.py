@@ -2,6 +2,7 @@
 settle is remembered, so an unreachable registry costs one settlement, not one per repository.
 
 Sleeps are recorded, never slept: each test's time is bounded by its requests, not its backoff.
+Jitter is off (``NO_JITTER``), so the recorded delays are the policy's own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from tagmgr.errors import RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
+from tagmgr.registry.retry import RetryPolicy
 from tests.test_registry_client import (
     failing,
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
@@ -26,6 +28,7 @@ REFUSED_MESSAGE = (
     f"registry {LOOPBACK}: cannot connect to https://{LOOPBACK}/v2/: connection refused"
 )
 Handler = Callable[[httpx.Request], httpx.Response]
+NO_JITTER = RetryPolicy(jitter=0.0)
 
 
 class Recorder:
@@ -56,7 +59,7 @@ def client_for(registry: Recorder, address: str = LOOPBACK) -> tuple[RegistryCli
     slept: list[float] = []
     transport = httpx.MockTransport(registry)
     return RegistryClient(
-        address, RegistryOptions(), transport=transport, sleep=slept.append
+        address, RegistryOptions(), transport=transport, sleep=slept.append, retry=NO_JITTER
     ), slept
 
 
@@ -172,7 +175,9 @@ def test_a_refused_loopback_port_costs_one_settlement() -> None:
         probe.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{probe.getsockname()[1]}"
     slept: list[float] = []
-    client = RegistryClient(address, RegistryOptions(timeout=5.0), sleep=slept.append)
+    client = RegistryClient(
+        address, RegistryOptions(timeout=5.0), sleep=slept.append, retry=NO_JITTER
+    )
     for repository in ("a", "b", "c"):
         with pytest.raises(RegistryError) as caught:
             client.list_tags(repository)

@@ -138,7 +138,13 @@ def lock(args: argparse.Namespace) -> int:
     path: Path = args.lock_path
     previous = read_lock(path) if path.exists() else Lock()
     written = write_lock(path, previous.replaced_by(entries))
-    print(f"{path}: {len(entries)} entries, {'written' if written else 'unchanged'}")
+    if args.output == "json":
+        from tagmgr.report import JSON_FORMAT_VERSION, dump_json
+
+        document = {"format": JSON_FORMAT_VERSION, "command": "lock", "lock": str(path)}
+        dump_json({**document, "entries": len(entries), "written": written}, sys.stdout)
+    else:
+        print(f"{path}: {len(entries)} entries, {'written' if written else 'unchanged'}")
     return exitcodes.OK
 
 
@@ -160,7 +166,7 @@ def lock_entries(
     from tagmgr.concurrency import map_in_threads
     from tagmgr.lock.build import lock_entry, timestamp
     from tagmgr.plan import Kind
-    from tagmgr.resolve import Resolution, index_children, is_index
+    from tagmgr.resolve import Resolution, with_children
 
     now = timestamp()
 
@@ -169,17 +175,11 @@ def lock_entries(
         if action.kind not in (Kind.CREATE, Kind.PRESENT) or target is None or descriptor is None:
             where = action.item.entry.location()
             return f"{where}: {action.item.entry.field_path}: {action.kind.value}: {action.message}"
-        try:
-            children = (
-                index_children(
-                    registries.client(target.source.registry), target.source, descriptor.digest
-                )
-                if is_index(descriptor)
-                else ()
-            )
-        except TagmgrError as error:
-            return f"{target.source}: {error}"
-        return lock_entry(target, Resolution(target.source, descriptor, children), now)
+        client = registries.client(target.source.registry)
+        resolution = with_children(client, Resolution(target.source, descriptor))
+        if resolution.error is not None:
+            return resolution.error
+        return lock_entry(target, resolution, now)
 
     results = map_in_threads(entry_of, list(actions), jobs)
     return [r for r in results if not isinstance(r, str)], [
@@ -193,22 +193,25 @@ def _report_problems(problems: Sequence[str]) -> None:
 
 
 def check(args: argparse.Namespace) -> int:
+    """One HEAD per locked target; with ``--update``, one GET more per moved index."""
     from tagmgr.concurrency import map_in_threads
     from tagmgr.digestreport import report_checked
     from tagmgr.lock import read_lock, write_lock
     from tagmgr.lock.build import timestamp
-    from tagmgr.lock.check import State, check_entry, check_exit_code, moved_entry
-    from tagmgr.resolve import resolve
+    from tagmgr.lock.check import Finding, State, check_entry, check_exit_code, moved_entry
+    from tagmgr.resolve import resolve, with_children
 
     locked = read_lock(args.lock_path)
     with core._registries(args) as registries:
 
-        def check_one(entry: LockEntry) -> Resolution:
+        def check_one(entry: LockEntry) -> Finding:
             client = registries.client(entry.target.registry)
-            return resolve(client, entry.target, children=args.update)
+            finding = check_entry(entry, resolve(client, entry.target))
+            if args.update and finding.state is State.MOVED:
+                return check_entry(entry, with_children(client, finding.now))
+            return finding
 
-        nows = map_in_threads(check_one, list(locked.entries), args.jobs)
-    findings = [check_entry(e, now) for e, now in zip(locked.entries, nows, strict=True)]
+        findings = map_in_threads(check_one, list(locked.entries), args.jobs)
     moved = [f for f in findings if f.state is State.MOVED]
     updated = False
     if args.update and moved:

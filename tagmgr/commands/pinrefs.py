@@ -73,17 +73,8 @@ def pin_refs(args: argparse.Namespace) -> int:
 def _pins_from_lock(path: Path) -> list[Pin]:
     from tagmgr.lock import read_lock
     from tagmgr.pinrefs.pins import Pin
-    from tagmgr.reference import ImageReference
 
-    return [
-        Pin(
-            ImageReference(entry.target.registry, entry.target.repository),
-            str(entry.target.tag),
-            frozenset({entry.source.tag} if entry.source.tag else ()),
-            entry.digest,
-        )
-        for entry in read_lock(path).entries
-    ]
+    return [Pin.of(entry.target, entry.source, entry.digest) for entry in read_lock(path).entries]
 
 
 def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
@@ -91,7 +82,6 @@ def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
     from tagmgr.concurrency import map_in_threads
     from tagmgr.manifest import load_manifests
     from tagmgr.pinrefs.pins import Pin
-    from tagmgr.reference import ImageReference
     from tagmgr.targets import Target
 
     manifests = load_manifests(args.manifest)
@@ -109,13 +99,7 @@ def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
 
             digests = map_in_threads(head, targets, args.jobs)
     return [
-        Pin(
-            ImageReference(t.destination.registry, t.destination.repository),
-            str(t.destination.tag),
-            frozenset({t.source.tag} if t.source.tag else ()),
-            digest,
-        )
-        for t, digest in zip(targets, digests, strict=True)
+        Pin.of(t.destination, t.source, digest) for t, digest in zip(targets, digests, strict=True)
     ]
 
 

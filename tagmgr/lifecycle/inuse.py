@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from tagmgr.reference import ImageReference
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class InUse:
     """One image something uses: by digest where the source knows it, else by tag.
 
@@ -43,7 +43,12 @@ class InUseSet:
             self._by_tag.setdefault((ref.registry, ref.repository, ref.tag), []).append(record)
 
     def uses_of_digest(self, registry: str, repository: str, digest: str) -> list[InUse]:
-        return sorted(self._by_digest.get((registry, repository, digest), []))
+        return _in_order(self._by_digest.get((registry, repository, digest), []))
 
     def uses_of_tag(self, registry: str, repository: str, tag: str) -> list[InUse]:
-        return sorted(self._by_tag.get((registry, repository, tag), []))
+        return _in_order(self._by_tag.get((registry, repository, tag), []))
+
+
+def _in_order(records: list[InUse]) -> list[InUse]:
+    """By reference text, then source: references without a tag or digest sort too."""
+    return sorted(records, key=lambda record: (str(record.reference), record.where))

@@ -87,9 +87,8 @@ class Lock:
     def replaced_by(self, fresh: Iterable[LockEntry]) -> Lock:
         """Only the ``fresh`` entries, keeping old ``resolved_at`` values where nothing moved."""
         fresh = list(fresh)
-        kept = Lock(self.entries).updated(fresh)
         targets = {entry.target for entry in fresh}
-        return Lock.of(entry for entry in kept.entries if entry.target in targets)
+        return Lock.of(e for e in self.updated(fresh).entries if e.target in targets)
 
     def references(self) -> Iterator[tuple[ImageReference, str]]:
         """Every (reference, digest) the lock names: targets, sources and per-platform children.
@@ -99,7 +98,8 @@ class Lock:
         """
         for entry in self.entries:
             yield entry.target, entry.digest
-            yield entry.source, entry.digest
+            if entry.source.tag is not None:  # a source by digest alone is the target's digest
+                yield entry.source, entry.digest
             for child in entry.platforms:
                 yield entry.target.with_digest(child.digest), child.digest
 

@@ -93,17 +93,23 @@ def _problem(doc: LocatedDocument, error: ValidationError) -> Problem:
 
 def _lock(doc: LocatedDocument) -> Lock:
     data: dict[str, Any] = doc.data  # type: ignore[assignment]  # the schema vouches for it
-    entries, problems = [], []
+    entries: dict[ImageReference, int] = {}
+    built, problems = [], []
     for index, item in enumerate(data["entries"]):
+        where = doc.location(("entries", index))
         try:
-            entries.append(_entry(item))
+            entry = _entry(item)
         except InvalidReferenceError as error:
-            problems.append(
-                Problem(doc.location(("entries", index)), f"entries[{index}]", str(error))
-            )
+            problems.append(Problem(where, f"entries[{index}]", str(error)))
+            continue
+        first = entries.setdefault(entry.target, index)
+        if first != index:
+            message = f"{entry.target} is locked twice; the first entry is entries[{first}]"
+            problems.append(Problem(where, f"entries[{index}].target", message))
+        built.append(entry)
     if problems:
         raise LockError(problems)
-    return Lock.of(entries)
+    return Lock.of(built)
 
 
 def _entry(item: dict[str, Any]) -> LockEntry:

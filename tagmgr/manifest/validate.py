@@ -165,6 +165,9 @@ def _bad_value(path: FieldPath, error: ValidationError) -> str:
     field = path[-1] if path else ""
     if error.validator == "type":
         return explain.wrong_type(error.validator_value, error.instance, top_level=not path)
+    if error.validator == "maxLength":
+        length, limit = len(error.instance), error.validator_value
+        return f"{field} is {length} characters long; at most {limit} are allowed"
     if isinstance(error.instance, str) and isinstance(field, str):
         return explain.invalid_value(field, error.instance)
     return f"does not match the manifest schema (rule {error.validator!r})"

@@ -31,6 +31,7 @@ from yaml.scanner import Scanner
 
 from tagmgr.errors import Location
 from tagmgr.manifest.explain import clip
+from tagmgr.manifest.hidden import hidden_character
 from tagmgr.manifest.located import FieldPath, LocatedDocument
 from tagmgr.manifest.yamltraps import YAML_TAG_PREFIX, plain_scalar_trap, yaml11_tag
 
@@ -181,7 +182,7 @@ class _Builder:
         if isinstance(event, ScalarEvent):
             if self.is_allowed_null(event, path):
                 return None
-            self.check_plain(event, path, location, is_key=False)
+            self.check_text(event, path, location, is_key=False)
             return event.value
         if depth >= MAX_DEPTH:
             raise _Fatal(location, f"nested more than {MAX_DEPTH} levels deep; a manifest needs 4")
@@ -225,7 +226,7 @@ class _Builder:
             )
         child = (*path, event.value)
         self.check_anchor_and_tag(event, child, location)
-        self.check_plain(event, child, location, is_key=True)
+        self.check_text(event, child, location, is_key=True)
         return event.value, location
 
     def check_anchor_and_tag(
@@ -244,11 +245,12 @@ class _Builder:
                 location, path, f"YAML tag {clip(tag)!r} is not allowed; write plain values"
             )
 
-    def check_plain(
+    def check_text(
         self, event: ScalarEvent, path: FieldPath, location: Location, *, is_key: bool
     ) -> None:
-        if event.style is not None or event.tag is not None:
-            return
-        message = plain_scalar_trap(event.value, is_key)
+        """Hidden characters in any scalar; what YAML makes of a plain one."""
+        message = hidden_character(event.value)
+        if message is None and event.style is None and event.tag is None:
+            message = plain_scalar_trap(event.value, is_key)
         if message:
             self.doc.reject(location, path, message)

@@ -28,6 +28,12 @@ class Pin:
     build_tags: frozenset[str]
     digest: str | None  # the index (or manifest) digest of name:tag, when known
 
+    @classmethod
+    def of(cls, target: ImageReference, source: ImageReference, digest: str | None) -> Pin:
+        """The pin for an entry making ``target`` (name:tag) from ``source``."""
+        name = ImageReference(target.registry, target.repository)
+        return cls(name, str(target.tag), frozenset({source.tag} if source.tag else ()), digest)
+
 
 @dataclass(frozen=True)
 class Change:
@@ -66,7 +72,9 @@ class PinTable:
             return Unresolvable(site, chosen)
         digest = chosen.digest if (with_digest or ref.digest) else None
         if (with_digest or ref.digest) and digest is None:
-            return Unresolvable(site, f"no digest known for {chosen.name}:{chosen.tag}")
+            return Unresolvable(
+                site, f"no digest known for {chosen.name}:{chosen.tag}: it does not exist yet"
+            )
         if (ref.tag, ref.digest) == (chosen.tag, digest):
             return None
         return Change(site, chosen.tag, digest)

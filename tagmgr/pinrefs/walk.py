@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from tagmgr.errors import Location, Problem
@@ -22,12 +21,6 @@ from tagmgr.process import run
 MAX_FILE_BYTES = 4 * 1024 * 1024
 GIT_TIMEOUT = 60.0
 YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass(frozen=True)
-class TextFile:
-    path: Path
-    text: str
 
 
 def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:

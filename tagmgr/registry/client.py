@@ -21,7 +21,8 @@ from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
-from tagmgr.registry.options import Connection, RegistryOptions
+from tagmgr.registry.options import Connection, RegistryOptions, check_destination
+from tagmgr.registry.retry import Reachability, RetryPolicy
 from tagmgr.registry.session import Session, open_session
 
 ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
@@ -47,11 +48,14 @@ class RegistryClient:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.registry = registry
         self._options = options
         self._transport = transport
         self._sleep = sleep
+        self._retry = retry or RetryPolicy()
+        self._reachability = Reachability(registry, self._retry.down_after, options.timeout)
         self._session: Session | None = None
         self._failure: TagmgrError | None = None
         self._lock = threading.Lock()
@@ -218,6 +222,9 @@ class RegistryClient:
             if self._session is not None:
                 self._session.http.close()
             self._session, self._failure = None, None
+            self._reachability = Reachability(
+                self.registry, self._retry.down_after, self._options.timeout
+            )
 
     def _patch(self, location: httpx.URL, chunk: bytes, offset: int) -> httpx.URL:
         headers = {
@@ -253,7 +260,12 @@ class RegistryClient:
             if self._session is None:
                 try:
                     self._session = open_session(
-                        self.registry, self._options, transport=self._transport, sleep=self._sleep
+                        self.registry,
+                        self._options,
+                        transport=self._transport,
+                        sleep=self._sleep,
+                        policy=self._retry,
+                        reachability=self._reachability,
                     )
                 except TagmgrError as failure:
                     self._failure = failure
@@ -261,7 +273,7 @@ class RegistryClient:
             return self._session
 
     def _url(self, path: str) -> httpx.URL:
-        return self._settled().base_url.join(path)
+        return check_destination(self.registry, self._settled().base_url.join(path))
 
     def _manifest_url(self, repository: str, reference: str) -> httpx.URL:
         return self._url(f"/v2/{repository}/manifests/{reference}")

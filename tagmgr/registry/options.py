@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagmgr.reference import DOCKER_HUB
+import httpx
+
+from tagmgr.errors import RegistryError
+from tagmgr.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 
@@ -43,3 +47,30 @@ class Connection:
 def api_host(registry: str) -> str:
     """The host the distribution API is served from: ``docker.io`` is ``registry-1.docker.io``."""
     return DOCKER_HUB_API_HOST if registry == DOCKER_HUB else registry
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def base_url(registry: str, scheme: str) -> httpx.URL:
+    """Where the distribution API of ``registry`` is, once its name is known to be exact."""
+    if not re.fullmatch(REGISTRY_PATTERN, api_host(registry)):
+        raise RegistryError(registry, "refusing to send a request: not a valid host[:port]")
+    return check_destination(registry, httpx.URL(f"{scheme}://{api_host(registry)}"))
+
+
+def check_destination(registry: str, url: httpx.URL) -> httpx.URL:
+    """``url`` if it goes to exactly the host and port ``registry`` names, else RegistryError.
+
+    A name that slipped past validation (port 70886, which a socket takes modulo 65536 as 5350)
+    or a path that changes the host must never reach another server than the one named.
+    """
+    named_host, named_port = split_registry(api_host(registry))
+    default = _DEFAULT_PORTS.get(url.scheme)
+    if url.host != named_host or (url.port or default) != (named_port or default):
+        raise RegistryError(
+            registry,
+            f"refusing to send a request to {url.copy_with(query=None)}: not the host "
+            "and port this registry names",
+        )
+    return url

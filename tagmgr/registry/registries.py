@@ -11,6 +11,7 @@ import httpx
 
 from tagmgr.registry.client import RegistryClient
 from tagmgr.registry.options import RegistryOptions
+from tagmgr.registry.retry import RetryPolicy
 
 
 class Registries:
@@ -25,10 +26,12 @@ class Registries:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.options = options
         self._transport = transport
         self._sleep = sleep
+        self._retry = retry
         self._clients: dict[str, RegistryClient] = {}
         self._lock = threading.Lock()
 
@@ -36,7 +39,11 @@ class Registries:
         with self._lock:
             if registry not in self._clients:
                 self._clients[registry] = RegistryClient(
-                    registry, self.options, transport=self._transport, sleep=self._sleep
+                    registry,
+                    self.options,
+                    transport=self._transport,
+                    sleep=self._sleep,
+                    retry=self._retry,
                 )
             return self._clients[registry]
 
