@@ -48,8 +48,8 @@ def _register_versions(table: CommandTable) -> None:
         "tag every unpinned auto image's build VERSION (never moving a tag) and pin it",
         [registry],
     )
-    releasing.add_argument("version", type=argument(tag), metavar="VERSION", help="the release tag")
     _versions_file(releasing, "the build to release", required=True)
+    releasing.add_argument("version", type=argument(tag), metavar="VERSION", help="the release tag")
     releasing.add_argument(
         "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
     )
