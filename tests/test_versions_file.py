@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from tagmgr.changes.export import export_env
-from tagmgr.changes.versions import NOUN, Pin, load_versions
+from tagmgr.changes.versions import NOUN, SCHEMA_PATH, Pin, load_versions
 from tagmgr.errors import ManifestError
+from tagmgr.manifest.validate import load_schema
 from tagmgr.manifest.write import write_values
 
 
@@ -132,3 +134,9 @@ def test_export_lines_and_their_problems(tmp_path: Path) -> None:
         f"{clash}:3:3: images[1].name: "
         "quay.io/vro/api would export API_VER, as docker.io/vro/api does"
     )
+
+
+def test_the_schema_is_a_valid_schema_and_published_beside_the_manifests() -> None:
+    Draft202012Validator.check_schema(load_schema(SCHEMA_PATH))
+    published = Path(__file__).parents[1] / "schemas" / "versions.schema.json"
+    assert SCHEMA_PATH.resolve() == published.resolve()
