@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from tagmgr.changes.export import export_env
 from tagmgr.changes.versions import NOUN, SCHEMA_PATH, Pin, load_versions
+from tagmgr.cli import main
 from tagmgr.errors import ManifestError
 from tagmgr.manifest.validate import load_schema
 from tagmgr.manifest.write import write_values
@@ -115,13 +117,20 @@ def test_values_are_spliced_and_every_other_byte_kept(tmp_path: Path) -> None:
     assert [e.version for e in load_versions(str(path)).entries] == [None, "v2", "1.10", "v3", "v9"]
 
 
-def test_export_lines_and_their_problems(tmp_path: Path) -> None:
+def test_export_lines_and_their_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = written(
         tmp_path,
         "images:\n- name: docker.io/vro/svc-api\n  version: v1.2.3\n- name: docker.io/vro/9web\n",
     )
     versions = load_versions(str(path))
     assert export_env(versions, "b42") == 'export SVC_API_VER="v1.2.3"\nexport _9WEB_VER="b42"\n'
+    main(["versions", "export", str(path), "--format", "env", "--build", "b42", "--output", "json"])
+    assert json.loads(capsys.readouterr().out)["images"] == [
+        {"name": "docker.io/vro/svc-api", "variable": "SVC_API_VER", "version": "v1.2.3"},
+        {"name": "docker.io/vro/9web", "variable": "_9WEB_VER", "version": "b42"},
+    ]
     with pytest.raises(ManifestError) as caught:
         export_env(versions, None)
     assert str(caught.value) == (

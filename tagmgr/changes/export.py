@@ -22,8 +22,15 @@ def variable_name(name: ImageReference) -> str:
 
 
 def export_env(versions: VersionsFile, build: str | None) -> str:
-    """The lines, or a ``ManifestError``: an unpinned image without ``build``, a repeated name."""
-    lines: list[str] = []
+    return "".join(
+        f'export {variable}="{value}"\n' for _, variable, value in exported(versions, build)
+    )
+
+
+def exported(versions: VersionsFile, build: str | None) -> list[tuple[str, str, str]]:
+    """(image, variable, version) per entry, or a ``ManifestError``: an unpinned image without
+    ``build``, two images with one variable."""
+    found: list[tuple[str, str, str]] = []
     owners: dict[str, str] = {}
     problems: list[Problem] = []
     for entry in versions.entries:
@@ -46,7 +53,7 @@ def export_env(versions: VersionsFile, build: str | None) -> str:
                     f"{entry.name.name} would export {variable}, as {owner} does",
                 )
             )
-        lines.append(f'export {variable}="{value}"\n')
+        found.append((entry.name.name, variable, value or ""))
     if problems:
         raise ManifestError(problems)
-    return "".join(lines)
+    return found

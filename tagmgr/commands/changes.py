@@ -100,8 +100,20 @@ def versions_release(args: argparse.Namespace) -> int:
 
 
 def versions_export(args: argparse.Namespace) -> int:
-    from tagmgr.changes.export import export_env
+    from tagmgr.changes.export import export_env, exported
     from tagmgr.changes.versions import load_versions
+    from tagmgr.report import JSON_FORMAT_VERSION, dump_json
 
-    sys.stdout.write(export_env(load_versions(args.file), args.build))
+    versions = load_versions(args.file)
+    if args.output != "json":
+        sys.stdout.write(export_env(versions, args.build))
+        return exitcodes.OK
+    images = [
+        {"name": name, "variable": variable, "version": version}
+        for name, variable, version in exported(versions, args.build)
+    ]
+    dump_json(
+        {"format": JSON_FORMAT_VERSION, "command": "versions export", "images": images},
+        sys.stdout,
+    )
     return exitcodes.OK
