@@ -3,16 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := skopeo docker-registry git ca-certificates
+APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates
 SOURCES := tagmgr tests scripts
 
 .PHONY: all system-deps venv lint test unit demo bench clean
 
 all: test
 
-# Debian packages for the real registry and copier; installed only when missing.
+# Debian packages for the real registry, copier and Docker daemon; installed only when missing.
 system-deps:
-	@missing=""; for cmd in skopeo docker-registry git; do \
+	@missing=""; for cmd in skopeo docker-registry dockerd git; do \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for:$$missing"; \
@@ -48,4 +48,4 @@ clean:
 
 # Performance figures come from here, measured side by side in one run, never from a timed test.
 bench: system-deps venv
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py && $(BIN)/python scripts/bench_validate.py

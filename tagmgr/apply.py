@@ -1,35 +1,42 @@
 """Applying a plan: the only place that changes a registry.
 
 Each creation re-checks that the tag is still absent, copies the source *by digest* (so what was
-planned is what gets written, even if the build tag moves meanwhile), then reads the tag back and
-compares digests. Failures are recorded per entry; one never stops the others.
+planned is what gets written, even if the build tag moves meanwhile), then compares digests: the
+one the engine's checked PUT answered with, or else the tag read back. Failures are recorded per
+entry; one never stops the others.
 
 A stop (SIGINT or SIGTERM, see ``interrupt``) is looked at before each creation: once it is
 requested no creation starts, those in flight finish and are verified, and the creations left
 are reported as ``not-started``. Once every write is done, each tag created is read once more:
 one that another writer moved meanwhile is reported as a ``conflict``.
 
-Writes to one repository run one at a time, different repositories in parallel: docker-registry's
-filesystem storage answers 500 when several manifests are put into one repository at once
-(measured with 12 concurrent skopeo copies of one index), and a typical manifest has one entry per
-repository anyway.
+Writes to one repository run at most ``engine.writes_per_repository`` at a time (skopeo: one, as
+docker-registry answers 500 to concurrent blob uploads into one repository from several skopeo
+processes; the api engine: what was measured safe for manifest PUTs), different repositories in
+parallel, up to ``jobs`` at once.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes, interrupt
 from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
-from tagmgr.engines import CopyEngine
-from tagmgr.errors import TagmgrError
+from tagmgr.errors import CopyRefused, TagmgrError
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
-from tagmgr.registry import Registries
 from tagmgr.targets import Target
+
+if TYPE_CHECKING:  # the reporters import this module, and validate reports without a registry
+    from tagmgr.engines import CopyEngine
+    from tagmgr.registry import Registries
 
 
 class Result(StrEnum):
@@ -40,6 +47,9 @@ class Result(StrEnum):
     NOT_STARTED = "not-started"
 
 
+log = logging.getLogger(__name__)
+
+COPY_ATTEMPTS = 3
 FAILURES = frozenset({Result.FAILED, Result.CONFLICT, Result.NOT_STARTED})
 
 
@@ -57,10 +67,16 @@ class Applier:
         registries: Registries,
         *,
         stop: Callable[[], bool] = interrupt.requested,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._engine = engine
         self._registries = registries
         self._stop = stop
+        self._sleep = sleep
+        # Here, not at the top: the reporters import this module, and validate needs no httpx.
+        from tagmgr.registry.retry import RetryPolicy  # noqa: PLC0415
+
+        self._backoff = RetryPolicy()
 
     def apply(
         self,
@@ -76,7 +92,7 @@ class Applier:
                 on_outcome(outcomes[-1])
             return outcomes
 
-        groups = group_by_repository(actions)
+        groups = group_by_repository(actions, lanes=self._engine.writes_per_repository)
         done = {
             id(outcome.action): outcome
             for outcomes in map_in_threads(run_serially, groups, jobs)
@@ -131,8 +147,9 @@ class Applier:
                 Result.FAILED,
                 f"{target.destination} appeared meanwhile at {existing.digest}; left untouched",
             )
-        self._engine.copy(target.source.with_digest(source.digest), target.destination)
-        written = self._head(target.destination)
+        written = self._copy(target, source)
+        if written is None:
+            written = self._head(target.destination)
         if written is None or written.digest != source.digest:
             found = written.digest if written else "nothing"
             return Outcome(
@@ -143,16 +160,48 @@ class Applier:
             )
         return Outcome(action, Result.CREATED)
 
+    def _copy(self, target: Target, source: Descriptor) -> Descriptor | None:
+        """The engine's copy, tried again after a failure for as long as the tag is absent.
+
+        Sending the same bytes again to a tag nobody has written cannot overwrite anything, and
+        registries fail writes transiently (docker-registry answers 500 to concurrent manifest
+        PUTs). Once the tag exists, whatever wrote it, the read-back judges it. Returns what the
+        engine verified it wrote, or None when the tag must be read back.
+        """
+        attempt = 1
+        while True:
+            try:
+                return self._engine.copy(
+                    target.source.with_digest(source.digest), target.destination
+                )
+            except CopyRefused:
+                raise
+            except TagmgrError as error:
+                if attempt == COPY_ATTEMPTS or self._stop():
+                    raise
+                if self._head(target.destination) is not None:
+                    return None
+                delay = self._backoff.delay(attempt, None, random.random())  # noqa: S311
+                log.info("%s: %s; trying again in %.1f s", target.destination, error, delay)
+            self._sleep(delay)
+            attempt += 1
+
     def _head(self, ref: ImageReference) -> Descriptor | None:
         return self._registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
 
 
-def group_by_repository(actions: Sequence[Action]) -> list[list[Action]]:
-    """Actions in groups that share a destination repository, in first-seen order."""
-    groups: dict[tuple[str, str] | int, list[Action]] = {}
+def group_by_repository(actions: Sequence[Action], lanes: int = 1) -> list[list[Action]]:
+    """Actions in groups that share a destination repository, in first-seen order; each
+    repository's actions dealt round-robin into up to ``lanes`` groups."""
+    groups: dict[tuple[str, str, int] | int, list[Action]] = {}
+    seen: dict[tuple[str, str], int] = {}
     for action in actions:
         target = action.target
-        key = (target.destination.registry, target.destination.repository) if target else id(action)
+        key: tuple[str, str, int] | int = id(action)
+        if target is not None:
+            repository = (target.destination.registry, target.destination.repository)
+            count = seen[repository] = seen.get(repository, -1) + 1
+            key = (*repository, count % lanes)
         groups.setdefault(key, []).append(action)
     return list(groups.values())
 

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import git
-
 from tagmgr.errors import GitVersionError
 from tagmgr.process import REDACTED
 
@@ -62,14 +60,17 @@ class BareRepo:
             "GIT_OBJECT_DIRECTORY": str(path / "objects"),
             "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
         }
-        self._git = git.Git(str(path.parent))
 
     def run(self, *args: str, stdin: str | None = None) -> GitResult:
         """Run ``git args``; a non-zero exit is a result, not an exception."""
+        # gitpython takes a tenth of a second to import: only commands that run git pay for it.
+        import git  # noqa: PLC0415
+
+        runner = git.Git(str(self.path.parent))
         with _input_file(stdin) as istream:
             try:
-                status, stdout, stderr = self._git.execute(
-                    [self._git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args],
+                status, stdout, stderr = runner.execute(
+                    [runner.GIT_PYTHON_GIT_EXECUTABLE or "git", *args],
                     istream=istream,
                     with_extended_output=True,
                     with_exceptions=False,

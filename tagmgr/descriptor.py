@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,31 @@ class Descriptor:
     media_type: str
     digest: str
     size: int
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a manifest refers to: child manifests (an index's) and blobs (config and layers)."""
+
+    children: tuple[str, ...] = ()
+    blobs: tuple[str, ...] = ()
+
+
+def contents_of(media_type: str, content: bytes) -> Contents | None:
+    """The digests a manifest names, or None for a media type tagmgr does not read.
+
+    Only digests are taken; what they point at is checked by whoever reads it by digest.
+    """
+    if media_type not in MANIFEST_MEDIA_TYPES:
+        return None
+    try:
+        document = json.loads(content)
+        if media_type in (OCI_INDEX, DOCKER_MANIFEST_LIST):
+            return Contents(children=tuple(str(m["digest"]) for m in document["manifests"]))
+        named = [document["config"], *(document.get("layers") or [])]
+        return Contents(blobs=tuple(str(d["digest"]) for d in named))
+    except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def parse_platform(text: str) -> str:

@@ -11,6 +11,8 @@
     │   └── CertificateError     TLS certificate not trusted
     ├── CredentialsError         an auth file or credential helper that cannot be used
     ├── CommandError             a subprocess failed (command shown with secrets redacted)
+    ├── DockerError              a Docker daemon unreachable, or refusing a request
+    ├── CopyRefused              an engine that cannot copy exactly, said before writing anything
     └── GitVersionError          an upstream commit that cannot be described
 
 Anything else escaping to the top is a bug: ``cli.main`` prints a short note and exit code 3.
@@ -93,6 +95,15 @@ class CredentialsError(TagmgrError):
 
 class CommandError(TagmgrError):
     """A subprocess exited non-zero or could not be started."""
+
+
+class DockerError(TagmgrError):
+    """A Docker daemon could not be reached or refused a request; the message names it."""
+
+
+class CopyRefused(TagmgrError):
+    """A copy engine declines a copy it could not make byte for byte; nothing was written, and
+    trying again would decline again."""
 
 
 class GitVersionError(TagmgrError):

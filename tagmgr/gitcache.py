@@ -7,6 +7,13 @@ Layout of the cache directory::
 
 Git runs through ``barerepo.BareRepo``: non-interactively, with allow-listed transports and a time
 limit.
+
+A clone is partial where the server allows it: ``git describe`` reads commits and tags only, so
+every fetch asks for no trees and no blobs (``--filter=tree:0``), as GitHub, GitLab and Gerrit
+serve. That is megabytes instead of gigabytes for the largest upstreams, and it works against a
+mirror that lacks some blobs. A server without filters (``uploadpack.allowFilter`` unset) makes
+git warn and send everything, as before. A cache cloned in full keeps its objects; git registers
+the upstream as a promisor on the first filtered fetch, and later fetches bring commits and tags.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from tagmgr.errors import GitVersionError
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # --update-shallow: take what a shallow upstream offers, so that its shallowness is seen and named.
-_FETCH = ("fetch", "--quiet", "--force", "--update-shallow")
+# --filter=tree:0: commits and tags only, all that describe reads (see the module docstring).
+_FETCH = ("fetch", "--quiet", "--force", "--update-shallow", "--filter=tree:0")
 # Branches and tags, forced; the tags refspec is what --tags means, but unlike --tags it is pruned.
 _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _PINNED = "refs/tagmgr/commits/"

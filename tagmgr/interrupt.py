@@ -68,11 +68,13 @@ def readline(stream: IO[str]) -> str | None:
 
 
 def _on_signal(signum: int, frame: object) -> None:
+    """Said with a bare write: a handler must not take a lock the code it interrupted holds."""
     _received.append(signum)
+    name = signal.Signals(signum).name
     if len(_received) == 1:
         _stopped.set()
+        os.write(2, f"tagmgr: {name}: no new entry starts; again to stop at once\n".encode())
         return
     process.kill_all()
-    name = signal.Signals(signum).name
     os.write(2, f"tagmgr: {name} again: stopped at once\n".encode())
     os._exit(exit_code())

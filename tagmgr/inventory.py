@@ -1,7 +1,8 @@
 """What the registries hold: one ``tags/list`` per repository, then HEADs for tags that exist.
 
 Tags absent from the listing need no request of their own, so checking a manifest of many new tags
-costs one request per repository rather than one per tag.
+costs one request per repository rather than one per tag; a reference many entries share is
+looked up once. ``--trust-existing`` spares the HEADs of listed destinations too.
 """
 
 from __future__ import annotations
@@ -21,17 +22,22 @@ Repository = tuple[str, str]
 TagListing = frozenset[str] | TagmgrError
 
 
-def take_inventory(resolved: Sequence[Resolved], registries: Registries, *, jobs: int) -> Inventory:
-    references = sorted(
-        {
-            ref
-            for item in resolved
-            if isinstance(item, Target)
-            for ref in (item.source, item.destination)
-        },
-        key=str,  # a source given by digest has no tag to compare
+def take_inventory(
+    resolved: Sequence[Resolved],
+    registries: Registries,
+    *,
+    jobs: int,
+    trust_existing: bool = False,
+) -> Inventory:
+    """Each repository listed once, each reference looked up at most once.
+
+    With ``trust_existing``, a destination its repository lists is taken as present unread, and
+    a source only such destinations need is not read either.
+    """
+    targets = [item for item in resolved if isinstance(item, Target)]
+    repositories = sorted(
+        {(ref.registry, ref.repository) for t in targets for ref in (t.source, t.destination)}
     )
-    repositories = sorted({(ref.registry, ref.repository) for ref in references})
     listings = dict(
         zip(
             repositories,
@@ -39,15 +45,28 @@ def take_inventory(resolved: Sequence[Resolved], registries: Registries, *, jobs
             strict=True,
         )
     )
+    trusted = {
+        t.destination for t in targets if trust_existing and _listed(listings, t.destination)
+    }
+    references = sorted(
+        {ref for t in targets if t.destination not in trusted for ref in (t.source, t.destination)},
+        key=str,  # a source given by digest has no tag to compare
+    )
 
     def look_up(ref: ImageReference) -> Lookup:
         return _look_up(registries, ref, listings[(ref.registry, ref.repository)])
 
     inventory = dict(zip(references, map_in_threads(look_up, references, jobs), strict=True))
     for item in resolved:
-        if isinstance(item, Target) and item.pinned is not None:
+        if isinstance(item, Target) and item.pinned is not None and item.source in inventory:
             inventory[item.source] = _with_pinned_children(registries, item, inventory[item.source])
+    inventory.update({ref: Lookup(trusted=True) for ref in trusted})
     return inventory
+
+
+def _listed(listings: dict[Repository, TagListing], ref: ImageReference) -> bool:
+    listing = listings[(ref.registry, ref.repository)]
+    return not isinstance(listing, TagmgrError) and ref.tag in listing
 
 
 def _list_tags(registries: Registries, repository: Repository) -> TagListing:

@@ -24,6 +24,7 @@ class Kind(StrEnum):
 
 
 FAILURES = frozenset({Kind.CONFLICT, Kind.MISSING_SOURCE, Kind.ERROR})
+TRUSTED = "listed by the registry; not compared (--trust-existing)"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Lookup:
     descriptor: Descriptor | None = None
     error: str | None = None
     children: Mapping[str, str] = field(default_factory=dict)  # an index's: digest -> platform
+    trusted: bool = False
+    """Listed by the registry and, under ``--trust-existing``, taken as present unread."""
 
 
 Inventory = Mapping[ImageReference, Lookup]
@@ -58,7 +61,13 @@ def plan(resolved: Sequence[Resolved], inventory: Inventory) -> list[Action]:
 def plan_one(item: Resolved, inventory: Inventory) -> Action:
     if isinstance(item, Unresolved):
         return Action(Kind.ERROR, item, message=item.message)
-    source, existing = inventory[item.source], inventory[item.destination]
+    existing = inventory[item.destination]
+    if existing.trusted:
+        return Action(Kind.PRESENT, item, message=TRUSTED)
+    return _compare(item, inventory[item.source], existing)
+
+
+def _compare(item: Target, source: Lookup, existing: Lookup) -> Action:
     error = source.error or existing.error
     if error:
         return Action(Kind.ERROR, item, source.descriptor, existing.descriptor, error)

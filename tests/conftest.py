@@ -1,8 +1,9 @@
 """Fixtures for tests against real registries on 127.0.0.1, and the gate for integration tests.
 
-Integration tests are marked ``@pytest.mark.integration``; a test that uses ``registry`` or
-``secure_registry`` is marked automatically. When ``docker-registry`` or ``skopeo`` is missing they
-are skipped, except under CI (``CI`` set, not "false"/"0"), where they fail: CI never skips them.
+Integration tests are marked ``@pytest.mark.integration``; a test that uses ``registry``,
+``secure_registry`` or ``dockerd`` is marked automatically. When ``docker-registry`` or ``skopeo``
+(or, for ``dockerd``, ``dockerd`` or root) is missing they are skipped, except under CI (``CI``
+set, not "false"/"0"), where they fail: CI never skips them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.gate import require_integration_tools
+from tests.support.dockerd import DockerDaemon
+from tests.support.gate import require_dockerd, require_integration_tools
 from tests.support.oci import ImageFactory
 from tests.support.registry import (
     RegistryServer,
@@ -20,7 +22,7 @@ from tests.support.registry import (
     running_secure_registry,
 )
 
-REGISTRY_FIXTURES = frozenset({"registry", "secure_registry"})
+REGISTRY_FIXTURES = frozenset({"registry", "secure_registry", "dockerd"})
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -42,6 +44,26 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServe
     """A plain-HTTP registry on 127.0.0.1 shared by the session; ``repo`` keeps tests apart."""
     with RegistryServer(tmp_path_factory.mktemp("registry")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def dockerd() -> Iterator[DockerDaemon]:
+    """A real dockerd as root (vfs, no bridge, no iptables) with its own roots and unix socket.
+
+    Skipped without ``dockerd`` or root, except under CI, where that fails.
+    """
+    require_dockerd()
+    with DockerDaemon() as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def docker_host(dockerd: DockerDaemon, monkeypatch: pytest.MonkeyPatch) -> DockerDaemon:
+    """The session's dockerd as the daemon tagmgr finds: ``DOCKER_HOST`` set, no context or TLS."""
+    monkeypatch.setenv("DOCKER_HOST", dockerd.url)
+    for name in ("DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    return dockerd
 
 
 @pytest.fixture(scope="session")

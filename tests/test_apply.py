@@ -9,7 +9,7 @@ from collections import Counter
 
 from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
 from tagmgr.descriptor import OCI_INDEX, Descriptor
-from tagmgr.errors import CommandError, Location
+from tagmgr.errors import CommandError, CopyRefused, Location
 from tagmgr.manifest.model import ImageEntry
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
@@ -33,6 +33,8 @@ class MemoryRegistry:
 
 
 class FakeEngine:
+    writes_per_repository = 1
+
     def __init__(self, registry: MemoryRegistry, writes: Descriptor = SOURCE) -> None:
         self.registry = registry
         self.writes = writes
@@ -94,7 +96,7 @@ def test_verification_and_engine_failures_are_per_entry() -> None:
         f"verification failed: registry.example/app:v1 points at {OTHER.digest}, "
         f"expected {SOURCE.digest}",
     )
-    applier = Applier(FakeEngine(registry), registry)  # type: ignore[arg-type]
+    applier = Applier(FakeEngine(registry), registry, sleep=lambda _: None)  # type: ignore[arg-type]
     outcomes = applier.apply([create("a", "broken"), create("b", "v1")], jobs=2)
     assert [(o.result, o.message) for o in outcomes] == [
         (Result.FAILED, "skopeo copy exited with 1: boom"),
@@ -162,3 +164,59 @@ def test_a_tag_moved_after_its_read_back_is_a_conflict_in_the_final_re_read() ->
         (Result.CREATED, ""),
     ]
     assert apply_exit_code(outcomes) == 1
+
+
+class FlakyEngine(FakeEngine):
+    """Fails its first ``failures`` copies: before writing, or ``after_writing`` the tag."""
+
+    def __init__(self, registry: MemoryRegistry, failures: int, *, after_writing: bool) -> None:
+        super().__init__(registry)
+        self.failures = failures
+        self.after_writing = after_writing
+        self.attempts = 0
+
+    def copy(self, source: ImageReference, destination: ImageReference) -> None:
+        self.attempts += 1
+        if self.attempts > self.failures or self.after_writing:
+            super().copy(source, destination)
+        if self.attempts <= self.failures:
+            raise CommandError("skopeo copy exited with 1: 500 Internal Server Error")
+
+
+def test_a_failed_copy_is_tried_again_only_while_the_tag_is_absent() -> None:
+    registry = MemoryRegistry()
+    slept: list[float] = []
+    transient = FlakyEngine(registry, 2, after_writing=False)
+    [outcome] = Applier(transient, registry, sleep=slept.append).apply([create("a", "v1")])  # type: ignore[arg-type]
+    assert (outcome.result, transient.attempts, len(slept)) == (Result.CREATED, 3, 2)
+    assert 0.25 <= slept[0] <= 0.5
+    assert 0.5 <= slept[1] <= 1.0
+    written = FlakyEngine(registry, 1, after_writing=True)
+    [outcome] = Applier(written, registry, sleep=slept.append).apply([create("b", "v1")])  # type: ignore[arg-type]
+    assert (outcome.result, written.attempts) == (Result.CREATED, 1)
+    broken = FlakyEngine(registry, 9, after_writing=False)
+    [outcome] = Applier(broken, registry, sleep=slept.append).apply([create("c", "v1")])  # type: ignore[arg-type]
+    assert (outcome.result, outcome.message) == (
+        Result.FAILED,
+        "skopeo copy exited with 1: 500 Internal Server Error",
+    )
+    assert broken.attempts == 3
+
+
+class RefusingEngine:
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def copy(self, source: ImageReference, destination: ImageReference) -> None:
+        self.attempts += 1
+        raise CopyRefused("--engine docker refuses it: an OCI image index")
+
+
+def test_a_refused_copy_is_not_tried_again() -> None:
+    registry, engine, slept = MemoryRegistry(), RefusingEngine(), list[float]()
+    [outcome] = Applier(engine, registry, sleep=slept.append).apply([create("a", "v1")])  # type: ignore[arg-type]
+    assert (outcome.result, outcome.message) == (
+        Result.FAILED,
+        "--engine docker refuses it: an OCI image index",
+    )
+    assert (engine.attempts, slept) == (1, [])

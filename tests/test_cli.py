@@ -132,9 +132,11 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
 def test_console_script_exits_64_without_arguments(tmp_path: Path) -> None:
     result = run_process(tmp_path, SCRIPT)
     assert (result.returncode, result.stdout) == (64, "")
+    # The usage line lists every sub-command, so it comes from the parser the script builds.
     assert result.stderr == (
         "usage: tagmgr [-h] [--version]\n"
-        "              {validate,plan,apply,describe,resolve,lock,check,pin-refs,diff,versions}\n"
+        "              {validate,plan,apply,describe,resolve,lock,check,pin-refs,promote,rollback,"
+        "status,expire,diff,versions}\n"
         "              ...\n"
         "tagmgr: error: the following arguments are required: command\n"
     )
@@ -447,19 +449,24 @@ def read_until(fd: int, marker: bytes, timeout: float) -> bytes:
 
 def apply_on_a_terminal(pending: Pending, respond: Respond, *args: str) -> Run:
     """``tagmgr apply`` with a terminal as stdin; ``respond`` once it asks (on stderr)."""
-    controller, side = pty.openpty()
     command = [*TAGMGR, "apply", *args, str(pending.manifest)]
+    return on_a_terminal(command, QUESTION, respond, child_env(pending.tmp))
+
+
+def on_a_terminal(command: list[str], question: str, respond: Respond, env: dict[str, str]) -> Run:
+    """``command`` with a terminal as stdin; ``respond`` once ``question`` is on stderr."""
+    controller, side = pty.openpty()
     try:
         with subprocess.Popen(
             command,
             stdin=side,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=child_env(pending.tmp),
+            env=env,
         ) as process:
             try:
                 assert process.stderr is not None
-                shown = read_until(process.stderr.fileno(), QUESTION.encode(), TIMEOUT)
+                shown = read_until(process.stderr.fileno(), question.encode(), TIMEOUT)
                 respond(process, controller)
                 out, rest = process.communicate(timeout=TIMEOUT)
             finally:
@@ -509,7 +516,11 @@ def test_apply_without_a_terminal_proceeds(pending: Pending) -> None:
 def test_interrupt_at_the_question_exits_130(pending: Pending) -> None:
     run = apply_on_a_terminal(pending, lambda process, _: process.send_signal(signal.SIGINT))
     assert run.code == 130
-    assert run.err == pending.plan_text() + QUESTION + "tagmgr: interrupted\n"
+    assert run.err == (
+        pending.plan_text()
+        + QUESTION
+        + "tagmgr: SIGINT: no new entry starts; again to stop at once\ntagmgr: interrupted\n"
+    )
     assert pending.tag_digest() is None
 
 

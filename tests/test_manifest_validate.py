@@ -256,7 +256,7 @@ def test_wrong_types_are_named_in_yaml_words() -> None:
         "m.yaml:3:18: images[0].src_build_tag: must be text, not a mapping",
         "m.yaml:5:13: images[0].upstream: must be a mapping, not text",
         "m.yaml:6:3: images[1]: must be a mapping, not text",
-        "n.yaml:1:9: images: must be a list, not a mapping",
+        "n.yaml:1:9: images: must be a list or empty, not a mapping",
     ]
 
 

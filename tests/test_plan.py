@@ -67,3 +67,13 @@ def test_exit_codes() -> None:
     assert plan_exit_code(plan([target], create)) == 2
     assert plan_exit_code(plan([target], conflict)) == 1
     assert plan_exit_code([]) == 0
+
+
+def test_a_trusted_destination_is_present_without_its_source() -> None:
+    target = make_target()
+    [action] = plan([target], {target.destination: Lookup(trusted=True)})
+    assert (action.kind, action.source, action.message) == (
+        Kind.PRESENT,
+        None,
+        "listed by the registry; not compared (--trust-existing)",
+    )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
+from tagmgr.changes import versions
 from tagmgr.manifest import DESCRIBE_PLACEHOLDER, SCHEMA_PATH, load_manifests, load_schema
-from tagmgr.manifest.validate import schema_errors
+from tagmgr.manifest.validate import _compiled, _validator, schema_errors
 from tagmgr.reference import MAX_NAME_LENGTH, REGISTRY_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN
+from tests import test_manifest_validate as cases
 from tests.test_manifest_load import STARLINGX
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,3 +129,56 @@ def test_example_manifests_load_and_starlingx_is_the_reviewed_text() -> None:
     assert (
         ROOT / "manifests" / "../schemas/manifest.schema.json"
     ).resolve() == SCHEMA_PATH.resolve()
+
+
+def _documents() -> list[object]:
+    """Valid and refused documents: every refused value the validation tests try, in every field
+    it fits, and entries missing keys, with and without tag_prefix."""
+    [mark] = cases.test_refused_values_are_explained_at_the_value.pytestmark
+    values = {value for _, value, _ in mark.args[1]} | {"v1\n", "x{describe}", "\u2028", "é"}
+    entry = {key: cases.FULL[key] for key in ("name", "src_build_tag", "tag", "src_ref")}
+    upstream = {key: cases.FULL[key] for key in ("repo", "commit", "match")}
+    documents: list[object] = [None, [], {}, {"images": None}, {"images": "x"}]
+    for prefix in ({}, {"tag_prefix": "stx-"}):
+        variants = [{**entry, "upstream": upstream}, entry, {"name": "docker.io/a/b"}]
+        variants += [{**entry, "tag": "{describe}"}, {**entry, "extra": "x"}]
+        variants += [{**entry, key: value} for key in entry for value in values]
+        variants += [
+            {**entry, "upstream": {**upstream, key: value}} for key in upstream for value in values
+        ]
+        variants += [{**entry, "upstream": {"repo": "r"}}, {"src_build_tag": "b", "tag": 1}]
+        documents += [{**prefix, "images": [variant]} for variant in variants]
+        documents += [{**prefix, "tag_prefix": value, "images": []} for value in values]
+    return documents
+
+
+def _versions_documents() -> list[object]:
+    """Versions files: every value kind each field may or may not hold, and missing names."""
+    values: list[object] = [None, "", "v1.2.3", "v1\n", "bad tag", "x" * 129, "auto", "manual", 1]
+    values += ["docker.io/vro/a", "Docker.io/vro/A", "vro/a"]
+    entry = {"name": "docker.io/vro/a", "version": "v1", "pin": "auto"}
+    documents: list[object] = [None, [], {}, {"images": None}, {"images": []}, {"images": "x"}]
+    documents += [{"images": [{**entry, key: value}]} for key in entry for value in values]
+    documents += [{"images": [{"version": "v1"}]}, {"images": [{**entry, "tag": "x"}]}]
+    return documents
+
+
+@pytest.mark.parametrize(
+    ("schema_path", "documents", "count"),
+    [(SCHEMA_PATH, _documents, 200), (versions.SCHEMA_PATH, _versions_documents, 40)],
+)
+def test_the_compiled_schema_and_jsonschema_agree(
+    schema_path: Path, documents: Callable[[], list[object]], count: int
+) -> None:
+    """The compiled check alone passes a document, so it must never pass one jsonschema refuses."""
+    disagreements = []
+    for document in documents():
+        try:
+            _compiled(schema_path)(document)
+            compiled_valid = True
+        except fastjsonschema.JsonSchemaValueException:
+            compiled_valid = False
+        if compiled_valid != (not list(_validator(schema_path).iter_errors(document))):
+            disagreements.append(document)
+    assert disagreements == []
+    assert len(documents()) > count

@@ -65,4 +65,4 @@ def platform_verdict(same_digest: bool, reasons: Sequence[Reason]) -> Verdict:
 def diff_exit_code(verdicts: Sequence[Verdict]) -> int:
     """0 when every image is identical or equivalent, 2 when any changed."""
     changed = any(verdict is Verdict.CHANGED for verdict in verdicts)
-    return exitcodes.CHANGED if changed else exitcodes.OK
+    return exitcodes.CHANGES_PENDING if changed else exitcodes.OK

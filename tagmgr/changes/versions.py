@@ -14,10 +14,12 @@ from typing import NotRequired, TypedDict, cast
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.manifest.loader import load_document
 from tagmgr.manifest.located import LocatedDocument
+from tagmgr.manifest.yamldoc import ANY_INDEX
 from tagmgr.reference import ImageReference
 
 SCHEMA_PATH = Path(__file__).with_name("versions.schema.json")
 NOUN = "versions file"
+_NULLABLE = frozenset({("images", ANY_INDEX, "version")})
 
 
 class Pin(StrEnum):
@@ -53,9 +55,7 @@ class VersionsFile:
 def load_versions(path: str) -> VersionsFile:
     """The file's entries, or one ``ManifestError`` naming every problem."""
     problems: list[Problem] = []
-    doc = load_document(
-        path, problems, schema_path=SCHEMA_PATH, noun=NOUN, nulls=frozenset({"version"})
-    )
+    doc = load_document(path, problems, schema_path=SCHEMA_PATH, noun=NOUN, nullable=_NULLABLE)
     entries: list[VersionEntry] = []
     if doc is not None:
         data = cast(dict[str, list[_EntryData]], doc.data)

@@ -1,4 +1,8 @@
-"""The core sub-commands: validate, plan, apply and describe, each returning an exit code."""
+"""The core sub-commands: validate, plan, apply and describe, each returning an exit code.
+
+Top-level imports stay light (see ``options``): ``validate`` is what a pre-commit hook runs, so
+the registry client, the engines, the applier and git are imported by the commands that use them.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,27 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes, interrupt
 from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
-from tagmgr.commands.options import CommandTable, open_registries
-from tagmgr.engines import ENGINES
-from tagmgr.gitversion import GitVersioner
-from tagmgr.inventory import take_inventory
+from tagmgr.commands.options import CommandTable, argument, ask, open_registries
 from tagmgr.manifest import load_manifests
-from tagmgr.manifest.model import Manifest
-from tagmgr.manifest.write import write_tags
 from tagmgr.plan import Action, Kind, plan_exit_code
 from tagmgr.plan import plan as plan_actions
-from tagmgr.registry import Registries
 from tagmgr.report import Progress, TextReporter, make_reporter
+from tagmgr.shard import parse_shard
 from tagmgr.targets import Resolved, Target, Unresolved, resolve_targets
+
+if TYPE_CHECKING:
+    from tagmgr.manifest.model import Manifest
+    from tagmgr.registry import Registries
 
 
 def register(table: CommandTable) -> None:
     files, git, registry = table.groups.files, table.groups.git, table.groups.registry
     table.add("validate", validate, "check manifests against the schema and the rules", [files])
-    table.add(
+    planning = table.add(
         "plan",
         plan,
         "show what apply would do (exit 0: nothing, 2: changes, 1: problems)",
@@ -39,11 +43,29 @@ def register(table: CommandTable) -> None:
     applying.add_argument(
         "--lock", type=Path, dest="lock_path", metavar="PATH", help="write or update a lock file"
     )
+    for command in (planning, applying):
+        _selection_options(command)
     describing = table.add(
         "describe", describe, "print tags derived from upstream commits", [files, git]
     )
     describing.add_argument(
         "--write", action="store_true", help="write the derived tags into the files"
+    )
+
+
+def _selection_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--shard",
+        type=argument(parse_shard),
+        metavar="K/N",
+        help="only the entries of shard K (0 to N-1) of N, split by repository; "
+        "index/N takes K from JOB_COMPLETION_INDEX",
+    )
+    command.add_argument(
+        "--trust-existing",
+        action="store_true",
+        help="a tag the registry lists counts as present without reading it "
+        "(registries with immutable tags)",
     )
 
 
@@ -54,15 +76,17 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
-    with _registries(args) as registries:
+    with open_registries(args) as registries:
         actions = _plan(args, registries)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).plan(actions)
     return plan_exit_code(actions)
 
 
 def apply(args: argparse.Namespace) -> int:
+    from tagmgr.engines import ENGINES
+
     reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
-    with _registries(args) as registries:
+    with open_registries(args) as registries:
         actions = _plan(args, registries)
         if not _confirmed(args, actions):
             if not interrupt.requested():
@@ -100,22 +124,28 @@ def describe(args: argparse.Namespace) -> int:
     return exitcodes.FAILURE if unresolved else exitcodes.OK
 
 
-def _registries(args: argparse.Namespace) -> Registries:
-    return open_registries(args)
-
-
 def _resolve(
     args: argparse.Namespace, manifests: Sequence[Manifest], registry_map: dict[str, str]
 ) -> list[Resolved]:
+    from tagmgr.gitversion import GitVersioner
+
     versioner = GitVersioner(args.git_cache, jobs=args.jobs)
     return resolve_targets(manifests, registry_map=registry_map, describe=versioner.describe_all)
 
 
 def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
     """Everything is validated before the first request: bad input never reaches a registry."""
+    from tagmgr.inventory import take_inventory
+
     manifests = load_manifests(args.files)
     resolved = _resolve(args, manifests, dict(args.map_registry))
-    return plan_actions(resolved, take_inventory(resolved, registries, jobs=args.jobs))
+    # lock plans too, but takes neither option: it needs every entry, and every digest read.
+    shard = getattr(args, "shard", None)
+    if shard is not None:
+        resolved = shard.select(resolved)
+    trust = getattr(args, "trust_existing", False)
+    inventory = take_inventory(resolved, registries, jobs=args.jobs, trust_existing=trust)
+    return plan_actions(resolved, inventory)
 
 
 def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
@@ -128,15 +158,7 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
     if interrupt.requested():
         return True
     TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
-    # The question goes to stderr with the plan: stdout may be a file of JSON. End of input is a no.
-    sys.stderr.write("Create these tags? [y/N] ")
-    sys.stderr.flush()
-    answer = interrupt.readline(sys.stdin)
-    if answer is None:
-        return False
-    if not answer:
-        sys.stderr.write("\n")
-    return answer.strip().lower() in {"y", "yes"}
+    return ask("Create these tags?")
 
 
 def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:
@@ -150,4 +172,6 @@ def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolve
             if (tag := concrete.get(id(entry))) is not None
         }
         if tags:
+            from tagmgr.manifest.write import write_tags
+
             write_tags(manifest.path, tags)

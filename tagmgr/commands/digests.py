@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes
 from tagmgr.commands import core
-from tagmgr.commands.options import CommandTable, argument, positive_int
+from tagmgr.commands.options import CommandTable, argument, open_registries, positive_int
 from tagmgr.descriptor import parse_platform
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.reference import ImageReference
@@ -82,7 +82,7 @@ def resolve(args: argparse.Namespace) -> int:
     if not references and not failed:
         raise TagmgrError("nothing to resolve: give references, or --manifest FILE")
     children = args.platforms or args.platform is not None
-    with core._registries(args) as registries:
+    with open_registries(args) as registries:
         resolutions = failed + map_in_threads(
             lambda ref: resolve(registries.client(ref.registry), ref, children=children),
             references,
@@ -128,7 +128,7 @@ def lock(args: argparse.Namespace) -> int:
     """Plan as ``plan`` does; write the lock only when every entry resolved."""
     from tagmgr.lock import Lock, read_lock, write_lock
 
-    with core._registries(args) as registries:
+    with open_registries(args) as registries:
         actions = core._plan(args, registries)
         entries, problems = lock_entries(actions, registries, jobs=args.jobs)
     if problems:
@@ -202,7 +202,7 @@ def check(args: argparse.Namespace) -> int:
     from tagmgr.resolve import resolve, with_children
 
     locked = read_lock(args.lock_path)
-    with core._registries(args) as registries:
+    with open_registries(args) as registries:
 
         def check_one(entry: LockEntry) -> Finding:
             client = registries.client(entry.target.registry)

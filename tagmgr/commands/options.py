@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from tagmgr import exitcodes
-from tagmgr.engines.names import ENGINE_NAMES
+from tagmgr.engines.names import DEFAULT_ENGINE, ENGINE_NAMES
 from tagmgr.errors import TagmgrError
 from tagmgr.gitcache import default_cache_dir
 from tagmgr.targets import parse_registry_pair
@@ -135,20 +135,48 @@ def _registry_options() -> Parser:
     registry.add_argument(
         "--authfile", type=Path, metavar="PATH", help="credentials file (auth.json format)"
     )
-    registry.add_argument("--engine", choices=ENGINE_NAMES, default="skopeo", help="copy engine")
+    registry.add_argument(
+        "--max-rps",
+        type=positive_float,
+        metavar="N",
+        help="start at most N requests a second on each registry (public registries throttle)",
+    )
+    registry.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default=DEFAULT_ENGINE,
+        help="copy engine (default: %(default)s: the api engine's cheapest path, skopeo for "
+        "manifests it cannot read)",
+    )
     return registry
 
 
 def open_registries(args: argparse.Namespace) -> Registries:
-    """Registry clients configured by the ``registry`` option group."""
+    """The registry clients a command's registry options describe."""
     from tagmgr.registry import Registries, RegistryOptions
 
     options = RegistryOptions(
         certs_dirs=tuple(args.certs_dir),
         insecure_registries=frozenset(args.insecure_registry),
         authfile=args.authfile,
+        max_rps=args.max_rps,
     )
     return Registries(options)
+
+
+def ask(question: str) -> bool:
+    """Ask on stderr (stdout may be a file of JSON) and read a yes; end of input is a no, and
+    so is an interruption while waiting."""
+    from tagmgr import interrupt
+
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    answer = interrupt.readline(sys.stdin)
+    if answer is None:
+        return False
+    if not answer:
+        sys.stderr.write("\n")
+    return answer.strip().lower() in {"y", "yes"}
 
 
 def argument(parse: Callable[[str], T]) -> Callable[[str], T]:
@@ -167,4 +195,14 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from error
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
     return value

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tagmgr import exitcodes
 from tagmgr.commands import core
-from tagmgr.commands.options import CommandTable
+from tagmgr.commands.options import CommandTable, open_registries
 from tagmgr.errors import ManifestError
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
     mapping = dict(args.map_registry)
     digests: list[str | None] = [None] * len(targets)
     if args.digest:
-        with core._registries(args) as registries:
+        with open_registries(args) as registries:
 
             def head(target: Target) -> str | None:
                 ref = target.destination

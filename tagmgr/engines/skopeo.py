@@ -24,10 +24,15 @@ COPY_TIMEOUT_SECONDS = 600.0
 
 
 class SkopeoEngine:
+    # docker-registry's filesystem storage answers 500 when skopeo uploads blobs into one
+    # repository from several processes at once (measured with 12 concurrent copies of one index).
+    writes_per_repository = 1
+
     def __init__(self, registries: Registries) -> None:
         self._registries = registries
 
     def copy(self, source: ImageReference, destination: ImageReference) -> None:
+        """Returns None: skopeo says nothing of what it wrote, so the caller reads it back."""
         src = self._registries.client(source.registry).connection()
         dest = self._registries.client(destination.registry).connection()
         secrets = [c.credentials.password for c in (src, dest) if c.credentials]

@@ -83,7 +83,7 @@ def _problem(doc: LocatedDocument, error: ValidationError) -> Problem:
         allowed = list(error.schema.get("properties", {}))
         unknown = [key for key in error.instance if key not in allowed]
         path = (*path, unknown[0])
-        location = doc.keys.get(path, location)
+        location = doc.key_location(path) or location
         message = unknown_key(unknown[0], allowed)
     else:
         wanted = error.schema.get("description", "the lock file schema's rule")

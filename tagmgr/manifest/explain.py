@@ -31,7 +31,7 @@ _REMOTE_HELPER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*::")
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 # A password in a URL's userinfo: scheme://user:secret@host (the authority ends at '/').
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@]*:[^/]*@")
-_TYPE_NAMES = {"string": "text", "array": "a list", "object": "a mapping"}
+_TYPE_NAMES = {"string": "text", "array": "a list", "object": "a mapping", "null": "empty"}
 _VALUE_TYPE_NAMES: dict[type, str] = {str: "text", list: "a list", dict: "a mapping"}
 
 
@@ -49,8 +49,8 @@ def invalid_value(field: str, value: str) -> str:
 
 
 def wrong_type(expected: object, value: object, *, top_level: bool) -> str:
-    choices = expected if isinstance(expected, list) else [expected]
-    wanted = " or ".join(_TYPE_NAMES.get(str(choice), str(choice)) for choice in choices)
+    types = expected if isinstance(expected, list) else [expected]
+    wanted = " or ".join(_TYPE_NAMES.get(str(kind), str(kind)) for kind in types)
     found = _type_name(value)
     if top_level:
         return f"the top level must be a mapping with an 'images:' list, not {found}"

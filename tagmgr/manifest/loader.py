@@ -5,18 +5,32 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
 from tagmgr.errors import Location, ManifestError, Problem
-from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
+from tagmgr.manifest.located import FieldPath, LocatedDocument, Locations, render_path
 from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
-from tagmgr.manifest.validate import SCHEMA_PATH, conflicts, describe_errors, schema_errors
+from tagmgr.manifest.validate import (
+    SCHEMA_PATH,
+    conflicts,
+    describe_errors,
+    environment_tags,
+    schema_errors,
+)
 from tagmgr.manifest.yamldoc import parse_yaml
 
-MAX_MANIFEST_BYTES = 1024 * 1024
-"""Larger files are refused unread: a manifest is text a person reviews."""
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+"""Larger files are refused unread: a manifest is text a person reviews.
+
+4 MiB is about 18,000 entries: loaded with libyaml in about 2 s and some 60 MiB of memory
+(``make bench`` measures 10,000); more than a review, or a commit hook, should wait for.
+"""
+
+
+_NULLABLE = frozenset({("images",)})
+"""``images:`` with every entry commented out is how a new release file starts: no entries."""
 
 
 class _UpstreamData(TypedDict):
@@ -35,8 +49,9 @@ class _EntryData(TypedDict):
 
 
 class _ManifestData(TypedDict):
-    images: list[_EntryData]
+    images: list[_EntryData] | None
     tag_prefix: NotRequired[str]
+    environments: NotRequired[list[str]]
 
 
 def load_manifests(paths: Sequence[str]) -> list[Manifest]:
@@ -51,6 +66,7 @@ def load_manifests(paths: Sequence[str]) -> list[Manifest]:
         if manifest:
             manifests.append(manifest)
     problems += conflicts(manifests)
+    problems += environment_tags(manifests)
     if problems:
         raise ManifestError(list(dict.fromkeys(problems)))
     return manifests
@@ -68,18 +84,18 @@ def load_document(
     *,
     schema_path: Path = SCHEMA_PATH,
     noun: str = "manifest",
-    nulls: frozenset[str] = frozenset(),
+    nullable: frozenset[FieldPath] = _NULLABLE,
 ) -> LocatedDocument | None:
     """Any located-YAML file checked against a schema: the document if its shape is valid.
 
-    Every problem goes to ``problems``; ``noun`` names the file in messages, and keys in ``nulls``
-    may be null (``version: null``), which is refused everywhere else.
+    Every problem goes to ``problems``; ``noun`` names the file in messages; a null is allowed
+    only at the ``nullable`` paths (``parse_yaml``'s, where ``ANY_INDEX`` stands for any index).
     """
     text = read_text(path, noun)
     if isinstance(text, Problem):
         problems.append(text)
         return None
-    doc = parse_yaml(path, text, noun=noun, nulls=nulls)
+    doc = parse_yaml(path, text, nullable=nullable, noun=noun)
     errors = schema_errors(doc.data, schema_path)
     problems += doc.problems
     problems += describe_errors(doc, errors)
@@ -126,33 +142,29 @@ def _manifest(doc: LocatedDocument) -> Manifest:
     return Manifest(
         path=doc.file,
         entries=tuple(
-            _entry(doc, ("images", index), entry) for index, entry in enumerate(data["images"])
+            _entry(doc, ("images", index), entry)
+            for index, entry in enumerate(data["images"] or [])
         ),
         tag_prefix=data.get("tag_prefix"),
-        locations={"": doc.location(()), **_locations(doc, (), data)},
+        environments=tuple(data["environments"]) if "environments" in data else None,
+        locations=Locations(doc.file, doc.marks((), data)),
     )
 
 
 def _entry(doc: LocatedDocument, path: FieldPath, data: _EntryData) -> ImageEntry:
     upstream = data.get("upstream")
-    locations = {"": doc.location(path), **_locations(doc, path, data)}
+    marks = doc.marks(path, data)
     if upstream:
-        locations |= _locations(doc, (*path, "upstream"), upstream, prefix="upstream.")
+        marks |= doc.marks((*path, "upstream"), upstream, prefix="upstream.")
     return ImageEntry(
         name=data["name"],
         src_build_tag=data.get("src_build_tag"),
         tag=data.get("tag"),
         field_path=render_path(path),
-        locations=locations,
+        locations=Locations(doc.file, marks),
         src_ref=data.get("src_ref"),
         upstream=Upstream(upstream["repo"], upstream["commit"], upstream.get("match"))
         if upstream
         else None,
         src_digest=data.get("src_digest"),
     )
-
-
-def _locations(
-    doc: LocatedDocument, path: FieldPath, keys: Iterable[str], prefix: str = ""
-) -> dict[str, Location]:
-    return {f"{prefix}{key}": doc.location((*path, key)) for key in keys}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tagmgr.errors import Location, Problem
 from tagmgr.manifest.explain import clip
@@ -12,18 +14,50 @@ FieldPath = tuple[str | int, ...]
 """Keys and list indexes from the top of a document, e.g. ``("images", 1, "tag")``."""
 
 
+class Mark(Protocol):
+    """Where a YAML parser saw something start; line and column count from 0."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+
+
+def located(file: str, mark: Mark) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+class Locations(Mapping[str, Location]):
+    """Field names to where they were written, each made a ``Location`` only when asked for:
+    a large manifest has tens of thousands of them, and a message needs one."""
+
+    def __init__(self, file: str, marks: Mapping[str, Mark]) -> None:
+        self._file = file
+        self._marks = marks
+
+    def __getitem__(self, name: str) -> Location:
+        return located(self._file, self._marks[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._marks)
+
+    def __len__(self) -> int:
+        return len(self._marks)
+
+
 @dataclass
 class LocatedDocument:
     """One file's data, where each value and key was written, and the problems found so far.
 
+    ``values`` and ``keys`` hold the parser's marks, made locations only when a message needs one.
     ``reported`` holds paths already explained by a problem; schema errors at or under them would
     only repeat it in worse words.
     """
 
     file: str
     data: object = None
-    values: dict[FieldPath, Location] = field(default_factory=dict)
-    keys: dict[FieldPath, Location] = field(default_factory=dict)
+    values: dict[FieldPath, Mark] = field(default_factory=dict)
+    keys: dict[FieldPath, Mark] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     reported: set[FieldPath] = field(default_factory=set)
 
@@ -39,7 +73,18 @@ class LocatedDocument:
         return any(path[:length] in self.reported for length in range(len(path) + 1))
 
     def location(self, path: FieldPath) -> Location:
-        return self.values.get(path) or self.values.get(()) or Location(self.file, 1, 1)
+        mark = self.values.get(path) or self.values.get(())
+        return Location(self.file, 1, 1) if mark is None else located(self.file, mark)
+
+    def key_location(self, path: FieldPath) -> Location | None:
+        mark = self.keys.get(path)
+        return None if mark is None else located(self.file, mark)
+
+    def marks(self, path: FieldPath, names: Iterable[str], prefix: str = "") -> dict[str, Mark]:
+        """Where the value at ``path`` ("", unless ``prefix``) and those of its keys ``names``
+        (``prefix`` + name) start."""
+        marks = {f"{prefix}{name}": self.values[(*path, name)] for name in names}
+        return marks if prefix else {"": self.values[path], **marks}
 
 
 def render_path(path: FieldPath) -> str:

@@ -49,3 +49,4 @@ class Manifest:
     entries: tuple[ImageEntry, ...]
     tag_prefix: str | None = None
     locations: Mapping[str, Location] = field(default_factory=dict)
+    environments: tuple[str, ...] | None = None  # the promotion chain, when the file names one

@@ -2,6 +2,11 @@
 
 Schema errors become located problems: a missing key at its entry, an unknown key at the key, a
 bad value at the value, each explained in words (``explain``), never as a regex.
+
+A document is first checked by the schema compiled to Python code (fastjsonschema), which only
+says valid or not, ten times faster than walking the schema (jsonschema); only a document it
+refuses is walked, for every error with its path; so jsonschema, a tenth of a second to import,
+is imported only then.
 """
 
 from __future__ import annotations
@@ -10,22 +15,24 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# jsonschema ships no type hints; types-jsonschema is not among the dev dependencies.
-from jsonschema import Draft202012Validator, ValidationError  # type: ignore[import-untyped]
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
-from jsonschema.protocols import Validator  # type: ignore[import-untyped]
-from jsonschema.validators import extend  # type: ignore[import-untyped]
+import fastjsonschema
 
 from tagmgr.errors import Location, Problem
+from tagmgr.lifecycle.environments import DEFAULT_CHAIN, Chain
 from tagmgr.manifest import explain
 from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
 from tagmgr.reference import ImageReference
+
+if TYPE_CHECKING:
+    # jsonschema ships no type hints; types-jsonschema is not among the dev dependencies.
+    from jsonschema import ValidationError  # type: ignore[import-untyped]
+    from jsonschema.protocols import Validator  # type: ignore[import-untyped]
 
 # A link to schemas/manifest.schema.json in a checkout; a copy of it in a built wheel.
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
@@ -40,11 +47,19 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
 
 
 def schema_errors(data: object, schema_path: Path = SCHEMA_PATH) -> list[ValidationError]:
-    return list(_validator(schema_path).iter_errors(data))
+    try:
+        _compiled(schema_path)(data)
+    except fastjsonschema.JsonSchemaValueException:
+        return list(_validator(schema_path).iter_errors(data))
+    return []
 
 
 def describe_errors(doc: LocatedDocument, errors: Sequence[ValidationError]) -> list[Problem]:
     """One problem per missing key, unknown key and bad value, skipping what ``doc`` reported."""
+    if not errors:
+        return []
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]  # noqa: PLC0415
+
     findings: list[_Finding] = []
     bad_values: dict[FieldPath, list[ValidationError]] = defaultdict(list)
     for error in errors:
@@ -76,11 +91,34 @@ def conflicts(manifests: Sequence[Manifest]) -> list[Problem]:
         for entry in manifest.entries:
             if entry.tag is None or DESCRIBE_PLACEHOLDER in entry.tag:
                 continue
-            earlier = seen[ImageReference.parse(entry.name).name, entry.tag]
+            registry, _, repository = entry.name.partition("/")  # a valid name: the schema said
+            earlier = seen[ImageReference.from_parts(registry, repository).name, entry.tag]
             problem = _first_clash(earlier, manifest, entry)
             if problem:
                 problems.append(problem)
             earlier.append((manifest, entry))
+    return problems
+
+
+def environment_tags(manifests: Sequence[Manifest]) -> list[Problem]:
+    """An entry whose tag is an environment or history tag: those move, a release tag never does.
+
+    Each file's own ``environments`` count, else the default chain.
+    """
+    problems = []
+    for manifest in manifests:
+        chain = Chain(manifest.environments or DEFAULT_CHAIN)
+        for entry in manifest.entries:
+            if entry.tag is not None and chain.is_reserved(entry.tag):
+                kind = "an environment" if entry.tag in chain else "a history tag of an environment"
+                problems.append(
+                    Problem(
+                        entry.location("tag"),
+                        f"{entry.field_path}.tag",
+                        f"{entry.tag!r} is {kind} (environments: {', '.join(chain.names)});"
+                        " environment tags move on promote and rollback, a release tag never does",
+                    )
+                )
     return problems
 
 
@@ -120,6 +158,8 @@ def _ecma_pattern(
     Python's '$' also matches before a final newline, which would let "v1\\n" (from a '|' block)
     pass as a tag.
     """
+    from jsonschema import ValidationError  # noqa: PLC0415
+
     if isinstance(instance, str) and not _ecma_regex(pattern).search(instance):
         yield ValidationError("does not match the pattern")
 
@@ -131,8 +171,26 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+@cache
+def _compiled(schema_path: Path) -> Callable[[object], object]:
+    """The schema as a Python function; draft 7's meaning of every keyword the schema uses.
+
+    fastjsonschema knows drafts 4, 6 and 7 and reads these 2020-12 schemas (the manifest's, the
+    versions file's) as draft 7, which agrees on each keyword used there; it anchors a final '$'
+    at the end of the text, as ``_ecma_pattern`` does. tests/test_schema.py checks that both
+    validators agree on every test document.
+    """
+    check: Callable[[object], object] = fastjsonschema.compile(
+        load_schema(schema_path), detailed_exceptions=False
+    )
+    return check
+
+
 def validator_for(schema: Mapping[str, Any]) -> Validator:
     """A draft 2020-12 validator for ``schema`` whose patterns end as ECMA-262's do."""
+    from jsonschema import Draft202012Validator  # noqa: PLC0415
+    from jsonschema.validators import extend  # type: ignore[import-untyped]  # noqa: PLC0415
+
     validator_class = extend(Draft202012Validator, {"pattern": _ecma_pattern})
     return validator_class(schema)
 
@@ -156,7 +214,7 @@ def _unknown_keys(doc: LocatedDocument, path: FieldPath, error: ValidationError)
     for key in error.instance:
         if key not in allowed:
             child = (*path, key)
-            location = doc.keys.get(child) or doc.location(path)
+            location = doc.key_location(child) or doc.location(path)
             found.append((child, location, explain.unknown_key(key, allowed)))
     return found
 

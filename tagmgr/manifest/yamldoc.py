@@ -5,13 +5,20 @@ written. A plain scalar that YAML would turn into a number, boolean, date or nul
 by PyYAML, or as YAML 1.2 by editors and other tools) is a problem, and so are duplicate keys,
 anchors, aliases, explicit tags and a second document. This works on parser events and never
 builds a node graph: aliases are never expanded, and nesting is refused before it costs recursion.
+
+The events come from libyaml's C parser when PyYAML was built with it (as PyPI's wheels are), else
+from PyYAML's pure-Python one, about ten times slower; both give the same events and marks, so every
+check above holds with either (the tests run under both).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Protocol, cast
 
+import yaml
 from yaml.error import MarkedYAMLError
 from yaml.events import (
     AliasEvent,
@@ -26,36 +33,71 @@ from yaml.events import (
 )
 from yaml.parser import Parser
 from yaml.reader import Reader
-from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from tagmgr.errors import Location
 from tagmgr.manifest.explain import clip
 from tagmgr.manifest.hidden import hidden_character
-from tagmgr.manifest.located import FieldPath, LocatedDocument
-from tagmgr.manifest.yamltraps import YAML_TAG_PREFIX, plain_scalar_trap, yaml11_tag
+from tagmgr.manifest.located import FieldPath, LocatedDocument, Mark
+from tagmgr.manifest.yamltraps import YAML_TAG_PREFIX, is_null, plain_scalar_trap
 
-NULL_TAG = f"{YAML_TAG_PREFIX}null"
 MAX_DEPTH = 16
 """Collections nested deeper than this are refused; a manifest needs four levels."""
+
+ANY_INDEX = -1
+"""In a ``nullable`` path, any list index: ``("images", ANY_INDEX, "version")``."""
 
 _NOT_YAML_CHARS = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+class _EventParser(Protocol):
+    """What PyYAML's ``Parser`` and libyaml's ``CParser`` both offer, untyped in PyYAML."""
+
+    def get_event(self) -> Event: ...
+    def peek_event(self) -> Event: ...
+    def check_event(self, *choices: type[Event]) -> bool: ...
+
+
+class _PureParser(Reader, Scanner, Parser):
+    """PyYAML's reading, scanning and parsing, without resolver, composer or constructor."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+PARSERS: dict[str, Callable[[str], _EventParser]] = {"pure": _PureParser}
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser  # what yaml.cyaml offers, from where its stub declares it
+
+    # Its stub says events may be None; they are not before the stream ends, where reading stops.
+    PARSERS["libyaml"] = lambda text: cast(_EventParser, CParser(text))
+PARSER = "libyaml" if "libyaml" in PARSERS else "pure"
+"""The name of the parser ``parse_yaml`` uses: the fastest one installed."""
+
+
 def parse_yaml(
-    file: str, text: str, *, noun: str = "manifest", nulls: frozenset[str] = frozenset()
+    file: str,
+    text: str,
+    *,
+    nullable: frozenset[FieldPath] = frozenset(),
+    noun: str = "manifest",
 ) -> LocatedDocument:
-    """``noun`` names the file in messages; keys in ``nulls`` may hold a plain null (None)."""
+    """Read ``text``; a plain null (empty, ``~``, ``null``) is allowed only at ``nullable`` paths.
+
+    A null allowed there becomes None in the data; anywhere else it is a problem. ``noun`` names
+    the file in messages.
+    """
     doc = LocatedDocument(file)
     try:
         _check_characters(file, text)
-        _Builder(doc, text, noun, nulls).build()
+        _Builder(doc, text, nullable, noun).build()
     except _Fatal as fatal:
         _fail(doc, fatal.location, str(fatal))
     except MarkedYAMLError as error:
-        _fail(
-            doc, _location(file, error.problem_mark or error.context_mark), _syntax_message(error)
-        )
+        mark = error.problem_mark or error.context_mark
+        _fail(doc, _location(file, mark), _syntax_message(error, text))
     return doc
 
 
@@ -86,12 +128,14 @@ def _check_characters(file: str, text: str) -> None:
     raise _Fatal(Location(file, line, column), message)
 
 
-def _syntax_message(error: MarkedYAMLError) -> str:
+def _syntax_message(error: MarkedYAMLError, text: str) -> str:
     problem = error.problem or "cannot be parsed"
-    if "'\\t'" in problem:
-        return "YAML syntax error: a tab cannot start a token here; indent with spaces, not tabs"
-    message = f"YAML syntax error: {problem}"
     mark, problem_mark = error.context_mark, error.problem_mark
+    if "cannot start any token" in problem and problem_mark and _at(text, problem_mark) == "\t":
+        return "YAML syntax error: a tab cannot start a token here; indent with spaces, not tabs"
+    if "maximum nesting depth" in problem:  # libyaml's own limit, far above MAX_DEPTH
+        return _too_deep()
+    message = f"YAML syntax error: {problem}"
     if error.context and mark and problem_mark and mark.index != problem_mark.index:
         message += f" ({error.context} at line {mark.line + 1}, column {mark.column + 1})"
     return message
@@ -100,6 +144,15 @@ def _syntax_message(error: MarkedYAMLError) -> str:
 class _Mark(Protocol):
     line: int
     column: int
+    index: int
+
+
+def _at(text: str, mark: _Mark) -> str:
+    return text[mark.index : mark.index + 1]
+
+
+def _too_deep() -> str:
+    return f"nested more than {MAX_DEPTH} levels deep; a manifest needs 4"
 
 
 def _location(file: str, mark: _Mark | None) -> Location:
@@ -108,149 +161,152 @@ def _location(file: str, mark: _Mark | None) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+def _is_plain(event: ScalarEvent) -> bool:
+    """Unquoted and untagged: PyYAML's parser says style None for plain, libyaml's says ''."""
+    return not event.style and event.tag is None
+
+
 def _is_nothing(event: Event) -> bool:
     """The end of the stream, or a document that is only an empty plain scalar."""
     if isinstance(event, ScalarEvent):
-        empty = event.value == "" and event.style is None
-        return empty and event.tag is None and event.anchor is None
+        return event.value == "" and _is_plain(event) and event.anchor is None
     return isinstance(event, StreamEndEvent)
 
 
-class _Events(Reader, Scanner, Parser, Resolver):
-    """PyYAML's reading, scanning, parsing and resolving, without composer or constructor."""
-
-    def __init__(self, text: str) -> None:
-        Reader.__init__(self, text)
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        Resolver.__init__(self)
-
-    # Typed doors into PyYAML's untyped parser methods.
-    def next_event(self) -> Event:
-        event: Event = self.get_event()  # type: ignore[no-untyped-call]
-        return event
-
-    def next_node(self) -> AliasEvent | ScalarEvent | CollectionStartEvent:
-        """The next event where the grammar expects a node."""
-        event: AliasEvent | ScalarEvent | CollectionStartEvent = self.get_event()  # type: ignore[no-untyped-call]
-        return event
-
-    def upcoming(self) -> Event:
-        event: Event = self.peek_event()  # type: ignore[no-untyped-call]
-        return event
-
-
 class _Builder:
-    def __init__(self, doc: LocatedDocument, text: str, noun: str, nulls: frozenset[str]) -> None:
+    """Plain values from events; a location is made only for a problem."""
+
+    def __init__(
+        self, doc: LocatedDocument, text: str, nullable: frozenset[FieldPath], noun: str
+    ) -> None:
         self.doc = doc
-        self.events = _Events(text)
+        parser = PARSERS[PARSER](text)
+        self.next_event = parser.get_event
+        self.upcoming = parser.peek_event
+        self.check_event = parser.check_event
+        self.nullable = nullable
+        self.null_keys = {path[-1] for path in nullable if path}  # a cheap test for most values
         self.noun = noun
-        self.nulls = nulls
 
     def location(self, event: Event) -> Location:
         return _location(self.doc.file, event.start_mark)
 
     def build(self) -> None:
-        self.events.next_event()  # StreamStartEvent
-        if self.events.check_event(DocumentStartEvent):
-            self.events.next_event()
-        if _is_nothing(self.events.upcoming()):
+        self.next_event()  # StreamStartEvent
+        if self.check_event(DocumentStartEvent):
+            self.next_event()
+        if _is_nothing(self.upcoming()):
             message = f"the file is empty; a {self.noun} is a mapping with an 'images:' list"
             self.doc.reject(Location(self.doc.file, 1, 1), (), message)
             return
         self.doc.data = self.node((), 0)
-        self.events.next_event()  # DocumentEndEvent
-        if self.events.check_event(DocumentStartEvent):
+        self.next_event()  # DocumentEndEvent
+        if self.check_event(DocumentStartEvent):
             self.doc.problem(
-                self.location(self.events.upcoming()),
+                self.location(self.upcoming()),
                 (),
                 f"a {self.noun} holds one YAML document, and a second one starts here;"
                 " remove this '---' or split the file",
             )
 
     def node(self, path: FieldPath, depth: int) -> object:
-        event = self.events.next_node()
-        location = self.location(event)
-        self.doc.values.setdefault(path, location)
+        """The value where the grammar expects a node: a scalar, an alias or a collection."""
+        event = cast(ScalarEvent | AliasEvent | CollectionStartEvent, self.next_event())
+        self.doc.values.setdefault(path, _start(event))
         if isinstance(event, AliasEvent):
             anchor = clip(event.anchor or "")
-            self.doc.reject(
-                location, path, f"YAML alias '*{anchor}' is not allowed; write the value out"
-            )
+            message = f"YAML alias '*{anchor}' is not allowed; write the value out"
+            self.doc.reject(self.location(event), path, message)
             return None
-        self.check_anchor_and_tag(event, path, location)
+        if event.anchor is not None:
+            self.refuse_anchor(event, path)
+        if event.tag is not None:
+            self.refuse_tag(event, path)
         if isinstance(event, ScalarEvent):
-            if self.is_allowed_null(event, path):
+            if path and path[-1] in self.null_keys and self.allows_null(path, event):
                 return None
-            self.check_text(event, path, location, is_key=False)
+            self.check_text(event, path, is_key=False)
             return event.value
         if depth >= MAX_DEPTH:
-            raise _Fatal(location, f"nested more than {MAX_DEPTH} levels deep; a manifest needs 4")
+            raise _Fatal(self.location(event), _too_deep())
         if isinstance(event, SequenceStartEvent):
             return self.sequence(path, depth + 1)
         return self.mapping(path, depth + 1)
 
-    def is_allowed_null(self, event: ScalarEvent, path: FieldPath) -> bool:
-        plain = event.style is None and event.tag is None
-        key = path[-1] if path else None
-        return plain and key in self.nulls and yaml11_tag(event.value) == NULL_TAG
+    def allows_null(self, path: FieldPath, event: ScalarEvent) -> bool:
+        if not _is_plain(event) or not is_null(event.value):
+            return False
+        return tuple(ANY_INDEX if isinstance(step, int) else step for step in path) in self.nullable
 
     def sequence(self, path: FieldPath, depth: int) -> list[object]:
         items: list[object] = []
-        while not self.events.check_event(SequenceEndEvent):
+        while not self.check_event(SequenceEndEvent):
             items.append(self.node((*path, len(items)), depth))
-        self.events.next_event()
+        self.next_event()
         return items
 
     def mapping(self, path: FieldPath, depth: int) -> dict[str, object]:
         result: dict[str, object] = {}
-        while not self.events.check_event(MappingEndEvent):
-            key, location = self.key(path)
+        keys = self.doc.keys
+        while not self.check_event(MappingEndEvent):
+            event = self.key(path)
+            key = event.value
             child = (*path, key)
             value = self.node(child, depth)
-            first = self.doc.keys.setdefault(child, location)
             if key not in result:
                 result[key] = value
+                keys[child] = _start(event)
             else:
-                message = f"duplicate key {clip(key)!r}; the first one is at line {first.line}"
-                self.doc.problem(location, child, message)
-        self.events.next_event()
+                first = keys[child].line + 1
+                message = f"duplicate key {clip(key)!r}; the first one is at line {first}"
+                self.doc.problem(self.location(event), child, message)
+        self.next_event()
         return result
 
-    def key(self, path: FieldPath) -> tuple[str, Location]:
-        event = self.events.next_event()
-        location = self.location(event)
+    def key(self, path: FieldPath) -> ScalarEvent:
+        event = self.next_event()
         if not isinstance(event, ScalarEvent):
             raise _Fatal(
-                location, "a mapping key must be plain text, not an alias, list or mapping"
+                self.location(event),
+                "a mapping key must be plain text, not an alias, list or mapping",
             )
-        child = (*path, event.value)
-        self.check_anchor_and_tag(event, child, location)
-        self.check_text(event, child, location, is_key=True)
-        return event.value, location
-
-    def check_anchor_and_tag(
-        self, event: ScalarEvent | CollectionStartEvent, path: FieldPath, location: Location
-    ) -> None:
         if event.anchor is not None:
-            anchor = clip(event.anchor)
-            self.doc.problem(
-                location, path, f"YAML anchor '&{anchor}' is not allowed; write each value out"
-            )
+            self.refuse_anchor(event, (*path, event.value))
         if event.tag is not None:
-            tag = event.tag
-            if tag.startswith(YAML_TAG_PREFIX):
-                tag = "!!" + tag.removeprefix(YAML_TAG_PREFIX)
-            self.doc.reject(
-                location, path, f"YAML tag {clip(tag)!r} is not allowed; write plain values"
-            )
+            self.refuse_tag(event, (*path, event.value))
+        self.check_text(event, (*path, event.value), is_key=True)
+        return event
 
-    def check_text(
-        self, event: ScalarEvent, path: FieldPath, location: Location, *, is_key: bool
-    ) -> None:
-        """Hidden characters in any scalar; what YAML makes of a plain one."""
-        message = hidden_character(event.value)
-        if message is None and event.style is None and event.tag is None:
-            message = plain_scalar_trap(event.value, is_key)
+    def refuse_anchor(self, event: ScalarEvent | CollectionStartEvent, path: FieldPath) -> None:
+        anchor = clip(event.anchor or "")
+        message = f"YAML anchor '&{anchor}' is not allowed; write each value out"
+        self.doc.problem(self.location(event), path, message)
+
+    def refuse_tag(self, event: ScalarEvent | CollectionStartEvent, path: FieldPath) -> None:
+        tag = event.tag or ""
+        if tag.startswith(YAML_TAG_PREFIX):
+            tag = "!!" + tag.removeprefix(YAML_TAG_PREFIX)
+        message = f"YAML tag {clip(tag)!r} is not allowed; write plain values"
+        self.doc.reject(self.location(event), path, message)
+
+    def check_text(self, event: ScalarEvent, path: FieldPath, *, is_key: bool) -> None:
+        message = _text_problem(event.value, _is_plain(event), is_key)
         if message:
-            self.doc.reject(location, path, message)
+            self.doc.reject(self.location(event), path, message)
+
+
+@lru_cache(maxsize=4096)
+def _text_problem(text: str, plain: bool, is_key: bool) -> str | None:
+    """Hidden characters in any scalar; what YAML makes of a plain one (1.1 and 1.2).
+
+    Cached: a manifest repeats its keys, and many of its values, thousands of times.
+    """
+    message = hidden_character(text)
+    if message is None and plain:
+        message = plain_scalar_trap(text, is_key)
+    return message
+
+
+def _start(event: Event) -> Mark:
+    """Every event either parser makes has a start mark; PyYAML's stub allows None."""
+    return cast(Mark, event.start_mark)

@@ -18,6 +18,7 @@ from tagmgr.manifest.explain import clip
 
 YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = f"{YAML_TAG_PREFIX}str"
+_NULL_TAG = f"{YAML_TAG_PREFIX}null"
 _SHOWN_VALUE_LENGTH = 40
 
 
@@ -28,6 +29,11 @@ def yaml11_tag(text: str) -> str:
     """The tag PyYAML (YAML 1.1) gives an unquoted scalar with this text."""
     tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
     return tag
+
+
+def is_null(text: str) -> bool:
+    """Whether an unquoted scalar is null: empty, ``~``, ``null`` (YAML 1.1 and 1.2 agree)."""
+    return yaml11_tag(text) == _NULL_TAG
 
 
 def plain_scalar_trap(text: str, is_key: bool) -> str | None:

@@ -59,6 +59,13 @@ def parse_challenges(header: str) -> list[Challenge]:
     return challenges
 
 
+def _insufficient_scope(response: httpx.Response, scope: str) -> str:
+    """``scope`` if the registry says the token lacked it (``error="insufficient_scope"``)."""
+    header = response.headers.get("WWW-Authenticate", "")
+    refused = any(c.params.get("error") == "insufficient_scope" for c in parse_challenges(header))
+    return scope if refused else ""
+
+
 def scope_for(request: httpx.Request) -> str:
     """The scopes a request under a repository needs, space-separated; ``""`` for others.
 
@@ -145,7 +152,7 @@ class RegistryAuth(httpx.Auth):
             request.headers["Authorization"] = f"Bearer {self._store_token(token_response, key)}"
         response = yield request
         if decide(response.status_code) is Decision.REAUTHENTICATE:
-            raise self._refused()
+            raise self._refused(_insufficient_scope(response, scope))
 
     def _known_header(self, scope: str) -> str | None:
         """What to send up front, from the last challenge: basic credentials or a cached token."""
@@ -222,7 +229,12 @@ class RegistryAuth(httpx.Auth):
         self._cache.put(key, token, lifetime)
         return token
 
-    def _refused(self) -> AuthenticationError:
+    def _refused(self, scope: str = "") -> AuthenticationError:
+        if scope and self._credentials is not None:
+            return AuthenticationError(
+                self._registry,
+                f"user {self._credentials.username} is not granted {scope} by the token service",
+            )
         if self._credentials is None:
             return AuthenticationError(
                 self._registry, f"needs credentials; none found in {self._sources}"

@@ -22,7 +22,7 @@ from tagmgr.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
 from tagmgr.registry.options import Connection, RegistryOptions, check_destination
-from tagmgr.registry.retry import Reachability, RetryPolicy
+from tagmgr.registry.retry import RETRY_SAFE, Reachability, RetryPolicy
 from tagmgr.registry.session import Session, open_session
 
 ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
@@ -31,6 +31,7 @@ MAX_TAG_PAGES = 1_000
 MAX_TAGS = 100_000
 BLOB_CHUNK = 1024 * 1024
 _DIGEST_RE = re.compile(DIGEST_PATTERN)
+RetrySafe = bool | Callable[[], bool]  # see tagmgr.registry.retry.RETRY_SAFE
 _LENGTH_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 
 
@@ -152,7 +153,15 @@ class RegistryClient:
         """
         sent = _digest_of(content, "sha256")
         url = self._manifest_url(repository, reference)
-        response = self._ok(self._send("PUT", url, {"Content-Type": media_type}, content=content))
+
+        def still_safe() -> bool:
+            """Sending again cannot overwrite a rival: the tag is absent or already these bytes."""
+            found = self.head_manifest(repository, reference)
+            return found is None or found.digest == sent
+
+        safe: RetrySafe = True if _DIGEST_RE.fullmatch(reference) else still_safe
+        headers = {"Content-Type": media_type}
+        response = self._ok(self._send("PUT", url, headers, content=content, retry_safe=safe))
         stored = response.headers.get(DIGEST_HEADER, sent)
         if stored != sent:
             problem = f"the registry stored {stored}, but what was sent hashes to {sent}"
@@ -187,7 +196,7 @@ class RegistryClient:
         url = self._url(f"/v2/{repository}/blobs/uploads/").copy_merge_params(
             {"mount": digest, "from": source_repository}
         )
-        response = self._ok(self._send("POST", url))
+        response = self._ok(self._send("POST", url, retry_safe=True))
         if response.status_code == 201:
             return True
         self._cancel_upload(response)
@@ -286,13 +295,16 @@ class RegistryClient:
         *,
         content: bytes | None = None,
         stream: bool = False,
+        retry_safe: RetrySafe | None = None,
     ) -> httpx.Response:
         """The boundary: every request goes through here, every httpx failure is translated.
 
         A ``stream`` answer is not read: it may be larger than any other answer is allowed to be.
         """
         http = self._settled().http
-        extensions = {UNBOUNDED: True} if stream else None
+        extensions: dict[str, object] = {UNBOUNDED: True} if stream else {}
+        if retry_safe is not None:
+            extensions[RETRY_SAFE] = retry_safe
         request = http.build_request(
             method, url, headers=headers, content=content, extensions=extensions
         )

@@ -10,6 +10,7 @@ import httpx
 
 from tagmgr.errors import RegistryError
 from tagmgr.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
+from tagmgr.registry.pace import DEFAULT_CONCURRENCY
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 
@@ -31,6 +32,10 @@ class RegistryOptions:
     authfile: Path | None = None
     """``--authfile``: the only auth file read when given."""
     timeout: float = 30.0
+    concurrency: int = DEFAULT_CONCURRENCY
+    """Requests in flight to one registry at most."""
+    max_rps: float | None = None
+    """``--max-rps``: requests started per second per registry at most."""
 
 
 @dataclass(frozen=True)

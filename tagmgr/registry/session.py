@@ -4,11 +4,13 @@ Pinging ``/v2/`` settles the scheme: HTTPS first; plain HTTP only for loopback r
 ``--insecure-registry`` ones, and only when HTTPS got no answer at all. An untrusted certificate
 stops the search with a ``CertificateError``: it is never a reason to downgrade. A refused
 connection moves on to the next endpoint at once; only the last one is retried on it.
+Requests go through the proxy the environment names for the registry (``proxy``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from tagmgr.registry.credentials import describe_sources, find_credentials
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
 from tagmgr.registry.options import Connection, RegistryOptions, base_url, check_destination
+from tagmgr.registry.pace import Pace, PacedTransport
+from tagmgr.registry.proxy import ProxiedTransport, ProxySettings
 from tagmgr.registry.retry import PROBE, Reachability, RetryPolicy, RetryTransport
 from tagmgr.registry.tls import (
     Endpoint,
@@ -63,13 +67,19 @@ def open_session(
     cert_dir = host_cert_dir(registry, options)
     failures: list[tuple[RegistryError, httpx.RequestError]] = []
     candidates = endpoints(registry, options)
+    pace = Pace(options.concurrency, options.max_rps, sleep=sleep)
+    # Explicit transports skip httpx's own reading of the environment: read it as skopeo does.
+    proxies = ProxySettings.from_env(os.environ)
     for endpoint in candidates:
         url = base_url(registry, endpoint.scheme)
         ping = check_destination(registry, url.join("/v2/"))
-        inner = transport or _transport(registry, endpoint, cert_dir)
+        inner = transport or _transport(registry, endpoint, cert_dir, proxies)
         http = httpx.Client(
             transport=RetryTransport(
-                BoundedTransport(inner, registry), policy, sleep, reachability=reachability
+                PacedTransport(BoundedTransport(inner, registry), pace),
+                policy,
+                sleep,
+                reachability=reachability,
             ),
             auth=auth,
             timeout=options.timeout,
@@ -93,7 +103,10 @@ def open_session(
     raise first_error from first_failure
 
 
-def _transport(registry: str, endpoint: Endpoint, cert_dir: Path | None) -> httpx.HTTPTransport:
+def _transport(
+    registry: str, endpoint: Endpoint, cert_dir: Path | None, proxies: ProxySettings
+) -> httpx.BaseTransport:
     if endpoint.scheme == "http":
-        return httpx.HTTPTransport()
-    return httpx.HTTPTransport(verify=ssl_context(registry, cert_dir, verify=endpoint.verify))
+        return ProxiedTransport(proxies, lambda proxy: httpx.HTTPTransport(proxy=proxy))
+    context = ssl_context(registry, cert_dir, verify=endpoint.verify)
+    return ProxiedTransport(proxies, lambda proxy: httpx.HTTPTransport(verify=context, proxy=proxy))

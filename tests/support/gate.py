@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import NoReturn
 
 import pytest
 
+from tests.support.dockerd import DOCKERD_BINARY
 from tests.support.registry import REGISTRY_BINARY
 
 INTEGRATION_TOOLS = (REGISTRY_BINARY, "skopeo")
@@ -24,9 +26,20 @@ def running_in_ci() -> bool:
 def require_integration_tools() -> None:
     """Return if every tool is on PATH; else skip the current test, or fail it under CI."""
     missing = [tool for tool in INTEGRATION_TOOLS if shutil.which(tool) is None]
-    if not missing:
-        return
-    reason = f"integration test needs {' and '.join(missing)} on PATH; `make system-deps` installs"
+    if missing:
+        _unavailable(f"integration test needs {' and '.join(missing)} on PATH")
+
+
+def require_dockerd() -> None:
+    """Return if ``dockerd`` is on PATH and we are root (it runs only as root here)."""
+    if shutil.which(DOCKERD_BINARY) is None:
+        _unavailable(f"test needs {DOCKERD_BINARY} (Debian's docker.io) on PATH")
+    if os.geteuid() != 0:
+        _unavailable(f"test needs root to start {DOCKERD_BINARY}")
+
+
+def _unavailable(reason: str) -> NoReturn:
+    reason = f"{reason}; `make system-deps` installs what is missing"
     if running_in_ci():
         pytest.fail(f"{reason}. CI is set, so this fails instead of skipping.", pytrace=False)
     pytest.skip(reason)

@@ -1,4 +1,5 @@
-"""Real git repositories for tests, built with the git CLI (through gitpython) at fixed dates.
+"""Real git repositories for tests, built with the git CLI (through gitpython) at fixed dates,
+and a real ``git daemon`` on 127.0.0.1 to serve them.
 
 Every commit gets the next minute after 2020-01-01 00:00 UTC as author and committer date, so the
 same script always builds the same hashes. Git runs without the user's or the system's config.
@@ -7,13 +8,20 @@ same script always builds the same hashes. Git runs without the user's or the sy
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import git
 import pytest
 
+from tests.support.registry import _free_port
+
 START = 1577836800  # 2020-01-01T00:00:00Z
+DAEMON_PORT_ATTEMPTS = 3
+DAEMON_START_TIMEOUT = 10.0
 ISOLATED_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,
     "GIT_CONFIG_NOSYSTEM": "1",
@@ -53,6 +61,12 @@ class UpstreamRepo:
         self.clock += 60
         self.git("commit", "--quiet", "--allow-empty", f"--message={message}")
         return self.head()
+
+    def commit_file(self, name: str, text: str) -> str:
+        """A commit that writes ``name`` (so it has a tree and a blob); returns its full hash."""
+        (self.path / name).write_text(text, encoding="utf-8")
+        self.git("add", "--", name)
+        return self.commit(f"write {name}")
 
     def commits(self, *messages: str) -> list[str]:
         return [self.commit(message) for message in messages]
@@ -101,3 +115,83 @@ class UpstreamRepo:
             len(body),
             body,
         )
+
+
+class GitDaemon:
+    """``git daemon`` on 127.0.0.1 serving every repository under ``base`` (read-only).
+
+    ``allow_filter`` is the server's ``uploadpack.allowFilter``: whether it answers partial-clone
+    requests, as GitHub, GitLab and Gerrit do. A context manager: leaving stops the daemon.
+    """
+
+    def __init__(self, base: Path, *, allow_filter: bool) -> None:
+        self.base = base
+        self.allow_filter = allow_filter
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def url(self, path: str) -> str:
+        return f"git://127.0.0.1:{self.port}/{path}"
+
+    def __enter__(self) -> GitDaemon:
+        for _ in range(DAEMON_PORT_ATTEMPTS):  # another process may take the probed port
+            self.port = _free_port()
+            self._process = subprocess.Popen(
+                [  # noqa: S607 - git from PATH, as tagmgr runs it
+                    "git",
+                    "daemon",
+                    "--listen=127.0.0.1",
+                    f"--port={self.port}",
+                    f"--base-path={self.base}",
+                    "--export-all",
+                    "--reuseaddr",
+                    str(self.base),
+                ],
+                env={**os.environ, **ISOLATED_ENV, **self._config()},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if self._wait_until_listening(self._process):
+                return self
+        raise RuntimeError(f"git daemon did not start in {DAEMON_PORT_ATTEMPTS} attempts")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+
+    def _config(self) -> dict[str, str]:
+        value = "true" if self.allow_filter else "false"
+        return {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "uploadpack.allowFilter",
+            "GIT_CONFIG_VALUE_0": value,
+        }
+
+    def _wait_until_listening(self, process: subprocess.Popen[bytes]) -> bool:
+        deadline = time.monotonic() + DAEMON_START_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            except OSError:
+                time.sleep(0.02)
+            else:
+                return True
+        process.kill()
+        process.wait(10)
+        return False
+
+
+def objects(git_dir: Path) -> dict[str, str]:
+    """Every object a repository holds, hash to kind (commit, tag, tree, blob); never fetches."""
+    listing = git.Git(str(git_dir)).execute(
+        [
+            "git",
+            f"--git-dir={git_dir}",
+            "cat-file",
+            "--batch-all-objects",
+            "--batch-check=%(objectname) %(objecttype)",
+        ],
+        env=ISOLATED_ENV,
+    )
+    return dict(line.split() for line in listing.splitlines())

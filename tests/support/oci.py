@@ -165,6 +165,26 @@ def docker_list(seed: str) -> Image:
     return multi_platform(seed, DOCKER)
 
 
+def daemon_form_docker_image(seed: str, layers: int = 2) -> Image:
+    """A Docker schema 2 manifest in exactly the JSON a Docker daemon writes when it pushes.
+
+    Go's ``json.MarshalIndent`` with three spaces, descriptors as mediaType, size, digest, no
+    trailing newline: what dockerd 20.10 pushed for these blobs, byte for byte (measured).
+    """
+    blobs, config, layer_descriptors = _config_and_layers(seed, DOCKER, PLATFORMS[0], layers)
+
+    def in_go_order(described: dict[str, object]) -> dict[str, object]:
+        return {key: described[key] for key in ("mediaType", "size", "digest")}
+
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": DOCKER.manifest,
+        "config": in_go_order(config),
+        "layers": [in_go_order(layer) for layer in layer_descriptors],
+    }
+    return Image(DOCKER.manifest, json.dumps(manifest, indent=3).encode(), blobs)
+
+
 def unusual_oci_image(seed: str) -> Image:
     """An OCI manifest no JSON library would write: any re-serialisation changes its digest.
 
@@ -238,3 +258,7 @@ class ImageFactory:
 
     def unusual(self, seed: str = "") -> Image:
         return self.build("unusual", seed)
+
+    def daemon_form(self, seed: str = "") -> Image:
+        """A Docker manifest as a daemon writes it (not in ``KINDS``: skopeo tests need none)."""
+        return daemon_form_docker_image(f"{self.prefix}#{seed}")

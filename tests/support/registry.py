@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
 from tests.support.push import open_client
+from tests.support.service import Service
 from tests.support.trust import TlsFiles, issue_tls, write_certs_d, write_htpasswd
 
 REGISTRY_BINARY = "docker-registry"
@@ -39,7 +39,7 @@ class RegistryStartError(RuntimeError):
     """The registry did not come up; the message carries its log."""
 
 
-class RegistryServer:
+class RegistryServer(Service):
     """One ``docker-registry serve`` process; ``address``/``url`` are valid while it runs."""
 
     def __init__(
@@ -48,11 +48,15 @@ class RegistryServer:
         *,
         tls: TlsFiles | None = None,
         htpasswd: Path | None = None,
+        auth: dict[str, object] | None = None,
+        access_log: bool = False,
         start_timeout: float = START_TIMEOUT,
     ) -> None:
         self.workdir = workdir
         self.tls = tls
         self.htpasswd = htpasswd
+        self.auth = auth  # an ``auth:`` section of the registry's configuration, as is
+        self.access_log = access_log  # one line per request in the log (``make bench`` counts them)
         self.start_timeout = start_timeout
         self.log_path = workdir / "registry.log"
         self._port: int | None = None
@@ -72,25 +76,6 @@ class RegistryServer:
     def ca_path(self) -> Path | None:
         return self.tls.ca_path if self.tls else None
 
-    def __enter__(self) -> RegistryServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-
     def stop(self) -> None:
         """Terminate, wait, kill if it will not go; safe to call twice."""
         process, self._process = self._process, None
@@ -102,6 +87,34 @@ class RegistryServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(STOP_TIMEOUT)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing is flushed or closed; the storage stays."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+    def restart(self) -> None:
+        """Start again on the same port with the same storage (after ``kill`` or ``stop``)."""
+        self.stop()
+        self._process = self._spawn(self._write_config())
+        if not self._wait_until_ready(self._process):
+            raise RegistryStartError(f"docker-registry did not restart:\n{self.read_log()}")
+
+    def garbage_collect(self) -> None:
+        """Run ``docker-registry garbage-collect`` over this server's storage, while it is stopped:
+        collection needs a registry that nobody writes to meanwhile."""
+        if self._process is not None:
+            raise RuntimeError("stop the registry before collecting garbage")
+        result = subprocess.run(
+            [REGISTRY_BINARY, "garbage-collect", str(self.workdir / "config.json")],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RegistryStartError(f"garbage-collect failed:\n{result.stdout.decode()}")
 
     def read_log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -124,7 +137,7 @@ class RegistryServer:
             http["tls"] = {"certificate": str(self.tls.cert_path), "key": str(self.tls.key_path)}
         config: dict[str, object] = {
             "version": "0.1",
-            "log": {"level": "error", "accesslog": {"disabled": True}},
+            "log": {"level": "error", "accesslog": {"disabled": not self.access_log}},
             "storage": {
                 "filesystem": {"rootdirectory": str(self.workdir / "storage")},
                 "delete": {"enabled": True},
@@ -134,6 +147,8 @@ class RegistryServer:
         }
         if self.htpasswd:
             config["auth"] = {"htpasswd": {"realm": "tagmgr-test", "path": str(self.htpasswd)}}
+        if self.auth:
+            config["auth"] = self.auth
         path = self.workdir / "config.json"  # JSON is YAML, which is what the registry reads
         path.write_text(json.dumps(config, indent=2))
         return path

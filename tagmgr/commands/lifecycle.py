@@ -1,0 +1,192 @@
+"""The lifecycle sub-commands: promote, rollback, status and expire, each returning an exit code.
+
+promote and rollback move environment tags: on a terminal they show the plan and ask, without one
+(CI) they proceed, as apply does; ``--dry-run`` only shows. expire deletes, so it is a dry run
+unless ``--yes``, terminal or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from tagmgr import exitcodes
+from tagmgr.commands.options import CommandTable, argument, open_registries
+from tagmgr.errors import TagmgrError
+from tagmgr.lifecycle.environments import DEFAULT_CHAIN, Chain, chain_of, parse_chain
+from tagmgr.reference import ImageReference
+
+
+def register(table: CommandTable) -> None:
+    registry = table.groups.registry
+    promoting = table.add(
+        "promote", promote, "point an environment tag at a digest from the one before", [registry]
+    )
+    promoting.add_argument("image", metavar="NAME@DIGEST|NAME:TAG", type=argument(_reference))
+    promoting.add_argument("--to", required=True, metavar="ENV", help="the environment")
+    promoting.add_argument(
+        "--to-repository",
+        type=argument(_repository),
+        metavar="REPO",
+        help="promote into this repository (registry/repository), copying the image first",
+    )
+    rolling = table.add(
+        "rollback", rollback, "move an environment back to an earlier history entry", [registry]
+    )
+    rolling.add_argument("name", metavar="NAME", type=argument(_repository))
+    rolling.add_argument("--env", required=True, metavar="ENV", help="the environment")
+    rolling.add_argument("--to", metavar="HISTORY_TAG", help="this entry, not the previous one")
+    for moving in (promoting, rolling):
+        _chain_options(moving)
+        moving.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
+        moving.add_argument("--dry-run", action="store_true", help="only show what would move")
+    showing = table.add("status", status, "what each environment points at, since when", [registry])
+    showing.add_argument("names", nargs="+", metavar="NAME", type=argument(_repository))
+    showing.add_argument(
+        "--lock", action="append", default=[], metavar="FILE", help="lock files, for src_ref"
+    )
+    _chain_options(showing)
+    expiring = table.add(
+        "expire",
+        expire,
+        "delete old images by an ECR lifecycle policy, never one in use",
+        [registry],
+    )
+    _expire_options(expiring)
+    _chain_options(expiring)
+
+
+def _chain_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--chain",
+        type=argument(parse_chain),
+        metavar="ENV,ENV,...",
+        help="the environment chain (default: the manifests' environments, else"
+        f" {','.join(DEFAULT_CHAIN)})",
+    )
+    parser.add_argument(
+        "--manifest",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="manifests for the chain (environments:) and src_ref",
+    )
+
+
+def _expire_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", required=True, metavar="FILE", help="ECR lifecycle policy")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        type=argument(_repository),
+        help="repositories, besides the policy's repositories:",
+    )
+    parser.add_argument(
+        "--in-use",
+        action="append",
+        default=[],
+        nargs="+",
+        metavar="PATH",
+        help="manifests, lock files, Kubernetes/compose/Helm files, docker://HOST: never deleted",
+    )
+    parser.add_argument("--yes", "-y", action="store_true", help="delete (default: dry run)")
+    parser.add_argument(
+        "--keep-newer-than",
+        type=argument(parse_age),
+        default=timedelta(days=7),
+        metavar="AGE",
+        help="grace period: 7d, 12h, 30m (default: 7d)",
+    )
+    parser.add_argument(
+        "--max-delete-share",
+        type=argument(parse_share),
+        default=0.5,
+        metavar="PERCENT",
+        help="refuse a run deleting more of a repository (default: 50%%)",
+    )
+
+
+def promote(args: argparse.Namespace) -> int:
+    from tagmgr.lifecycle import run
+
+    chain = _chain(args)
+    mapping = dict(args.map_registry)
+    image = run.mapped(args.image, mapping)
+    into = run.mapped(args.to_repository, mapping) if args.to_repository else None
+    with open_registries(args) as registries:
+        promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
+        return run.move(args, registries, promotion, signatures)
+
+
+def rollback(args: argparse.Namespace) -> int:
+    from tagmgr.lifecycle import run
+
+    chain = _chain(args)
+    with open_registries(args) as registries:
+        name = run.mapped(args.name, dict(args.map_registry))
+        promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
+        return run.move(args, registries, promotion, {})
+
+
+def status(args: argparse.Namespace) -> int:
+    from tagmgr.lifecycle import run
+
+    run.status(args, _chain(args))
+    return exitcodes.OK
+
+
+def expire(args: argparse.Namespace) -> int:
+    from tagmgr.lifecycle import run
+
+    return run.expire(args, _chain(args))
+
+
+def _chain(args: argparse.Namespace) -> Chain:
+    if args.chain is not None:
+        return Chain(args.chain.names)
+    from tagmgr.manifest import load_manifests
+
+    named = {m.environments for m in load_manifests(args.manifest) if m.environments}
+    if len(named) > 1:
+        raise TagmgrError(
+            "the manifests name different environments: "
+            + "; ".join(",".join(names) for names in sorted(named))
+            + "; give --chain"
+        )
+    return chain_of(named.pop()) if named else Chain()
+
+
+def _reference(text: str) -> ImageReference:
+    reference = ImageReference.parse(text)
+    if not reference.tag and not reference.digest:
+        raise TagmgrError(f"{text!r}: give NAME@DIGEST or NAME:TAG")
+    return reference
+
+
+def _repository(text: str) -> ImageReference:
+    reference = ImageReference.parse(text)
+    if reference.tag or reference.digest:
+        raise TagmgrError(f"{text!r}: give a repository (registry/repository), no tag or digest")
+    return reference
+
+
+def parse_age(text: str) -> timedelta:
+    units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+    number, unit = text[:-1], text[-1:]
+    if text == "0":
+        return timedelta(0)
+    if unit not in units or not number.isascii() or not number.isdigit():
+        raise TagmgrError(f"{text!r}: expected a number and d, h, m or s, such as 7d or 12h")
+    return timedelta(**{units[unit]: int(number)})
+
+
+def parse_share(text: str) -> float:
+    number = text.removesuffix("%")
+    try:
+        share = float(number) / 100
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1 or not number.replace(".", "", 1).isdigit():
+        raise TagmgrError(f"{text!r}: expected a percentage from 0% to 100%, such as 50%")
+    return share

@@ -1,0 +1,233 @@
+"""The expiry planner, pure: a policy, what a repository holds and what is in use in, a decision
+with its reasons for every manifest out.
+
+The policy's rules pick images, as ECR would (``policy``); then nothing in use is deleted:
+environment and history tags, whatever an in-use source names by digest or by tag, anything
+newer than the grace period or without a known time. An index is kept with any kept child and its
+children with it; referrers (signatures) stay while what they refer to stays, and go with it.
+A digest is deleted with every tag on it (the distribution API knows no other way), so a digest
+is deleted only when none of its tags is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tagmgr import exitcodes
+from tagmgr.lifecycle.environments import Chain, parse_history_tag
+from tagmgr.lifecycle.holdings import Held, Holdings, ImageTime
+from tagmgr.lifecycle.inuse import InUseSet
+from tagmgr.lifecycle.policy import CountType, Policy, Rule
+
+MAX_USES_SHOWN = 3
+
+
+class Verdict(StrEnum):
+    DELETE = "delete"
+    KEEP = "keep"
+
+
+@dataclass(frozen=True)
+class Limits:
+    now: datetime
+    keep_newer_than: timedelta = timedelta(days=7)
+    max_delete_share: float = 0.5
+
+
+@dataclass(frozen=True)
+class Decision:
+    held: Held
+    time: ImageTime
+    verdict: Verdict
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RepositoryPlan:
+    holdings: Holdings
+    decisions: tuple[Decision, ...]
+    refusal: str | None = None  # set when the plan deletes more than the allowed share
+
+    @property
+    def deletions(self) -> list[Decision]:
+        return [d for d in self.decisions if d.verdict is Verdict.DELETE]
+
+
+def expiry_exit_code(plans: Sequence[RepositoryPlan]) -> int:
+    if any(plan.refusal for plan in plans):
+        return exitcodes.FAILURE
+    pending = any(plan.deletions for plan in plans)
+    return exitcodes.CHANGES_PENDING if pending else exitcodes.OK
+
+
+def plan_expiry(
+    policy: Policy, holdings: Holdings, in_use: InUseSet, chain: Chain, limits: Limits
+) -> RepositoryPlan:
+    planner = _Planner(holdings, chain, limits)
+    planner.apply_rules(policy.rules)
+    planner.protect(in_use)
+    planner.spread()
+    return planner.plan(limits.max_delete_share)
+
+
+@dataclass
+class _Planner:
+    holdings: Holdings
+    chain: Chain
+    limits: Limits
+    marked: dict[str, str] = field(default_factory=dict)
+    kept: dict[str, list[str]] = field(default_factory=dict)
+    deleting: dict[str, list[str]] = field(default_factory=dict)
+
+    def time(self, digest: str) -> ImageTime:
+        return self.holdings.images[digest].time(self.chain)
+
+    def top_level(self) -> list[Held]:
+        """Images rules count: not an untagged child of an index, not a referrer (those follow
+        what holds them). A child with tags of its own is an image of its own too."""
+        children = {c for held in self.holdings.images.values() for c in held.children}
+        return [
+            held
+            for digest, held in sorted(self.holdings.images.items())
+            if (held.tags or digest not in children) and held.subject not in self.holdings.images
+        ]
+
+    def apply_rules(self, rules: Sequence[Rule]) -> None:
+        claimed: set[str] = set()
+        images = self.top_level()
+        for rule in rules:
+            selected = [held for held in images if rule.selects(held.tags)]
+            for held, reason in self.expired_by(rule, selected):
+                if held.digest not in claimed:
+                    self.marked.setdefault(held.digest, reason)
+            claimed.update(held.digest for held in selected)
+
+    def expired_by(self, rule: Rule, selected: list[Held]) -> list[tuple[Held, str]]:
+        timed = [(when, held) for held in selected if (when := self.time(held.digest).when)]
+        if rule.count_type is CountType.IMAGE_COUNT_MORE_THAN:
+            # Images without a time count as the newest: they are never the ones to go.
+            newest_first = [held for _, held in sorted(timed, key=lambda t: t[0], reverse=True)]
+            keep = max(rule.count_number - (len(selected) - len(timed)), 0)
+            reason = (
+                f"{rule.label}: {len(selected)} images match and the newest"
+                f" {rule.count_number} are kept"
+            )
+            return [(held, reason) for held in newest_first[keep:]]
+        cutoff = self.limits.now - timedelta(days=rule.count_number)
+        reason = f"{rule.label}: older than {rule.count_number} days"
+        return [(held, reason) for when, held in timed if when < cutoff]
+
+    def protect(self, in_use: InUseSet) -> None:
+        registry, repository = self.holdings.registry, self.holdings.repository
+        grace = self.limits.now - self.limits.keep_newer_than
+        top_level = {held.digest for held in self.top_level()}
+        for digest, held in self.holdings.images.items():
+            reasons = self.kept.setdefault(digest, [])
+            for tag in held.tags:
+                if tag in self.chain:
+                    reasons.append(f"tag {tag} is an environment tag")
+                elif parse_history_tag(tag, self.chain):
+                    reasons.append(f"tag {tag} is a history tag")
+                reasons += [
+                    f"tag {tag} in use: {use.where}"
+                    for use in in_use.uses_of_tag(registry, repository, tag)
+                ][:MAX_USES_SHOWN]
+            uses = in_use.uses_of_digest(registry, repository, digest)
+            reasons += [f"in use: {use.where}" for use in uses][:MAX_USES_SHOWN]
+            when = held.time(self.chain).when
+            if digest not in top_level:
+                continue  # children and referrers go with what holds them, whatever their time
+            if when is None:
+                reasons.append("no known time to order it by")
+            elif when > grace:
+                reasons.append(
+                    f"newer than the grace period ({_days(self.limits.keep_newer_than)})"
+                )
+
+    def spread(self) -> None:
+        """Deletions reach children and referrers; a kept index, child or subject holds them back.
+
+        Repeated until nothing changes: keeping one child keeps its index, which keeps its other
+        children, and so on.
+        """
+        images = self.holdings.images
+        self.deleting = {d: [reason] for d, reason in self.marked.items() if not self.kept[d]}
+        changed = True
+        while changed:
+            changed = False
+            for digest in list(self.deleting):
+                for child in images[digest].children:
+                    if child in images and not images[child].tags:
+                        reason = f"child of expired index {_short(digest)}"
+                        changed |= self.delete_also(child, reason)
+                for referrer in self.holdings.referrers_of(digest):
+                    changed |= self.delete_also(referrer, f"refers to expired {_short(digest)}")
+            for digest in list(self.deleting):
+                holder = self.holder(digest)
+                if holder:
+                    del self.deleting[digest]
+                    self.kept[digest].append(holder)
+                    changed = True
+
+    def delete_also(self, digest: str, reason: str) -> bool:
+        if digest not in self.holdings.images or digest in self.deleting or self.kept[digest]:
+            return False
+        self.deleting[digest] = [reason]
+        return True
+
+    def holder(self, digest: str) -> str | None:
+        """Why a digest on its way out must stay after all, or None."""
+        images = self.holdings.images
+        for parent in self.holdings.parents_of(digest):
+            if parent not in self.deleting:
+                return f"child of kept index {_short(parent)}"
+        for child in images[digest].children:
+            if child in images and child not in self.deleting:
+                return f"index of kept child {_short(child)}"
+        subject = images[digest].subject
+        if subject is not None and subject in images and subject not in self.deleting:
+            return f"refers to kept {_short(subject)}"
+        return None
+
+    def plan(self, max_share: float) -> RepositoryPlan:
+        decisions = []
+        for digest, held in self.holdings.images.items():
+            if digest in self.deleting:
+                decision = Decision(
+                    held, self.time(digest), Verdict.DELETE, tuple(self.deleting[digest])
+                )
+            else:
+                reasons = list(self.kept[digest])
+                if digest in self.marked:
+                    reasons.insert(0, f"{self.marked[digest]}, but kept")
+                decision = Decision(
+                    held, self.time(digest), Verdict.KEEP, tuple(reasons or ["no rule expires it"])
+                )
+            decisions.append(decision)
+        decisions.sort(key=_order)
+        total, deleting = len(decisions), len(self.deleting)
+        refusal = None
+        if total and deleting / total > max_share:
+            refusal = (
+                f"{self.holdings.name}: the policy would delete {deleting} of {total} manifests,"
+                f" more than --max-delete-share {max_share:.0%}; nothing was deleted"
+            )
+        return RepositoryPlan(self.holdings, tuple(decisions), refusal)
+
+
+def _order(decision: Decision) -> tuple[bool, datetime, str]:
+    when = decision.time.when
+    return (when is None, when or datetime.min, decision.held.digest)
+
+
+def _short(digest: str) -> str:
+    return digest[:19]
+
+
+def _days(delta: timedelta) -> str:
+    if delta.total_seconds() % 86400 == 0:
+        return f"{delta.days}d"
+    return f"{delta.total_seconds() / 3600:g}h"

@@ -1,0 +1,156 @@
+"""Text and JSON for promote, rollback, status and expire, through report.py's JSON writer.
+
+Each function takes the ``--output`` name; JSON documents have the shape every tagmgr document
+has: ``{"format": 1, "command": ..., ...}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import IO, Any
+
+from tagmgr.lifecycle.expiry import Decision, RepositoryPlan, Verdict
+from tagmgr.lifecycle.holdings import RFC3339
+from tagmgr.lifecycle.promotion import Promotion
+from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
+from tagmgr.report import JSON_FORMAT_VERSION, dump_json
+
+
+def promotion_record(promotion: Promotion, result: str) -> dict[str, Any]:
+    return {
+        "move": promotion.move.value,
+        "source": str(promotion.source),
+        "repository": promotion.destination.name,
+        "environment": promotion.environment,
+        "digest": promotion.digest,
+        "previous_digest": promotion.current,
+        "history_tag": promotion.history.tag,
+        "copy": promotion.copy,
+        "reason": promotion.reason,
+        "result": result,
+    }
+
+
+def report_promotion(output: str, stream: IO[str], promotion: Promotion, result: str) -> None:
+    if output == "json":
+        document = {"format": JSON_FORMAT_VERSION, "command": promotion.move.value}
+        dump_json({**document, "promotion": promotion_record(promotion, result)}, stream)
+        return
+    was = promotion.current or "nothing"
+    lines = [
+        f"{result:<10} {promotion.environment_ref} -> {promotion.digest} (was {was})",
+        f"{'':<10} history tag {promotion.history.tag}; allowed: {promotion.reason}",
+    ]
+    if promotion.copy:
+        lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
+    stream.write("\n".join(lines) + "\n")
+
+
+def report_status(output: str, stream: IO[str], repositories: Sequence[RepositoryStatus]) -> None:
+    if output == "json":
+        records = [
+            {
+                "name": repository.name,
+                "environments": [_status_record(env) for env in repository.environments],
+            }
+            for repository in repositories
+        ]
+        dump_json(
+            {"format": JSON_FORMAT_VERSION, "command": "status", "repositories": records}, stream
+        )
+        return
+    for repository in repositories:
+        stream.write(f"{repository.name}\n")
+        for env in repository.environments:
+            stream.write(_status_line(env))
+
+
+def _status_record(env: EnvironmentStatus) -> dict[str, Any]:
+    return {
+        "environment": env.environment,
+        "digest": env.digest,
+        "since": env.since,
+        "build_tags": list(env.build_tags),
+        "release_tags": list(env.release_tags),
+        "src_refs": list(env.src_refs),
+        "history": [{"tag": tag, "digest": digest} for tag, digest in env.history],
+    }
+
+
+def _status_line(env: EnvironmentStatus) -> str:
+    if env.digest is None:
+        return f"  {env.environment:<6} not set\n"
+    since = f"since {env.since}" if env.since else "since unknown (no history tag)"
+    lines = [f"  {env.environment:<6} {env.digest}  {since}"]
+    for label, values in (
+        ("build", env.build_tags),
+        ("release", env.release_tags),
+        ("src_ref", env.src_refs),
+    ):
+        if values:
+            lines.append(f"  {'':<6} {label}: {', '.join(values)}")
+    return "\n".join(lines) + "\n"
+
+
+def report_expiry(
+    output: str,
+    stream: IO[str],
+    plans: Sequence[RepositoryPlan],
+    results: dict[str, str] | None = None,
+    *,
+    verbose: bool = False,
+) -> None:
+    """The decisions; ``results`` (digest -> deleted, gone, skipped: ...) once deletion ran."""
+    if output == "json":
+        records = [_plan_record(plan, results or {}) for plan in plans]
+        document = {"format": JSON_FORMAT_VERSION, "command": "expire", "repositories": records}
+        dump_json(document, stream)
+        return
+    for plan in plans:
+        for decision in plan.decisions:
+            if verbose or decision.verdict is Verdict.DELETE or _picked(decision):
+                stream.write(
+                    _decision_text(plan, decision, (results or {}).get(decision.held.digest))
+                )
+        if plan.refusal:
+            stream.write(f"refused: {plan.refusal}\n")
+    deleting = sum(len(plan.deletions) for plan in plans)
+    total = sum(len(plan.decisions) for plan in plans)
+    word = "deleted" if results is not None else "to delete"
+    where = "repository" if len(plans) == 1 else "repositories"
+    stream.write(f"\nexpire: {deleting} {word}, {total - deleting} kept, in {len(plans)} {where}\n")
+
+
+def _picked(decision: Decision) -> bool:
+    """Kept although a rule picked it: the protections worth showing."""
+    return bool(decision.reasons) and decision.reasons[0].endswith(", but kept")
+
+
+def _decision_text(plan: RepositoryPlan, decision: Decision, result: str | None) -> str:
+    held = decision.held
+    word = result or decision.verdict.value
+    tags = ", ".join(held.tags) or "no tags"
+    lines = [f"{word:<8} {plan.holdings.name}@{held.digest}  ({tags}; {decision.time})"]
+    lines += [f"{'':<8} {reason}" for reason in decision.reasons]
+    return "\n".join(lines) + "\n"
+
+
+def _plan_record(plan: RepositoryPlan, results: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": plan.holdings.name,
+        "refused": plan.refusal,
+        "images": [
+            {
+                "digest": d.held.digest,
+                "media_type": d.held.media_type,
+                "tags": list(d.held.tags),
+                "time": d.time.when.strftime(RFC3339) if d.time.when else None,
+                "time_source": d.time.source.value,
+                "time_tag": d.time.tag,
+                "action": d.verdict.value,
+                "reasons": list(d.reasons),
+                "result": results.get(d.held.digest),
+            }
+            for d in plan.decisions
+        ],
+    }

@@ -1,0 +1,173 @@
+"""The lifecycle commands' work: read the registries, plan purely, then carry out or report.
+
+Kept out of ``tagmgr.commands.lifecycle`` so that module stays light to import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tagmgr import exitcodes
+from tagmgr.commands.options import ask, open_registries
+from tagmgr.engines import ENGINES
+from tagmgr.errors import RegistryError, TagmgrError
+from tagmgr.lifecycle import execute
+from tagmgr.lifecycle.environments import Chain
+from tagmgr.lifecycle.expiry import Limits, expiry_exit_code, plan_expiry
+from tagmgr.lifecycle.policyfile import load_policy
+from tagmgr.lifecycle.promotion import (
+    Promotion,
+    TagState,
+    plan_promotion,
+    plan_rollback,
+    wanted_tags,
+)
+from tagmgr.lifecycle.reporting import report_expiry, report_promotion, report_status
+from tagmgr.lifecycle.sources import read_in_use
+from tagmgr.lifecycle.status import repository_status
+from tagmgr.lifecycle.survey import survey, tag_digests
+from tagmgr.lock import read_lock
+from tagmgr.manifest import load_manifests
+from tagmgr.reference import ImageReference
+from tagmgr.registry import Registries
+
+
+def plan_promote(
+    registries: Registries,
+    image: ImageReference,
+    environment: str,
+    to_repository: ImageReference | None,
+    chain: Chain,
+) -> tuple[Promotion, dict[str, str]]:
+    chain.index(environment)
+    client = registries.client(image.registry)
+    found = client.head_manifest(image.repository, image.digest or str(image.tag))
+    if found is None:
+        raise RegistryError(image.registry, f"{image} does not exist")
+    digest = found.digest
+    source_tags = client.list_tags(image.repository)
+    signatures = execute.referrer_tags(source_tags, digest)
+    source = _state(registries, _repository(image), source_tags, chain)
+    destination = source
+    if to_repository is not None and to_repository.name != source.repository.name:
+        dest_client = registries.client(to_repository.registry)
+        listed = dest_client.list_tags(to_repository.repository)
+        destination = _state(registries, to_repository, listed, chain, extra=signatures)
+        held = tag_digests(client, image.repository, signatures)
+        carried = {t: d for t, d in held.items() if destination.tags.get(t) != d}
+    else:
+        carried = {}
+    promotion = plan_promotion(
+        source, destination, digest=digest, environment=environment, chain=chain, now=_now()
+    )
+    return promotion, carried
+
+
+def plan_roll_back(
+    registries: Registries, name: ImageReference, environment: str, to: str | None, chain: Chain
+) -> Promotion:
+    listed = registries.client(name.registry).list_tags(name.repository)
+    return plan_rollback(_state(registries, name, listed, chain), environment, chain, _now(), to)
+
+
+def move(
+    args: argparse.Namespace,
+    registries: Registries,
+    promotion: Promotion,
+    signatures: Mapping[str, str],
+) -> int:
+    if not promotion.changes:
+        report_promotion(args.output, sys.stdout, promotion, "present")
+        return exitcodes.OK
+    if args.dry_run or not _confirmed(args, promotion):
+        report_promotion(args.output, sys.stdout, promotion, "planned")
+        print("tagmgr: nothing was changed (dry run)", file=sys.stderr)
+        return exitcodes.CHANGES_PENDING
+    engine = ENGINES[args.engine](registries)
+    execute.promote(promotion, registries, engine, signatures)
+    done = "promoted" if promotion.move.value == "promote" else "rolled-back"
+    report_promotion(args.output, sys.stdout, promotion, done)
+    return exitcodes.OK
+
+
+def status(args: argparse.Namespace, chain: Chain) -> None:
+    manifests = load_manifests(args.manifest)
+    locks = [read_lock(Path(path)) for path in args.lock]
+    found = []
+    with open_registries(args) as opened:
+        for name in (mapped(n, dict(args.map_registry)) for n in args.names):
+            client = opened.client(name.registry)
+            tags = tag_digests(client, name.repository, client.list_tags(name.repository))
+            found.append(repository_status(name, tags, chain, manifests, locks))
+    report_status(args.output, sys.stdout, found)
+
+
+def expire(args: argparse.Namespace, chain: Chain) -> int:
+    policy = load_policy(args.policy)
+    mapping = dict(args.map_registry)
+    listed = [mapped(ImageReference.parse(name), mapping) for name in policy.repositories]
+    names = sorted({*listed, *(mapped(name, mapping) for name in args.names)})
+    if not names:
+        raise TagmgrError(
+            f"{policy.path}: no repositories: list them under repositories: or on the command line"
+        )
+    in_use = read_in_use([path for group in args.in_use for path in group], mapping)
+    limits = Limits(_now(), args.keep_newer_than, args.max_delete_share)
+    with open_registries(args) as opened:
+        plans = [
+            plan_expiry(
+                policy,
+                survey(opened.client(n.registry), n.repository, chain),
+                in_use,
+                chain,
+                limits,
+            )
+            for n in names
+        ]
+        for plan in plans:
+            if plan.refusal:
+                print(f"tagmgr: error: {plan.refusal}", file=sys.stderr)
+        if not args.yes or any(plan.refusal for plan in plans):
+            report_expiry(args.output, sys.stdout, plans, verbose=args.verbose > 0)
+            return expiry_exit_code(plans)
+        results = {d: r for plan in plans for d, r in execute.delete(plan, opened).items()}
+    report_expiry(args.output, sys.stdout, plans, results, verbose=args.verbose > 0)
+    failed = any(result not in {"deleted", "gone"} for result in results.values())
+    return exitcodes.FAILURE if failed else exitcodes.OK
+
+
+def _state(
+    registries: Registries,
+    repository: ImageReference,
+    listed: list[str],
+    chain: Chain,
+    extra: list[str] | None = None,
+) -> TagState:
+    client = registries.client(repository.registry)
+    wanted = [*wanted_tags(listed, chain), *(t for t in extra or [] if t in listed)]
+    return TagState(_repository(repository), tag_digests(client, repository.repository, wanted))
+
+
+def mapped(reference: ImageReference, mapping: dict[str, str]) -> ImageReference:
+    """``reference`` with its registry rewritten as ``--map-registry`` says."""
+    return reference.with_registry(mapping.get(reference.registry, reference.registry))
+
+
+def _repository(reference: ImageReference) -> ImageReference:
+    return ImageReference(reference.registry, reference.repository)
+
+
+def _confirmed(args: argparse.Namespace, promotion: Promotion) -> bool:
+    """On a terminal, show the move and ask; without one (CI), proceed, as apply does."""
+    if args.yes or not sys.stdin.isatty():
+        return True
+    report_promotion("text", sys.stderr, promotion, "planned")
+    return ask(f"Move {promotion.environment_ref}?")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

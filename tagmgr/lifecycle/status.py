@@ -1,0 +1,79 @@
+"""What each environment of a repository points at, since when, and what else names that digest.
+
+Pure: the repository's tags (tag -> digest) and the manifests' entries in, one status out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from tagmgr.lifecycle.environments import Chain, build_time, history_of
+from tagmgr.lifecycle.holdings import referrer_subject
+from tagmgr.lock import Lock
+from tagmgr.manifest.model import Manifest
+from tagmgr.reference import ImageReference
+
+
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    environment: str
+    digest: str | None
+    since: str | None  # the history tag that recorded it
+    build_tags: tuple[str, ...] = ()
+    release_tags: tuple[str, ...] = ()
+    src_refs: tuple[str, ...] = ()
+    history: tuple[tuple[str, str], ...] = ()  # (history tag, digest), oldest first
+
+
+@dataclass(frozen=True)
+class RepositoryStatus:
+    name: str
+    environments: tuple[EnvironmentStatus, ...]
+
+
+def repository_status(
+    repository: ImageReference,
+    tags: Mapping[str, str],
+    chain: Chain,
+    manifests: Sequence[Manifest] = (),
+    locks: Sequence[Lock] = (),
+) -> RepositoryStatus:
+    """``locks`` give the ``src_ref`` of a digest directly; manifests by the tags at it."""
+    locked = [
+        (entry.digest, entry.src_ref)
+        for lock in locks
+        for entry in lock.entries
+        if entry.src_ref and entry.target.name == repository.name
+    ]
+    entries = [
+        entry
+        for manifest in manifests
+        for entry in manifest.entries
+        if entry.src_ref and ImageReference.parse(entry.name).name == repository.name
+    ]
+    found = []
+    for env in chain.names:
+        status = _environment(tags, chain, env)
+        named = {*status.build_tags, *status.release_tags}
+        refs = {ref for at, ref in locked if at == status.digest}
+        refs |= {e.src_ref for e in entries if e.src_ref and {e.src_build_tag, e.tag} & named}
+        found.append(replace(status, src_refs=tuple(sorted(refs))))
+    return RepositoryStatus(repository.name, tuple(found))
+
+
+def _environment(tags: Mapping[str, str], chain: Chain, environment: str) -> EnvironmentStatus:
+    history = tuple((tag, tags[tag]) for _, tag in history_of(tags, chain, environment))
+    digest = tags.get(environment)
+    if digest is None:
+        return EnvironmentStatus(environment, None, None, history=history)
+    # The promotion that put it there is the latest history entry, if that entry is this digest.
+    since = history[-1][0] if history and history[-1][1] == digest else None
+    others = sorted(
+        tag
+        for tag, at in tags.items()
+        if at == digest and not chain.is_reserved(tag) and referrer_subject(tag) is None
+    )
+    builds = tuple(tag for tag in others if build_time([tag], chain))
+    releases = tuple(tag for tag in others if tag not in builds)
+    return EnvironmentStatus(environment, digest, since, builds, releases, history=history)

@@ -1,0 +1,214 @@
+"""The api engine under faults: a proxy on 127.0.0.1 drops, fails, throttles, slows or alters
+answers, and a registry is killed in the middle of an apply. Each test is bounded: faults stop by
+themselves, waits are recorded rather than slept, timeouts are short. Whatever happens, no tag
+ends at a wrong digest, and every tag made is pulled whole by skopeo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tagmgr.apply import Applier, Outcome, Result
+from tagmgr.engines.api import ApiEngine, DeadlineExceeded
+from tagmgr.errors import Location
+from tagmgr.inventory import take_inventory
+from tagmgr.manifest.model import ImageEntry
+from tagmgr.plan import plan
+from tagmgr.reference import ImageReference
+from tagmgr.registry import Registries, RegistryOptions
+from tagmgr.targets import Target
+from tests.support.faults import Fault, fault_proxy, first
+from tests.support.oci import Image, ImageFactory
+from tests.support.pull import pull_whole
+from tests.support.push import head_digest, push
+from tests.support.registry import RegistryServer
+
+pytestmark = pytest.mark.integration
+TAGS = ("v1", "v2", "v3")
+
+
+def targets(address: str, repo: str, tags: tuple[str, ...] = TAGS) -> list[Target]:
+    ref = ImageReference.parse(f"{address}/{repo}")
+    return [
+        Target(
+            ImageEntry(
+                ref.name, "build-1", tag, f"images[{n}]", {"": Location("m.yaml", n + 2, 3)}
+            ),
+            ref.with_tag("build-1"),
+            ref.with_tag(tag),
+        )
+        for n, tag in enumerate(tags)
+    ]
+
+
+def apply(items: list[Target], waits: list[float], *, timeout: float = 10.0) -> list[Outcome]:
+    """Plan and apply as ``tagmgr apply --engine api`` does, with waits recorded, not slept."""
+    with Registries(RegistryOptions(timeout=timeout), sleep=waits.append) as registries:
+        actions = plan(items, take_inventory(items, registries, jobs=4))
+        return Applier(ApiEngine(registries), registries).apply(actions, jobs=4)
+
+
+def results(outcomes: list[Outcome]) -> dict[str, tuple[Result, str]]:
+    return {
+        str(o.action.target.destination.tag): (o.result, o.message)
+        for o in outcomes
+        if o.action.target
+    }
+
+
+def assert_right_or_absent(address: str, repo: str, image: Image, tmp_path: Path) -> list[str]:
+    """No tag at a wrong digest; every tag present pulls whole. Returns the tags present."""
+    present = []
+    for tag in TAGS:
+        digest = head_digest(address, repo, tag)
+        assert digest in (None, image.digest), f"{repo}:{tag} at {digest}"
+        if digest is not None:
+            assert pull_whole(f"{address}/{repo}:{tag}", tmp_path / tag) == image.digest
+            present.append(tag)
+    return present
+
+
+@pytest.fixture
+def source(registry: RegistryServer, repo: str, images: ImageFactory) -> Image:
+    image = images.index()
+    push(registry.address, repo, "build-1", image)
+    return image
+
+
+def test_dropped_connections_and_slow_reads_are_retried(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
+) -> None:
+    heads = first(2, "drop", when=lambda method, target: method == "HEAD")
+    slow = Fault("delay", seconds=1.5)
+
+    def rule(method: str, target: str) -> Fault | None:
+        return heads(method, target) or (slow if "/tags/list" in target else None)
+
+    waits: list[float] = []
+    with fault_proxy(registry.address, rule) as proxy:
+        outcomes = apply(targets(proxy.address, repo), waits, timeout=0.5)
+    assert {tag: result for tag, (result, _) in results(outcomes).items()} == dict.fromkeys(
+        TAGS, Result.CREATED
+    )
+    assert len(proxy.faults) == 3
+    assert len(waits) == 3
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == list(TAGS)
+
+
+def test_429_with_retry_after_is_waited_for(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
+) -> None:
+    throttled = first(
+        2, "status", status=429, headers={"Retry-After": "3"}, when=lambda m, t: m == "HEAD"
+    )
+    waits: list[float] = []
+    with fault_proxy(registry.address, throttled) as proxy:
+        outcomes = apply(targets(proxy.address, repo), waits)
+    assert [r for r, _ in results(outcomes).values()] == [Result.CREATED] * 3
+    assert waits == [3.0, 3.0]
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == list(TAGS)
+
+
+def test_a_500_on_one_put_fails_that_entry_alone(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
+) -> None:
+    broken = first(100, "status", status=500, when=lambda m, t: m == "PUT" and t.endswith("/v2"))
+    with fault_proxy(registry.address, broken) as proxy:
+        outcomes = apply(targets(proxy.address, repo), [])
+    assert results(outcomes) == {
+        "v1": (Result.CREATED, ""),
+        "v2": (
+            Result.FAILED,
+            f"registry {proxy.address}: PUT /v2/{repo}/manifests/v2: 500 Internal Server Error",
+        ),
+        "v3": (Result.CREATED, ""),
+    }
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == ["v1", "v3"]
+
+
+def test_one_altered_byte_is_caught_and_nothing_is_written(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
+) -> None:
+    altered = first(1, "alter", when=lambda m, t: m == "GET" and "/manifests/sha256:" in t)
+    with fault_proxy(registry.address, altered) as proxy:
+        outcomes = apply(targets(proxy.address, repo, ("v1",)), [])
+    [(result, message)] = results(outcomes).values()
+    assert result is Result.FAILED
+    assert message.startswith(
+        f"registry {proxy.address}: manifest {repo}@{source.digest}: content hashes to sha256:"
+    )
+    assert message.endswith(f", not {source.digest}")
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == []
+
+
+def test_a_slow_write_times_out_clearly_and_a_re_run_finds_it_right(
+    registry: RegistryServer, repo: str, source: Image, tmp_path: Path
+) -> None:
+    slow = first(1, "delay", seconds=1.5, when=lambda m, t: m == "PUT")
+    with fault_proxy(registry.address, slow) as proxy:
+        outcomes = apply(targets(proxy.address, repo, ("v1",)), [], timeout=0.5)
+        [(result, message)] = results(outcomes).values()
+        # A write that timed out may still land; safe-write retries may also finish it at once.
+        assert (result, message) in {
+            (Result.CREATED, ""),
+            (
+                Result.FAILED,
+                f"registry {proxy.address}: no answer from http://{proxy.address}/v2/{repo}"
+                "/manifests/v1 within 0.5 s",
+            ),
+        }
+        again = apply(targets(proxy.address, repo, ("v1",)), [])
+    assert [r for r, _ in results(again).values()] in ([Result.PRESENT], [Result.CREATED])
+    assert assert_right_or_absent(registry.address, repo, source, tmp_path) == ["v1"]
+
+
+def test_an_entry_past_its_deadline_stops_with_a_clear_message(
+    registry: RegistryServer, repo: str, source: Image
+) -> None:
+    ticks: Iterator[float] = iter([0.0, 400.0])
+    source_ref = ImageReference.parse(f"{registry.address}/{repo}").with_digest(source.digest)
+    with Registries(RegistryOptions()) as registries:
+        engine = ApiEngine(registries, clock=lambda: next(ticks))
+        with pytest.raises(DeadlineExceeded) as caught:
+            engine.copy(source_ref, ImageReference.parse(f"{registry.address}/{repo}/to:v1"))
+    assert str(caught.value) == (
+        f"{registry.address}/{repo}/to:v1: not done within 300 s (deadline per entry); blobs "
+        "copied so far stay, and a re-run goes on from there"
+    )
+
+
+def test_a_registry_killed_mid_apply_then_restarted_is_finished_by_a_re_run(
+    tmp_path: Path, repo: str, images: ImageFactory
+) -> None:
+    tags = tuple(f"v{n}" for n in range(12))
+    with RegistryServer(tmp_path / "registry") as server:
+        image = images.docker_list()
+        push(server.address, repo, "build-1", image)
+        puts = 0
+
+        def kill_at_the_fifth_put(method: str, target: str) -> Fault | None:
+            nonlocal puts
+            if method == "PUT":
+                puts += 1
+                if puts == 5:
+                    server.kill()
+            return None
+
+        with fault_proxy(server.address, kill_at_the_fifth_put) as proxy:
+            first_run = apply(targets(proxy.address, repo, tags), [])
+            done = results(first_run)
+            assert {result for result, _ in done.values()} == {Result.CREATED, Result.FAILED}
+            for result, message in done.values():
+                assert result is Result.CREATED or message.startswith(f"registry {proxy.address}:")
+            server.restart()
+            second_run = apply(targets(proxy.address, repo, tags), [])
+        assert {result for result, _ in results(second_run).values()} <= {
+            Result.CREATED,
+            Result.PRESENT,
+        }
+        for tag in tags:
+            assert head_digest(server.address, repo, tag) == image.digest
+            pull_whole(f"{server.address}/{repo}:{tag}", tmp_path / tag)

@@ -1,0 +1,52 @@
+"""`tagmgr validate` runs on every commit as a pre-commit hook: it must not import what it never
+uses. Every command module is imported to build the parser, so this guards all of them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_manifest_load import STARLINGX
+
+HEAVY = (
+    "httpx",
+    "httpcore",
+    "ssl",
+    "git",
+    "sh",
+    "jsonschema",
+    "tagmgr.registry",
+    "tagmgr.engines.skopeo",
+    "tagmgr.gitversion",
+    "tagmgr.inventory",
+)
+"""The registry client and its HTTP stack, the engines, git, and jsonschema (only for errors)."""
+
+# A fresh interpreter: this test process has imported everything already.
+PROBE = """
+import json, sys
+from tagmgr.cli import build_parser, main
+build_parser()
+code = main(["validate", *sys.argv[1:]])
+print(json.dumps({"code": code, "loaded": sorted(sys.modules)}))
+"""
+
+
+def test_validate_imports_no_registry_client_engine_or_git(tmp_path: Path) -> None:
+    manifest = tmp_path / "stx.yaml"
+    manifest.write_text(STARLINGX, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(manifest)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    *lines, last = done.stdout.splitlines()
+    result = json.loads(last)
+    assert (result["code"], lines) == (0, [f"{manifest}: ok (2 images)"])
+    loaded = set(result["loaded"])
+    heavy = [m for m in sorted(loaded) if any(m == h or m.startswith(f"{h}.") for h in HEAVY)]
+    assert heavy == []
