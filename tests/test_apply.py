@@ -204,6 +204,8 @@ def test_a_failed_copy_is_tried_again_only_while_the_tag_is_absent() -> None:
 
 
 class RefusingEngine:
+    writes_per_repository = 1
+
     def __init__(self) -> None:
         self.attempts = 0
 

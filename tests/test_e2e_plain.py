@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import run_tagmgr, write_manifest
-from tests.support.oci import KINDS, ImageFactory
+from tests.support.oci import KINDS, OCI_INDEX, OCI_MANIFEST, ImageFactory
+from tests.support.pull import pull_whole
 from tests.support.push import get_manifest_bytes, head_digest, push
 from tests.support.registry import RegistryServer
 from tests.test_manifest_load import STARLINGX
@@ -56,9 +57,11 @@ def test_issue_manifest_through_map_registry(
     assert (rerun.code, "apply: 0 created, 2 present, 0 failed" in rerun.out) == (0, True)
 
 
+@pytest.mark.parametrize("engine", ["api", "skopeo"])
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_keeps_its_bytes(
     kind: str,
+    engine: str,
     registry: RegistryServer,
     repo: str,
     images: ImageFactory,
@@ -71,12 +74,20 @@ def test_every_kind_keeps_its_bytes(
         tmp_path / "m.yaml",
         [{"name": f"{registry.address}/{repo}", "src_build_tag": "build-1", "tag": "v1"}],
     )
-    result = run_tagmgr(capsys, "apply", manifest)
+    result = run_tagmgr(capsys, "apply", "-v", f"--engine={engine}", manifest)
     assert result.code == 0, result.out + result.err
+    if engine == "api":  # a retag in one repository is one PUT, and -v says so
+        assert f"tagmgr: INFO: {registry.address}/{repo}:v1: api engine, same repository: " in (
+            result.err
+        )
+        assert result.err.count("manifest PUT") == 1
     assert get_manifest_bytes(registry.address, repo, "v1") == image.manifest_bytes
     assert head_digest(registry.address, repo, "v1") == image.digest
     for child in image.children:
         assert get_manifest_bytes(registry.address, repo, child.digest) == child.manifest_bytes
+    pulled = pull_whole(f"{registry.address}/{repo}:v1", tmp_path / "pulled")
+    if image.media_type in (OCI_MANIFEST, OCI_INDEX):  # skopeo converts Docker types to OCI
+        assert pulled == image.digest
 
 
 def test_conflict_is_left_untouched_and_others_still_done(

@@ -48,7 +48,8 @@ def apply(items: list[Target], waits: list[float], *, timeout: float = 10.0) -> 
     """Plan and apply as ``tagmgr apply --engine api`` does, with waits recorded, not slept."""
     with Registries(RegistryOptions(timeout=timeout), sleep=waits.append) as registries:
         actions = plan(items, take_inventory(items, registries, jobs=4))
-        return Applier(ApiEngine(registries), registries).apply(actions, jobs=4)
+        applier = Applier(ApiEngine(registries), registries, sleep=waits.append)
+        return applier.apply(actions, jobs=4)
 
 
 def results(outcomes: list[Outcome]) -> dict[str, tuple[Result, str]]:
@@ -132,7 +133,7 @@ def test_a_500_on_one_put_fails_that_entry_alone(
 def test_one_altered_byte_is_caught_and_nothing_is_written(
     registry: RegistryServer, repo: str, source: Image, tmp_path: Path
 ) -> None:
-    altered = first(1, "alter", when=lambda m, t: m == "GET" and "/manifests/sha256:" in t)
+    altered = first(100, "alter", when=lambda m, t: m == "GET" and "/manifests/sha256:" in t)
     with fault_proxy(registry.address, altered) as proxy:
         outcomes = apply(targets(proxy.address, repo, ("v1",)), [])
     [(result, message)] = results(outcomes).values()

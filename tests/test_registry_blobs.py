@@ -10,7 +10,7 @@ import pytest
 
 from tagmgr.errors import RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
-from tagmgr.registry.client import BLOB_CHUNK
+from tagmgr.registry.blobs import BLOB_CHUNK
 from tagmgr.registry.limits import MAX_ANSWER
 from tests.support.push import open_client, upload_blob
 from tests.support.registry import RegistryServer

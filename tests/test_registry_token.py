@@ -18,7 +18,7 @@ import pytest
 from tagmgr.engines.api import ApiEngine
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries, RegistryOptions
-from tests.e2e import run_tagmgr, write_manifest
+from tests.e2e import Run, run_tagmgr, write_manifest
 from tests.support.oci import ImageFactory, write_oci_layout
 from tests.support.pull import pull_whole
 from tests.support.registry import RegistryServer
@@ -82,6 +82,22 @@ def pushed(token_registry: TokenRegistry, repo: str, images: ImageFactory, tmp_p
     return image.digest
 
 
+def apply_as(
+    registry: TokenRegistry,
+    user: str,
+    repo: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[Run, Path]:
+    """``tagmgr apply`` of ``repo:v1`` from ``build-1`` with ``user``'s credentials."""
+    name = f"{registry.server.address}/{repo}"
+    manifest = write_manifest(
+        tmp_path / "m.yaml", [{"name": name, "src_build_tag": "build-1", "tag": "v1"}]
+    )
+    authfile = registry.authfile(tmp_path, user)
+    return run_tagmgr(capsys, "apply", "--authfile", authfile, manifest), authfile
+
+
 def test_apply_asks_for_pull_then_push_and_the_tag_pulls_whole(
     token_registry: TokenRegistry,
     pushed: str,
@@ -90,12 +106,7 @@ def test_apply_asks_for_pull_then_push_and_the_tag_pulls_whole(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     address = token_registry.server.address
-    manifest = write_manifest(
-        tmp_path / "m.yaml",
-        [{"name": f"{address}/{repo}", "src_build_tag": "build-1", "tag": "v1"}],
-    )
-    authfile = token_registry.authfile(tmp_path, "pusher")
-    result = run_tagmgr(capsys, "apply", "--authfile", authfile, manifest)
+    result, authfile = apply_as(token_registry, "pusher", repo, tmp_path, capsys)
     assert result.code == 0, result.out + result.err
     asked = [scopes for user, scopes in token_registry.tokens.requested if user == "pusher"]
     assert (f"repository:{repo}:pull",) in asked
@@ -111,12 +122,7 @@ def test_a_user_without_push_is_told_which_scope_was_not_granted(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     address = token_registry.server.address
-    manifest = write_manifest(
-        tmp_path / "m.yaml",
-        [{"name": f"{address}/{repo}", "src_build_tag": "build-1", "tag": "v1"}],
-    )
-    authfile = token_registry.authfile(tmp_path, "reader")
-    result = run_tagmgr(capsys, "apply", "--authfile", authfile, manifest)
+    result, _ = apply_as(token_registry, "reader", repo, tmp_path, capsys)
     assert result.code == 1
     assert result.out.splitlines()[:2] == [
         f"failed          {address}/{repo}:v1 <- build-1  {pushed[:19]}",

@@ -16,7 +16,7 @@ import pytest
 from tagmgr.errors import RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.auth import scope_for
-from tagmgr.registry.client import BLOB_CHUNK
+from tagmgr.registry.blobs import BLOB_CHUNK
 from tests.support.oci import ImageFactory
 from tests.support.push import get_manifest_bytes, head_digest, open_client, push, upload_blob
 from tests.support.registry import RegistryServer

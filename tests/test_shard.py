@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tagmgr.errors import Location, TagmgrError
@@ -9,6 +11,10 @@ from tagmgr.manifest.model import ImageEntry
 from tagmgr.reference import ImageReference
 from tagmgr.shard import Shard, parse_shard
 from tagmgr.targets import Resolved, Target, Unresolved
+from tests.e2e import run_tagmgr, write_manifest
+from tests.support.oci import ImageFactory
+from tests.support.push import push
+from tests.support.registry import RegistryServer
 
 
 def entries(repositories: int, tags: int) -> list[Resolved]:
@@ -63,3 +69,29 @@ def test_bad_shards_are_usage_errors(text: str, environ: dict[str, str], message
     with pytest.raises(TagmgrError) as caught:
         parse_shard(text, environ)
     assert str(caught.value) == message
+
+
+@pytest.mark.integration
+def test_the_shards_plans_add_up_to_the_whole_plan(
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    names = [f"{registry.address}/{repo}/app-{n}" for n in range(6)]
+    for n in range(len(names)):
+        push(registry.address, f"{repo}/app-{n}", "build-1", images.oci(str(n)))
+    manifest = write_manifest(
+        tmp_path / "m.yaml", [{"name": n, "src_build_tag": "build-1", "tag": "v1"} for n in names]
+    )
+    whole = run_tagmgr(capsys, "plan", "--output=json", manifest).json()["entries"]
+    parts = []
+    for index in range(3):
+        monkeypatch.setenv("JOB_COMPLETION_INDEX", str(index))
+        planned = run_tagmgr(capsys, "plan", "--output=json", "--shard=index/3", manifest)
+        assert planned.code == 2, planned.err
+        parts.append(planned.json()["entries"])
+    assert sorted(e["target"] for part in parts for e in part) == sorted(e["target"] for e in whole)
+    assert all(part for part in parts)

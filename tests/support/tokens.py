@@ -12,12 +12,11 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from tests.support.serve import serving
 
 SERVICE = "tagmgr-test-registry"
 ISSUER = "tagmgr-test-tokens"
@@ -80,18 +81,12 @@ def running_token_server(
         raise TypeError("trustme issued a non-EC key; the token server signs ES256")
     leaf = signer.cert_chain_pems[0].bytes()
     der = _pem_to_der(leaf)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    state = TokenServer(f"http://127.0.0.1:{server.server_port}/token", ca_path, passwords, grants)
-    server.state = state  # type: ignore[attr-defined]
-    server.sign = lambda claims: _jwt(claims, key, der)  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Handler) as server:
+        realm = f"http://127.0.0.1:{server.server_port}/token"
+        state = TokenServer(realm, ca_path, passwords, grants)
+        server.state = state  # type: ignore[attr-defined]
+        server.sign = lambda claims: _jwt(claims, key, der)  # type: ignore[attr-defined]
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,131 @@
+"""What every registry request goes through: one settled session, one boundary for failures.
+
+``ClientBase`` settles the session on first use (scheme, TLS, credentials, see ``session``), builds
+URLs that are checked to go to this registry, and sends every request through ``_send``, where
+each httpx failure becomes a ``RegistryError``. The distribution API lives in its subclasses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+
+from tagmgr.errors import RegistryError, TagmgrError
+from tagmgr.reference import DIGEST_PATTERN
+from tagmgr.registry.failures import request_error, status_error
+from tagmgr.registry.limits import UNBOUNDED
+from tagmgr.registry.options import Connection, RegistryOptions, check_destination
+from tagmgr.registry.retry import RETRY_SAFE, Reachability, RetryPolicy
+from tagmgr.registry.session import Session, open_session
+
+DIGEST_RE = re.compile(DIGEST_PATTERN)
+LENGTH_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which int() refuses
+RetrySafe = bool | Callable[[], bool]  # see tagmgr.registry.retry.RETRY_SAFE
+
+
+class ClientBase:
+    """One registry host; thread-safe. The first call pings it to settle scheme, TLS and auth.
+
+    One settlement at a time: other threads wait for it and share its session, or its failure,
+    which is raised again by every later call, so an unreachable registry is tried only once.
+    """
+
+    def __init__(
+        self,
+        registry: str,
+        options: RegistryOptions,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.registry = registry
+        self._options = options
+        self._transport = transport
+        self._sleep = sleep
+        self._retry = retry or RetryPolicy()
+        self._reachability = Reachability(registry, self._retry.down_after, options.timeout)
+        self._session: Session | None = None
+        self._failure: TagmgrError | None = None
+        self._lock = threading.Lock()
+
+    def connection(self) -> Connection:
+        return self._settled().connection
+
+    def close(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                self._session.http.close()
+            self._session, self._failure = None, None
+            self._reachability = Reachability(
+                self.registry, self._retry.down_after, self._options.timeout
+            )
+
+    def _settled(self) -> Session:
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure
+            if self._session is None:
+                try:
+                    self._session = open_session(
+                        self.registry,
+                        self._options,
+                        transport=self._transport,
+                        sleep=self._sleep,
+                        policy=self._retry,
+                        reachability=self._reachability,
+                    )
+                except TagmgrError as failure:
+                    self._failure = failure
+                    raise
+            return self._session
+
+    def _url(self, path: str) -> httpx.URL:
+        return check_destination(self.registry, self._settled().base_url.join(path))
+
+    def _manifest_url(self, repository: str, reference: str) -> httpx.URL:
+        return self._url(f"/v2/{repository}/manifests/{reference}")
+
+    def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str] | None = None,
+        *,
+        content: bytes | None = None,
+        stream: bool = False,
+        retry_safe: RetrySafe | None = None,
+    ) -> httpx.Response:
+        """The boundary: every request goes through here, every httpx failure is translated.
+
+        A ``stream`` answer is not read: it may be larger than any other answer is allowed to be.
+        """
+        http = self._settled().http
+        extensions: dict[str, object] = {UNBOUNDED: True} if stream else {}
+        if retry_safe is not None:
+            extensions[RETRY_SAFE] = retry_safe
+        request = http.build_request(
+            method, url, headers=headers, content=content, extensions=extensions
+        )
+        try:
+            return http.send(request, stream=stream)
+        except httpx.RequestError as exc:
+            raise request_error(self.registry, url, exc, self._options.timeout) from exc
+
+    def _ok(self, response: httpx.Response) -> httpx.Response:
+        if not response.is_success:
+            raise status_error(self.registry, response)
+        return response
+
+    def _check_digest(self, kind: str, repository: str, digest: str) -> None:
+        if not DIGEST_RE.fullmatch(digest):
+            raise RegistryError(self.registry, f"{kind} {repository}@{digest}: not a digest")
+
+
+def digest_of(content: bytes, algorithm: str) -> str:
+    return f"{algorithm}:{hashlib.new(algorithm, content).hexdigest()}"
