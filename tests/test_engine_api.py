@@ -16,7 +16,7 @@ import pytest
 from tagmgr.engines.api import ApiEngine
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries, RegistryOptions
-from tests.support.faults import FaultProxy, first
+from tests.support.faults import fault_proxy, first
 from tests.support.oci import OCI_INDEX, OCI_MANIFEST, Image, ImageFactory
 from tests.support.pull import pull_whole
 from tests.support.push import push
@@ -88,11 +88,11 @@ def test_a_registry_that_will_not_mount_gets_the_blobs_streamed(
     image = images.index()
     push(registry.address, f"{repo}/from", "build-1", image)
     mounts = first(100, "no-mount", when=lambda method, target: "mount=" in target)
-    with FaultProxy(registry.address, rule=mounts) as proxy:
+    with fault_proxy(registry.address, mounts) as proxy:
         said = copy(
             f"{proxy.address}/{repo}/from", f"{proxy.address}/{repo}/to:v1", image, caplog=caplog
         )
-    assert len(proxy.applied) == len(image.all_blobs())
+    assert len(proxy.faults) == len(image.all_blobs())
     assert said.endswith("4 blobs streamed, 2 child manifests PUT, manifest PUT")
     assert_pulls_whole(f"{registry.address}/{repo}/to:v1", image, tmp_path)
 

@@ -16,7 +16,7 @@ import pytest
 
 from tagmgr.registry.pace import Pace
 from tests.e2e import run_tagmgr, write_manifest
-from tests.support.faults import FaultProxy
+from tests.support.faults import fault_proxy
 from tests.support.oci import ImageFactory
 from tests.support.push import push
 from tests.support.registry import RegistryServer
@@ -40,7 +40,7 @@ def test_a_no_op_plan_asks_once_per_repository_and_once_per_reference(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with FaultProxy(registry.address, rule=lambda method, target: None) as proxy:
+    with fault_proxy(registry.address, lambda method, target: None) as proxy:
         entries = []
         for r in range(3):
             image = images.oci(str(r))
