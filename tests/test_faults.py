@@ -1,6 +1,7 @@
 """The api engine under faults: a proxy on 127.0.0.1 drops, fails, throttles, slows or alters
-answers, and a registry is killed in the middle of an apply. Each test is bounded: faults stop by
-themselves, waits are recorded rather than slept, timeouts are short. Whatever happens, no tag
+answers, and a registry is killed in the middle of an apply, restarted, and the apply re-run.
+Each test is bounded: faults stop by themselves, waits are recorded rather than slept, timeouts
+are short. Whatever happens, no tag
 ends at a wrong digest, and every tag made is pulled whole by skopeo.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import fastjsonschema
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
+from tagmgr.changes import versions
 from tagmgr.manifest import DESCRIBE_PLACEHOLDER, SCHEMA_PATH, load_manifests, load_schema
 from tagmgr.manifest.validate import _compiled, _validator, schema_errors
 from tagmgr.reference import MAX_NAME_LENGTH, REGISTRY_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN
@@ -150,16 +152,33 @@ def _documents() -> list[object]:
     return documents
 
 
-def test_the_compiled_schema_and_jsonschema_agree() -> None:
+def _versions_documents() -> list[object]:
+    """Versions files: every value kind each field may or may not hold, and missing names."""
+    values: list[object] = [None, "", "v1.2.3", "v1\n", "bad tag", "x" * 129, "auto", "manual", 1]
+    values += ["docker.io/vro/a", "Docker.io/vro/A", "vro/a"]
+    entry = {"name": "docker.io/vro/a", "version": "v1", "pin": "auto"}
+    documents: list[object] = [None, [], {}, {"images": None}, {"images": []}, {"images": "x"}]
+    documents += [{"images": [{**entry, key: value}]} for key in entry for value in values]
+    documents += [{"images": [{"version": "v1"}]}, {"images": [{**entry, "tag": "x"}]}]
+    return documents
+
+
+@pytest.mark.parametrize(
+    ("schema_path", "documents", "count"),
+    [(SCHEMA_PATH, _documents, 200), (versions.SCHEMA_PATH, _versions_documents, 40)],
+)
+def test_the_compiled_schema_and_jsonschema_agree(
+    schema_path: Path, documents: Callable[[], list[object]], count: int
+) -> None:
     """The compiled check alone passes a document, so it must never pass one jsonschema refuses."""
     disagreements = []
-    for document in _documents():
+    for document in documents():
         try:
-            _compiled()(document)
+            _compiled(schema_path)(document)
             compiled_valid = True
         except fastjsonschema.JsonSchemaValueException:
             compiled_valid = False
-        if compiled_valid != (not list(_validator().iter_errors(document))):
+        if compiled_valid != (not list(_validator(schema_path).iter_errors(document))):
             disagreements.append(document)
     assert disagreements == []
-    assert len(_documents()) > 200
+    assert len(documents()) > count

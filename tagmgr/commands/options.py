@@ -60,6 +60,18 @@ class CommandTable:
         command.set_defaults(run=run)
         return command
 
+    def add_group(self, name: str, text: str) -> CommandTable:
+        """A command of sub-commands (``versions update``), whose table adds them.
+
+        The group itself takes no options: argparse would let a sub-command's defaults overwrite
+        them (``versions --output json update`` would print text).
+        """
+        group: Parser = self._subparsers.add_parser(name, help=text, description=text)
+        subparsers = group.add_subparsers(
+            dest=f"{name}_command", required=True, parser_class=Parser
+        )
+        return CommandTable(subparsers, self.groups)
+
 
 def option_groups() -> OptionGroups:
     return OptionGroups(_output_options(), _file_arguments(), _git_options(), _registry_options())

@@ -209,4 +209,6 @@ _EXPLAINERS: dict[str, Callable[[str], str | None]] = {
     "match": _token("match"),
     "repo": _repo,
     "commit": _commit,
+    "version": explain_invalid_tag,
+    "pin": lambda pin: f"pin {clip(pin)!r} is neither 'auto' nor 'manual'",
 }

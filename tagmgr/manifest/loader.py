@@ -6,12 +6,14 @@ import codecs
 import os
 import stat
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.manifest.located import FieldPath, LocatedDocument, Locations, render_path
 from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
 from tagmgr.manifest.validate import (
+    SCHEMA_PATH,
     conflicts,
     describe_errors,
     environment_tags,
@@ -72,23 +74,42 @@ def load_manifests(paths: Sequence[str]) -> list[Manifest]:
 
 def _load(path: str, problems: list[Problem]) -> Manifest | None:
     """The manifest if its shape is valid, for the checks across files; problems go to the list."""
-    text = _read_text(path)
+    doc = load_document(path, problems)
+    return _manifest(doc) if doc else None
+
+
+def load_document(
+    path: str,
+    problems: list[Problem],
+    *,
+    schema_path: Path = SCHEMA_PATH,
+    noun: str = "manifest",
+    nullable: frozenset[FieldPath] = _NULLABLE,
+) -> LocatedDocument | None:
+    """Any located-YAML file checked against a schema: the document if its shape is valid.
+
+    Every problem goes to ``problems``; ``noun`` names the file in messages; a null is allowed
+    only at the ``nullable`` paths (``parse_yaml``'s, where ``ANY_INDEX`` stands for any index).
+    """
+    text = read_text(path, noun)
     if isinstance(text, Problem):
         problems.append(text)
         return None
-    doc = parse_yaml(path, text, nullable=_NULLABLE)
-    errors = schema_errors(doc.data)
+    doc = parse_yaml(path, text, nullable=nullable, noun=noun)
+    errors = schema_errors(doc.data, schema_path)
     problems += doc.problems
     problems += describe_errors(doc, errors)
-    return None if errors else _manifest(doc)
+    return None if errors else doc
 
 
-def _read_text(path: str) -> str | Problem:
+def read_text(path: str, noun: str = "manifest") -> str | Problem:
+    """A small UTF-8 text file a person reviews, or the problem that keeps it from being one."""
     start = Location(path, 1, 1)
+    file_noun = noun if noun.endswith(" file") else f"{noun} file"
     try:
         mode = os.stat(path).st_mode
         if stat.S_ISDIR(mode):
-            return Problem(start, "", "is a directory; give a manifest file")
+            return Problem(start, "", f"is a directory; give a {file_noun}")
         if not stat.S_ISREG(mode):
             return Problem(start, "", "is not a regular file")
         with open(path, "rb") as file:
@@ -97,12 +118,12 @@ def _read_text(path: str) -> str | Problem:
         return Problem(start, "", f"cannot read the file: {error.strerror or error}")
     if len(data) > MAX_MANIFEST_BYTES:
         return Problem(
-            start, "", f"the file is larger than {MAX_MANIFEST_BYTES} bytes; split the manifest"
+            start, "", f"the file is larger than {MAX_MANIFEST_BYTES} bytes; split the {noun}"
         )
-    return _decode(path, data.removeprefix(codecs.BOM_UTF8))
+    return _decode(path, data.removeprefix(codecs.BOM_UTF8), noun)
 
 
-def _decode(path: str, data: bytes) -> str | Problem:
+def _decode(path: str, data: bytes, noun: str) -> str | Problem:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -112,7 +133,7 @@ def _decode(path: str, data: bytes) -> str | Problem:
         return Problem(
             Location(path, line, column),
             "",
-            f"byte 0x{data[error.start]:02x} is not UTF-8; a manifest is UTF-8 text",
+            f"byte 0x{data[error.start]:02x} is not UTF-8; a {noun} is UTF-8 text",
         )
 
 

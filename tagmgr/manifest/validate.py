@@ -41,16 +41,16 @@ _Finding = tuple[FieldPath, Location, str]
 
 
 @cache
-def load_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return schema
 
 
-def schema_errors(data: object) -> list[ValidationError]:
+def schema_errors(data: object, schema_path: Path = SCHEMA_PATH) -> list[ValidationError]:
     try:
-        _compiled()(data)
+        _compiled(schema_path)(data)
     except fastjsonschema.JsonSchemaValueException:
-        return list(_validator().iter_errors(data))
+        return list(_validator(schema_path).iter_errors(data))
     return []
 
 
@@ -172,15 +172,16 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
 
 
 @cache
-def _compiled() -> Callable[[object], object]:
+def _compiled(schema_path: Path) -> Callable[[object], object]:
     """The schema as a Python function; draft 7's meaning of every keyword the schema uses.
 
-    fastjsonschema knows drafts 4, 6 and 7 and reads this 2020-12 schema as draft 7, which agrees
-    on each keyword used here; it anchors a final '$' at the end of the text, as ``_ecma_pattern``
-    does. tests/test_schema.py checks that both validators agree on every test document.
+    fastjsonschema knows drafts 4, 6 and 7 and reads these 2020-12 schemas (the manifest's, the
+    versions file's) as draft 7, which agrees on each keyword used there; it anchors a final '$'
+    at the end of the text, as ``_ecma_pattern`` does. tests/test_schema.py checks that both
+    validators agree on every test document.
     """
     check: Callable[[object], object] = fastjsonschema.compile(
-        load_schema(), detailed_exceptions=False
+        load_schema(schema_path), detailed_exceptions=False
     )
     return check
 
@@ -195,8 +196,8 @@ def validator_for(schema: Mapping[str, Any]) -> Validator:
 
 
 @cache
-def _validator() -> Validator:
-    return validator_for(load_schema())
+def _validator(schema_path: Path) -> Validator:
+    return validator_for(load_schema(schema_path))
 
 
 def _missing_keys(doc: LocatedDocument, path: FieldPath, error: ValidationError) -> list[_Finding]:

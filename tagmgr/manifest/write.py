@@ -43,6 +43,42 @@ def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:
     return list(edits)
 
 
+def write_values(
+    path: str | Path, field: str, values: Mapping[int, str | None], *, after: str
+) -> list[int]:
+    """Set ``images[i].<field>`` for each ``i`` in ``values`` (None writes null) in place.
+
+    A value is replaced within its span; a missing key is added right after the ``after`` key.
+    Return the indices whose text changed.
+    """
+    path = Path(path)
+    text = path.read_bytes().decode("utf-8")
+    images = _images(yaml.compose(text), path)
+    edits: dict[int, Edit] = {}
+    for index, value in sorted(values.items()):
+        entry = images.value[index]
+        if not isinstance(entry, MappingNode):
+            raise _problem(path, entry, "", "an entry must be a mapping")
+        rendered = "null" if value is None else yaml_scalar(value)
+        fields = {k.value: (k, v) for k, v in entry.value if isinstance(k, ScalarNode)}
+        if field in fields:
+            edit = _replace_value(text, *fields[field], rendered)
+        else:
+            edit = _insert_field(text, entry, fields[after], f"{field}: {rendered}")
+        if text[edit.start : edit.end] != edit.text:
+            edits[index] = edit
+    if edits:
+        replace_file(path, splice(text, edits.values()).encode("utf-8"))
+    return list(edits)
+
+
+def _replace_value(text: str, key: Node, value: Node, rendered: str) -> Edit:
+    if isinstance(value, ScalarNode) and value.value == "" and value.style is None:
+        colon = text.index(":", key.end_mark.index) + 1  # ``key:`` with nothing after it
+        return Edit(colon, colon, f" {rendered}")
+    return Edit(value.start_mark.index, value.end_mark.index, rendered)
+
+
 def yaml_scalar(value: str) -> str:
     """``value`` as YAML: plain when the loader reads it back as text, else double-quoted.
 
@@ -69,12 +105,15 @@ def _edit_entry(text: str, entry: Node, tag: str, path: Path) -> Edit | None:
         return _replace_template(text, *fields["tag"], tag, path)
     if "upstream" not in fields:
         raise _problem(path, entry, "tag", "no tag and no upstream to derive one from")
-    key, value = fields["upstream"]
+    return _insert_field(text, entry, fields["upstream"], f"tag: {yaml_scalar(tag)}")
+
+
+def _insert_field(text: str, entry: MappingNode, after: tuple[Node, Node], field: str) -> Edit:
+    """``field`` (``key: value``) as a new key right after the ``after`` key's value."""
+    key, value = after
     if entry.flow_style:
-        return Edit(value.end_mark.index, value.end_mark.index, f", tag: {yaml_scalar(tag)}")
-    return _insert_line(
-        text, _content_end(value), f"{' ' * key.start_mark.column}tag: {yaml_scalar(tag)}"
-    )
+        return Edit(value.end_mark.index, value.end_mark.index, f", {field}")
+    return _insert_line(text, _content_end(value), f"{' ' * key.start_mark.column}{field}")
 
 
 def _replace_template(text: str, key: Node, value: Node, tag: str, path: Path) -> Edit | None:

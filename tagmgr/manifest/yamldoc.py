@@ -44,6 +44,9 @@ from tagmgr.manifest.yamltraps import YAML_TAG_PREFIX, is_null, plain_scalar_tra
 MAX_DEPTH = 16
 """Collections nested deeper than this are refused; a manifest needs four levels."""
 
+ANY_INDEX = -1
+"""In a ``nullable`` path, any list index: ``("images", ANY_INDEX, "version")``."""
+
 _NOT_YAML_CHARS = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -75,16 +78,21 @@ PARSER = "libyaml" if "libyaml" in PARSERS else "pure"
 
 
 def parse_yaml(
-    file: str, text: str, *, nullable: frozenset[FieldPath] = frozenset()
+    file: str,
+    text: str,
+    *,
+    nullable: frozenset[FieldPath] = frozenset(),
+    noun: str = "manifest",
 ) -> LocatedDocument:
     """Read ``text``; a plain null (empty, ``~``, ``null``) is allowed only at ``nullable`` paths.
 
-    A null allowed there becomes None in the data; anywhere else it is a problem.
+    A null allowed there becomes None in the data; anywhere else it is a problem. ``noun`` names
+    the file in messages.
     """
     doc = LocatedDocument(file)
     try:
         _check_characters(file, text)
-        _Builder(doc, text, nullable).build()
+        _Builder(doc, text, nullable, noun).build()
     except _Fatal as fatal:
         _fail(doc, fatal.location, str(fatal))
     except MarkedYAMLError as error:
@@ -168,13 +176,17 @@ def _is_nothing(event: Event) -> bool:
 class _Builder:
     """Plain values from events; a location is made only for a problem."""
 
-    def __init__(self, doc: LocatedDocument, text: str, nullable: frozenset[FieldPath]) -> None:
+    def __init__(
+        self, doc: LocatedDocument, text: str, nullable: frozenset[FieldPath], noun: str
+    ) -> None:
         self.doc = doc
         parser = PARSERS[PARSER](text)
         self.next_event = parser.get_event
         self.upcoming = parser.peek_event
         self.check_event = parser.check_event
         self.nullable = nullable
+        self.null_keys = {path[-1] for path in nullable if path}  # a cheap test for most values
+        self.noun = noun
 
     def location(self, event: Event) -> Location:
         return _location(self.doc.file, event.start_mark)
@@ -184,7 +196,7 @@ class _Builder:
         if self.check_event(DocumentStartEvent):
             self.next_event()
         if _is_nothing(self.upcoming()):
-            message = "the file is empty; a manifest is a mapping with an 'images:' list"
+            message = f"the file is empty; a {self.noun} is a mapping with an 'images:' list"
             self.doc.reject(Location(self.doc.file, 1, 1), (), message)
             return
         self.doc.data = self.node((), 0)
@@ -193,7 +205,7 @@ class _Builder:
             self.doc.problem(
                 self.location(self.upcoming()),
                 (),
-                "a manifest holds one YAML document, and a second one starts here;"
+                f"a {self.noun} holds one YAML document, and a second one starts here;"
                 " remove this '---' or split the file",
             )
 
@@ -211,7 +223,7 @@ class _Builder:
         if event.tag is not None:
             self.refuse_tag(event, path)
         if isinstance(event, ScalarEvent):
-            if path in self.nullable and _is_plain(event) and is_null(event.value):
+            if path and path[-1] in self.null_keys and self.allows_null(path, event):
                 return None
             self.check_text(event, path, is_key=False)
             return event.value
@@ -220,6 +232,11 @@ class _Builder:
         if isinstance(event, SequenceStartEvent):
             return self.sequence(path, depth + 1)
         return self.mapping(path, depth + 1)
+
+    def allows_null(self, path: FieldPath, event: ScalarEvent) -> bool:
+        if not _is_plain(event) or not is_null(event.value):
+            return False
+        return tuple(ANY_INDEX if isinstance(step, int) else step for step in path) in self.nullable
 
     def sequence(self, path: FieldPath, depth: int) -> list[object]:
         items: list[object] = []

@@ -14,10 +14,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
+
+from tests.support.serve import serving
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade"}
 
@@ -47,19 +49,13 @@ class FaultProxy:
 @contextmanager
 def fault_proxy(upstream: str, rule: Rule) -> Iterator[FaultProxy]:
     """A proxy to ``upstream`` ("127.0.0.1:PORT", plain HTTP) applying ``rule``."""
-    client = httpx.Client(base_url=f"http://{upstream}", timeout=30.0, trust_env=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    state = FaultProxy(f"127.0.0.1:{server.server_port}")
-    server.proxy = (client, rule, state, threading.Lock())  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with (
+        httpx.Client(base_url=f"http://{upstream}", timeout=30.0, trust_env=False) as client,
+        serving(_Handler) as server,
+    ):
+        state = FaultProxy(f"127.0.0.1:{server.server_port}")
+        server.proxy = (client, rule, state, threading.Lock())  # type: ignore[attr-defined]
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-        client.close()
 
 
 def every(n: int, kind: str, **how: object) -> Rule:

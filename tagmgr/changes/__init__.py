@@ -1,0 +1,1 @@
+"""Did a rebuild really change? Streamed layer walks, noise-free comparison, the versions file."""

@@ -1,0 +1,103 @@
+"""The bodies of ``diff`` and ``versions``, imported only when one of them runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+
+from tagmgr import exitcodes
+from tagmgr.apply import Applier
+from tagmgr.changes.diff import diff_images
+from tagmgr.changes.ignore import IgnoreRules, load_ignore_file
+from tagmgr.changes.pinning import (
+    Step,
+    VersionStep,
+    compare_builds,
+    decide_release,
+    decide_update,
+    new_versions,
+    release_targets,
+)
+from tagmgr.changes.report import write_diff, write_steps
+from tagmgr.changes.verdict import ImageDiff, diff_exit_code
+from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
+from tagmgr.commands.options import open_registries
+from tagmgr.engines import ENGINES
+from tagmgr.inventory import take_inventory
+from tagmgr.manifest.write import write_values
+from tagmgr.plan import plan
+from tagmgr.reference import ImageReference
+from tagmgr.targets import Target
+
+
+def diff(args: argparse.Namespace) -> int:
+    ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
+    mapping = dict(args.map_registry)
+    a, b = (_mapped(ref, mapping) for ref in (args.a, args.b))
+    with open_registries(args) as registries:
+        result = diff_images(registries, a, b, ignore)
+    write_diff(result, args.output, sys.stdout)
+    return diff_exit_code([result.verdict])
+
+
+def _mapped(reference: ImageReference, mapping: dict[str, str]) -> ImageReference:
+    return reference.with_registry(mapping.get(reference.registry, reference.registry))
+
+
+def versions_update(args: argparse.Namespace) -> int:
+    versions = load_versions(args.file)
+    ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
+    mapping = dict(args.map_registry)
+    with open_registries(args) as registries:
+
+        def compare(entry: VersionEntry, build: str) -> ImageDiff:
+            name = _mapped(entry.name, mapping)
+            return diff_images(
+                registries, name.with_tag(str(entry.version)), name.with_tag(build), ignore
+            )
+
+        comparisons = compare_builds(versions, args.build, compare)
+    steps = [decide_update(e, comparisons.get(e.index)) for e in versions.entries]
+    return _finish("versions update", versions, steps, args)
+
+
+def versions_release(args: argparse.Namespace) -> int:
+    versions = load_versions(args.file)
+    targets = release_targets(versions, args.version, args.build)
+    mapping = dict(args.map_registry)
+    mapped = {i: _mapped_target(t, mapping) for i, t in targets.items()}
+    with open_registries(args) as registries:
+        planned = plan(
+            list(mapped.values()), take_inventory(list(mapped.values()), registries, jobs=args.jobs)
+        )
+        actions = dict(zip(mapped, planned, strict=True))
+        outcomes = None
+        if args.write:
+            applier = Applier(ENGINES[args.engine](registries), registries)
+            outcomes = dict(zip(mapped, applier.apply(planned, jobs=args.jobs), strict=True))
+    steps = decide_release(versions, args.version, actions, outcomes)
+    return _finish("versions release", versions, steps, args)
+
+
+def _finish(
+    command: str, versions: VersionsFile, steps: list[VersionStep], args: argparse.Namespace
+) -> int:
+    """Report, and write the new versions when asked: what failed stays as it was."""
+    failed = any(step.step is Step.ERROR for step in steps)
+    edits = new_versions(steps)
+    written = bool(args.write and edits)
+    if written:
+        write_values(versions.path, "version", edits, after="name")
+    write_steps(command, steps, written=written, output=args.output, stream=sys.stdout)
+    if failed:
+        return exitcodes.FAILURE
+    return exitcodes.CHANGES_PENDING if edits and not args.write else exitcodes.OK
+
+
+def _mapped_target(target: Target, mapping: dict[str, str]) -> Target:
+    return replace(
+        target,
+        source=_mapped(target.source, mapping),
+        destination=_mapped(target.destination, mapping),
+    )

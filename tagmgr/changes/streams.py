@@ -1,0 +1,125 @@
+"""File-like readers over a blob's chunks, so ``tarfile`` can walk a layer as it arrives.
+
+Memory stays bounded by one chunk plus one read: gzip is inflated with ``max_length``, so a layer
+of compressed zeros never expands into memory all at once (``tarfile``'s own gzip mode inflates
+whole chunks, up to a thousandfold).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zlib
+from collections.abc import Iterator
+
+from tagmgr.errors import TagmgrError
+
+GZIP_MEDIA_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    }
+)
+PLAIN_MEDIA_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    }
+)
+_GZIP_WINDOW = 16 + zlib.MAX_WBITS  # a gzip header and trailer around deflate data
+
+
+class LayerFormatError(TagmgrError):
+    """A layer that is not a gzip'd or plain tar, or whose content is not what its config says."""
+
+
+class ChunkReader(io.RawIOBase):
+    """The bytes of an iterator of chunks, read as a file."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._held = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._held:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._held = memoryview(chunk)
+        size = min(len(buffer), len(self._held))
+        buffer[:size] = self._held[:size]
+        self._held = self._held[size:]
+        return size
+
+
+class GunzipReader(io.RawIOBase):
+    """The inflated bytes of a gzip stream (several members in a row, as pigz writes, included)."""
+
+    def __init__(self, raw: io.RawIOBase, read_size: int = 64 * 1024) -> None:
+        self._raw = raw
+        self._read_size = read_size
+        self._inflater = zlib.decompressobj(_GZIP_WINDOW)
+        self._input = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while True:
+            if self._inflater.eof:
+                rest = self._inflater.unused_data or self._raw.read(self._read_size)
+                if not rest:
+                    return 0
+                self._inflater, self._input = zlib.decompressobj(_GZIP_WINDOW), rest
+            if not self._input:
+                self._input = self._raw.read(self._read_size) or b""
+                if not self._input:
+                    raise LayerFormatError("the gzip stream ends early")
+            try:
+                data = self._inflater.decompress(self._input, len(buffer))
+            except zlib.error as error:
+                raise LayerFormatError(f"not gzip data: {error}") from error
+            self._input = self._inflater.unconsumed_tail
+            if data:
+                buffer[: len(data)] = data
+                return len(data)
+
+
+class HashingReader(io.RawIOBase):
+    """Passes ``raw``'s bytes on and hashes them: the uncompressed tar's digest is its diff_id."""
+
+    def __init__(self, raw: io.RawIOBase) -> None:
+        self._raw = raw
+        self._hash = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        size = self._raw.readinto(buffer) or 0
+        self._hash.update(buffer[:size])
+        return size
+
+    def drain(self) -> str:
+        """Read to the end (the tar's padding, the blob's digest check); the sha256 digest."""
+        while self.read(64 * 1024):
+            pass
+        return f"sha256:{self._hash.hexdigest()}"
+
+
+def uncompressed(media_type: str, chunks: Iterator[bytes]) -> HashingReader:
+    """The layer's tar stream, by its media type: gzip or plain; anything else is refused."""
+    raw: io.RawIOBase = ChunkReader(chunks)
+    if media_type in GZIP_MEDIA_TYPES:
+        raw = GunzipReader(raw)
+    elif media_type not in PLAIN_MEDIA_TYPES:
+        what = "zstd-compressed" if "zstd" in media_type else f"of media type {media_type!r}"
+        raise LayerFormatError(
+            f"the layer is {what}; tagmgr diff reads gzip'd and uncompressed tar layers"
+        )
+    return HashingReader(raw)

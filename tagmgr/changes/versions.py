@@ -1,0 +1,91 @@
+"""The versions file: which release tag each image is pinned to while its rebuilds are equivalent.
+
+Loaded with the manifest's located-YAML loader (same traps refused, every problem located), against
+``schemas/versions.schema.json``; ``version: null`` is the one null allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import NotRequired, TypedDict, cast
+
+from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.manifest.loader import load_document
+from tagmgr.manifest.located import LocatedDocument
+from tagmgr.manifest.yamldoc import ANY_INDEX
+from tagmgr.reference import ImageReference
+
+SCHEMA_PATH = Path(__file__).with_name("versions.schema.json")
+NOUN = "versions file"
+_NULLABLE = frozenset({("images", ANY_INDEX, "version")})
+
+
+class Pin(StrEnum):
+    AUTO = "auto"  # tagmgr may unpin and pin the image
+    MANUAL = "manual"  # tagmgr never changes it
+
+
+class _EntryData(TypedDict):
+    name: str
+    version: NotRequired[str | None]
+    pin: NotRequired[str]
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    index: int
+    name: ImageReference
+    version: str | None
+    pin: Pin
+    location: Location
+
+    @property
+    def field_path(self) -> str:
+        return f"images[{self.index}]"
+
+
+@dataclass(frozen=True)
+class VersionsFile:
+    path: str
+    entries: tuple[VersionEntry, ...]
+
+
+def load_versions(path: str) -> VersionsFile:
+    """The file's entries, or one ``ManifestError`` naming every problem."""
+    problems: list[Problem] = []
+    doc = load_document(path, problems, schema_path=SCHEMA_PATH, noun=NOUN, nullable=_NULLABLE)
+    entries: list[VersionEntry] = []
+    if doc is not None:
+        data = cast(dict[str, list[_EntryData]], doc.data)
+        for index, item in enumerate(data["images"]):
+            entries.append(
+                VersionEntry(
+                    index,
+                    ImageReference.parse(item["name"]),
+                    item.get("version"),
+                    Pin(item.get("pin", Pin.AUTO)),
+                    doc.location(("images", index)),
+                )
+            )
+        problems += _repeated_names(doc, entries)
+    if problems:
+        raise ManifestError(problems)
+    return VersionsFile(path, tuple(entries))
+
+
+def _repeated_names(doc: LocatedDocument, entries: list[VersionEntry]) -> list[Problem]:
+    first: dict[str, VersionEntry] = {}
+    problems = []
+    for entry in entries:
+        earlier = first.setdefault(entry.name.name, entry)
+        if earlier is not entry:
+            problems.append(
+                Problem(
+                    doc.location(("images", entry.index, "name")),
+                    f"{entry.field_path}.name",
+                    f"{entry.name.name} is already listed at line {earlier.location.line}",
+                )
+            )
+    return problems
