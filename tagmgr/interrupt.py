@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import select
 import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
@@ -21,14 +20,13 @@ from tagmgr import exitcodes, process
 
 EXIT_CODES = {signal.SIGINT: exitcodes.INTERRUPTED, signal.SIGTERM: exitcodes.TERMINATED}
 
-_received: list[int] = []
-_stopped = threading.Event()
+_received: list[int] = []  # the signals that came; appending takes no lock a handler could block on
 _wakeup: list[int] = []  # the read end of the pipe signal.set_wakeup_fd writes to
 
 
 def requested() -> bool:
     """True once SIGINT or SIGTERM has come."""
-    return _stopped.is_set()
+    return bool(_received)
 
 
 def exit_code() -> int:
@@ -53,7 +51,6 @@ def handling_signals() -> Iterator[None]:
         os.close(reader)
         os.close(writer)
         _received.clear()
-        _stopped.clear()
 
 
 def readline(stream: IO[str]) -> str | None:
@@ -72,8 +69,7 @@ def _on_signal(signum: int, frame: object) -> None:
     _received.append(signum)
     name = signal.Signals(signum).name
     if len(_received) == 1:
-        _stopped.set()
-        os.write(2, f"tagmgr: {name}: no new entry starts; again to stop at once\n".encode())
+        os.write(2, f"tagmgr: {name}: nothing new starts; send it again to stop at once\n".encode())
         return
     process.kill_all()
     os.write(2, f"tagmgr: {name} again: stopped at once\n".encode())

@@ -516,7 +516,7 @@ def test_interrupt_at_the_question_exits_130(pending: Pending) -> None:
     assert run.err == (
         pending.plan_text()
         + QUESTION
-        + "tagmgr: SIGINT: no new entry starts; again to stop at once\ntagmgr: interrupted\n"
+        + "tagmgr: SIGINT: nothing new starts; send it again to stop at once\ntagmgr: interrupted\n"
     )
     assert pending.tag_digest() is None
 

@@ -68,7 +68,7 @@ def test_unreadable_images_and_empty_files_are_errors(tmp_path: Path) -> None:
             " path component '{{ .Values.image }}' must be lowercase)",
             f"{empty}:1:1: read as Kubernetes, compose or Helm YAML, it names no image;"
             " is it the right file?",
-            "kube://cluster:1:1: unknown in-use source scheme kube:// (known: none yet)",
+            "kube://cluster:1:1: unknown in-use source scheme kube:// (known: docker://)",
         ]
     )
 
@@ -89,3 +89,18 @@ def test_a_lock_file_names_targets_sources_and_children_by_digest(tmp_path: Path
         f"{lock}: 127.0.0.1:5000/team/app:v1.0",
     ]
     assert uses.uses_of_digest("127.0.0.1:5000", "team/app", child)
+
+
+def test_a_pod_list_goes_to_the_pod_reader(tmp_path: Path) -> None:
+    pods = tmp_path / "pods.json"
+    pods.write_text(
+        '{"kind": "List", "items": [{"kind": "Pod", "metadata": {"namespace": "default",'
+        ' "name": "web"}, "spec": {"containers": [{"name": "app",'
+        ' "image": "127.0.0.1:5000/team/web:v1"}]}, "status": {"containerStatuses": [{"name":'
+        ' "app", "image": "127.0.0.1:5000/team/web:v1",'
+        f' "imageID": "127.0.0.1:5000/team/web@{DIGEST}"'
+        "}]}}]}\n"
+    )
+    uses = read_in_use([str(pods)])
+    assert uses.uses_of_digest("127.0.0.1:5000", "team/web", DIGEST)
+    assert uses.uses_of_tag("127.0.0.1:5000", "team/web", "v1")

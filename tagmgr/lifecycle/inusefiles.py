@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 
 from tagmgr.errors import InvalidReferenceError, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse
+from tagmgr.lifecycle.runtime import familiar
 from tagmgr.manifest import DESCRIBE_PLACEHOLDER, load_manifests
 from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
 from tagmgr.reference import ImageReference
@@ -51,9 +52,7 @@ def images_in_use(path: str, documents: list[LocatedDocument]) -> list[InUse]:
         for field, text in _images(doc.data, ()):
             where = doc.location(field)
             try:
-                reference = ImageReference.parse_familiar(text)
-                if reference.tag is None and reference.digest is None:
-                    reference = reference.with_tag("latest")  # what Docker pulls for it
+                reference = familiar(text)
             except InvalidReferenceError as error:
                 problems.append(
                     Problem(where, render_path(field), f"not an image reference ({error})")

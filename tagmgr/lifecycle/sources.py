@@ -15,6 +15,7 @@ from pathlib import Path
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.inusefiles import images_in_use, is_manifest, manifest_in_use
+from tagmgr.lifecycle.runtime import docker_in_use, is_pod_list, pods_in_use
 from tagmgr.lifecycle.yamlfile import load_documents
 from tagmgr.lock import LOCK_FORMAT
 from tagmgr.lock import read_in_use as lock_in_use
@@ -42,9 +43,10 @@ def _lock_in_use(path: str, _documents: Documents) -> list[InUse]:
 FILE_READERS: tuple[FileReader, ...] = (
     FileReader("tagmgr lock file", _is_lock, _lock_in_use),
     FileReader("tagmgr manifest", is_manifest, manifest_in_use),
+    FileReader("kubectl pod list", is_pod_list, pods_in_use),
     FileReader("Kubernetes, compose or Helm YAML", lambda _docs: True, images_in_use),
 )
-SCHEMES: dict[str, Callable[[str], list[InUse]]] = {}
+SCHEMES: dict[str, Callable[[str], list[InUse]]] = {"docker": docker_in_use}
 
 
 def read_in_use(values: Sequence[str], registry_map: Mapping[str, str] | None = None) -> InUseSet:
@@ -76,7 +78,7 @@ def read_source(value: str) -> list[InUse]:
     if separator and scheme in SCHEMES:
         return SCHEMES[scheme](value)
     if separator:
-        known = ", ".join(f"{name}://" for name in sorted(SCHEMES)) or "none yet"
+        known = ", ".join(f"{name}://" for name in sorted(SCHEMES))
         problem = f"unknown in-use source scheme {scheme}:// (known: {known})"
         raise ManifestError([Problem(Location(value, 1, 1), "", problem)])
     documents = load_documents(value)

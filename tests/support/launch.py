@@ -84,9 +84,9 @@ def run_and_signal(
     try:
         assert process.stderr is not None
         seen = _read_until(process.stderr, COPY_STARTS, on_copy)
-        for signum in signals:
+        for count, signum in enumerate(signals, 1):
             process.send_signal(signum)
-            if signum is not signals[-1]:  # signals sent at once would merge into one
+            if count < len(signals):  # signals sent at once would merge into one
                 seen += _read_until(process.stderr, f"tagmgr: {signum.name}: ", 1)
         out, rest = process.communicate(timeout=TIMEOUT)
     finally:
