@@ -71,7 +71,7 @@ def run(
             env=env,
             pass_fds=tuple(pass_fds),
             process_group=0,
-            preexec_fn=_die_with(os.getpid()),  # noqa: PLW1509 (one prepared call, no locks)
+            preexec_fn=die_with(os.getpid()),  # noqa: PLW1509 (one prepared call, no locks)
         )
     except FileNotFoundError as exc:
         raise CommandError(f"{argv[0]}: command not found; is it installed?") from exc
@@ -105,12 +105,13 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def _die_with(parent: int) -> Callable[[], None]:
-    """What the child runs before the program: die with ``parent``, or now if it is gone."""
+def die_with(parent: int, signum: signal.Signals = signal.SIGKILL) -> Callable[[], None]:
+    """What the child runs before the program (a ``preexec_fn``): get ``signum`` when ``parent``
+    dies, or die now if it is gone already. The test fixtures' servers use it too."""
     prctl = _libc.prctl
 
     def in_child() -> None:
-        if prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+        if prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0 or os.getppid() != parent:
             os._exit(127)
         signal.pthread_sigmask(signal.SIG_SETMASK, ())  # a worker thread's blocked signals
 

@@ -26,6 +26,7 @@ import docker
 import docker.errors
 import requests
 
+from tagmgr.process import die_with
 from tests.support.service import Service
 
 DOCKERD_BINARY = "dockerd"
@@ -109,7 +110,13 @@ class DockerDaemon(Service):
         started = time.monotonic()
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                # A killed test run stops it too; SIGTERM, so it stops its containerd as well.
+                preexec_fn=die_with(os.getpid(), signal.SIGTERM),  # noqa: PLW1509
             )
         self._wait_until_ready(self._process)
         self.start_seconds = time.monotonic() - started

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from tagmgr.process import die_with
 from tests.support.push import open_client
 from tests.support.service import Service
 from tests.support.trust import TlsFiles, issue_tls, write_certs_d, write_htpasswd
@@ -163,6 +164,7 @@ class RegistryServer(Service):
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                preexec_fn=die_with(os.getpid()),  # noqa: PLW1509 - a killed test run stops it too
             )
 
     def _wait_until_ready(self, process: subprocess.Popen[bytes]) -> bool:
