@@ -33,6 +33,11 @@ def write_manifest(path: Path, entries: list[dict[str, str]]) -> Path:
     return path
 
 
+def one_entry_manifest(path: Path, name: str) -> Path:
+    """The commonest manifest in these tests: ``name:build-1`` gets tag ``v1``."""
+    return write_manifest(path, [{"name": name, "src_build_tag": "build-1", "tag": "v1"}])
+
+
 def run_tagmgr(capsys: pytest.CaptureFixture[str], *args: str | Path) -> Run:
     code = main([str(a) for a in args])
     captured = capsys.readouterr()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import run_tagmgr, write_manifest
+from tests.e2e import one_entry_manifest, run_tagmgr
 from tests.support.oci import ImageFactory
 from tests.support.push import push
 from tests.support.registry import RegistryServer
@@ -81,9 +81,7 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     first, second = images.index("first"), images.oci("second")
     name = f"{registry.address}/{repo}"
     push(registry.address, repo, "build-1", first)
-    manifest = write_manifest(
-        tmp_path / "m.yaml", [{"name": name, "src_build_tag": "build-1", "tag": "v1"}]
-    )
+    manifest = one_entry_manifest(tmp_path / "m.yaml", name)
     lock_path = tmp_path / "tagmgr.lock"
     applied = run_tagmgr(capsys, "apply", "--lock", lock_path, manifest)
     assert applied.code == 0, applied.err
@@ -129,9 +127,7 @@ def test_pin_refs_with_digests_from_the_registry_pins_the_index_digest(
     index = images.index()
     push(registry.address, repo, "build-1", index)
     name = f"{registry.address}/{repo}"
-    manifest = write_manifest(
-        tmp_path / "m.yaml", [{"name": name, "src_build_tag": "build-1", "tag": "v1"}]
-    )
+    manifest = one_entry_manifest(tmp_path / "m.yaml", name)
     assert run_tagmgr(capsys, "apply", manifest).code == 0
     values = tmp_path / "values.yaml"
     values.write_text(f"app:\n  image: {name}:build-1  # built by CI\n")
@@ -154,9 +150,7 @@ def test_resolve_a_manifest_names_every_source_and_target(
     image = images.docker()
     push(registry.address, repo, "build-1", image)
     name = f"{registry.address}/{repo}"
-    manifest = write_manifest(
-        tmp_path / "m.yaml", [{"name": name, "src_build_tag": "build-1", "tag": "v1"}]
-    )
+    manifest = one_entry_manifest(tmp_path / "m.yaml", name)
     result = run_tagmgr(capsys, "resolve", "--manifest", manifest)
     assert (result.code, result.out) == (
         1,

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e import run_tagmgr, write_manifest
 from tests.support.faults import every, fault_proxy
-from tests.support.launch import COPY_STARTS, launch, leftovers
+from tests.support.launch import COPY_STARTS, WATCHED_APPLY, launch, leftovers
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer
@@ -68,7 +68,7 @@ def test_a_registry_killed_for_good_mid_apply_fails_its_entries_at_once_and_othe
             push(registry.address, name, "build", images.oci())
         entries = _entries(doomed.address, doomed_repos) + _entries(registry.address, live_repos)
         manifest = write_manifest(tmp_path / "m.yaml", entries)
-        args = ("apply", "--engine", "skopeo", "-vv", "--output", "json", "--jobs", "1", manifest)
+        args = (*WATCHED_APPLY, "--output", "json", "--jobs", "1", manifest)
         process, marker, _ = launch(tmp_path / "run", *args)
         try:
             assert process.stderr is not None

@@ -18,7 +18,7 @@ import pytest
 from tagmgr.engines.api import ApiEngine
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries, RegistryOptions
-from tests.e2e import Run, run_tagmgr, write_manifest
+from tests.e2e import Run, one_entry_manifest, run_tagmgr
 from tests.support.oci import ImageFactory, write_oci_layout
 from tests.support.pull import pull_whole
 from tests.support.registry import RegistryServer
@@ -91,9 +91,7 @@ def apply_as(
 ) -> tuple[Run, Path]:
     """``tagmgr apply`` of ``repo:v1`` from ``build-1`` with ``user``'s credentials."""
     name = f"{registry.server.address}/{repo}"
-    manifest = write_manifest(
-        tmp_path / "m.yaml", [{"name": name, "src_build_tag": "build-1", "tag": "v1"}]
-    )
+    manifest = one_entry_manifest(tmp_path / "m.yaml", name)
     authfile = registry.authfile(tmp_path, user)
     return run_tagmgr(capsys, "apply", "--authfile", authfile, manifest), authfile
 

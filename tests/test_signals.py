@@ -20,7 +20,7 @@ import pytest
 
 from tests.e2e import write_manifest
 from tests.support.faults import Fault, fault_proxy
-from tests.support.launch import Finished, leftovers, run_and_signal
+from tests.support.launch import WATCHED_APPLY, Finished, leftovers, run_and_signal
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer, SecureRegistry
@@ -99,7 +99,7 @@ def test_a_signal_as_a_copy_starts_lets_it_finish_and_starts_nothing_more(
         workdir.mkdir()
         tag = f"start-{signum.name}-{index}"
         manifest = sources.manifest(workdir / "m.yaml", tag, 3)
-        args = ("apply", "--engine", "skopeo", "-vv", "--output", "json", "--jobs", "1", manifest)
+        args = (*WATCHED_APPLY, "--output", "json", "--jobs", "1", manifest)
         return run_and_signal(workdir, *args, signals=(signum,), on_copy=1)
 
     for index, finished in enumerate(in_parallel(slots, run)):
@@ -121,7 +121,7 @@ def test_a_signal_mid_way_through_a_parallel_apply_stops_every_repository(
         workdir = tmp_path / f"run{index}"
         workdir.mkdir()
         manifest = sources.manifest(workdir / "m.yaml", f"mid-{signum.name}-{index}", 4)
-        args = ("apply", "--engine", "skopeo", "-vv", "--output", "json", "--jobs", "2", manifest)
+        args = (*WATCHED_APPLY, "--output", "json", "--jobs", "2", manifest)
         return run_and_signal(workdir, *args, signals=(signum,), on_copy=2)
 
     for index, finished in enumerate(in_parallel(slots, run)):
@@ -143,10 +143,7 @@ def test_the_text_report_names_the_entries_not_started(sources: Sources, tmp_pat
     manifest = sources.manifest(tmp_path / "m.yaml", "text-report", 3)
     finished = run_and_signal(
         tmp_path,
-        "apply",
-        "--engine",
-        "skopeo",
-        "-vv",
+        *WATCHED_APPLY,
         "--jobs",
         "1",
         manifest,
@@ -177,10 +174,7 @@ def test_a_second_signal_stops_at_once(sources: Sources, tmp_path: Path) -> None
         manifest = slow.manifest(tmp_path / "m.yaml", "twice", 3)
         finished = run_and_signal(
             tmp_path,
-            "apply",
-            "--engine",
-            "skopeo",
-            "-vv",
+            *WATCHED_APPLY,
             "--jobs",
             "1",
             manifest,
@@ -215,10 +209,7 @@ def test_sigkill_takes_the_copy_with_it_and_leaves_no_secret_behind(
     for _ in range(2):
         finished = run_and_signal(
             tmp_path,
-            "apply",
-            "--engine",
-            "skopeo",
-            "-vv",
+            *WATCHED_APPLY,
             *options,
             manifest,
             signals=(signal.SIGKILL,),
