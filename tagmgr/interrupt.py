@@ -3,8 +3,10 @@
 The handler only records the signal: no exception is raised at whatever point the main thread
 happened to be (inside the logging module's lock, say, which an exception would leave held). The
 applier asks ``requested()`` before each entry it starts; work in flight finishes. A second
-signal stops at once: every child is killed (``process.kill_all``) and tagmgr exits with the
-first signal's code. Nothing needs removing first: no secret is ever on disk.
+signal stops at once: what registered with ``on_abort`` runs (``process`` kills every child) and
+tagmgr exits with the first signal's code. Nothing needs removing first: no secret is ever on disk.
+This module imports nothing of tagmgr's but the exit codes: every command, ``validate`` too, runs
+inside ``handling_signals``.
 """
 
 from __future__ import annotations
@@ -12,16 +14,22 @@ from __future__ import annotations
 import os
 import select
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO
 
-from tagmgr import exitcodes, process
+from tagmgr import exitcodes
 
 EXIT_CODES = {signal.SIGINT: exitcodes.INTERRUPTED, signal.SIGTERM: exitcodes.TERMINATED}
 
 _received: list[int] = []  # the signals that came; appending takes no lock a handler could block on
 _wakeup: list[int] = []  # the read end of the pipe signal.set_wakeup_fd writes to
+_on_abort: list[Callable[[], None]] = []  # what a second signal runs before exiting
+
+
+def on_abort(action: Callable[[], None]) -> None:
+    """Run ``action`` when a second signal stops tagmgr at once; it must be safe in a handler."""
+    _on_abort.append(action)
 
 
 def requested() -> bool:
@@ -71,6 +79,7 @@ def _on_signal(signum: int, frame: object) -> None:
     if len(_received) == 1:
         os.write(2, f"tagmgr: {name}: nothing new starts; send it again to stop at once\n".encode())
         return
-    process.kill_all()
+    for action in _on_abort:
+        action()
     os.write(2, f"tagmgr: {name} again: stopped at once\n".encode())
     os._exit(exit_code())

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
+from tagmgr import interrupt
 from tagmgr.errors import CommandError
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,9 @@ def kill_all() -> None:
     """SIGKILL every running child and its process group (safe in a signal handler)."""
     for child in list(_running.values()):
         _kill_group(child)
+
+
+interrupt.on_abort(kill_all)  # a second Ctrl-C leaves no child behind
 
 
 def describe_command(argv: Sequence[str], secrets: Sequence[str] = ()) -> str:

@@ -13,18 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes, interrupt
-from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
 from tagmgr.commands.options import CommandTable, argument, ask, open_registries
 from tagmgr.manifest import load_manifests
-from tagmgr.plan import Action, Kind, plan_exit_code
-from tagmgr.plan import plan as plan_actions
-from tagmgr.report import Progress, TextReporter, make_reporter
 from tagmgr.shard import parse_shard
-from tagmgr.targets import Resolved, Target, Unresolved, resolve_targets
 
 if TYPE_CHECKING:
+    from tagmgr.apply import Outcome
     from tagmgr.manifest.model import Manifest
+    from tagmgr.plan import Action
     from tagmgr.registry import Registries
+    from tagmgr.targets import Resolved
 
 
 def register(table: CommandTable) -> None:
@@ -70,12 +68,17 @@ def _selection_options(command: argparse.ArgumentParser) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
+    from tagmgr.report import make_reporter
+
     manifests = load_manifests(args.files)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).validated(manifests)
     return exitcodes.OK
 
 
 def plan(args: argparse.Namespace) -> int:
+    from tagmgr.plan import plan_exit_code
+    from tagmgr.report import make_reporter
+
     with open_registries(args) as registries:
         actions = _plan(args, registries)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).plan(actions)
@@ -83,7 +86,9 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def apply(args: argparse.Namespace) -> int:
+    from tagmgr.apply import Applier, apply_exit_code
     from tagmgr.engines import ENGINES
+    from tagmgr.report import Progress, make_reporter
 
     reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
     with open_registries(args) as registries:
@@ -107,6 +112,7 @@ def _record_lock(
     """``apply --lock``: lock what was created or already present."""
     if args.lock_path is None:
         return exitcodes.OK
+    from tagmgr.apply import Result
     from tagmgr.commands.digests import record_applied
 
     done = [o.action for o in outcomes if o.result in (Result.CREATED, Result.PRESENT)]
@@ -114,6 +120,9 @@ def _record_lock(
 
 
 def describe(args: argparse.Namespace) -> int:
+    from tagmgr.report import make_reporter
+    from tagmgr.targets import Target, Unresolved
+
     manifests = load_manifests(args.files)
     resolved = _resolve(args, manifests, {})
     derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
@@ -127,15 +136,18 @@ def describe(args: argparse.Namespace) -> int:
 def _resolve(
     args: argparse.Namespace, manifests: Sequence[Manifest], registry_map: dict[str, str]
 ) -> list[Resolved]:
+    from tagmgr.gitcache import default_cache_dir
     from tagmgr.gitversion import GitVersioner
+    from tagmgr.targets import resolve_targets
 
-    versioner = GitVersioner(args.git_cache, jobs=args.jobs)
+    versioner = GitVersioner(args.git_cache or default_cache_dir(), jobs=args.jobs)
     return resolve_targets(manifests, registry_map=registry_map, describe=versioner.describe_all)
 
 
 def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
     """Everything is validated before the first request: bad input never reaches a registry."""
     from tagmgr.inventory import take_inventory
+    from tagmgr.plan import plan as plan_actions
 
     manifests = load_manifests(args.files)
     resolved = _resolve(args, manifests, dict(args.map_registry))
@@ -153,6 +165,9 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
 
     Interrupted already, proceed too: the applier starts nothing, and reports so.
     """
+    from tagmgr.plan import Kind
+    from tagmgr.report import TextReporter
+
     if args.yes or not sys.stdin.isatty() or not any(a.kind is Kind.CREATE for a in actions):
         return True
     if interrupt.requested():
@@ -162,6 +177,9 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
 
 
 def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:
+    from tagmgr.manifest.write import write_tags
+    from tagmgr.targets import Target
+
     concrete = {
         id(item.entry): item.destination.tag for item in derived if isinstance(item, Target)
     }
@@ -172,6 +190,4 @@ def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolve
             if (tag := concrete.get(id(entry))) is not None
         }
         if tags:
-            from tagmgr.manifest.write import write_tags
-
             write_tags(manifest.path, tags)

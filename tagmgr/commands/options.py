@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 from tagmgr import exitcodes
 from tagmgr.engines.names import DEFAULT_ENGINE, ENGINE_NAMES
 from tagmgr.errors import TagmgrError
-from tagmgr.gitcache import default_cache_dir
 from tagmgr.targets import parse_registry_pair
 
 if TYPE_CHECKING:
@@ -97,9 +96,9 @@ def _git_options() -> Parser:
     git.add_argument(
         "--git-cache",
         type=Path,
-        default=default_cache_dir(),
         metavar="DIR",
-        help="where upstream repositories are cloned (default: %(default)s)",
+        help="where upstream repositories are cloned "
+        "(default: $XDG_CACHE_HOME/tagmgr/git, else ~/.cache/tagmgr/git)",
     )
     git.add_argument(
         "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
