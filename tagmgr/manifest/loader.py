@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import gc
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
@@ -61,15 +63,30 @@ def load_manifests(paths: Sequence[str]) -> list[Manifest]:
     """
     problems: list[Problem] = []
     manifests: list[Manifest] = []
-    for path in paths:
-        manifest = _load(path, problems)
-        if manifest:
-            manifests.append(manifest)
+    with _collector_paused():
+        for path in paths:
+            manifest = _load(path, problems)
+            if manifest:
+                manifests.append(manifest)
     problems += conflicts(manifests)
     problems += environment_tags(manifests)
     if problems:
         raise ManifestError(list(dict.fromkeys(problems)))
     return manifests
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading builds tens of thousands of objects and no reference cycle: the garbage collector,
+    which would walk the growing document again and again, waits (a quarter of the time at
+    10,000 entries)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _load(path: str, problems: list[Problem]) -> Manifest | None:

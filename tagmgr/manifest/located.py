@@ -83,8 +83,16 @@ class LocatedDocument:
     def marks(self, path: FieldPath, names: Iterable[str], prefix: str = "") -> dict[str, Mark]:
         """Where the value at ``path`` ("", unless ``prefix``) and those of its keys ``names``
         (``prefix`` + name) start."""
-        marks = {f"{prefix}{name}": self.values[(*path, name)] for name in names}
-        return marks if prefix else {"": self.values[path], **marks}
+        values = self.values
+        if prefix:
+            return {prefix + name: values[(*path, name)] for name in names}
+        marks = {"": values[path]}
+        for name in names:
+            marks[name] = values[(*path, name)]
+        return marks
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def render_path(path: FieldPath) -> str:
@@ -93,7 +101,7 @@ def render_path(path: FieldPath) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z0-9_-]+", part):
+        elif _PLAIN_KEY.fullmatch(part):
             text += f".{part}" if text else part
         else:
             text += f"[{clip(part)!r}]"

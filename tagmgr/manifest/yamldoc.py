@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Protocol, cast
+from typing import Protocol, TypeGuard, cast
 
 import yaml
 from yaml.error import MarkedYAMLError
@@ -39,7 +39,12 @@ from tagmgr.errors import Location
 from tagmgr.manifest.explain import clip
 from tagmgr.manifest.hidden import hidden_character
 from tagmgr.manifest.located import FieldPath, LocatedDocument, Mark
-from tagmgr.manifest.yamltraps import YAML_TAG_PREFIX, is_null, plain_scalar_trap
+from tagmgr.manifest.yamltraps import (
+    YAML_READINGS_START,
+    YAML_TAG_PREFIX,
+    is_null,
+    plain_scalar_trap,
+)
 
 MAX_DEPTH = 16
 """Collections nested deeper than this are refused; a manifest needs four levels."""
@@ -187,6 +192,7 @@ class _Builder:
         self.nullable = nullable
         self.null_keys = {path[-1] for path in nullable if path}  # a cheap test for most values
         self.noun = noun
+        self.values = doc.values
 
     def location(self, event: Event) -> Location:
         return _location(self.doc.file, event.start_mark)
@@ -199,7 +205,7 @@ class _Builder:
             message = f"the file is empty; a {self.noun} is a mapping with an 'images:' list"
             self.doc.reject(Location(self.doc.file, 1, 1), (), message)
             return
-        self.doc.data = self.node((), 0)
+        self.doc.data = self.node(self.next_event(), (), 0)
         self.next_event()  # DocumentEndEvent
         if self.check_event(DocumentStartEvent):
             self.doc.problem(
@@ -209,27 +215,28 @@ class _Builder:
                 " remove this '---' or split the file",
             )
 
-    def node(self, path: FieldPath, depth: int) -> object:
-        """The value where the grammar expects a node: a scalar, an alias or a collection."""
-        event = cast(ScalarEvent | AliasEvent | CollectionStartEvent, self.next_event())
-        self.doc.values.setdefault(path, _start(event))
+    def node(self, event: Event, path: FieldPath, depth: int) -> object:
+        """The value of ``event``, where the grammar expects a node: a scalar, an alias or a
+        collection (whose events it reads to the end)."""
+        self.values.setdefault(path, cast(Mark, event.start_mark))
         if isinstance(event, AliasEvent):
             anchor = clip(event.anchor or "")
             message = f"YAML alias '*{anchor}' is not allowed; write the value out"
             self.doc.reject(self.location(event), path, message)
             return None
-        if event.anchor is not None:
-            self.refuse_anchor(event, path)
-        if event.tag is not None:
-            self.refuse_tag(event, path)
-        if isinstance(event, ScalarEvent):
-            if path and path[-1] in self.null_keys and self.allows_null(path, event):
+        node = cast(ScalarEvent | CollectionStartEvent, event)
+        if node.anchor is not None:
+            self.refuse_anchor(node, path)
+        if node.tag is not None:
+            self.refuse_tag(node, path)
+        if isinstance(node, ScalarEvent):
+            if path and path[-1] in self.null_keys and self.allows_null(path, node):
                 return None
-            self.check_text(event, path, is_key=False)
-            return event.value
+            self.check_text(node, path, is_key=False)
+            return node.value
         if depth >= MAX_DEPTH:
             raise _Fatal(self.location(event), _too_deep())
-        if isinstance(event, SequenceStartEvent):
+        if isinstance(node, SequenceStartEvent):
             return self.sequence(path, depth + 1)
         return self.mapping(path, depth + 1)
 
@@ -240,31 +247,35 @@ class _Builder:
 
     def sequence(self, path: FieldPath, depth: int) -> list[object]:
         items: list[object] = []
-        while not self.check_event(SequenceEndEvent):
-            items.append(self.node((*path, len(items)), depth))
-        self.next_event()
+        next_event = self.next_event
+        while type(event := next_event()) is not SequenceEndEvent:
+            items.append(self.node(event, (*path, len(items)), depth))
         return items
 
     def mapping(self, path: FieldPath, depth: int) -> dict[str, object]:
+        """The common scalar, clean text under a key that is never null, is taken here; anything
+        else goes through ``key`` and ``node``, which check it."""
         result: dict[str, object] = {}
-        keys = self.doc.keys
-        while not self.check_event(MappingEndEvent):
-            event = self.key(path)
-            key = event.value
+        keys, values, next_event = self.doc.keys, self.values, self.next_event
+        while type(event := next_event()) is not MappingEndEvent:
+            key = event.value if _is_clean_text(event) else self.key(event, path)
             child = (*path, key)
-            value = self.node(child, depth)
+            value_event = next_event()
+            if _is_clean_text(value_event) and key not in self.null_keys:
+                values.setdefault(child, cast(Mark, value_event.start_mark))
+                value: object = value_event.value
+            else:
+                value = self.node(value_event, child, depth)
             if key not in result:
                 result[key] = value
-                keys[child] = _start(event)
+                keys[child] = cast(Mark, event.start_mark)
             else:
                 first = keys[child].line + 1
                 message = f"duplicate key {clip(key)!r}; the first one is at line {first}"
                 self.doc.problem(self.location(event), child, message)
-        self.next_event()
         return result
 
-    def key(self, path: FieldPath) -> ScalarEvent:
-        event = self.next_event()
+    def key(self, event: Event, path: FieldPath) -> str:
         if not isinstance(event, ScalarEvent):
             raise _Fatal(
                 self.location(event),
@@ -275,7 +286,7 @@ class _Builder:
         if event.tag is not None:
             self.refuse_tag(event, (*path, event.value))
         self.check_text(event, (*path, event.value), is_key=True)
-        return event
+        return event.value
 
     def refuse_anchor(self, event: ScalarEvent | CollectionStartEvent, path: FieldPath) -> None:
         anchor = clip(event.anchor or "")
@@ -295,6 +306,26 @@ class _Builder:
             self.doc.reject(self.location(event), path, message)
 
 
+_QUOTED_TEXT = re.compile(r"[\x20-\x7e]*")
+"""Printable ASCII: no hidden character, so nothing to refuse in a quoted scalar."""
+_PLAIN_TEXT = re.compile(rf"(?![{re.escape(YAML_READINGS_START)}])[\x21-\x7e][\x20-\x7e]*")
+"""Printable ASCII that starts with no character a non-text reading of YAML starts with: text
+in both YAML 1.1 and 1.2."""
+
+
+def _is_clean_text(event: Event) -> TypeGuard[ScalarEvent]:
+    """A scalar with nothing to refuse: no anchor, no tag, and text with no problem. Nearly every
+    scalar of a manifest is one, told by ``_QUOTED_TEXT`` or ``_PLAIN_TEXT`` without asking the
+    resolver, or else by the cache (keys such as ``name`` and ``tag`` start as ``no`` and
+    ``true`` do)."""
+    if type(event) is not ScalarEvent or event.anchor is not None or event.tag is not None:
+        return False
+    text, plain = event.value, not event.style
+    if (_PLAIN_TEXT if plain else _QUOTED_TEXT).fullmatch(text):
+        return True
+    return _text_problem(text, plain, False) is None
+
+
 @lru_cache(maxsize=4096)
 def _text_problem(text: str, plain: bool, is_key: bool) -> str | None:
     """Hidden characters in any scalar; what YAML makes of a plain one (1.1 and 1.2).
@@ -305,8 +336,3 @@ def _text_problem(text: str, plain: bool, is_key: bool) -> str | None:
     if message is None and plain:
         message = plain_scalar_trap(text, is_key)
     return message
-
-
-def _start(event: Event) -> Mark:
-    """Every event either parser makes has a start mark; PyYAML's stub allows None."""
-    return cast(Mark, event.start_mark)

@@ -24,6 +24,12 @@ _SHOWN_VALUE_LENGTH = 40
 
 _RESOLVER = Resolver()
 
+_YAML12_READINGS_START = "+-.0123456789yYnN"  # the first characters _OTHER_READINGS match
+YAML_READINGS_START = "".join(
+    sorted({*Resolver.yaml_implicit_resolvers, *_YAML12_READINGS_START} - {""})
+)
+"""Each character that a plain scalar YAML reads as other than text (1.1 or 1.2) can start with."""
+
 
 def yaml11_tag(text: str) -> str:
     """The tag PyYAML (YAML 1.1) gives an unquoted scalar with this text."""
