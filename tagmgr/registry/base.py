@@ -53,6 +53,7 @@ class ClientBase:
         self._session: Session | None = None
         self._failure: TagmgrError | None = None
         self._lock = threading.Lock()
+        self._pages: dict[str, int] = {}  # see RegistryClient.listing_pages
 
     def connection(self) -> Connection:
         return self._settled().connection
