@@ -1,6 +1,7 @@
 """Applying a plan: the only place that changes a registry.
 
-Each creation re-checks that the tag is still absent, copies the source *by digest* (so what was
+Each creation re-checks that the tag is still absent (``recheck``: a tag list of its repository
+at most ``recheck.MAX_AGE`` old, or a HEAD), copies the source *by digest* (so what was
 planned is what gets written, even if the build tag moves meanwhile), then compares digests: the
 one the engine's checked PUT answered with, or else the tag read back. Failures are recorded per
 entry; one never stops the others.
@@ -31,6 +32,7 @@ from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
 from tagmgr.errors import CopyRefused, TagmgrError
 from tagmgr.plan import Action, Kind
+from tagmgr.recheck import AbsenceCheck
 from tagmgr.reference import ImageReference
 from tagmgr.targets import Target
 
@@ -85,10 +87,12 @@ class Applier:
         jobs: int = 1,
         on_outcome: Callable[[Outcome], None] = lambda _: None,
     ) -> list[Outcome]:
+        check = AbsenceCheck(self._registries, actions)
+
         def run_serially(group: list[Action]) -> list[Outcome]:
             outcomes = []
             for action in group:
-                outcomes.append(self.apply_one(action))
+                outcomes.append(self.apply_one(action, check))
                 on_outcome(outcomes[-1])
             return outcomes
 
@@ -124,7 +128,7 @@ class Applier:
             f"{target.destination} to {found}",
         )
 
-    def apply_one(self, action: Action) -> Outcome:
+    def apply_one(self, action: Action, check: AbsenceCheck) -> Outcome:
         target = action.target
         if action.kind is Kind.PRESENT:
             return Outcome(action, Result.PRESENT)
@@ -133,12 +137,14 @@ class Applier:
         if self._stop():
             return Outcome(action, Result.NOT_STARTED, "interrupted before it started")
         try:
-            return self._create(action, target, action.source)
+            return self._create(action, target, action.source, check)
         except TagmgrError as error:
             return Outcome(action, Result.FAILED, str(error))
 
-    def _create(self, action: Action, target: Target, source: Descriptor) -> Outcome:
-        existing = self._head(target.destination)
+    def _create(
+        self, action: Action, target: Target, source: Descriptor, check: AbsenceCheck
+    ) -> Outcome:
+        existing = check.existing(target.destination)
         if existing is not None:
             if existing.digest == source.digest:
                 return Outcome(action, Result.PRESENT, "created meanwhile by someone else")

@@ -9,9 +9,10 @@ from collections import Counter
 
 from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
 from tagmgr.descriptor import OCI_INDEX, Descriptor
-from tagmgr.errors import CommandError, CopyRefused, Location
+from tagmgr.errors import CommandError, CopyRefused, Location, RegistryError
 from tagmgr.manifest.model import ImageEntry
 from tagmgr.plan import Action, Kind
+from tagmgr.recheck import AbsenceCheck
 from tagmgr.reference import ImageReference
 from tagmgr.targets import Target
 
@@ -22,14 +23,24 @@ OTHER = Descriptor(OCI_INDEX, "sha256:" + "2" * 64, 10)
 class MemoryRegistry:
     """Tags by (repository, tag); also plays Registries and RegistryClient."""
 
-    def __init__(self) -> None:
+    def __init__(self, pages: int = 1) -> None:
         self.tags: dict[tuple[str, str], Descriptor] = {}
+        self.pages = pages
+        self.requests: list[str] = []
 
     def client(self, registry: str) -> MemoryRegistry:
         return self
 
     def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
+        self.requests.append(f"HEAD {repository}:{reference}")
         return self.tags.get((repository, reference))
+
+    def list_tags(self, repository: str) -> list[str]:
+        self.requests.append(f"list {repository}")
+        return [tag for repo, tag in self.tags if repo == repository]
+
+    def listing_pages(self, repository: str) -> int:
+        return self.pages
 
 
 class FakeEngine:
@@ -222,3 +233,47 @@ def test_a_refused_copy_is_not_tried_again() -> None:
         "--engine docker refuses it: an OCI image index",
     )
     assert (engine.attempts, slept) == (1, [])
+
+
+def at(repository: str, tag: str) -> ImageReference:
+    return ImageReference.parse(f"registry.example/{repository}:{tag}")
+
+
+def test_the_re_check_lists_each_repository_once_and_heads_only_listed_tags() -> None:
+    registry = MemoryRegistry()
+    registry.tags[("app", "same")] = SOURCE
+    now = [0.0]
+    actions = [create("app", f"v{n}") for n in range(5)] + [create("lone", "v1")]
+    check = AbsenceCheck(registry, actions, max_age=1.0, clock=lambda: now[0])  # type: ignore[arg-type]
+    assert check.existing(at("app", "v0")) is None
+    assert check.existing(at("app", "same")) == SOURCE
+    registry.tags[("app", "v2")] = OTHER  # within the listing's age: the window that remains
+    assert check.existing(at("app", "v2")) is None
+    now[0] = 1.5
+    registry.tags[("app", "v3")] = OTHER
+    assert check.existing(at("app", "v3")) == OTHER
+    assert check.existing(at("lone", "v1")) is None
+    assert registry.requests == [
+        "list app",
+        "HEAD app:same",
+        "list app",
+        "HEAD app:v3",
+        "HEAD lone:v1",  # one creation: a listing would cost as much as its HEAD
+    ]
+
+
+def test_the_re_check_heads_each_tag_where_listing_costs_more_or_fails() -> None:
+    paged = MemoryRegistry(pages=3)
+    check = AbsenceCheck(paged, [create("app", f"v{n}") for n in range(3)])  # type: ignore[arg-type]
+    assert [check.existing(at("app", f"v{n}")) for n in range(3)] == [None, None, None]
+    assert paged.requests == ["HEAD app:v0", "HEAD app:v1", "HEAD app:v2"]
+
+    class Unlistable(MemoryRegistry):
+        def list_tags(self, repository: str) -> list[str]:
+            super().list_tags(repository)
+            raise RegistryError("registry.example", "tags/list: 500")
+
+    broken = Unlistable()
+    check = AbsenceCheck(broken, [create("app", f"v{n}") for n in range(3)])  # type: ignore[arg-type]
+    assert [check.existing(at("app", f"v{n}")) for n in range(3)] == [None, None, None]
+    assert broken.requests == ["list app", "HEAD app:v0", "HEAD app:v1", "HEAD app:v2"]

@@ -131,6 +131,27 @@ def test_a_500_on_one_put_fails_that_entry_alone(
     assert assert_right_or_absent(registry.address, repo, source, tmp_path) == ["v1", "v3"]
 
 
+def test_a_tag_a_rival_creates_between_plan_and_apply_is_never_overwritten(
+    registry: RegistryServer, repo: str, source: Image, images: ImageFactory
+) -> None:
+    rival = images.oci("rival")
+    with Registries(RegistryOptions()) as registries:
+        items = targets(registry.address, repo)
+        actions = plan(items, take_inventory(items, registries, jobs=4))
+        push(registry.address, repo, "v2", rival)
+        push(registry.address, repo, "v3", source)
+        outcomes = Applier(ApiEngine(registries), registries).apply(actions, jobs=4)
+    assert results(outcomes) == {
+        "v1": (Result.CREATED, ""),
+        "v2": (
+            Result.FAILED,
+            f"{registry.address}/{repo}:v2 appeared meanwhile at {rival.digest}; left untouched",
+        ),
+        "v3": (Result.PRESENT, "created meanwhile by someone else"),
+    }
+    assert head_digest(registry.address, repo, "v2") == rival.digest
+
+
 def test_one_altered_byte_is_caught_and_the_copy_tried_again_whole(
     registry: RegistryServer, repo: str, source: Image, tmp_path: Path
 ) -> None:

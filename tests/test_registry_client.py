@@ -91,7 +91,10 @@ def test_list_tags_follows_relative_link_headers() -> None:
         headers = {"Link": link} if link else {}
         return httpx.Response(200, json={"name": "team/app", "tags": tags}, headers=headers)
 
-    assert client_for(handler).list_tags("team/app", page_size=2) == ["a", "b", "c", "d", "e"]
+    client = client_for(handler)
+    assert client.listing_pages("team/app") is None
+    assert client.list_tags("team/app", page_size=2) == ["a", "b", "c", "d", "e"]
+    assert client.listing_pages("team/app") == 3  # for the re-check before writes (recheck.py)
     assert [dict(url.params) for url in seen] == [
         {"n": "2"},
         {"n": "2", "last": "b"},

@@ -53,6 +53,7 @@ class ClientBase:
         self._session: Session | None = None
         self._failure: TagmgrError | None = None
         self._lock = threading.Lock()
+        self._pages: dict[str, int] = {}  # see RegistryClient.listing_pages
 
     def connection(self) -> Connection:
         return self._settled().connection
@@ -86,7 +87,8 @@ class ClientBase:
             return self._session
 
     def _url(self, path: str) -> httpx.URL:
-        return check_destination(self.registry, self._settled().base_url.join(path))
+        """``path`` (absolute, from ``/v2/``) on this registry; one parse, not a join's three."""
+        return check_destination(self.registry, httpx.URL(f"{self._settled().base_url}{path}"))
 
     def _manifest_url(self, repository: str, reference: str) -> httpx.URL:
         return self._url(f"/v2/{repository}/manifests/{reference}")

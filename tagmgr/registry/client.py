@@ -25,6 +25,10 @@ MAX_TAGS = 100_000
 class RegistryClient(BlobClient):
     """The distribution API of one registry host (see ``ClientBase`` for settling); thread-safe."""
 
+    def listing_pages(self, repository: str) -> int | None:
+        """How many pages the last complete ``list_tags`` of ``repository`` took; None if none."""
+        return self._pages.get(repository)
+
     def list_tags(self, repository: str, *, page_size: int | None = None) -> list[str]:
         """Every tag, following ``Link: <...>; rel="next"``; ``[]`` if the repository is unknown.
 
@@ -41,6 +45,7 @@ class RegistryClient(BlobClient):
             visited.add(url)
             response = self._send("GET", url)
             if response.status_code == 404 and url == start:
+                self._pages[repository] = 1
                 return []
             tags.extend(self._tags_in(self._ok(response)))
             if len(tags) > MAX_TAGS:
@@ -48,6 +53,7 @@ class RegistryClient(BlobClient):
             url = self._next_page(response, visited)
             if url is not None and len(visited) == MAX_TAG_PAGES:
                 raise self._tag_list_error(repository, f"runs past {MAX_TAG_PAGES} pages")
+        self._pages[repository] = len(visited)
         return tags
 
     def head_manifest(self, repository: str, reference: str) -> Descriptor | None:

@@ -13,7 +13,7 @@ its reader holds one chunk at a time and checks the digest of what came.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 
@@ -47,7 +47,9 @@ class BoundedTransport(httpx.BaseTransport):
             raise self._too_large(request)
         if not isinstance(response.stream, httpx.SyncByteStream):
             raise TypeError("a sync transport answered with an async stream")
-        response.stream = _BoundedStream(response.stream, self._limit, self._too_large(request))
+        response.stream = _BoundedStream(
+            response.stream, self._limit, lambda: self._too_large(request)
+        )
         return response
 
     def close(self) -> None:
@@ -62,9 +64,11 @@ class BoundedTransport(httpx.BaseTransport):
 
 
 class _BoundedStream(httpx.SyncByteStream):
-    """``inner``'s chunks, until more than ``limit`` bytes have come: then ``error`` is raised."""
+    """``inner``'s chunks, until more than ``limit`` bytes have come: then ``error()`` is raised."""
 
-    def __init__(self, inner: httpx.SyncByteStream, limit: int, error: RegistryError) -> None:
+    def __init__(
+        self, inner: httpx.SyncByteStream, limit: int, error: Callable[[], RegistryError]
+    ) -> None:
         self._inner = inner
         self._limit = limit
         self._error = error
@@ -74,7 +78,7 @@ class _BoundedStream(httpx.SyncByteStream):
         for chunk in self._inner:
             received += len(chunk)
             if received > self._limit:
-                raise self._error
+                raise self._error()
             yield chunk
 
     def close(self) -> None:

@@ -173,9 +173,10 @@ class RetryTransport(httpx.BaseTransport):
         except httpx.TransportError as exc:
             outcome = exc
         elapsed = time.monotonic() - started
-        log.debug(
-            "%s %s -> %s (%.3f s)", request.method, _shown(request), _describe(outcome), elapsed
-        )
+        if log.isEnabledFor(logging.DEBUG):  # the arguments cost more than a disabled call
+            log.debug(
+                "%s %s -> %s (%.3f s)", request.method, _shown(request), _describe(outcome), elapsed
+            )
         if self._reachability is not None:
             self._reachability.record(request, outcome)
         return outcome
