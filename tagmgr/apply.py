@@ -23,43 +23,26 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from tagmgr import exitcodes, interrupt
+from tagmgr import interrupt
 from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
 from tagmgr.errors import CopyRefused, TagmgrError
+from tagmgr.outcome import Outcome, Result
 from tagmgr.plan import Action, Kind
 from tagmgr.recheck import AbsenceCheck
 from tagmgr.reference import ImageReference
 from tagmgr.targets import Target
 
-if TYPE_CHECKING:  # the reporters import this module, and validate reports without a registry
+if TYPE_CHECKING:
     from tagmgr.engines import CopyEngine
     from tagmgr.registry import Registries
-
-
-class Result(StrEnum):
-    CREATED = "created"
-    PRESENT = "present"
-    FAILED = "failed"
-    CONFLICT = "conflict"
-    NOT_STARTED = "not-started"
 
 
 log = logging.getLogger(__name__)
 
 COPY_ATTEMPTS = 3
-FAILURES = frozenset({Result.FAILED, Result.CONFLICT, Result.NOT_STARTED})
-
-
-@dataclass(frozen=True)
-class Outcome:
-    action: Action
-    result: Result
-    message: str = ""
 
 
 class Applier:
@@ -210,8 +193,3 @@ def group_by_repository(actions: Sequence[Action], lanes: int = 1) -> list[list[
             key = (*repository, count % lanes)
         groups.setdefault(key, []).append(action)
     return list(groups.values())
-
-
-def apply_exit_code(outcomes: Sequence[Outcome]) -> int:
-    failed = any(o.result in FAILURES for o in outcomes)
-    return exitcodes.FAILURE if failed else exitcodes.OK

@@ -9,9 +9,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import IO, Any, Protocol
 
-from tagmgr.apply import Outcome, Result
 from tagmgr.errors import ManifestError, TagmgrError
 from tagmgr.manifest.model import Manifest
+from tagmgr.outcome import Outcome, Result
 from tagmgr.plan import Action, Kind
 from tagmgr.targets import Resolved, Target, Unresolved
 

@@ -7,10 +7,11 @@ import threading
 import time
 from collections import Counter
 
-from tagmgr.apply import Applier, Outcome, Result, apply_exit_code
+from tagmgr.apply import Applier
 from tagmgr.descriptor import OCI_INDEX, Descriptor
 from tagmgr.errors import CommandError, CopyRefused, Location, RegistryError
 from tagmgr.manifest.model import ImageEntry
+from tagmgr.outcome import Outcome, Result, apply_exit_code
 from tagmgr.plan import Action, Kind
 from tagmgr.recheck import AbsenceCheck
 from tagmgr.reference import ImageReference

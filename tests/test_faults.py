@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr.apply import Applier, Outcome, Result
+from tagmgr.apply import Applier
 from tagmgr.engines.api import ApiEngine, DeadlineExceeded
 from tagmgr.errors import Location
 from tagmgr.inventory import take_inventory
 from tagmgr.manifest.model import ImageEntry
+from tagmgr.outcome import Outcome, Result
 from tagmgr.plan import plan
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries, RegistryOptions

@@ -12,11 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tagmgr.apply import Outcome, Result
 from tagmgr.changes.verdict import ImageDiff, Verdict
 from tagmgr.changes.versions import Pin, VersionEntry, VersionsFile
 from tagmgr.errors import TagmgrError
 from tagmgr.manifest.model import ImageEntry
+from tagmgr.outcome import Outcome, Result
 from tagmgr.plan import Action, Kind
 from tagmgr.targets import Target
 

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 from tagmgr import exitcodes, interrupt
 from tagmgr.commands.options import CommandTable, argument, ask, open_registries
 from tagmgr.manifest import load_manifests
-from tagmgr.shard import parse_shard
 
 if TYPE_CHECKING:
-    from tagmgr.apply import Outcome
     from tagmgr.manifest.model import Manifest
+    from tagmgr.outcome import Outcome
     from tagmgr.plan import Action
     from tagmgr.registry import Registries
+    from tagmgr.shard import Shard
     from tagmgr.targets import Resolved
 
 
@@ -51,10 +51,16 @@ def register(table: CommandTable) -> None:
     )
 
 
+def _shard(text: str) -> Shard:
+    from tagmgr.shard import parse_shard
+
+    return parse_shard(text)
+
+
 def _selection_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--shard",
-        type=argument(parse_shard),
+        type=argument(_shard),
         metavar="K/N",
         help="only the entries of shard K (0 to N-1) of N, split by repository; "
         "index/N takes K from JOB_COMPLETION_INDEX",
@@ -86,8 +92,9 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def apply(args: argparse.Namespace) -> int:
-    from tagmgr.apply import Applier, apply_exit_code
+    from tagmgr.apply import Applier
     from tagmgr.engines import ENGINES
+    from tagmgr.outcome import apply_exit_code
     from tagmgr.report import Progress, make_reporter
 
     reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
@@ -112,8 +119,8 @@ def _record_lock(
     """``apply --lock``: lock what was created or already present."""
     if args.lock_path is None:
         return exitcodes.OK
-    from tagmgr.apply import Result
     from tagmgr.commands.digests import record_applied
+    from tagmgr.outcome import Result
 
     done = [o.action for o in outcomes if o.result in (Result.CREATED, Result.PRESENT)]
     return record_applied(args.lock_path, done, registries, args.jobs)

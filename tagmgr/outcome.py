@@ -1,0 +1,34 @@
+"""What applying did to each entry, and the exit code that says it: the applier's results, which
+the reporters render without importing the applier."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tagmgr import exitcodes
+from tagmgr.plan import Action
+
+
+class Result(StrEnum):
+    CREATED = "created"
+    PRESENT = "present"
+    FAILED = "failed"
+    CONFLICT = "conflict"
+    NOT_STARTED = "not-started"
+
+
+FAILURES = frozenset({Result.FAILED, Result.CONFLICT, Result.NOT_STARTED})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    result: Result
+    message: str = ""
+
+
+def apply_exit_code(outcomes: Sequence[Outcome]) -> int:
+    failed = any(o.result in FAILURES for o in outcomes)
+    return exitcodes.FAILURE if failed else exitcodes.OK
