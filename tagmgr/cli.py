@@ -20,21 +20,34 @@ from tagmgr.report import report_error
 log = logging.getLogger("tagmgr")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; for ``argv`` that names a sub-command, that sub-command alone.
+
+    The top level takes no option with a value, so the first word that is not an option is the
+    sub-command; anything else (``--help``, a typo) gets the whole table.
+    """
+    only = _named_command(argv)
     parser = Parser(prog="tagmgr", description="Declarative container-image tag manager.")
     parser.add_argument("--version", action="version", version=f"tagmgr {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    table = CommandTable(subparsers, option_groups())
+    table = CommandTable(subparsers, option_groups(), only=only)
     for group in GROUPS:
         group.register(table)
+    if only is not None and only not in subparsers.choices:
+        return build_parser()  # not a sub-command: the usage error lists them all
     return parser
+
+
+def _named_command(argv: Sequence[str] | None) -> str | None:
+    return next((arg for arg in argv or () if not arg.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # SIGINT and SIGTERM (a cancelled CI job) only ask to stop: the applier starts no new entry,
     # lets running copies finish and be verified, and the report says what was not started.
     with interrupt.handling_signals():
-        code = _run(build_parser().parse_args(argv))
+        arguments = sys.argv[1:] if argv is None else argv
+        code = _run(build_parser(arguments).parse_args(arguments))
         if interrupt.requested():
             print("tagmgr: interrupted", file=sys.stderr)
             return interrupt.exit_code()

@@ -21,14 +21,19 @@ HEAVY = (
     "tagmgr.engines.skopeo",
     "tagmgr.gitversion",
     "tagmgr.inventory",
+    "tagmgr.apply",
+    "tagmgr.process",
+    "tagmgr.gitcache",
+    "subprocess",
+    "concurrent.futures",
 )
-"""The registry client and its HTTP stack, the engines, git, and jsonschema (only for errors)."""
+"""The registry client and its HTTP stack, the engines, git, jsonschema (only for errors), the
+applier and the process layer."""
 
 # A fresh interpreter: this test process has imported everything already.
 PROBE = """
 import json, sys
-from tagmgr.cli import build_parser, main
-build_parser()
+from tagmgr.cli import main
 code = main(["validate", *sys.argv[1:]])
 print(json.dumps({"code": code, "loaded": sorted(sys.modules)}))
 """

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from tagmgr import exitcodes
 from tagmgr.commands import core
 from tagmgr.commands.options import CommandTable, argument, open_registries, positive_int
-from tagmgr.descriptor import parse_platform
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.reference import ImageReference
 
@@ -26,6 +25,12 @@ if TYPE_CHECKING:
     from tagmgr.resolve import Resolution
 
 DEFAULT_LOCK = Path("tagmgr.lock")
+
+
+def _platform(text: str) -> str:
+    from tagmgr.descriptor import parse_platform
+
+    return parse_platform(text)
 
 
 def register(table: CommandTable) -> None:
@@ -42,7 +47,7 @@ def register(table: CommandTable) -> None:
     )
     resolving.add_argument(
         "--platform",
-        type=argument(parse_platform),
+        type=argument(_platform),
         metavar="OS/ARCH[/VARIANT]",
         help="the digest of one platform's manifest inside an index",
     )
