@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import fastjsonschema
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
@@ -173,11 +172,7 @@ def test_the_compiled_schema_and_jsonschema_agree(
     """The compiled check alone passes a document, so it must never pass one jsonschema refuses."""
     disagreements = []
     for document in documents():
-        try:
-            _compiled(schema_path)(document)
-            compiled_valid = True
-        except fastjsonschema.JsonSchemaValueException:
-            compiled_valid = False
+        compiled_valid = _compiled(schema_path).is_valid(document)
         if compiled_valid != (not list(_validator(schema_path).iter_errors(document))):
             disagreements.append(document)
     assert disagreements == []

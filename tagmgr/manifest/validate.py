@@ -3,10 +3,10 @@
 Schema errors become located problems: a missing key at its entry, an unknown key at the key, a
 bad value at the value, each explained in words (``explain``), never as a regex.
 
-A document is first checked by the schema compiled to Python code (fastjsonschema), which only
-says valid or not, ten times faster than walking the schema (jsonschema); only a document it
-refuses is walked, for every error with its path; so jsonschema, a tenth of a second to import,
-is imported only then.
+A document is first checked by the schema compiled in Rust (jsonschema-rs), which only says
+valid or not, tens of times faster than walking the schema in Python (jsonschema); only a
+document it refuses is walked, for every error with its path; so jsonschema, a tenth of a
+second to import, is imported only then.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import fastjsonschema
+import jsonschema_rs
 
 from tagmgr.errors import Location, Problem
 from tagmgr.lifecycle.environments import DEFAULT_CHAIN, Chain
@@ -47,11 +47,9 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
 
 
 def schema_errors(data: object, schema_path: Path = SCHEMA_PATH) -> list[ValidationError]:
-    try:
-        _compiled(schema_path)(data)
-    except fastjsonschema.JsonSchemaValueException:
-        return list(_validator(schema_path).iter_errors(data))
-    return []
+    if _compiled(schema_path).is_valid(data):
+        return []
+    return list(_validator(schema_path).iter_errors(data))
 
 
 def describe_errors(doc: LocatedDocument, errors: Sequence[ValidationError]) -> list[Problem]:
@@ -172,18 +170,11 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
 
 
 @cache
-def _compiled(schema_path: Path) -> Callable[[object], object]:
-    """The schema as a Python function; draft 7's meaning of every keyword the schema uses.
-
-    fastjsonschema knows drafts 4, 6 and 7 and reads these 2020-12 schemas (the manifest's, the
-    versions file's) as draft 7, which agrees on each keyword used there; it anchors a final '$'
-    at the end of the text, as ``_ecma_pattern`` does. tests/test_schema.py checks that both
-    validators agree on every test document.
-    """
-    check: Callable[[object], object] = fastjsonschema.compile(
-        load_schema(schema_path), detailed_exceptions=False
-    )
-    return check
+def _compiled(schema_path: Path) -> jsonschema_rs.Validator:
+    """The schema compiled by jsonschema-rs: draft 2020-12 as the schemas say, with ECMA-262
+    regexes, whose final '$' is the end of the text (``_ecma_pattern`` makes jsonschema agree).
+    tests/test_schema.py checks that both validators agree on every test document."""
+    return jsonschema_rs.validator_for(load_schema(schema_path))
 
 
 def validator_for(schema: Mapping[str, Any]) -> Validator:
