@@ -99,12 +99,7 @@ class ImageReference:
     ) -> ImageReference:
         """Normalise spellings of one registry: host names are case-insensitive, and
         ``docker.io/x`` is ``docker.io/library/x``."""
-        registry = registry.lower()
-        if registry in _DOCKER_HUB_ALIASES:
-            registry = DOCKER_HUB
-            if "/" not in repository:
-                repository = f"library/{repository}"
-        return cls(registry, repository, tag, digest)
+        return cls(*normal_parts(registry, repository), tag, digest)
 
     @property
     def name(self) -> str:
@@ -128,6 +123,16 @@ class ImageReference:
         if self.digest:
             text += f"@{self.digest}"
         return text
+
+
+def normal_parts(registry: str, repository: str) -> tuple[str, str]:
+    """``from_parts``'s spelling of a registry and repository, without making a reference."""
+    registry = registry.lower()
+    if registry in _DOCKER_HUB_ALIASES:
+        registry = DOCKER_HUB
+        if "/" not in repository:
+            repository = f"library/{repository}"
+    return registry, repository
 
 
 def explain_invalid_name(name: str) -> str | None:

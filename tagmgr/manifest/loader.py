@@ -68,8 +68,8 @@ def load_manifests(paths: Sequence[str]) -> list[Manifest]:
             manifest = _load(path, problems)
             if manifest:
                 manifests.append(manifest)
-    problems += conflicts(manifests)
-    problems += environment_tags(manifests)
+        problems += conflicts(manifests)
+        problems += environment_tags(manifests)
     if problems:
         raise ManifestError(list(dict.fromkeys(problems)))
     return manifests

@@ -27,7 +27,7 @@ from tagmgr.lifecycle.environments import DEFAULT_CHAIN, Chain
 from tagmgr.manifest import explain
 from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
-from tagmgr.reference import ImageReference
+from tagmgr.reference import normal_parts
 
 if TYPE_CHECKING:
     # jsonschema ships no type hints; types-jsonschema is not among the dev dependencies.
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 
 _Finding = tuple[FieldPath, Location, str]
+_TagOf = tuple[tuple[str, str], str]  # (registry, repository) as normalised, and a tag
 
 
 @cache
@@ -83,14 +84,14 @@ def conflicts(manifests: Sequence[Manifest]) -> list[Problem]:
 
     Identical entries are fine: several files may list the same image.
     """
-    seen: dict[tuple[str, str], list[tuple[Manifest, ImageEntry]]] = defaultdict(list)
+    seen: dict[_TagOf, list[tuple[Manifest, ImageEntry]]] = defaultdict(list)
     problems = []
     for manifest in manifests:
         for entry in manifest.entries:
             if entry.tag is None or DESCRIBE_PLACEHOLDER in entry.tag:
                 continue
             registry, _, repository = entry.name.partition("/")  # a valid name: the schema said
-            earlier = seen[ImageReference.from_parts(registry, repository).name, entry.tag]
+            earlier = seen[normal_parts(registry, repository), entry.tag]
             problem = _first_clash(earlier, manifest, entry)
             if problem:
                 problems.append(problem)
