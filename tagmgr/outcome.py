@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes
-from tagmgr.plan import Action
+
+if TYPE_CHECKING:
+    from tagmgr.plan import Action
 
 
 class Result(StrEnum):

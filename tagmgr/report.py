@@ -7,13 +7,15 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from tagmgr.errors import ManifestError, TagmgrError
-from tagmgr.manifest.model import Manifest
 from tagmgr.outcome import Outcome, Result
-from tagmgr.plan import Action, Kind
-from tagmgr.targets import Resolved, Target, Unresolved
+
+if TYPE_CHECKING:  # imported where they are rendered: validate, on every commit, renders none
+    from tagmgr.manifest.model import Manifest
+    from tagmgr.plan import Action
+    from tagmgr.targets import Resolved
 
 JSON_FORMAT_VERSION = 1
 _ALWAYS_COUNTED = frozenset({Result.CREATED, Result.PRESENT, Result.FAILED})
@@ -35,6 +37,8 @@ class Reporter(Protocol):
 
 def item_record(item: Resolved) -> dict[str, Any]:
     """Where an entry was written and what it resolved to."""
+    from tagmgr.targets import Target, Unresolved
+
     entry = item.entry
     location = entry.location()
     record: dict[str, Any] = {
@@ -120,6 +124,8 @@ class TextReporter:
         self._verbose = verbose
 
     def plan(self, actions: Sequence[Action]) -> None:
+        from tagmgr.plan import Kind
+
         for action in actions:
             self._line(action.kind.value, action)
         counts = Counter(a.kind for a in actions)
@@ -145,6 +151,8 @@ class TextReporter:
             self._write(f"{manifest.path}: ok ({len(manifest.entries)} images)")
 
     def described(self, resolved: Sequence[Resolved]) -> None:
+        from tagmgr.targets import Unresolved
+
         for item in resolved:
             if isinstance(item, Unresolved):
                 self._write(f"{item.entry.location()}: {item.entry.field_path}: {item.message}")

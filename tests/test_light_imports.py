@@ -22,6 +22,8 @@ HEAVY = (
     "tagmgr.gitversion",
     "tagmgr.inventory",
     "tagmgr.apply",
+    "tagmgr.plan",
+    "tagmgr.targets",
     "tagmgr.process",
     "tagmgr.gitcache",
     "subprocess",

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar, cast
 from tagmgr import exitcodes
 from tagmgr.engines.names import DEFAULT_ENGINE, ENGINE_NAMES
 from tagmgr.errors import TagmgrError
-from tagmgr.targets import parse_registry_pair
 
 if TYPE_CHECKING:
     from tagmgr.registry import Registries
@@ -135,13 +134,19 @@ def _git_options() -> Parser:
     return git
 
 
+def _registry_pair(text: str) -> tuple[str, str]:
+    from tagmgr.targets import parse_registry_pair
+
+    return parse_registry_pair(text)
+
+
 def _registry_options() -> Parser:
     registry = Parser(add_help=False)
     registry.add_argument(
         "--map-registry",
         action="append",
         default=[],
-        type=argument(parse_registry_pair),
+        type=argument(_registry_pair),
         metavar="FROM=TO",
         help="rewrite the registry part of every name (mirrors, staging)",
     )
