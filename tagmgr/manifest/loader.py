@@ -26,8 +26,8 @@ from tagmgr.manifest.yamldoc import parse_yaml
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 """Larger files are refused unread: a manifest is text a person reviews.
 
-4 MiB is about 18,000 entries: loaded with libyaml in about 2 s and some 60 MiB of memory
-(``make bench`` measures 10,000); more than a review, or a commit hook, should wait for.
+4 MiB is about 18,000 entries: validated in about 2 s from process start with some 90 MiB of
+memory (``make bench`` measures 10,000); more than a review, or a commit hook, should wait for.
 """
 
 
