@@ -12,11 +12,11 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tagmgr.errors import TagmgrError
-from tagmgr.reference import ImageReference
-from tagmgr.targets import Resolved
+from tagmgr.manifest.model import Manifest
+from tagmgr.reference import normal_parts
 
 JOB_INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
 _SHARD = re.compile(r"(index|[0-9]+)/([0-9]+)")
@@ -27,13 +27,20 @@ class Shard:
     index: int
     count: int
 
-    def holds(self, reference: ImageReference) -> bool:
-        key = f"{reference.registry}/{reference.repository}".encode()
+    def holds(self, name: str) -> bool:
+        """Whether the repository ``name`` (``registry/repository``, valid) is in this shard."""
+        registry, _, repository = name.partition("/")
+        key = "/".join(normal_parts(registry, repository)).encode()
         return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % self.count == self.index
 
-    def select(self, resolved: Sequence[Resolved]) -> list[Resolved]:
-        """The entries of this shard, by the repository each entry names (before any mapping)."""
-        return [item for item in resolved if self.holds(ImageReference.parse(item.entry.name))]
+    def select(self, manifests: Sequence[Manifest]) -> list[Manifest]:
+        """Each manifest with the entries of this shard only, by the repository each entry names
+        (before any mapping): taken before git describe, so a shard describes its own upstreams
+        alone."""
+        return [
+            replace(manifest, entries=tuple(e for e in manifest.entries if self.holds(e.name)))
+            for manifest in manifests
+        ]
 
 
 def parse_shard(text: str, environ: Mapping[str, str] = os.environ) -> Shard:

@@ -7,43 +7,42 @@ from pathlib import Path
 import pytest
 
 from tagmgr.errors import Location, TagmgrError
-from tagmgr.manifest.model import ImageEntry
-from tagmgr.reference import ImageReference
+from tagmgr.manifest.model import ImageEntry, Manifest
 from tagmgr.shard import Shard, parse_shard
-from tagmgr.targets import Resolved, Target, Unresolved
 from tests.e2e import run_tagmgr, write_manifest
 from tests.support.oci import ImageFactory
 from tests.support.push import push
 from tests.support.registry import RegistryServer
 
 
-def entries(repositories: int, tags: int) -> list[Resolved]:
-    items: list[Resolved] = []
-    for r in range(repositories):
-        name = f"registry.example/team/app-{r}"
-        ref = ImageReference.parse(name)
-        for t in range(tags):
-            entry = ImageEntry(name, "build-1", f"v{t}", f"images[{t}]", {"": Location("m", 1, 1)})
-            items.append(Target(entry, ref.with_tag("build-1"), ref.with_tag(f"v{t}")))
-        items.append(Unresolved(ImageEntry(name, "b", None, "x", {"": Location("m", 1, 1)}), "?"))
-    return items
+def manifests(repositories: int, tags: int) -> list[Manifest]:
+    """Two files, each with ``tags`` entries in each of ``repositories`` repositories."""
+    entries = [
+        ImageEntry(
+            f"registry.example/team/app-{r}", "build-1", f"v{t}", "x", {"": Location("m", 1, 1)}
+        )
+        for r in range(repositories)
+        for t in range(tags)
+    ]
+    return [Manifest("a.yaml", tuple(entries)), Manifest("b.yaml", tuple(reversed(entries)))]
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 7])
 def test_the_shards_are_disjoint_and_cover_everything(count: int) -> None:
-    items = entries(20, 3)
-    parts = [Shard(k, count).select(items) for k in range(count)]
-    chosen = [id(item) for part in parts for item in part]
-    assert sorted(chosen) == sorted(id(item) for item in items)
+    whole = manifests(20, 3)
+    parts = [Shard(k, count).select(whole) for k in range(count)]
+    for index, manifest in enumerate(whole):
+        chosen = [id(entry) for part in parts for entry in part[index].entries]
+        assert sorted(chosen) == sorted(id(entry) for entry in manifest.entries)
     for part in parts:
-        names = {item.entry.name for item in part}
-        assert all(item.entry.name in names for item in part)  # a repository stays whole
-        assert len(part) == 4 * len(names)
+        names = {entry.name for manifest in part for entry in manifest.entries}
+        assert sum(len(manifest.entries) for manifest in part) == 2 * 3 * len(names)
 
 
 def test_the_split_is_the_same_everywhere() -> None:
-    ref = ImageReference.parse("registry.example/team/app-0")
-    assert [Shard(k, 4).holds(ref) for k in range(4)] == [False, True, False, False]
+    holds = [Shard(k, 4).holds("registry.example/team/app-0") for k in range(4)]
+    assert holds == [False, True, False, False]
+    assert Shard(1, 4).holds("Registry.Example/team/app-0")  # host names are case-insensitive
 
 
 def test_index_reads_the_job_completion_index() -> None:
@@ -95,3 +94,23 @@ def test_the_shards_plans_add_up_to_the_whole_plan(
         parts.append(planned.json()["entries"])
     assert sorted(e["target"] for part in parts for e in part) == sorted(e["target"] for e in whole)
     assert len(whole) == 6
+
+
+def test_a_shard_describes_only_its_own_upstreams(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """app-0 is in shard 1 of 4: another shard never runs git for its upstream (here missing)."""
+    entry = {
+        "name": "registry.example/team/app-0",
+        "src_build_tag": "build-1",
+        "tag": "v-{describe}",
+        "upstream": {"repo": str(tmp_path / "missing"), "commit": "4f28657"},
+    }
+    manifest = write_manifest(tmp_path / "m.yaml", [entry])
+    cache = f"--git-cache={tmp_path / 'cache'}"
+    other = run_tagmgr(capsys, "plan", "--shard=0/4", cache, manifest)
+    assert (other.code, other.err) == (0, "")
+    assert not (tmp_path / "cache").exists()
+    own = run_tagmgr(capsys, "plan", "--shard=1/4", cache, manifest)
+    assert own.code == 1
+    assert "missing" in own.out + own.err

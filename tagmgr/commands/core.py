@@ -157,11 +157,11 @@ def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
     from tagmgr.plan import plan as plan_actions
 
     manifests = load_manifests(args.files)
-    resolved = _resolve(args, manifests, dict(args.map_registry))
     # lock plans too, but takes neither option: it needs every entry, and every digest read.
     shard = getattr(args, "shard", None)
     if shard is not None:
-        resolved = shard.select(resolved)
+        manifests = shard.select(manifests)
+    resolved = _resolve(args, manifests, dict(args.map_registry))
     trust = getattr(args, "trust_existing", False)
     inventory = take_inventory(resolved, registries, jobs=args.jobs, trust_existing=trust)
     return plan_actions(resolved, inventory)
