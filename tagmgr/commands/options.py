@@ -49,7 +49,8 @@ class CommandTable:
 
     Given ``only``, the name of the sub-command being run, the table builds that one alone and
     hands the others a parser that keeps nothing: argparse looks up message translations for
-    every parser it makes, a third of the start-up of ``validate`` (a pre-commit hook's command).
+    every parser it makes, and building all of them was 7 % of the start-up of ``validate`` (a
+    pre-commit hook's command; counted with callgrind), of which this saves half.
     """
 
     def __init__(
