@@ -33,6 +33,7 @@ from tagmgr.outcome import Outcome, Result
 from tagmgr.plan import Action, Kind
 from tagmgr.recheck import AbsenceCheck
 from tagmgr.reference import ImageReference
+from tagmgr.registry.retry import RetryPolicy
 from tagmgr.targets import Target
 
 if TYPE_CHECKING:
@@ -58,9 +59,6 @@ class Applier:
         self._registries = registries
         self._stop = stop
         self._sleep = sleep
-        # Here, not at the top: the reporters import this module, and validate needs no httpx.
-        from tagmgr.registry.retry import RetryPolicy  # noqa: PLC0415
-
         self._backoff = RetryPolicy()
 
     def apply(

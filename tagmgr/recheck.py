@@ -26,7 +26,7 @@ from tagmgr.errors import TagmgrError
 from tagmgr.plan import Action, Kind
 from tagmgr.reference import ImageReference
 
-if TYPE_CHECKING:  # the reporters import tagmgr.apply, and validate reports without a registry
+if TYPE_CHECKING:
     from tagmgr.registry import Registries
 
 MAX_AGE = 1.0  # seconds a listing answers for absent tags
