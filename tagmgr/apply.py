@@ -19,13 +19,12 @@ parallel, up to ``jobs`` at once.
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from tagmgr import interrupt
+from tagmgr import interrupt, logs
 from tagmgr.concurrency import map_in_threads
 from tagmgr.descriptor import Descriptor
 from tagmgr.errors import CopyRefused, TagmgrError
@@ -41,7 +40,7 @@ if TYPE_CHECKING:
     from tagmgr.registry import Registries
 
 
-log = logging.getLogger(__name__)
+log = logs.get(__name__)
 
 COPY_ATTEMPTS = 3
 

@@ -6,18 +6,15 @@ Each sub-command is a function from parsed arguments to an exit code (see ``exit
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from tagmgr import __version__, exitcodes, interrupt
+from tagmgr import __version__, exitcodes, interrupt, logs
 from tagmgr.commands import GROUPS
 from tagmgr.commands.options import CommandTable, Parser, option_groups
 from tagmgr.errors import TagmgrError
 from tagmgr.report import report_error
-
-log = logging.getLogger("tagmgr")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -55,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    _configure_logging(args.verbose)
+    logs.configure(args.verbose)
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
@@ -69,20 +66,10 @@ def _run(args: argparse.Namespace) -> int:
         report_error(error, args.output, args.command)
         return exitcodes.FAILURE
     except Exception as error:  # the last line of defence, reported as a bug
-        log.debug("unexpected error", exc_info=True)
+        logs.get(logs.ROOT).debug("unexpected error", exc_info=True)
         print(
             f"tagmgr: internal error, this is a bug: {type(error).__name__}: {error}\n"
             "Run again with -vv for the traceback and report it.",
             file=sys.stderr,
         )
         return exitcodes.BUG
-
-
-def _configure_logging(verbosity: int) -> None:
-    """Only tagmgr's own loggers: libraries (httpcore, git) log output and headers at debug."""
-    level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("tagmgr: %(levelname)s: %(message)s"))
-    log.handlers = [handler]
-    log.setLevel(level)
-    log.propagate = False

@@ -14,7 +14,6 @@ are what kept an interrupted tagmgr from exiting. ``communicate`` needs no threa
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 import signal
 import subprocess
@@ -24,10 +23,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from tagmgr import interrupt
+from tagmgr import interrupt, logs
 from tagmgr.errors import CommandError
 
-log = logging.getLogger(__name__)
+log = logs.get(__name__)
 
 REDACTED = "<redacted>"
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h

@@ -28,9 +28,11 @@ HEAVY = (
     "tagmgr.gitcache",
     "subprocess",
     "concurrent.futures",
+    "logging",
+    "difflib",
 )
 """The registry client and its HTTP stack, the engines, git, jsonschema (only for errors), the
-applier and the process layer."""
+applier and the process layer; logging (see ``tagmgr.logs``), and difflib (for a mistyped key)."""
 
 # A fresh interpreter: this test process has imported everything already.
 PROBE = """

@@ -10,19 +10,19 @@ against what was sent: the descriptor returned is the verified result.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tagmgr import logs
 from tagmgr.descriptor import Descriptor, contents_of
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries, RegistryClient
 
-log = logging.getLogger(__name__)
+log = logs.get(__name__)
 
 ENTRY_DEADLINE_SECONDS = 300.0
 SOURCE_MANIFESTS_KEPT = 256

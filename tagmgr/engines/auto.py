@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
+from tagmgr import logs
 from tagmgr.descriptor import Descriptor
 from tagmgr.engines.api import WRITES_PER_REPOSITORY, ApiEngine, Unreadable
 from tagmgr.engines.skopeo import SkopeoEngine
 from tagmgr.reference import ImageReference
 from tagmgr.registry import Registries
 
-log = logging.getLogger(__name__)
+log = logs.get(__name__)
 
 
 class AutoEngine:

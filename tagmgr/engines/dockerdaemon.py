@@ -8,7 +8,6 @@ there, so digest references that were there before and went with our tag are pul
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +16,12 @@ import docker.errors
 import requests
 from docker import APIClient
 
-from tagmgr import process
+from tagmgr import logs, process
 from tagmgr.dockerhost import connect
 from tagmgr.errors import DockerError
 from tagmgr.reference import ImageReference
 
-log = logging.getLogger(__name__)
+log = logs.get(__name__)
 
 
 def copy_through(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from difflib import get_close_matches
 
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
 from tagmgr.reference import (
@@ -81,6 +80,8 @@ def missing_key(key: str, entry: Mapping[str, object]) -> str:
 
 
 def unknown_key(key: str, allowed: list[str]) -> str:
+    from difflib import get_close_matches  # noqa: PLC0415 - only a mistyped key needs it
+
     close = get_close_matches(key, allowed, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(allowed)}"
     return f"unknown key {clip(key)!r}; {hint}"

@@ -15,7 +15,6 @@ other host (for a proxy on the same machine; skopeo still reaches them directly)
 from __future__ import annotations
 
 import ipaddress
-import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,9 +22,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from tagmgr import logs
 from tagmgr.reference import is_loopback
 
-log = logging.getLogger(__name__)
+log = logs.get(__name__)
 
 LOOPBACK_VARIABLE = "TAGMGR_PROXY_LOOPBACK"
 _SCHEMES = ("http", "https")

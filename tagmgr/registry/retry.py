@@ -33,10 +33,11 @@ from dataclasses import dataclass
 
 import httpx
 
+from tagmgr import logs
 from tagmgr.errors import RegistryError
 from tagmgr.registry.failures import connection_refused, request_error, tls_failure
 
-log = logging.getLogger(__name__)
+log = logs.get(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 PROBE = "tagmgr.probe"  # a request extension: True when a refused connection should not be retried

@@ -9,7 +9,6 @@ Requests go through the proxy the environment names for the registry (``proxy``)
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tagmgr import __version__
+from tagmgr import __version__, logs
 from tagmgr.errors import CertificateError, RegistryError
 from tagmgr.registry.auth import RegistryAuth
 from tagmgr.registry.credentials import describe_sources, find_credentials
@@ -35,7 +34,7 @@ from tagmgr.registry.tls import (
     ssl_context,
 )
 
-log = logging.getLogger(__name__)
+log = logs.get(__name__)
 
 USER_AGENT = f"tagmgr/{__version__}"
 
