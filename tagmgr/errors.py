@@ -20,15 +20,14 @@ Anything else escaping to the top is a bug: ``cli.main`` prints a short note and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class TagmgrError(Exception):
     """A failure the user can understand and act on."""
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """A place in a file; line and column count from 1."""
 
     file: str
@@ -39,8 +38,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One finding in a manifest, rendered as ``FILE:LINE:COL: field: message``."""
 
     location: Location

@@ -4,9 +4,8 @@ the reporters render without importing the applier."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tagmgr import exitcodes
 
@@ -25,8 +24,7 @@ class Result(StrEnum):
 FAILURES = frozenset({Result.FAILED, Result.CONFLICT, Result.NOT_STARTED})
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     action: Action
     result: Result
     message: str = ""

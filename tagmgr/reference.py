@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, replace
 from functools import cache
+from typing import NamedTuple
 
 from tagmgr.errors import InvalidReferenceError
 
@@ -55,8 +55,7 @@ SUPPORTED_DIGEST_ALGORITHMS = ("sha256", "sha512")
 MAX_NAME_LENGTH = 255
 
 
-@dataclass(frozen=True, order=True)
-class ImageReference:
+class ImageReference(NamedTuple):
     """A parsed image reference; build new ones with the ``with_*`` methods, never from strings."""
 
     registry: str
@@ -106,10 +105,10 @@ class ImageReference:
         return f"{self.registry}/{self.repository}"
 
     def with_tag(self, tag: str) -> ImageReference:
-        return replace(self, tag=tag, digest=None)
+        return self._replace(tag=tag, digest=None)
 
     def with_digest(self, digest: str) -> ImageReference:
-        return replace(self, tag=None, digest=digest)
+        return self._replace(tag=None, digest=digest)
 
     def with_registry(self, registry: str) -> ImageReference:
         return ImageReference.from_parts(

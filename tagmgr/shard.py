@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tagmgr.errors import TagmgrError
 from tagmgr.manifest.model import Manifest
@@ -38,7 +38,7 @@ class Shard:
         (before any mapping): taken before git describe, so a shard describes its own upstreams
         alone."""
         return [
-            replace(manifest, entries=tuple(e for e in manifest.entries if self.holds(e.name)))
+            manifest._replace(entries=tuple(e for e in manifest.entries if self.holds(e.name)))
             for manifest in manifests
         ]
 

@@ -30,9 +30,15 @@ HEAVY = (
     "concurrent.futures",
     "logging",
     "difflib",
+    "dataclasses",
+    "inspect",
 )
 """The registry client and its HTTP stack, the engines, git, jsonschema (only for errors), the
-applier and the process layer; logging (see ``tagmgr.logs``), and difflib (for a mistyped key)."""
+applier and the process layer; logging (see ``tagmgr.logs``), and difflib (for a mistyped key).
+
+And dataclasses: importing it (it imports inspect) and making eleven frozen dataclasses was 18 % of
+the instructions of ``tagmgr validate`` of 50 entries (callgrind: 419 M, 355 M with the records
+that validate loads made named tuples, which cost a sixth of a dataclass to define)."""
 
 # A fresh interpreter: this test process has imported everything already.
 PROBE = """

@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, NamedTuple, NoReturn, TypeVar, cast
 
 from tagmgr import exitcodes
 from tagmgr.engines.names import DEFAULT_ENGINE, ENGINE_NAMES
@@ -34,8 +33,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")
 
 
-@dataclass(frozen=True)
-class OptionGroups:
+class OptionGroups(NamedTuple):
     """Parent parsers a sub-command may inherit; ``output`` is given to every one."""
 
     output: Parser

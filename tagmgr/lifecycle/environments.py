@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from tagmgr.errors import TagmgrError
 from tagmgr.reference import explain_invalid_tag, is_valid_tag
@@ -27,11 +27,25 @@ class ChainError(TagmgrError):
     """An environment chain that cannot be used."""
 
 
-@dataclass(frozen=True)
 class Chain:
-    """Environments in promotion order: a digest reaches ``names[i]`` only from ``names[i-1]``."""
+    """Environments in promotion order: a digest reaches ``names[i]`` only from ``names[i-1]``.
 
-    names: tuple[str, ...] = DEFAULT_CHAIN
+    Immutable. A plain class: a named tuple's own ``index`` and ``in`` would clash with these.
+    """
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: tuple[str, ...] = DEFAULT_CHAIN) -> None:
+        self.names = names
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Chain) and other.names == self.names
+
+    def __hash__(self) -> int:
+        return hash(self.names)
+
+    def __repr__(self) -> str:
+        return f"Chain({self.names!r})"
 
     def __contains__(self, name: object) -> bool:
         return name in self.names
@@ -81,8 +95,7 @@ def explain_environment(name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, order=True)
-class HistoryTag:
+class HistoryTag(NamedTuple):
     """``ENV-YYYYMMDDTHHMMSSZ``: ``environment`` pointed at this tag's digest from ``time`` on."""
 
     time: datetime

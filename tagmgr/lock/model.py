@@ -112,4 +112,4 @@ class Lock:
 
 
 def _with_digest(reference: ImageReference, digest: str) -> ImageReference:
-    return replace(reference, digest=digest)
+    return reference._replace(digest=digest)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from tagmgr.errors import Location, Problem
@@ -45,7 +44,6 @@ class Locations(Mapping[str, Location]):
         return len(self._marks)
 
 
-@dataclass
 class LocatedDocument:
     """One file's data, where each value and key was written, and the problems found so far.
 
@@ -54,12 +52,13 @@ class LocatedDocument:
     only repeat it in worse words.
     """
 
-    file: str
-    data: object = None
-    values: dict[FieldPath, Mark] = field(default_factory=dict)
-    keys: dict[FieldPath, Mark] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    reported: set[FieldPath] = field(default_factory=set)
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.data: object = None
+        self.values: dict[FieldPath, Mark] = {}
+        self.keys: dict[FieldPath, Mark] = {}
+        self.problems: list[Problem] = []
+        self.reported: set[FieldPath] = set()
 
     def problem(self, location: Location, path: FieldPath, message: str) -> None:
         self.problems.append(Problem(location, render_path(path), message))

@@ -1,17 +1,22 @@
-"""The validated manifest as plain values: what the rest of tagmgr works from."""
+"""The validated manifest as plain values: what the rest of tagmgr works from.
+
+The records here and in the other modules ``validate`` loads are named tuples, not dataclasses:
+see ``tests/test_light_imports.py`` for why.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from tagmgr.errors import Location
 
 DESCRIBE_PLACEHOLDER = "{describe}"
+_NOWHERE: Mapping[str, Location] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Upstream:
+class Upstream(NamedTuple):
     """Where an entry's version comes from: ``git describe`` of ``commit`` in ``repo``."""
 
     repo: str
@@ -19,8 +24,7 @@ class Upstream:
     match: str | None = None
 
 
-@dataclass(frozen=True)
-class ImageEntry:
+class ImageEntry(NamedTuple):
     """One item of ``images:``.
 
     The source is ``name:src_build_tag``, or ``name@src_digest`` when only the digest is given;
@@ -43,10 +47,9 @@ class ImageEntry:
         return self.locations.get(field_name) or self.locations[""]
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     path: str
     entries: tuple[ImageEntry, ...]
     tag_prefix: str | None = None
-    locations: Mapping[str, Location] = field(default_factory=dict)
+    locations: Mapping[str, Location] = _NOWHERE
     environments: tuple[str, ...] | None = None  # the promotion chain, when the file names one
