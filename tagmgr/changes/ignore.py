@@ -20,9 +20,10 @@ import re
 from dataclasses import dataclass
 
 from tagmgr.errors import Location, ManifestError, Problem
-from tagmgr.manifest.loader import read_text
+from tagmgr.textfile import read_text
 
 _ANY_COMPONENTS = "**"
+MAX_IGNORE_BYTES = 1024 * 1024  # a list a team reviews; far more than any such list needs
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def compile_patterns(patterns: list[str]) -> IgnoreRules:
 
 
 def load_ignore_file(path: str) -> IgnoreRules:
-    text = read_text(path)
+    text = read_text(path, "ignore file", MAX_IGNORE_BYTES)
     if isinstance(text, Problem):
         raise ManifestError([text])
     patterns, problems = [], []

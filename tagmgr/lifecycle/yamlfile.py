@@ -8,13 +8,13 @@ nests too deep or expands to too many nodes is refused rather than followed.
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass
 
 import yaml
 
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.manifest.located import FieldPath, LocatedDocument, located
+from tagmgr.textfile import read_text
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
@@ -24,31 +24,14 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
-def read_text(path: str) -> str:
-    """The file as text, or a ManifestError located at its start."""
-    start = Location(path, 1, 1)
-    try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise ManifestError(
-            [Problem(start, "", f"cannot read the file: {error.strerror or error}")]
-        ) from error
-    if len(data) > MAX_FILE_BYTES:
-        raise ManifestError([Problem(start, "", f"the file is larger than {MAX_FILE_BYTES} bytes")])
-    try:
-        return data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        problem = Problem(Location(path, line, 1), "", "the file is not UTF-8 text")
-        raise ManifestError([problem]) from error
-
-
 def load_documents(path: str, text: str | None = None) -> list[LocatedDocument]:
     """Every document of the file, values with where they were written; ManifestError if the
     file is not YAML or JSON."""
     if text is None:
-        text = read_text(path)
+        read = read_text(path, "YAML file", MAX_FILE_BYTES)
+        if isinstance(read, Problem):
+            raise ManifestError([read])
+        text = read
     if text.lstrip().startswith(("{", "[")):
         # JSON allows tabs between tokens, YAML's scanner does not; they are never inside a JSON
         # string (it would be escaped), so spaces keep every line and column where it was.

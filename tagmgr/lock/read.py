@@ -22,6 +22,7 @@ from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
 from tagmgr.manifest.validate import validator_for
 from tagmgr.manifest.yamldoc import parse_yaml
 from tagmgr.reference import ImageReference
+from tagmgr.textfile import read_text
 
 SCHEMA_PATH = Path(__file__).with_name("lock.schema.json")
 MAX_LOCK_BYTES = 16 * 1024 * 1024
@@ -47,21 +48,11 @@ def read_lock(path: Path) -> Lock:
 
 
 def _read_text(path: Path) -> str:
-    start = Location(str(path), 1, 1)
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_LOCK_BYTES + 1)
-    except OSError as error:
-        raise LockError(
-            [Problem(start, "", f"cannot read the lock file: {error.strerror}")]
-        ) from None
-    if len(data) > MAX_LOCK_BYTES:
-        raise LockError([Problem(start, "", f"larger than {MAX_LOCK_BYTES} bytes")])
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise LockError([Problem(start, "", "not UTF-8 text; a lock file is JSON")]) from None
+    text = read_text(str(path), "lock file", MAX_LOCK_BYTES)
+    if isinstance(text, Problem):
+        raise LockError([text])
     if not text.strip():
+        start = Location(str(path), 1, 1)
         raise LockError([Problem(start, "", "the file is empty; write one with tagmgr lock")])
     return text
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import codecs
 import gc
-import os
-import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
-from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.errors import ManifestError, Problem
 from tagmgr.manifest.located import FieldPath, LocatedDocument, Locations, render_path
 from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
 from tagmgr.manifest.validate import (
@@ -22,6 +19,7 @@ from tagmgr.manifest.validate import (
     schema_errors,
 )
 from tagmgr.manifest.yamldoc import parse_yaml
+from tagmgr.textfile import read_text
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 """Larger files are refused unread: a manifest is text a person reviews.
@@ -108,7 +106,7 @@ def load_document(
     Every problem goes to ``problems``; ``noun`` names the file in messages; a null is allowed
     only at the ``nullable`` paths (``parse_yaml``'s, where ``ANY_INDEX`` stands for any index).
     """
-    text = read_text(path, noun)
+    text = read_text(path, noun, MAX_MANIFEST_BYTES, f"split the {noun}")
     if isinstance(text, Problem):
         problems.append(text)
         return None
@@ -117,41 +115,6 @@ def load_document(
     problems += doc.problems
     problems += describe_errors(doc, errors)
     return None if errors else doc
-
-
-def read_text(path: str, noun: str = "manifest") -> str | Problem:
-    """A small UTF-8 text file a person reviews, or the problem that keeps it from being one."""
-    start = Location(path, 1, 1)
-    file_noun = noun if noun.endswith(" file") else f"{noun} file"
-    try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            return Problem(start, "", f"is a directory; give a {file_noun}")
-        if not stat.S_ISREG(mode):
-            return Problem(start, "", "is not a regular file")
-        with open(path, "rb") as file:
-            data = file.read(MAX_MANIFEST_BYTES + 1)
-    except OSError as error:
-        return Problem(start, "", f"cannot read the file: {error.strerror or error}")
-    if len(data) > MAX_MANIFEST_BYTES:
-        return Problem(
-            start, "", f"the file is larger than {MAX_MANIFEST_BYTES} bytes; split the {noun}"
-        )
-    return _decode(path, data.removeprefix(codecs.BOM_UTF8), noun)
-
-
-def _decode(path: str, data: bytes, noun: str) -> str | Problem:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line_start = data.rfind(b"\n", 0, error.start) + 1
-        line = data.count(b"\n", 0, error.start) + 1
-        column = len(data[line_start : error.start].decode("utf-8")) + 1
-        return Problem(
-            Location(path, line, column),
-            "",
-            f"byte 0x{data[error.start]:02x} is not UTF-8; a {noun} is UTF-8 text",
-        )
 
 
 def _manifest(doc: LocatedDocument) -> Manifest:

@@ -1,0 +1,55 @@
+"""Every file tagmgr reads as reviewed text is refused the same way, named for what it is: a
+manifest, a lock file, an ignore list or another tool's YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tagmgr.changes.ignore import load_ignore_file
+from tagmgr.errors import ManifestError
+from tagmgr.lifecycle.yamlfile import load_documents
+from tagmgr.lock import read_lock
+from tagmgr.textfile import read_text
+
+READERS: dict[str, Callable[[Path], object]] = {
+    "lock file": read_lock,
+    "ignore file": lambda path: load_ignore_file(str(path)),
+    "YAML file": lambda path: load_documents(str(path)),
+}
+
+
+def refusal(noun: str, path: Path) -> str:
+    with pytest.raises(ManifestError) as caught:  # LockError is a ManifestError
+        READERS[noun](path)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("noun", sorted(READERS))
+def test_a_bad_byte_is_located_and_the_file_named(noun: str, tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"{}\n  \xc3\xa9\xff\n")
+    assert refusal(noun, path) == f"{path}:2:4: byte 0xff is not UTF-8; a {noun} is UTF-8 text"
+
+
+@pytest.mark.parametrize("noun", sorted(READERS))
+def test_a_directory_is_refused_for_the_file_it_should_be(noun: str, tmp_path: Path) -> None:
+    assert refusal(noun, tmp_path) == f"{tmp_path}:1:1: is a directory; give a {noun}"
+
+
+def test_only_a_manifest_is_told_to_split(tmp_path: Path) -> None:
+    path = tmp_path / "big"
+    path.write_text("x" * 11, encoding="utf-8")
+    location = f"{path}:1:1:"
+    lock = read_text(str(path), "lock file", 10)
+    assert str(lock) == f"{location} the file is larger than 10 bytes"
+    manifest = read_text(str(path), "manifest", 10, "split the manifest")
+    assert str(manifest) == f"{location} the file is larger than 10 bytes; split the manifest"
+
+
+def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "bom"
+    path.write_bytes(b"\xef\xbb\xbfimages: []\n")
+    assert read_text(str(path), "manifest", 100) == "images: []\n"
