@@ -3,12 +3,18 @@
 Every git command runs non-interactively (no terminal, askpass or credential-manager prompt, no
 controlling terminal for ssh), with an allow-list of transport protocols and a time limit. What
 tagmgr shows of a URL or of git's messages goes through ``redact_url``: a password never shows.
+
+git dies with tagmgr, however tagmgr ends: it gets SIGTERM when tagmgr is gone (SIGTERM, so that
+it removes its lock files from the cache). Its HTTP helper, which git does not take with it,
+gives up on a server silent for longer than the time limit, so none outlives tagmgr for long.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tagmgr.errors import GitVersionError
-from tagmgr.process import REDACTED
+from tagmgr.process import REDACTED, die_with
 
 _GIT_ERROR = re.compile(r"(?:fatal|error): (.*)")
 # scheme://user:PASSWORD@ (the password may hold '@'; the authority ends at '/', '?' or '#').
@@ -29,15 +35,13 @@ _CONFIG = {
     "credential.interactive": "false",
     "core.hooksPath": os.devnull,  # no hook from an init template runs in the cache
 }
-_ENV = {
+_NO_PROMPTS = {
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_ASKPASS": "",  # empty: no askpass program, not even core.askPass or SSH_ASKPASS
     "SSH_ASKPASS_REQUIRE": "never",
     "GCM_INTERACTIVE": "never",
-    "GIT_CONFIG_COUNT": str(len(_CONFIG)),
-    **{f"GIT_CONFIG_KEY_{i}": key for i, key in enumerate(_CONFIG)},
-    **{f"GIT_CONFIG_VALUE_{i}": value for i, value in enumerate(_CONFIG.values())},
 }
+_HELPER_GRACE = 5  # seconds past the time limit: the time limit itself reports the timeout
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,7 @@ class BareRepo:
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path
         self._timeout = timeout
-        # Pin the repository explicitly: a hook environment may carry another GIT_DIR.
-        self._env = {
-            **_ENV,
-            "GIT_DIR": str(path),
-            "GIT_OBJECT_DIRECTORY": str(path / "objects"),
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
-        }
+        self._env = _environment(path, timeout)
 
     def run(self, *args: str, stdin: str | None = None) -> GitResult:
         """Run ``git args``; a non-zero exit is a result, not an exception."""
@@ -77,6 +75,7 @@ class BareRepo:
                     kill_after_timeout=self._timeout,
                     env=self._env,
                     start_new_session=True,  # no controlling terminal: ssh cannot prompt either
+                    preexec_fn=die_with(os.getpid(), signal.SIGTERM),
                 )
             except git.GitCommandNotFound as exc:
                 raise GitVersionError("git is not installed or not on PATH") from exc
@@ -95,6 +94,24 @@ class BareRepo:
     @property
     def is_shallow(self) -> bool:
         return (self.path / "shallow").exists()
+
+
+def _environment(path: Path, timeout: float) -> dict[str, str]:
+    config = {
+        **_CONFIG,
+        "http.lowSpeedLimit": "1",  # bytes a second, for at least lowSpeedTime seconds
+        "http.lowSpeedTime": str(math.ceil(timeout) + _HELPER_GRACE),
+    }
+    return {
+        **_NO_PROMPTS,
+        "GIT_CONFIG_COUNT": str(len(config)),
+        **{f"GIT_CONFIG_KEY_{i}": key for i, key in enumerate(config)},
+        **{f"GIT_CONFIG_VALUE_{i}": value for i, value in enumerate(config.values())},
+        # Pin the repository explicitly: a hook environment may carry another GIT_DIR.
+        "GIT_DIR": str(path),
+        "GIT_OBJECT_DIRECTORY": str(path / "objects"),
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
+    }
 
 
 @contextmanager

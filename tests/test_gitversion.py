@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import http.server
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
+import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +23,7 @@ from tagmgr.gitcache import RepoSource, default_cache_dir
 from tagmgr.gitversion import GitVersioner
 from tagmgr.manifest.model import Upstream
 from tests.support.gitrepos import UpstreamRepo, isolate_git
+from tests.support.launch import MARKER, carrying, leftovers
 
 Item = tuple[Upstream, Path]
 
@@ -489,3 +495,37 @@ def silent_server() -> Iterator[str]:
     """Accepts connections (the kernel does) and never answers."""
     with socket.create_server(("127.0.0.1", 0)) as listener:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}/repo.git"
+
+
+# A describe with a 2 s time limit, in a process of its own that the test kills.
+DESCRIBE = """
+import sys
+from pathlib import Path
+from tagmgr.gitversion import GitVersioner
+from tagmgr.manifest.model import Upstream
+upstream = Upstream(sys.argv[2], "4f28657")
+GitVersioner(Path(sys.argv[1]), timeout=2).describe_all([(upstream, Path("/"))])
+"""
+
+
+def test_git_and_its_helper_end_soon_after_tagmgr_is_killed(
+    tmp_path: Path, silent_server: str
+) -> None:
+    """git dies with tagmgr at once; its HTTP helper, waiting on a server that never answers,
+    gives up within the time limit plus a grace of 5 s. Without either, a killed CI job's fetch
+    would run on for as long as the server stays silent."""
+    marker = uuid.uuid4().hex
+    process = subprocess.Popen(
+        [sys.executable, "-c", DESCRIBE, str(tmp_path / "cache"), silent_server],
+        env={**os.environ, MARKER: marker},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not any("git remote-http" in found for found in carrying(marker)):
+            assert time.monotonic() < deadline, "git never reached the server"
+            time.sleep(0.05)
+    finally:
+        process.kill()
+        process.wait()
+    assert [found for found in leftovers(marker, timeout=1) if " fetch " in found] == []
+    assert leftovers(marker, timeout=2 + 5 + 5) == []

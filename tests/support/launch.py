@@ -117,13 +117,14 @@ def leftovers(marker: str, timeout: float = 5.0) -> list[str]:
     """Processes that still carry ``marker`` after ``timeout`` seconds: ``pid command``."""
     deadline = time.monotonic() + timeout
     while True:
-        found = _carrying(marker)
+        found = carrying(marker)
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
 
 
-def _carrying(marker: str) -> list[str]:
+def carrying(marker: str) -> list[str]:
+    """Processes that carry ``marker`` now: ``pid command``."""
     needle = f"{MARKER}={marker}".encode()
     found = []
     for entry in Path("/proc").iterdir():
