@@ -1,5 +1,3 @@
-import sys
+from tagmgr.cli import run
 
-from tagmgr.cli import main
-
-sys.exit(main())
+run()

@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from tagmgr import __version__, exitcodes, interrupt, logs
 from tagmgr.commands import GROUPS
@@ -49,6 +50,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("tagmgr: interrupted", file=sys.stderr)
             return interrupt.exit_code()
         return code
+
+
+def run() -> NoReturn:
+    """The ``tagmgr`` program and ``python -m tagmgr``: ``main``, then out without the
+    interpreter's teardown, as mypy ends its runs.
+
+    By then every file, connection, thread and child process is closed with the ``with`` that
+    opened it, and nothing is registered to run at exit; freeing every module and object one by
+    one was 8 % of ``tagmgr validate`` (callgrind), which a pre-commit hook runs on every commit.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away before the last of the output
+        code = code or exitcodes.FAILURE
+    os._exit(code)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ where the process itself is the subject: the entry points, the traceback of a bu
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import pty
 import select
@@ -127,6 +128,37 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
     result = run_process(tmp_path, *TAGMGR, "--version")
     assert (result.returncode, result.stdout, result.stderr) == (0, f"tagmgr {__version__}\n", "")
+
+
+@pytest.mark.parametrize("entry", ["script", "python-m"])
+def test_the_program_says_everything_before_it_skips_the_teardown(
+    tmp_path: Path, manifest: Path, invalid: Path, entry: str
+) -> None:
+    """``run`` ends with os._exit: what was printed to a pipe must all be out by then."""
+    program = (SCRIPT,) if entry == "script" else TAGMGR
+    good = run_process(tmp_path, *program, "validate", "--output", "json", manifest)
+    assert (good.returncode, good.stderr) == (0, "")
+    assert json.loads(good.stdout)["files"] == [{"file": str(manifest), "images": 2}]
+    bad = run_process(tmp_path, *program, "validate", invalid)
+    assert (bad.returncode, bad.stdout) == (1, "")
+    assert bad.stderr.startswith(f"{invalid}:4:")
+
+
+def test_a_reader_gone_before_the_output_is_a_failure_said_quietly(
+    tmp_path: Path, manifest: Path
+) -> None:
+    """tagmgr validate | (exits at once): exit 1, and no 'Exception ignored' on stderr."""
+    child = subprocess.Popen(
+        [*TAGMGR, "validate", manifest],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env(tmp_path),
+    )
+    assert child.stdout is not None
+    assert child.stderr is not None
+    child.stdout.close()
+    err = child.stderr.read()
+    assert (child.wait(TIMEOUT), err) == (1, b"")
 
 
 def test_console_script_exits_64_without_arguments(tmp_path: Path) -> None:
