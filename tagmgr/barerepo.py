@@ -75,6 +75,8 @@ class BareRepo:
                     kill_after_timeout=self._timeout,
                     env=self._env,
                     start_new_session=True,  # no controlling terminal: ssh cannot prompt either
+                    # Signalled when the thread that starts git ends, which it does only after
+                    # git: a describe's worker waits for its git.
                     preexec_fn=die_with(os.getpid(), signal.SIGTERM),
                 )
             except git.GitCommandNotFound as exc:
@@ -99,6 +101,7 @@ class BareRepo:
 def _environment(path: Path, timeout: float) -> dict[str, str]:
     config = {
         **_CONFIG,
+        # Overrides the user's own setting: the time limit governs tagmgr's git, as below.
         "http.lowSpeedLimit": "1",  # bytes a second, for at least lowSpeedTime seconds
         "http.lowSpeedTime": str(math.ceil(timeout) + _HELPER_GRACE),
     }

@@ -61,11 +61,12 @@ def run() -> NoReturn:
     one was 8 % of ``tagmgr validate`` (callgrind), which a pre-commit hook runs on every commit.
     """
     code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:  # the reader went away before the last of the output
-        code = code or exitcodes.FAILURE
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None: started with that descriptor closed
+                stream.flush()
+        except (OSError, ValueError):  # the reader went away (a broken pipe), or it was closed
+            code = code or exitcodes.FAILURE
     os._exit(code)
 
 

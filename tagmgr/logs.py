@@ -41,11 +41,11 @@ def get(name: str) -> logging.Logger:
 
 def _install_pending() -> None:
     global _pending
-    if _pending is None:
+    verbosity, _pending = _pending, None  # taken first: a second thread finds nothing to do
+    if verbosity is None:
         return
     import logging  # noqa: PLC0415
 
-    verbosity, _pending = _pending, None
     level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(_FORMAT))

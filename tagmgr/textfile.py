@@ -1,8 +1,9 @@
 """The small text files people review and give tagmgr: manifests, lock files, ignore lists,
 policies and deployment files.
 
-Each is read whole, up to a size limit, or refused with one located problem: a directory or a
-special file, unreadable, too large, or not UTF-8 (at the line and column of the first bad byte).
+Each is read whole, up to a size limit, or refused with one located problem: a directory (or
+any file that is not a regular one, where the caller asks), unreadable, too large, or not UTF-8
+(at the line and column of the first bad byte).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import stat
 from tagmgr.errors import Location, Problem
 
 
-def read_text(path: str, noun: str, limit: int, too_large: str = "") -> str | Problem:
+def read_text(
+    path: str, noun: str, limit: int, too_large: str = "", *, regular_only: bool = True
+) -> str | Problem:
     """The file's text, less a UTF-8 byte order mark, or the problem that keeps it from being one.
 
     ``noun`` names the kind of file in messages ("manifest", "lock file"); ``too_large`` is what
     to do about a file over ``limit`` bytes, when there is a remedy ("split the manifest").
+    ``regular_only=False`` also reads a pipe or a device, as ``<(kubectl get pods -o json)`` is.
     """
     start = Location(path, 1, 1)
     file_noun = noun if noun.endswith(" file") else f"{noun} file"
@@ -26,7 +30,7 @@ def read_text(path: str, noun: str, limit: int, too_large: str = "") -> str | Pr
         mode = os.stat(path).st_mode
         if stat.S_ISDIR(mode):
             return Problem(start, "", f"is a directory; give a {file_noun}")
-        if not stat.S_ISREG(mode):
+        if regular_only and not stat.S_ISREG(mode):
             return Problem(start, "", "is not a regular file")
         with open(path, "rb") as file:
             data = file.read(limit + 1)

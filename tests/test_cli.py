@@ -144,6 +144,19 @@ def test_the_program_says_everything_before_it_skips_the_teardown(
     assert bad.stderr.startswith(f"{invalid}:4:")
 
 
+def test_a_closed_stderr_is_no_failure(tmp_path: Path, manifest: Path) -> None:
+    """``tagmgr validate m.yaml 2>&-``: Python starts with no sys.stderr; run still ends well."""
+    done = subprocess.run(
+        [*TAGMGR, "validate", manifest],
+        stdout=subprocess.PIPE,
+        env=child_env(tmp_path),
+        preexec_fn=lambda: os.close(2),
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, f"{manifest}: ok (2 images)\n".encode())
+
+
 def test_a_reader_gone_before_the_output_is_a_failure_said_quietly(
     tmp_path: Path, manifest: Path
 ) -> None:

@@ -3,6 +3,8 @@ manifest, a lock file, an ignore list or another tool's YAML."""
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,3 +55,16 @@ def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> None:
     path = tmp_path / "bom"
     path.write_bytes(b"\xef\xbb\xbfimages: []\n")
     assert read_text(str(path), "manifest", 100) == "images: []\n"
+
+
+def test_a_pipe_is_read_where_a_tool_s_output_is_expected(tmp_path: Path) -> None:
+    """``--in-use <(kubectl get pods -A -o json)``: a pipe, read as a file is; a manifest stays
+    a regular file, so a stray pipe with no writer cannot hang a commit hook."""
+    fifo = tmp_path / "pods"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=('{"items": []}\n',))
+    writer.start()
+    documents = load_documents(str(fifo))
+    writer.join(timeout=10)
+    assert [doc.data for doc in documents] == [{"items": []}]
+    assert str(read_text(str(fifo), "manifest", 100)) == f"{fifo}:1:1: is not a regular file"

@@ -28,7 +28,7 @@ def load_documents(path: str, text: str | None = None) -> list[LocatedDocument]:
     """Every document of the file, values with where they were written; ManifestError if the
     file is not YAML or JSON."""
     if text is None:
-        read = read_text(path, "YAML file", MAX_FILE_BYTES)
+        read = read_text(path, "YAML file", MAX_FILE_BYTES, regular_only=False)  # kubectl's, piped
         if isinstance(read, Problem):
             raise ManifestError([read])
         text = read

@@ -48,7 +48,7 @@ def read_lock(path: Path) -> Lock:
 
 
 def _read_text(path: Path) -> str:
-    text = read_text(str(path), "lock file", MAX_LOCK_BYTES)
+    text = read_text(str(path), "lock file", MAX_LOCK_BYTES, regular_only=False)
     if isinstance(text, Problem):
         raise LockError([text])
     if not text.strip():
