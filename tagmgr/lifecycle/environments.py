@@ -30,7 +30,8 @@ class ChainError(TagmgrError):
 class Chain:
     """Environments in promotion order: a digest reaches ``names[i]`` only from ``names[i-1]``.
 
-    Immutable. A plain class: a named tuple's own ``index`` and ``in`` would clash with these.
+    Never changed once made. A plain class: a named tuple's own ``index`` and ``in`` would clash
+    with these.
     """
 
     __slots__ = ("names",)
