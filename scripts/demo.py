@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tagmgr.manifest import load_manifests  # noqa: E402
-from tagmgr.reference import ImageReference  # noqa: E402
+from tagmgr.oci.reference import ImageReference  # noqa: E402
 from tests.support.oci import KINDS  # noqa: E402
 from tests.support.push import push  # noqa: E402
 from tests.support.registry import RegistryServer  # noqa: E402

@@ -11,11 +11,12 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tagmgr import __version__, exitcodes, interrupt, logs
+from tagmgr import __version__, exitcodes
 from tagmgr.commands import GROUPS
 from tagmgr.commands.options import CommandTable, Parser, option_groups
 from tagmgr.errors import TagmgrError
 from tagmgr.report import report_error
+from tagmgr.system import interrupt, logs
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

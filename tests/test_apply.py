@@ -7,15 +7,15 @@ import threading
 import time
 from collections import Counter
 
-from tagmgr.apply import Applier
-from tagmgr.descriptor import OCI_INDEX, Descriptor
 from tagmgr.errors import CommandError, CopyRefused, Location, RegistryError
 from tagmgr.manifest.model import ImageEntry
-from tagmgr.outcome import Outcome, Result, apply_exit_code
-from tagmgr.plan import Action, Kind
-from tagmgr.recheck import AbsenceCheck
-from tagmgr.reference import ImageReference
-from tagmgr.targets import Target
+from tagmgr.oci.descriptor import OCI_INDEX, Descriptor
+from tagmgr.oci.reference import ImageReference
+from tagmgr.reconcile.apply import Applier
+from tagmgr.reconcile.outcome import Outcome, Result, apply_exit_code
+from tagmgr.reconcile.plan import Action, Kind
+from tagmgr.reconcile.recheck import AbsenceCheck
+from tagmgr.reconcile.targets import Target
 
 SOURCE = Descriptor(OCI_INDEX, "sha256:" + "1" * 64, 10)
 OTHER = Descriptor(OCI_INDEX, "sha256:" + "2" * 64, 10)

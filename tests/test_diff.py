@@ -15,7 +15,7 @@ import pytest
 from tagmgr.changes.diff import diff_images
 from tagmgr.changes.ignore import IgnoreRules
 from tagmgr.changes.verdict import ImageDiff, Verdict
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryClient, RegistryOptions
 from tests.e2e import run_tagmgr
 from tests.support.layers import (

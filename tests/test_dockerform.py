@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tagmgr.engines.dockerform import daemon_form, refusal
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tests.support.oci import Image, ImageFactory, daemon_form_docker_image
 
 SOURCE = ImageReference.parse("127.0.0.1:5000/team/app:build-1")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr.lifecycle.environments import Chain
 from tagmgr.lifecycle.survey import survey
+from tagmgr.manifest.environments import Chain
 from tagmgr.registry import Registries, RegistryOptions
 from tests.e2e import Run, run_tagmgr
 from tests.support.oci import Image, ImageFactory, single

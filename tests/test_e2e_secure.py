@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr import process
+from tagmgr.system import process
 from tests.e2e import run_tagmgr, write_manifest
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tagmgr.engines.api import ApiEngine
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryOptions
 from tests.support.faults import fault_proxy, first
 from tests.support.oci import OCI_INDEX, OCI_MANIFEST, Image, ImageFactory

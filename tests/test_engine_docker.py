@@ -14,7 +14,7 @@ import pytest
 
 from tagmgr.engines.docker import DockerEngine
 from tagmgr.errors import DockerError, TagmgrError
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryOptions
 from tests.e2e import run_tagmgr, write_manifest
 from tests.support.dockerd import DockerDaemon

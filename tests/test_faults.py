@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr.apply import Applier
 from tagmgr.engines.api import ApiEngine, DeadlineExceeded
 from tagmgr.errors import Location
-from tagmgr.inventory import take_inventory
 from tagmgr.manifest.model import ImageEntry
-from tagmgr.outcome import Outcome, Result
-from tagmgr.plan import plan
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
+from tagmgr.reconcile.apply import Applier
+from tagmgr.reconcile.inventory import take_inventory
+from tagmgr.reconcile.outcome import Outcome, Result
+from tagmgr.reconcile.plan import plan
+from tagmgr.reconcile.targets import Target
 from tagmgr.registry import Registries, RegistryOptions
-from tagmgr.targets import Target
 from tests.support.faults import Fault, fault_proxy, first
 from tests.support.oci import Image, ImageFactory
 from tests.support.pull import pull_whole

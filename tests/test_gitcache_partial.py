@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr.barerepo import BareRepo
-from tagmgr.gitcache import RepoSource
-from tagmgr.gitversion import GitVersioner
+from tagmgr.git.barerepo import BareRepo
+from tagmgr.git.cache import RepoSource
+from tagmgr.git.describe import GitVersioner
 from tagmgr.manifest.model import Upstream
 from tests.support.gitrepos import GitDaemon, UpstreamRepo, isolate_git, objects
 

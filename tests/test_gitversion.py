@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr.barerepo import BareRepo, complaint, redact_url
 from tagmgr.errors import GitVersionError
-from tagmgr.gitcache import RepoSource, default_cache_dir
-from tagmgr.gitversion import GitVersioner
+from tagmgr.git.barerepo import BareRepo, complaint, redact_url
+from tagmgr.git.cache import RepoSource, default_cache_dir
+from tagmgr.git.describe import GitVersioner
 from tagmgr.manifest.model import Upstream
 from tests.support.gitrepos import UpstreamRepo, isolate_git
 from tests.support.launch import MARKER, carrying, leftovers
@@ -501,7 +501,7 @@ def silent_server() -> Iterator[str]:
 DESCRIBE = """
 import sys
 from pathlib import Path
-from tagmgr.gitversion import GitVersioner
+from tagmgr.git.describe import GitVersioner
 from tagmgr.manifest.model import Upstream
 upstream = Upstream(sys.argv[2], "4f28657")
 GitVersioner(Path(sys.argv[1]), timeout=2).describe_all([(upstream, Path("/"))])

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tagmgr.errors import RegistryError
-from tagmgr.reference import IPV6_PATTERN, ImageReference, split_registry
+from tagmgr.oci.reference import IPV6_PATTERN, ImageReference, split_registry
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.options import check_destination
 from tests.e2e import run_tagmgr

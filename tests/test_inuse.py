@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tagmgr.lifecycle.inuse import InUse, InUseSet
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 DIGEST = "sha256:" + "a" * 64
 

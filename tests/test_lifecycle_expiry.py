@@ -7,13 +7,13 @@ from pathlib import Path
 
 from tagmgr import exitcodes
 from tagmgr.errors import Location
-from tagmgr.lifecycle.environments import Chain
 from tagmgr.lifecycle.expiry import Limits, Verdict, expiry_exit_code, plan_expiry
 from tagmgr.lifecycle.holdings import Held, Holdings
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.policy import CountType, Policy, Rule, TagStatus
 from tagmgr.lifecycle.policyfile import load_policy
-from tagmgr.reference import ImageReference
+from tagmgr.manifest.environments import Chain
+from tagmgr.oci.reference import ImageReference
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 REGISTRY, REPOSITORY = "127.0.0.1:5000", "team/app"

@@ -8,14 +8,6 @@ from pathlib import Path
 import pytest
 
 from tagmgr.errors import ManifestError
-from tagmgr.lifecycle.environments import (
-    Chain,
-    ChainError,
-    build_time,
-    history_tag,
-    parse_chain,
-    parse_history_tag,
-)
 from tagmgr.lifecycle.promotion import (
     Move,
     PromotionRefused,
@@ -24,7 +16,15 @@ from tagmgr.lifecycle.promotion import (
     plan_rollback,
 )
 from tagmgr.manifest import load_manifests
-from tagmgr.reference import ImageReference
+from tagmgr.manifest.environments import (
+    Chain,
+    ChainError,
+    build_time,
+    history_tag,
+    parse_chain,
+    parse_history_tag,
+)
+from tagmgr.oci.reference import ImageReference
 
 NOW = datetime(2026, 12, 1, 23, 22, 26, 123456, tzinfo=UTC)
 REPO = ImageReference("127.0.0.1:5000", "team/app")

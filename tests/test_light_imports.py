@@ -19,13 +19,13 @@ HEAVY = (
     "jsonschema",
     "tagmgr.registry",
     "tagmgr.engines.skopeo",
-    "tagmgr.gitversion",
-    "tagmgr.inventory",
-    "tagmgr.apply",
-    "tagmgr.plan",
-    "tagmgr.targets",
-    "tagmgr.process",
-    "tagmgr.gitcache",
+    "tagmgr.git.describe",
+    "tagmgr.reconcile.inventory",
+    "tagmgr.reconcile.apply",
+    "tagmgr.reconcile.plan",
+    "tagmgr.reconcile.targets",
+    "tagmgr.system.process",
+    "tagmgr.git.cache",
     "subprocess",
     "concurrent.futures",
     "logging",
@@ -34,7 +34,8 @@ HEAVY = (
     "inspect",
 )
 """The registry client and its HTTP stack, the engines, git, jsonschema (only for errors), the
-applier and the process layer; logging (see ``tagmgr.logs``), and difflib (for a mistyped key).
+applier and the process layer; logging (see ``tagmgr.system.logs``), and difflib (for a mistyped
+key).
 
 And dataclasses: importing it (it imports inspect) and making eleven frozen dataclasses was 18 % of
 the instructions of ``tagmgr validate`` of 50 entries (callgrind: 419 M, 355 M with the records

@@ -21,7 +21,7 @@ from tagmgr.lock import (
     render_lock,
     write_lock,
 )
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 A, B, C = ("sha256:" + c * 64 for c in "abc")
 INDEX = "application/vnd.oci.image.index.v1+json"

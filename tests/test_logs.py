@@ -12,7 +12,7 @@ import pytest
 # configure() before or after the first logger; the record is the retry layer's own, at INFO.
 PROBE = """
 import sys
-from tagmgr import logs
+from tagmgr.system import logs
 order = sys.argv[1]
 if order == "logger-first":
     from tagmgr.registry import retry

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tagmgr.documents import yamldoc
 from tagmgr.errors import Location, ManifestError
-from tagmgr.manifest import MAX_MANIFEST_BYTES, Upstream, load_manifests, yamldoc
+from tagmgr.manifest import MAX_MANIFEST_BYTES, Upstream, load_manifests
 from tests.support.gate import running_in_ci
 
 STARLINGX = """\

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tagmgr.lock import Lock, LockEntry, write_lock
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tests.e2e import run_tagmgr
 
 SRIOV, GPU = "docker.io/starlingx/k8s-cni-sriov", "docker.io/starlingx/intel-gpu-plugin"

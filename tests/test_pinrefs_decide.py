@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from tagmgr import exitcodes
-from tagmgr.descriptor import Descriptor
 from tagmgr.errors import Location
+from tagmgr.filerefs.site import Site, inline_site
 from tagmgr.lock import LockEntry
 from tagmgr.lock.check import State, check_entry, check_exit_code
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.reference import ImageReference
 from tagmgr.pinrefs.pins import Change, Pin, PinTable, Unresolvable, is_floating
-from tagmgr.pinrefs.site import Site, inline_site
-from tagmgr.reference import ImageReference
-from tagmgr.resolve import Resolution
+from tagmgr.reconcile.resolve import Resolution
 
 A, B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 APP = ImageReference.parse("docker.io/team/app")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tagmgr.descriptor import OCI_INDEX, Descriptor
 from tagmgr.errors import Location
 from tagmgr.manifest.model import ImageEntry
-from tagmgr.plan import Kind, Lookup, plan, plan_exit_code
-from tagmgr.reference import ImageReference
-from tagmgr.targets import Target, Unresolved
+from tagmgr.oci.descriptor import OCI_INDEX, Descriptor
+from tagmgr.oci.reference import ImageReference
+from tagmgr.reconcile.plan import Kind, Lookup, plan, plan_exit_code
+from tagmgr.reconcile.targets import Target, Unresolved
 
 SOURCE = Descriptor(OCI_INDEX, "sha256:" + "1" * 64, 500)
 OTHER = Descriptor(OCI_INDEX, "sha256:" + "2" * 64, 500)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr import process
 from tagmgr.errors import CommandError
+from tagmgr.system import process
 
 
 def test_exit_code_and_output_are_returned_whatever_they_are() -> None:
@@ -64,7 +64,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
 # A tagmgr stand-in: runs ``sleep`` through process.run on a thread, prints its pid and group.
 _PARENT = """
 import os, sys, threading, time
-from tagmgr import process
+from tagmgr.system import process
 threading.Thread(target=process.run, args=(["sleep", "30"],), daemon=True).start()
 while not process._running:
     time.sleep(0.01)
@@ -116,7 +116,7 @@ def test_a_descriptor_is_passed_on_only_when_asked_for() -> None:
 
 
 def test_every_command_is_logged_with_secrets_redacted(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="tagmgr.process"):
+    with caplog.at_level(logging.DEBUG, logger="tagmgr.system.process"):
         process.run(["echo", "user", "hunter2"], secrets=["hunter2"])
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0] == "running echo user <redacted>"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tagmgr.errors import InvalidReferenceError
-from tagmgr.reference import ImageReference, explain_invalid_name, is_loopback
+from tagmgr.oci.reference import ImageReference, explain_invalid_name, is_loopback
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tagmgr.errors import InvalidReferenceError
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 DIGEST = "sha256:" + "c" * 64
 

@@ -17,8 +17,8 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from tagmgr.descriptor import OCI_MANIFEST, Descriptor
 from tagmgr.errors import AuthenticationError, RegistryError
+from tagmgr.oci.descriptor import OCI_MANIFEST, Descriptor
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
 from tagmgr.registry.limits import MAX_ANSWER

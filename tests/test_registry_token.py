@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tagmgr.engines.api import ApiEngine
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryOptions
 from tests.e2e import Run, one_entry_manifest, run_tagmgr
 from tests.support.oci import ImageFactory, write_oci_layout

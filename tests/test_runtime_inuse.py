@@ -14,7 +14,7 @@ import pytest
 from tagmgr.errors import DockerError
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.runtime import docker_in_use, familiar
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tests.e2e import run_tagmgr
 from tests.support.dockerd import DockerDaemon
 from tests.support.oci import ImageFactory

@@ -10,7 +10,7 @@ import pytest
 from tagmgr.errors import ManifestError
 from tagmgr.lifecycle.inuse import InUse
 from tagmgr.lifecycle.sources import read_in_use
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 WEB = "sha256:" + "2" * 64
 PROXY = "sha256:" + "3" * 64

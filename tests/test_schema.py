@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from tagmgr.changes import versions
 from tagmgr.manifest import DESCRIBE_PLACEHOLDER, SCHEMA_PATH, load_manifests, load_schema
 from tagmgr.manifest.validate import _compiled, _validator, schema_errors
-from tagmgr.reference import MAX_NAME_LENGTH, REGISTRY_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN
+from tagmgr.oci.reference import MAX_NAME_LENGTH, REGISTRY_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN
 from tests import test_manifest_validate as cases
 from tests.test_manifest_load import STARLINGX
 

@@ -8,7 +8,7 @@ import pytest
 
 from tagmgr.errors import Location, TagmgrError
 from tagmgr.manifest.model import ImageEntry, Manifest
-from tagmgr.shard import Shard, parse_shard
+from tagmgr.reconcile.shard import Shard, parse_shard
 from tests.e2e import run_tagmgr, write_manifest
 from tests.support.oci import ImageFactory
 from tests.support.push import push

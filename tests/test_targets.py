@@ -6,7 +6,13 @@ import pytest
 
 from tagmgr.errors import GitVersionError, Location, TagmgrError
 from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
-from tagmgr.targets import Target, Unresolved, UpstreamKey, parse_registry_pair, resolve_targets
+from tagmgr.reconcile.targets import (
+    Target,
+    Unresolved,
+    UpstreamKey,
+    parse_registry_pair,
+    resolve_targets,
+)
 
 UPSTREAM = Upstream("https://example.com/up.git", "4f28657")
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tagmgr.changes.ignore import load_ignore_file
+from tagmgr.documents.textfile import read_text
+from tagmgr.documents.yamlfile import load_documents
 from tagmgr.errors import ManifestError
-from tagmgr.lifecycle.yamlfile import load_documents
 from tagmgr.lock import read_lock
-from tagmgr.textfile import read_text
 
 READERS: dict[str, Callable[[Path], object]] = {
     "lock file": read_lock,

@@ -12,7 +12,7 @@ import itertools
 import pytest
 from yaml.events import ScalarEvent
 
-from tagmgr.manifest import yamldoc
+from tagmgr.documents import yamldoc
 
 FIRSTS = [chr(code) for code in range(0x20, 0x7F)]
 RESTS = [

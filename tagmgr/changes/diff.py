@@ -9,7 +9,7 @@ from tagmgr.changes.ignore import IgnoreRules
 from tagmgr.changes.images import ImageSide, PlatformImage, read_image
 from tagmgr.changes.verdict import ImageDiff, PlatformDiff, Reason, Verdict, platform_verdict
 from tagmgr.changes.walk import Layer, read_layer
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries
 
 

@@ -11,7 +11,7 @@ import re
 
 from tagmgr.changes.versions import VersionsFile
 from tagmgr.errors import ManifestError, Problem
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 FORMATS = ("env",)
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tagmgr.documents.textfile import read_text
 from tagmgr.errors import Location, ManifestError, Problem
-from tagmgr.textfile import read_text
 
 _ANY_COMPONENTS = "**"
 MAX_IGNORE_BYTES = 1024 * 1024  # a list a team reviews; far more than any such list needs

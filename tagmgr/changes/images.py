@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tagmgr.changes.walk import Layer
-from tagmgr.descriptor import DOCKER_MANIFEST_LIST, OCI_INDEX
 from tagmgr.errors import TagmgrError
-from tagmgr.reference import ImageReference
+from tagmgr.oci.descriptor import DOCKER_MANIFEST_LIST, OCI_INDEX
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import RegistryClient
 from tagmgr.registry.limits import MAX_ANSWER
 

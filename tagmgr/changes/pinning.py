@@ -16,9 +16,9 @@ from tagmgr.changes.verdict import ImageDiff, Verdict
 from tagmgr.changes.versions import Pin, VersionEntry, VersionsFile
 from tagmgr.errors import TagmgrError
 from tagmgr.manifest.model import ImageEntry
-from tagmgr.outcome import Outcome, Result
-from tagmgr.plan import Action, Kind
-from tagmgr.targets import Target
+from tagmgr.reconcile.outcome import Outcome, Result
+from tagmgr.reconcile.plan import Action, Kind
+from tagmgr.reconcile.targets import Target
 
 
 class Step(StrEnum):

@@ -7,7 +7,6 @@ import sys
 from dataclasses import replace
 
 from tagmgr import exitcodes
-from tagmgr.apply import Applier
 from tagmgr.changes.diff import diff_images
 from tagmgr.changes.ignore import IgnoreRules, load_ignore_file
 from tagmgr.changes.pinning import (
@@ -19,16 +18,17 @@ from tagmgr.changes.pinning import (
     new_versions,
     release_targets,
 )
-from tagmgr.changes.report import write_diff, write_steps
 from tagmgr.changes.verdict import ImageDiff, diff_exit_code
 from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
 from tagmgr.commands.options import open_registries
 from tagmgr.engines import ENGINES
-from tagmgr.inventory import take_inventory
 from tagmgr.manifest.write import write_values
-from tagmgr.plan import plan
-from tagmgr.reference import ImageReference
-from tagmgr.targets import Target
+from tagmgr.oci.reference import ImageReference
+from tagmgr.reconcile.apply import Applier
+from tagmgr.reconcile.inventory import take_inventory
+from tagmgr.reconcile.plan import plan
+from tagmgr.reconcile.targets import Target
+from tagmgr.report.changes import write_diff, write_steps
 
 
 def diff(args: argparse.Namespace) -> int:

@@ -11,11 +11,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
+from tagmgr.documents.located import LocatedDocument
+from tagmgr.documents.yamldoc import ANY_INDEX
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.manifest.loader import load_document
-from tagmgr.manifest.located import LocatedDocument
-from tagmgr.manifest.yamldoc import ANY_INDEX
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 SCHEMA_PATH = Path(__file__).with_name("versions.schema.json")
 NOUN = "versions file"

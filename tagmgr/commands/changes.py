@@ -8,7 +8,7 @@ import sys
 from tagmgr import exitcodes
 from tagmgr.commands.options import CommandTable, Parser, argument, positive_int
 from tagmgr.errors import InvalidReferenceError, TagmgrError
-from tagmgr.reference import ImageReference, explain_invalid_tag, is_valid_tag
+from tagmgr.oci.reference import ImageReference, explain_invalid_tag, is_valid_tag
 
 
 def register(table: CommandTable) -> None:

@@ -12,17 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tagmgr import exitcodes, interrupt
+from tagmgr import exitcodes
 from tagmgr.commands.options import CommandTable, argument, ask, open_registries
 from tagmgr.manifest import load_manifests
+from tagmgr.system import interrupt
 
 if TYPE_CHECKING:
     from tagmgr.manifest.model import Manifest
-    from tagmgr.outcome import Outcome
-    from tagmgr.plan import Action
+    from tagmgr.reconcile.outcome import Outcome
+    from tagmgr.reconcile.plan import Action
+    from tagmgr.reconcile.shard import Shard
+    from tagmgr.reconcile.targets import Resolved
     from tagmgr.registry import Registries
-    from tagmgr.shard import Shard
-    from tagmgr.targets import Resolved
 
 
 def register(table: CommandTable) -> None:
@@ -52,7 +53,7 @@ def register(table: CommandTable) -> None:
 
 
 def _shard(text: str) -> Shard:
-    from tagmgr.shard import parse_shard
+    from tagmgr.reconcile.shard import parse_shard
 
     return parse_shard(text)
 
@@ -82,7 +83,7 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
-    from tagmgr.plan import plan_exit_code
+    from tagmgr.reconcile.plan import plan_exit_code
     from tagmgr.report import make_reporter
 
     with open_registries(args) as registries:
@@ -92,9 +93,9 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def apply(args: argparse.Namespace) -> int:
-    from tagmgr.apply import Applier
     from tagmgr.engines import ENGINES
-    from tagmgr.outcome import apply_exit_code
+    from tagmgr.reconcile.apply import Applier
+    from tagmgr.reconcile.outcome import apply_exit_code
     from tagmgr.report import Progress, make_reporter
 
     reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
@@ -120,15 +121,15 @@ def _record_lock(
     if args.lock_path is None:
         return exitcodes.OK
     from tagmgr.commands.digests import record_applied
-    from tagmgr.outcome import Result
+    from tagmgr.reconcile.outcome import Result
 
     done = [o.action for o in outcomes if o.result in (Result.CREATED, Result.PRESENT)]
     return record_applied(args.lock_path, done, registries, args.jobs)
 
 
 def describe(args: argparse.Namespace) -> int:
+    from tagmgr.reconcile.targets import Target, Unresolved
     from tagmgr.report import make_reporter
-    from tagmgr.targets import Target, Unresolved
 
     manifests = load_manifests(args.files)
     resolved = _resolve(args, manifests, {})
@@ -143,9 +144,9 @@ def describe(args: argparse.Namespace) -> int:
 def _resolve(
     args: argparse.Namespace, manifests: Sequence[Manifest], registry_map: dict[str, str]
 ) -> list[Resolved]:
-    from tagmgr.gitcache import default_cache_dir
-    from tagmgr.gitversion import GitVersioner
-    from tagmgr.targets import resolve_targets
+    from tagmgr.git.cache import default_cache_dir
+    from tagmgr.git.describe import GitVersioner
+    from tagmgr.reconcile.targets import resolve_targets
 
     versioner = GitVersioner(args.git_cache or default_cache_dir(), jobs=args.jobs)
     return resolve_targets(manifests, registry_map=registry_map, describe=versioner.describe_all)
@@ -153,8 +154,8 @@ def _resolve(
 
 def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
     """Everything is validated before the first request: bad input never reaches a registry."""
-    from tagmgr.inventory import take_inventory
-    from tagmgr.plan import plan as plan_actions
+    from tagmgr.reconcile.inventory import take_inventory
+    from tagmgr.reconcile.plan import plan as plan_actions
 
     manifests = load_manifests(args.files)
     # lock plans too, but takes neither option: it needs every entry, and every digest read.
@@ -172,7 +173,7 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
 
     Interrupted already, proceed too: the applier starts nothing, and reports so.
     """
-    from tagmgr.plan import Kind
+    from tagmgr.reconcile.plan import Kind
     from tagmgr.report import TextReporter
 
     if args.yes or not sys.stdin.isatty() or not any(a.kind is Kind.CREATE for a in actions):
@@ -185,7 +186,7 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
 
 def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:
     from tagmgr.manifest.write import write_tags
-    from tagmgr.targets import Target
+    from tagmgr.reconcile.targets import Target
 
     concrete = {
         id(item.entry): item.destination.tag for item in derived if isinstance(item, Target)

@@ -16,19 +16,19 @@ from tagmgr import exitcodes
 from tagmgr.commands import core
 from tagmgr.commands.options import CommandTable, argument, open_registries, positive_int
 from tagmgr.errors import InvalidReferenceError, TagmgrError
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 if TYPE_CHECKING:
     from tagmgr.lock import LockEntry
-    from tagmgr.plan import Action
+    from tagmgr.reconcile.plan import Action
+    from tagmgr.reconcile.resolve import Resolution
     from tagmgr.registry import Registries
-    from tagmgr.resolve import Resolution
 
 DEFAULT_LOCK = Path("tagmgr.lock")
 
 
 def _platform(text: str) -> str:
-    from tagmgr.descriptor import parse_platform
+    from tagmgr.oci.descriptor import parse_platform
 
     return parse_platform(text)
 
@@ -75,9 +75,9 @@ def register(table: CommandTable) -> None:
 
 
 def resolve(args: argparse.Namespace) -> int:
-    from tagmgr.concurrency import map_in_threads
-    from tagmgr.digestreport import platform_problem, report_resolved
-    from tagmgr.resolve import resolve
+    from tagmgr.reconcile.resolve import resolve
+    from tagmgr.report.digests import platform_problem, report_resolved
+    from tagmgr.system.concurrency import map_in_threads
 
     references = [_reference(text) for text in args.references]
     failed: list[Resolution] = []
@@ -115,8 +115,8 @@ def _manifest_references(
 ) -> tuple[list[ImageReference], list[Resolution]]:
     """Every entry's source and target; entries whose tag cannot be derived, as failures."""
     from tagmgr.manifest import load_manifests
-    from tagmgr.resolve import Resolution
-    from tagmgr.targets import Target
+    from tagmgr.reconcile.resolve import Resolution
+    from tagmgr.reconcile.targets import Target
 
     manifests = load_manifests(args.manifest)
     references: list[ImageReference] = []
@@ -168,10 +168,10 @@ def lock_entries(
     actions: Sequence[Action], registries: Registries, *, jobs: int
 ) -> tuple[list[LockEntry], list[str]]:
     """A lock entry for each action whose source resolved; a message for each other one."""
-    from tagmgr.concurrency import map_in_threads
     from tagmgr.lock.build import lock_entry, timestamp
-    from tagmgr.plan import Kind
-    from tagmgr.resolve import Resolution, with_children
+    from tagmgr.reconcile.plan import Kind
+    from tagmgr.reconcile.resolve import Resolution, with_children
+    from tagmgr.system.concurrency import map_in_threads
 
     now = timestamp()
 
@@ -199,12 +199,12 @@ def _report_problems(problems: Sequence[str]) -> None:
 
 def check(args: argparse.Namespace) -> int:
     """One HEAD per locked target; with ``--update``, one GET more per moved index."""
-    from tagmgr.concurrency import map_in_threads
-    from tagmgr.digestreport import report_checked
     from tagmgr.lock import read_lock, write_lock
     from tagmgr.lock.build import timestamp
     from tagmgr.lock.check import Finding, State, check_entry, check_exit_code, moved_entry
-    from tagmgr.resolve import resolve, with_children
+    from tagmgr.reconcile.resolve import resolve, with_children
+    from tagmgr.report.digests import report_checked
+    from tagmgr.system.concurrency import map_in_threads
 
     locked = read_lock(args.lock_path)
     with open_registries(args) as registries:

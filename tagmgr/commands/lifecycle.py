@@ -13,8 +13,8 @@ from datetime import timedelta
 from tagmgr import exitcodes
 from tagmgr.commands.options import CommandTable, argument, open_registries
 from tagmgr.errors import TagmgrError
-from tagmgr.lifecycle.environments import DEFAULT_CHAIN, Chain, chain_of, parse_chain
-from tagmgr.reference import ImageReference
+from tagmgr.manifest.environments import DEFAULT_CHAIN, Chain, chain_of, parse_chain
+from tagmgr.oci.reference import ImageReference
 
 
 def register(table: CommandTable) -> None:

@@ -134,7 +134,7 @@ def _git_options() -> Parser:
 
 
 def _registry_pair(text: str) -> tuple[str, str]:
-    from tagmgr.targets import parse_registry_pair
+    from tagmgr.reconcile.targets import parse_registry_pair
 
     return parse_registry_pair(text)
 
@@ -199,7 +199,7 @@ def open_registries(args: argparse.Namespace) -> Registries:
 def ask(question: str) -> bool:
     """Ask on stderr (stdout may be a file of JSON) and read a yes; end of input is a no, and
     so is an interruption while waiting."""
-    from tagmgr import interrupt
+    from tagmgr.system import interrupt
 
     sys.stderr.write(f"{question} [y/N] ")
     sys.stderr.flush()

@@ -36,9 +36,9 @@ def register(table: CommandTable) -> None:
 
 
 def pin_refs(args: argparse.Namespace) -> int:
+    from tagmgr.filerefs.walk import collect, find_sites, read_text
     from tagmgr.pinrefs.edit import plan_file, write
     from tagmgr.pinrefs.pins import PinTable
-    from tagmgr.pinrefs.walk import collect, find_sites, read_text
 
     table = PinTable(_pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args))
     files, problems = collect(args.paths)
@@ -79,10 +79,10 @@ def _pins_from_lock(path: Path) -> list[Pin]:
 
 def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
     """Entries as written (files name docker.io, not a mirror); digests HEADed where mapped."""
-    from tagmgr.concurrency import map_in_threads
     from tagmgr.manifest import load_manifests
     from tagmgr.pinrefs.pins import Pin
-    from tagmgr.targets import Target
+    from tagmgr.reconcile.targets import Target
+    from tagmgr.system.concurrency import map_in_threads
 
     manifests = load_manifests(args.manifest)
     targets = [t for t in core._resolve(args, manifests, {}) if isinstance(t, Target)]

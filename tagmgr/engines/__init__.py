@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from tagmgr.descriptor import Descriptor
-    from tagmgr.reference import ImageReference
+    from tagmgr.oci.descriptor import Descriptor
+    from tagmgr.oci.reference import ImageReference
     from tagmgr.registry import Registries
 
 

@@ -16,11 +16,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tagmgr import logs
-from tagmgr.descriptor import Descriptor, contents_of
 from tagmgr.errors import RegistryError, TagmgrError
-from tagmgr.reference import ImageReference
+from tagmgr.oci.descriptor import Descriptor, contents_of
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryClient
+from tagmgr.system import logs
 
 log = logs.get(__name__)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tagmgr import logs
-from tagmgr.descriptor import Descriptor
 from tagmgr.engines.api import WRITES_PER_REPOSITORY, ApiEngine, Unreadable
 from tagmgr.engines.skopeo import SkopeoEngine
-from tagmgr.reference import ImageReference
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries
+from tagmgr.system import logs
 
 log = logs.get(__name__)
 

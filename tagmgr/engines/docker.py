@@ -15,7 +15,7 @@ from __future__ import annotations
 from tagmgr.engines.dockerform import refusal
 from tagmgr.engines.names import ENGINE_NAMES
 from tagmgr.errors import CopyRefused, DockerError
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries
 
 NAME = "docker"

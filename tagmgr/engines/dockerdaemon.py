@@ -16,10 +16,10 @@ import docker.errors
 import requests
 from docker import APIClient
 
-from tagmgr import logs, process
-from tagmgr.dockerhost import connect
 from tagmgr.errors import DockerError
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
+from tagmgr.system import logs, process
+from tagmgr.system.dockerhost import connect
 
 log = logs.get(__name__)
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import re
 
-from tagmgr.descriptor import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
-from tagmgr.reference import DIGEST_PATTERN, ImageReference
+from tagmgr.oci.descriptor import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
+from tagmgr.oci.reference import DIGEST_PATTERN, ImageReference
 
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tagmgr import process
 from tagmgr.errors import CommandError
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Connection, Registries
+from tagmgr.system import process
 
 SKOPEO = "skopeo"
 _FATAL_MESSAGE = re.compile(r'level=fatal msg="((?:[^"\\]|\\.)*)"')

@@ -21,7 +21,7 @@ from tagmgr.lifecycle.expiry import Decision, RepositoryPlan
 from tagmgr.lifecycle.holdings import referrer_subject
 from tagmgr.lifecycle.promotion import Promotion
 from tagmgr.lifecycle.survey import tag_digests
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries
 
 

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from tagmgr import exitcodes
-from tagmgr.lifecycle.environments import Chain, parse_history_tag
 from tagmgr.lifecycle.holdings import Held, Holdings, ImageTime
 from tagmgr.lifecycle.inuse import InUseSet
 from tagmgr.lifecycle.policy import CountType, Policy, Rule
+from tagmgr.manifest.environments import Chain, parse_history_tag
 
 MAX_USES_SHOWN = 3
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tagmgr.lifecycle.environments import Chain, build_time
+from tagmgr.manifest.environments import Chain, build_time
 
 RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 

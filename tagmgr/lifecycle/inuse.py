@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from tagmgr.documents.located import FieldPath, LocatedDocument, render_path
 from tagmgr.errors import InvalidReferenceError, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse
 from tagmgr.lifecycle.runtime import familiar
 from tagmgr.manifest import DESCRIBE_PLACEHOLDER, load_manifests
-from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 
 def is_manifest(documents: list[LocatedDocument]) -> bool:

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from tagmgr.documents.explain import unknown_key
+from tagmgr.documents.located import FieldPath, LocatedDocument
+from tagmgr.documents.yamlfile import load_documents
 from tagmgr.errors import ManifestError, Problem
 from tagmgr.lifecycle.policy import CountType, Policy, Rule, TagStatus
-from tagmgr.lifecycle.yamlfile import load_documents
-from tagmgr.manifest.explain import unknown_key
-from tagmgr.manifest.located import FieldPath, LocatedDocument
-from tagmgr.reference import explain_invalid_name
+from tagmgr.oci.reference import explain_invalid_name
 
 E = TypeVar("E", TagStatus, CountType)
 MAX_WILDCARDS = 4

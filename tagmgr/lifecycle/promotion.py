@@ -15,8 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from tagmgr.errors import TagmgrError
-from tagmgr.lifecycle.environments import Chain, HistoryTag, history_of, history_tag
-from tagmgr.reference import ImageReference
+from tagmgr.manifest.environments import Chain, HistoryTag, history_of, history_tag
+from tagmgr.oci.reference import ImageReference
 
 
 class PromotionRefused(TagmgrError):

@@ -16,7 +16,6 @@ from tagmgr.commands.options import ask, open_registries
 from tagmgr.engines import ENGINES
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.lifecycle import execute
-from tagmgr.lifecycle.environments import Chain
 from tagmgr.lifecycle.expiry import Limits, expiry_exit_code, plan_expiry
 from tagmgr.lifecycle.policyfile import load_policy
 from tagmgr.lifecycle.promotion import (
@@ -26,14 +25,15 @@ from tagmgr.lifecycle.promotion import (
     plan_rollback,
     wanted_tags,
 )
-from tagmgr.lifecycle.reporting import report_expiry, report_promotion, report_status
 from tagmgr.lifecycle.sources import read_in_use
 from tagmgr.lifecycle.status import repository_status
 from tagmgr.lifecycle.survey import survey, tag_digests
 from tagmgr.lock import read_lock
 from tagmgr.manifest import load_manifests
-from tagmgr.reference import ImageReference
+from tagmgr.manifest.environments import Chain
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries
+from tagmgr.report.lifecycle import report_expiry, report_promotion, report_status
 
 
 def plan_promote(

@@ -1,8 +1,8 @@
 """In use, from what runs: the containers of a Docker host, the pods of a Kubernetes cluster.
 
-``docker://`` is the daemon the docker CLI would use (``DOCKER_CONTEXT``, ``DOCKER_HOST``, ...,
-see ``tagmgr.dockerhost``); ``docker://HOST`` names one: ``docker:///run/docker.sock`` (a unix
-socket path), ``docker://unix:///run/docker.sock`` or ``docker://tcp://HOST:PORT``. Every
+``docker://`` is the daemon the docker CLI would use (``DOCKER_CONTEXT``, ``DOCKER_HOST``,
+..., see ``tagmgr.system.dockerhost``); ``docker://HOST`` names one: ``docker:///run/docker.sock``
+(a unix socket path), ``docker://unix:///run/docker.sock`` or ``docker://tcp://HOST:PORT``. Every
 container counts, running or stopped (``docker create`` is enough): its image by every digest the
 daemon records for it (``RepoDigests``), and the reference the container was created from.
 
@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from tagmgr.documents.located import FieldPath, LocatedDocument, render_path
 from tagmgr.errors import DockerError, InvalidReferenceError, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse
-from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 DOCKER_SCHEME = "docker://"
 _IMAGE_ID = re.compile(r"(?:sha256:)?[0-9a-f]{12,64}")
@@ -39,7 +39,7 @@ def familiar(text: str) -> ImageReference:
 def docker_in_use(value: str) -> list[InUse]:
     """Every container's image on the Docker host ``value`` names (``docker://[HOST]``)."""
     # The SDK loads only when a Docker host is asked, not with the command line.
-    from tagmgr.dockerhost import connect, parse_host  # noqa: PLC0415
+    from tagmgr.system.dockerhost import connect, parse_host  # noqa: PLC0415
 
     text = value.removeprefix(DOCKER_SCHEME)
     records: list[InUse] = []

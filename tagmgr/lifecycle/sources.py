@@ -12,14 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tagmgr.documents.located import LocatedDocument
+from tagmgr.documents.yamlfile import load_documents
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.inusefiles import images_in_use, is_manifest, manifest_in_use
 from tagmgr.lifecycle.runtime import docker_in_use, is_pod_list, pods_in_use
-from tagmgr.lifecycle.yamlfile import load_documents
 from tagmgr.lock import LOCK_FORMAT
 from tagmgr.lock import read_in_use as lock_in_use
-from tagmgr.manifest.located import LocatedDocument
 
 Documents = list[LocatedDocument]
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from tagmgr.lifecycle.environments import Chain, build_time, history_of
 from tagmgr.lifecycle.holdings import referrer_subject
 from tagmgr.lifecycle.inuse import InUseSet
 from tagmgr.lock import Lock
+from tagmgr.manifest.environments import Chain, build_time, history_of
 from tagmgr.manifest.model import Manifest
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from tagmgr.concurrency import map_in_threads
 from tagmgr.errors import RegistryError
-from tagmgr.lifecycle.environments import Chain, build_time
 from tagmgr.lifecycle.holdings import Held, Holdings, referrer_subject
+from tagmgr.manifest.environments import Chain, build_time
 from tagmgr.registry import RegistryClient
+from tagmgr.system.concurrency import map_in_threads
 
 MAX_CONFIG_BYTES = 1024 * 1024
 _FRACTION = re.compile(r"(\.[0-9]{1,6})[0-9]*")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tagmgr.lock.model import LockedPlatform, LockedUpstream, LockEntry
-from tagmgr.resolve import Resolution
-from tagmgr.targets import Target
+from tagmgr.reconcile.resolve import Resolution
+from tagmgr.reconcile.targets import Target
 
 
 def timestamp(moment: datetime | None = None) -> str:

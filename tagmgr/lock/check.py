@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from tagmgr import exitcodes
 from tagmgr.lock.model import LockedPlatform, LockEntry
-from tagmgr.resolve import Resolution
+from tagmgr.reconcile.resolve import Resolution
 
 
 class State(StrEnum):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from tagmgr.lifecycle.inuse import InUse
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
 
 LOCK_FORMAT = "tagmgr.lock/v1"
 

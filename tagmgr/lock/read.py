@@ -15,14 +15,15 @@ from typing import Any
 from jsonschema import ValidationError  # type: ignore[import-untyped]
 from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 
+from tagmgr.documents.explain import clip, unknown_key
+from tagmgr.documents.located import FieldPath, LocatedDocument, render_path
+from tagmgr.documents.textfile import read_text
+from tagmgr.documents.yamldoc import parse_yaml
 from tagmgr.errors import InvalidReferenceError, Location, LockError, Problem
 from tagmgr.lock.model import Lock, LockedPlatform, LockedUpstream, LockEntry
-from tagmgr.manifest.explain import clip, missing_key, unknown_key
-from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
+from tagmgr.manifest.explain import missing_key
 from tagmgr.manifest.validate import validator_for
-from tagmgr.manifest.yamldoc import parse_yaml
-from tagmgr.reference import ImageReference
-from tagmgr.textfile import read_text
+from tagmgr.oci.reference import ImageReference
 
 SCHEMA_PATH = Path(__file__).with_name("lock.schema.json")
 MAX_LOCK_BYTES = 16 * 1024 * 1024

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tagmgr.files import replace_file
+from tagmgr.documents.atomic import replace_file
 from tagmgr.lock.model import LOCK_FORMAT, Lock, LockEntry
 
 

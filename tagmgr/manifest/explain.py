@@ -1,7 +1,7 @@
 """What to tell a person about a value the schema refused: the reason, not the regex.
 
 Each explainer gets a string the schema already rejected and names the first thing wrong with it.
-Echoed values are clipped, so a megabyte of garbage never ends up in a message.
+Echoed values are clipped (``documents.explain.clip``).
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from tagmgr.documents.explain import clip
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
-from tagmgr.reference import (
+from tagmgr.oci.reference import (
     MAX_NAME_LENGTH,
     explain_invalid_digest,
     explain_invalid_name,
@@ -32,10 +33,6 @@ _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@]*:[^/]*@")
 _TYPE_NAMES = {"string": "text", "array": "a list", "object": "a mapping", "null": "empty"}
 _VALUE_TYPE_NAMES: dict[type, str] = {str: "text", list: "a list", dict: "a mapping"}
-
-
-def clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def invalid_value(field: str, value: str) -> str:
@@ -77,14 +74,6 @@ def missing_key(key: str, entry: Mapping[str, object]) -> str:
             " with 'src_digest')"
         )
     return f"missing required key {key!r}"
-
-
-def unknown_key(key: str, allowed: list[str]) -> str:
-    from difflib import get_close_matches  # noqa: PLC0415 - only a mistyped key needs it
-
-    close = get_close_matches(key, allowed, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(allowed)}"
-    return f"unknown key {clip(key)!r}; {hint}"
 
 
 def _type_name(value: object) -> str:

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
+from tagmgr.documents.located import FieldPath, LocatedDocument, Locations, render_path
+from tagmgr.documents.textfile import read_text
+from tagmgr.documents.yamldoc import parse_yaml
 from tagmgr.errors import ManifestError, Problem
-from tagmgr.manifest.located import FieldPath, LocatedDocument, Locations, render_path
 from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
 from tagmgr.manifest.validate import (
     SCHEMA_PATH,
@@ -18,8 +20,6 @@ from tagmgr.manifest.validate import (
     environment_tags,
     schema_errors,
 )
-from tagmgr.manifest.yamldoc import parse_yaml
-from tagmgr.textfile import read_text
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 """Larger files are refused unread: a manifest is text a person reviews.

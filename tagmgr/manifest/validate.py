@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
+from tagmgr.documents.explain import unknown_key
+from tagmgr.documents.located import FieldPath, LocatedDocument, render_path
 from tagmgr.errors import Location, Problem
-from tagmgr.lifecycle.environments import DEFAULT_CHAIN, Chain
 from tagmgr.manifest import explain
-from tagmgr.manifest.located import FieldPath, LocatedDocument, render_path
+from tagmgr.manifest.environments import DEFAULT_CHAIN, Chain
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
-from tagmgr.reference import normal_parts
+from tagmgr.oci.reference import normal_parts
 
 if TYPE_CHECKING:
     # jsonschema ships no type hints; types-jsonschema is not among the dev dependencies.
@@ -207,7 +208,7 @@ def _unknown_keys(doc: LocatedDocument, path: FieldPath, error: ValidationError)
         if key not in allowed:
             child = (*path, key)
             location = doc.key_location(child) or doc.location(path)
-            found.append((child, location, explain.unknown_key(key, allowed)))
+            found.append((child, location, unknown_key(key, allowed)))
     return found
 
 

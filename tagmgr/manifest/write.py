@@ -16,12 +16,12 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from tagmgr.documents.atomic import replace_file
+from tagmgr.documents.splice import Edit, splice
+from tagmgr.documents.yamltraps import plain_scalar_trap
 from tagmgr.errors import Location, ManifestError, Problem
-from tagmgr.files import replace_file
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
-from tagmgr.manifest.yamltraps import plain_scalar_trap
-from tagmgr.reference import is_valid_tag
-from tagmgr.splice import Edit, splice
+from tagmgr.oci.reference import is_valid_tag
 
 
 def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagmgr.files import replace_file
+from tagmgr.documents.atomic import replace_file
+from tagmgr.documents.splice import Edit, splice
 from tagmgr.pinrefs.pins import Change, Decision, Unresolvable
-from tagmgr.splice import Edit, splice
 
 
 @dataclass

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tagmgr.pinrefs.site import Site
-from tagmgr.reference import ImageReference
+from tagmgr.filerefs.site import Site
+from tagmgr.oci.reference import ImageReference
 
 _LATEST_WORD = re.compile(r"(?:^|[-._])latest(?:$|[-._])")
 

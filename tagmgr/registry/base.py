@@ -16,7 +16,7 @@ from collections.abc import Callable
 import httpx
 
 from tagmgr.errors import RegistryError, TagmgrError
-from tagmgr.reference import DIGEST_PATTERN
+from tagmgr.oci.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
 from tagmgr.registry.options import Connection, RegistryOptions, check_destination

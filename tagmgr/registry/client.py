@@ -11,8 +11,8 @@ import json
 
 import httpx
 
-from tagmgr.descriptor import MANIFEST_MEDIA_TYPES, Descriptor
 from tagmgr.errors import RegistryError
+from tagmgr.oci.descriptor import MANIFEST_MEDIA_TYPES, Descriptor
 from tagmgr.registry.base import DIGEST_RE, LENGTH_RE, RetrySafe, digest_of
 from tagmgr.registry.blobs import BlobClient
 

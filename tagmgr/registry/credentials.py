@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tagmgr import process
 from tagmgr.errors import CommandError, CredentialsError
-from tagmgr.reference import DOCKER_HUB
+from tagmgr.oci.reference import DOCKER_HUB
 from tagmgr.registry.options import Credentials, RegistryOptions
+from tagmgr.system import process
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 _DOCKER_HUB_KEYS = frozenset({DOCKER_HUB, "index.docker.io", "registry-1.docker.io"})

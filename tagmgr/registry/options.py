@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from tagmgr.errors import RegistryError
-from tagmgr.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
+from tagmgr.oci.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
 from tagmgr.registry.pace import DEFAULT_CONCURRENCY
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from tagmgr import logs
-from tagmgr.reference import is_loopback
+from tagmgr.oci.reference import is_loopback
+from tagmgr.system import logs
 
 log = logs.get(__name__)
 

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from tagmgr import logs
 from tagmgr.errors import RegistryError
 from tagmgr.registry.failures import connection_refused, request_error, tls_failure
+from tagmgr.system import logs
 
 log = logs.get(__name__)
 

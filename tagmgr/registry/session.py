@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tagmgr import __version__, logs
+from tagmgr import __version__
 from tagmgr.errors import CertificateError, RegistryError
 from tagmgr.registry.auth import RegistryAuth
 from tagmgr.registry.credentials import describe_sources, find_credentials
@@ -33,6 +33,7 @@ from tagmgr.registry.tls import (
     host_cert_dir,
     ssl_context,
 )
+from tagmgr.system import logs
 
 log = logs.get(__name__)
 

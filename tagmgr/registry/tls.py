@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tagmgr.errors import CertificateError
-from tagmgr.reference import is_loopback
+from tagmgr.oci.reference import is_loopback
 from tagmgr.registry.options import RegistryOptions
 
 SYSTEM_CERTS_DIRS = (Path("/etc/containers/certs.d"), Path("/etc/docker/certs.d"))

@@ -26,7 +26,7 @@ import docker
 import docker.errors
 import requests
 
-from tagmgr.process import die_with
+from tagmgr.system.process import die_with
 from tests.support.service import Service
 
 DOCKERD_BINARY = "dockerd"

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from tagmgr.reference import is_loopback
+from tagmgr.oci.reference import is_loopback
 
 _HEAD_LIMIT = 64 * 1024
 _IDLE_SECONDS = 10.0  # a pipe that carries nothing this long is closed: tests never wait on one

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from tagmgr.process import die_with
+from tagmgr.system.process import die_with
 from tests.support.push import open_client
 from tests.support.service import Service
 from tests.support.trust import TlsFiles, issue_tls, write_certs_d, write_htpasswd

@@ -35,16 +35,16 @@ from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.scanner import Scanner
 
-from tagmgr.errors import Location
-from tagmgr.manifest.explain import clip
-from tagmgr.manifest.hidden import hidden_character
-from tagmgr.manifest.located import FieldPath, LocatedDocument, Mark
-from tagmgr.manifest.yamltraps import (
+from tagmgr.documents.explain import clip
+from tagmgr.documents.hidden import hidden_character
+from tagmgr.documents.located import FieldPath, LocatedDocument, Mark
+from tagmgr.documents.yamltraps import (
     YAML_READINGS_START,
     YAML_TAG_PREFIX,
     is_null,
     plain_scalar_trap,
 )
+from tagmgr.errors import Location
 
 MAX_DEPTH = 16
 """Collections nested deeper than this are refused; a manifest needs four levels."""

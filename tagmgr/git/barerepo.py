@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tagmgr.errors import GitVersionError
-from tagmgr.process import REDACTED, die_with
+from tagmgr.system.process import REDACTED, die_with
 
 _GIT_ERROR = re.compile(r"(?:fatal|error): (.*)")
 # scheme://user:PASSWORD@ (the password may hold '@'; the authority ends at '/', '?' or '#').

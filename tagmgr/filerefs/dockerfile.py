@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from tagmgr.errors import InvalidReferenceError
-from tagmgr.pinrefs.site import Site, inline_site, location_at
-from tagmgr.reference import ImageReference
+from tagmgr.filerefs.site import Site, inline_site, location_at
+from tagmgr.oci.reference import ImageReference
 
 _FROM = re.compile(r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(?P<image>[^\s$]+)(?=\s|$)", re.I | re.M)
 _COPY_FROM = re.compile(r"^[ \t]*COPY[ \t]+(?:--\S+[ \t]+)*?--from=(?P<image>[^\s$]+)", re.I | re.M)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from tagmgr.lock.check import Finding, State
+from tagmgr.reconcile.resolve import Child, Resolution
 from tagmgr.report import JSON_FORMAT_VERSION, dump_json
-from tagmgr.resolve import Child, Resolution
 
 
 def report_resolved(

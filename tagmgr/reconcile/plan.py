@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from tagmgr import exitcodes
-from tagmgr.descriptor import Descriptor
-from tagmgr.reference import ImageReference
-from tagmgr.targets import Resolved, Target, Unresolved
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.reference import ImageReference
+from tagmgr.reconcile.targets import Resolved, Target, Unresolved
 
 
 class Kind(StrEnum):

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from tagmgr.concurrency import map_in_threads
 from tagmgr.errors import TagmgrError
-from tagmgr.plan import Inventory, Lookup
-from tagmgr.reference import ImageReference
+from tagmgr.oci.reference import ImageReference
+from tagmgr.reconcile.plan import Inventory, Lookup
+from tagmgr.reconcile.resolve import Resolution, with_children
+from tagmgr.reconcile.targets import Resolved, Target
 from tagmgr.registry import Registries
-from tagmgr.resolve import Resolution, with_children
-from tagmgr.targets import Resolved, Target
+from tagmgr.system.concurrency import map_in_threads
 
 Repository = tuple[str, str]
 TagListing = frozenset[str] | TagmgrError

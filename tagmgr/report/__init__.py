@@ -10,12 +10,12 @@ from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from tagmgr.errors import ManifestError, TagmgrError
-from tagmgr.outcome import Outcome, Result
+from tagmgr.reconcile.outcome import Outcome, Result
 
 if TYPE_CHECKING:  # imported where they are rendered: validate, on every commit, renders none
     from tagmgr.manifest.model import Manifest
-    from tagmgr.plan import Action
-    from tagmgr.targets import Resolved
+    from tagmgr.reconcile.plan import Action
+    from tagmgr.reconcile.targets import Resolved
 
 JSON_FORMAT_VERSION = 1
 _ALWAYS_COUNTED = frozenset({Result.CREATED, Result.PRESENT, Result.FAILED})
@@ -37,7 +37,7 @@ class Reporter(Protocol):
 
 def item_record(item: Resolved) -> dict[str, Any]:
     """Where an entry was written and what it resolved to."""
-    from tagmgr.targets import Target, Unresolved
+    from tagmgr.reconcile.targets import Target, Unresolved
 
     entry = item.entry
     location = entry.location()
@@ -124,7 +124,7 @@ class TextReporter:
         self._verbose = verbose
 
     def plan(self, actions: Sequence[Action]) -> None:
-        from tagmgr.plan import Kind
+        from tagmgr.reconcile.plan import Kind
 
         for action in actions:
             self._line(action.kind.value, action)
@@ -151,7 +151,7 @@ class TextReporter:
             self._write(f"{manifest.path}: ok ({len(manifest.entries)} images)")
 
     def described(self, resolved: Sequence[Resolved]) -> None:
-        from tagmgr.targets import Unresolved
+        from tagmgr.reconcile.targets import Unresolved
 
         for item in resolved:
             if isinstance(item, Unresolved):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from tagmgr import exitcodes
 
 if TYPE_CHECKING:
-    from tagmgr.plan import Action
+    from tagmgr.reconcile.plan import Action
 
 
 class Result(StrEnum):

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol
 
+from tagmgr.documents.explain import clip
 from tagmgr.errors import Location, Problem
-from tagmgr.manifest.explain import clip
 
 FieldPath = tuple[str | int, ...]
 """Keys and list indexes from the top of a document, e.g. ``("images", 1, "tag")``."""

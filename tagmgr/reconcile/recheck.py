@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tagmgr.descriptor import Descriptor
 from tagmgr.errors import TagmgrError
-from tagmgr.plan import Action, Kind
-from tagmgr.reference import ImageReference
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.reference import ImageReference
+from tagmgr.reconcile.plan import Action, Kind
 
 if TYPE_CHECKING:
     from tagmgr.registry import Registries

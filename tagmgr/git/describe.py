@@ -22,11 +22,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from tagmgr.barerepo import BareRepo, complaint, redact_url
-from tagmgr.concurrency import map_in_threads
 from tagmgr.errors import GitVersionError
-from tagmgr.gitcache import FULL_SHA, Clone, GitCache, RepoSource
+from tagmgr.git.barerepo import BareRepo, complaint, redact_url
+from tagmgr.git.cache import FULL_SHA, Clone, GitCache, RepoSource
 from tagmgr.manifest.model import Upstream
+from tagmgr.system.concurrency import map_in_threads
 
 HASH_WIDTH = 7
 CANDIDATES = 27  # git's MAX_TAGS; a larger --candidates is silently clamped to it

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
-from tagmgr.barerepo import BareRepo, complaint, redact_url
 from tagmgr.errors import GitVersionError
+from tagmgr.git.barerepo import BareRepo, complaint, redact_url
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # --update-shallow: take what a shallow upstream offers, so that its shallowness is seen and named.

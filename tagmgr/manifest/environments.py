@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from tagmgr.errors import TagmgrError
-from tagmgr.reference import explain_invalid_tag, is_valid_tag
+from tagmgr.oci.reference import explain_invalid_tag, is_valid_tag
 
 DEFAULT_CHAIN = ("dev", "stg", "prd")
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"

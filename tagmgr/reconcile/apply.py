@@ -24,16 +24,16 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from tagmgr import interrupt, logs
-from tagmgr.concurrency import map_in_threads
-from tagmgr.descriptor import Descriptor
 from tagmgr.errors import CopyRefused, TagmgrError
-from tagmgr.outcome import Outcome, Result
-from tagmgr.plan import Action, Kind
-from tagmgr.recheck import AbsenceCheck
-from tagmgr.reference import ImageReference
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.reference import ImageReference
+from tagmgr.reconcile.outcome import Outcome, Result
+from tagmgr.reconcile.plan import Action, Kind
+from tagmgr.reconcile.recheck import AbsenceCheck
+from tagmgr.reconcile.targets import Target
 from tagmgr.registry.retry import RetryPolicy
-from tagmgr.targets import Target
+from tagmgr.system import interrupt, logs
+from tagmgr.system.concurrency import map_in_threads
 
 if TYPE_CHECKING:
     from tagmgr.engines import CopyEngine

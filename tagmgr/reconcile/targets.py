@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tagmgr.errors import GitVersionError, TagmgrError
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
-from tagmgr.reference import ImageReference, explain_invalid_tag, is_valid_tag
+from tagmgr.oci.reference import ImageReference, explain_invalid_tag, is_valid_tag
 
 UpstreamKey = tuple[Upstream, Path]
 Describer = Callable[[Sequence[UpstreamKey]], Mapping[UpstreamKey, "str | GitVersionError"]]

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from tagmgr.documents.splice import Edit
 from tagmgr.errors import InvalidReferenceError
+from tagmgr.filerefs.site import Site, inline_site, location_at
 from tagmgr.manifest.write import yaml_scalar
-from tagmgr.pinrefs.site import Site, inline_site, location_at
-from tagmgr.reference import ImageReference
-from tagmgr.splice import Edit
+from tagmgr.oci.reference import ImageReference
 
 IMAGE_KEY = "image"
 SPLIT_KEYS = frozenset({"registry", "repository", "tag", "digest"})

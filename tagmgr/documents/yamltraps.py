@@ -14,7 +14,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from tagmgr.manifest.explain import clip
+from tagmgr.documents.explain import clip
 
 YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = f"{YAML_TAG_PREFIX}str"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from tagmgr.errors import InvalidReferenceError
-from tagmgr.pinrefs.site import Site, inline_site, location_at
-from tagmgr.reference import ImageReference
+from tagmgr.filerefs.site import Site, inline_site, location_at
+from tagmgr.oci.reference import ImageReference
 
 _WORD = re.compile(
     r"(?<![\w.:/@-])"

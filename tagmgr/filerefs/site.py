@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tagmgr.documents.splice import Edit
 from tagmgr.errors import Location
-from tagmgr.reference import ImageReference
-from tagmgr.splice import Edit
+from tagmgr.oci.reference import ImageReference
 
 # (new tag, new digest or None) -> the edits, or a reason the site cannot take them.
 Rewrite = Callable[[str, str | None], "tuple[Edit, ...] | str"]

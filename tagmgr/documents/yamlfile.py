@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import yaml
 
+from tagmgr.documents.located import FieldPath, LocatedDocument, located
+from tagmgr.documents.textfile import read_text
 from tagmgr.errors import Location, ManifestError, Problem
-from tagmgr.manifest.located import FieldPath, LocatedDocument, located
-from tagmgr.textfile import read_text
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64

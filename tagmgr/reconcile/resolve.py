@@ -11,9 +11,9 @@ import json
 import re
 from dataclasses import dataclass, replace
 
-from tagmgr.descriptor import DOCKER_MANIFEST_LIST, OCI_INDEX, Descriptor
 from tagmgr.errors import RegistryError, TagmgrError
-from tagmgr.reference import DIGEST_PATTERN, ImageReference
+from tagmgr.oci.descriptor import DOCKER_MANIFEST_LIST, OCI_INDEX, Descriptor
+from tagmgr.oci.reference import DIGEST_PATTERN, ImageReference
 from tagmgr.registry import RegistryClient
 
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})

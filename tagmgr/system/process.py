@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from tagmgr import interrupt, logs
 from tagmgr.errors import CommandError
+from tagmgr.system import interrupt, logs
 
 log = logs.get(__name__)
 

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tagmgr.errors import Location, Problem
-from tagmgr.pinrefs.dockerfile import find_in_dockerfile, is_dockerfile
-from tagmgr.pinrefs.plaintext import find_in_text
-from tagmgr.pinrefs.site import Site
-from tagmgr.pinrefs.yamlrefs import NotYaml, find_in_yaml
-from tagmgr.process import run
+from tagmgr.filerefs.dockerfile import find_in_dockerfile, is_dockerfile
+from tagmgr.filerefs.plaintext import find_in_text
+from tagmgr.filerefs.site import Site
+from tagmgr.filerefs.yaml import NotYaml, find_in_yaml
+from tagmgr.system.process import run
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 GIT_TIMEOUT = 60.0

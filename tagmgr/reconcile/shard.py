@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from tagmgr.errors import TagmgrError
 from tagmgr.manifest.model import Manifest
-from tagmgr.reference import normal_parts
+from tagmgr.oci.reference import normal_parts
 
 JOB_INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
 _SHARD = re.compile(r"(index|[0-9]+)/([0-9]+)")

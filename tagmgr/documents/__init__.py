@@ -1,0 +1,1 @@
+"""Reviewed text files: reading, located YAML, traps, splices and atomic writes."""

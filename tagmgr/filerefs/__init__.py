@@ -1,0 +1,1 @@
+"""Image references in files: YAML, Dockerfiles and text, found one way for every caller."""

@@ -1,0 +1,1 @@
+"""Upstream versions: git describe over a cache of partial clones."""

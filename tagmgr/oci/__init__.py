@@ -1,0 +1,1 @@
+"""OCI value types: image references and content descriptors."""

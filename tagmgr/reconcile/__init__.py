@@ -1,0 +1,1 @@
+"""Making registries agree with manifests: targets, inventory, a pure plan, apply, outcome."""

@@ -1,0 +1,1 @@
+"""The machine underneath: subprocesses (git included), signals, threads, logs, the Docker host."""
