@@ -82,19 +82,19 @@ def tag(text: str) -> str:
 
 
 def diff(args: argparse.Namespace) -> int:
-    from tagmgr.changes import run
+    from tagmgr.commands import changes_run as run
 
     return run.diff(args)
 
 
 def versions_update(args: argparse.Namespace) -> int:
-    from tagmgr.changes import run
+    from tagmgr.commands import changes_run as run
 
     return run.versions_update(args)
 
 
 def versions_release(args: argparse.Namespace) -> int:
-    from tagmgr.changes import run
+    from tagmgr.commands import changes_run as run
 
     return run.versions_release(args)
 

@@ -128,11 +128,14 @@ def _record_lock(
 
 
 def describe(args: argparse.Namespace) -> int:
+    from tagmgr.reconcile import pipeline
     from tagmgr.reconcile.targets import Target, Unresolved
     from tagmgr.report import make_reporter
 
     manifests = load_manifests(args.files)
-    resolved = _resolve(args, manifests, {})
+    resolved = pipeline.resolve(
+        manifests, registry_map={}, git_cache=args.git_cache, jobs=args.jobs
+    )
     derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
     if args.write:
         _write_derived_tags(manifests, derived)
@@ -141,31 +144,20 @@ def describe(args: argparse.Namespace) -> int:
     return exitcodes.FAILURE if unresolved else exitcodes.OK
 
 
-def _resolve(
-    args: argparse.Namespace, manifests: Sequence[Manifest], registry_map: dict[str, str]
-) -> list[Resolved]:
-    from tagmgr.git.cache import default_cache_dir
-    from tagmgr.git.describe import GitVersioner
-    from tagmgr.reconcile.targets import resolve_targets
-
-    versioner = GitVersioner(args.git_cache or default_cache_dir(), jobs=args.jobs)
-    return resolve_targets(manifests, registry_map=registry_map, describe=versioner.describe_all)
-
-
 def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
-    """Everything is validated before the first request: bad input never reaches a registry."""
-    from tagmgr.reconcile.inventory import take_inventory
-    from tagmgr.reconcile.plan import plan as plan_actions
+    from tagmgr.reconcile import pipeline
 
     manifests = load_manifests(args.files)
-    # lock plans too, but takes neither option: it needs every entry, and every digest read.
-    shard = getattr(args, "shard", None)
-    if shard is not None:
-        manifests = shard.select(manifests)
-    resolved = _resolve(args, manifests, dict(args.map_registry))
-    trust = getattr(args, "trust_existing", False)
-    inventory = take_inventory(resolved, registries, jobs=args.jobs, trust_existing=trust)
-    return plan_actions(resolved, inventory)
+    if args.shard is not None:
+        manifests = args.shard.select(manifests)
+    return pipeline.plan(
+        manifests,
+        registries,
+        registry_map=dict(args.map_registry),
+        git_cache=args.git_cache,
+        jobs=args.jobs,
+        trust_existing=args.trust_existing,
+    )
 
 
 def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes
-from tagmgr.commands import core
 from tagmgr.commands.options import CommandTable, argument, open_registries, positive_int
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.oci.reference import ImageReference
@@ -115,13 +114,18 @@ def _manifest_references(
 ) -> tuple[list[ImageReference], list[Resolution]]:
     """Every entry's source and target; entries whose tag cannot be derived, as failures."""
     from tagmgr.manifest import load_manifests
+    from tagmgr.reconcile import pipeline
     from tagmgr.reconcile.resolve import Resolution
     from tagmgr.reconcile.targets import Target
 
     manifests = load_manifests(args.manifest)
     references: list[ImageReference] = []
     failed: list[Resolution] = []
-    for item in core._resolve(args, manifests, dict(args.map_registry)):
+    registry_map = dict(args.map_registry)
+    resolved = pipeline.resolve(
+        manifests, registry_map=registry_map, git_cache=args.git_cache, jobs=args.jobs
+    )
+    for item in resolved:
         if isinstance(item, Target):
             references += [item.source, item.destination]
         else:
@@ -132,9 +136,19 @@ def _manifest_references(
 def lock(args: argparse.Namespace) -> int:
     """Plan as ``plan`` does; write the lock only when every entry resolved."""
     from tagmgr.lock import Lock, read_lock, write_lock
+    from tagmgr.lock.build import lock_entries
+    from tagmgr.manifest import load_manifests
+    from tagmgr.reconcile import pipeline
 
+    manifests = load_manifests(args.files)
     with open_registries(args) as registries:
-        actions = core._plan(args, registries)
+        actions = pipeline.plan(
+            manifests,
+            registries,
+            registry_map=dict(args.map_registry),
+            git_cache=args.git_cache,
+            jobs=args.jobs,
+        )
         entries, problems = lock_entries(actions, registries, jobs=args.jobs)
     if problems:
         _report_problems(problems)
@@ -156,40 +170,13 @@ def lock(args: argparse.Namespace) -> int:
 def record_applied(path: Path, actions: Sequence[Action], registries: Registries, jobs: int) -> int:
     """``apply --lock``: add or update the entries that were created or already present."""
     from tagmgr.lock import Lock, read_lock, write_lock
+    from tagmgr.lock.build import lock_entries
 
     entries, problems = lock_entries(actions, registries, jobs=jobs)
     _report_problems(problems)
     previous = read_lock(path) if path.exists() else Lock()
     write_lock(path, previous.updated(entries))
     return exitcodes.FAILURE if problems else exitcodes.OK
-
-
-def lock_entries(
-    actions: Sequence[Action], registries: Registries, *, jobs: int
-) -> tuple[list[LockEntry], list[str]]:
-    """A lock entry for each action whose source resolved; a message for each other one."""
-    from tagmgr.lock.build import lock_entry, timestamp
-    from tagmgr.reconcile.plan import Kind
-    from tagmgr.reconcile.resolve import Resolution, with_children
-    from tagmgr.system.concurrency import map_in_threads
-
-    now = timestamp()
-
-    def entry_of(action: Action) -> LockEntry | str:
-        target, descriptor = action.target, action.source
-        if action.kind not in (Kind.CREATE, Kind.PRESENT) or target is None or descriptor is None:
-            where = action.item.entry.location()
-            return f"{where}: {action.item.entry.field_path}: {action.kind.value}: {action.message}"
-        client = registries.client(target.source.registry)
-        resolution = with_children(client, Resolution(target.source, descriptor))
-        if resolution.error is not None:
-            return resolution.error
-        return lock_entry(target, resolution, now)
-
-    results = map_in_threads(entry_of, list(actions), jobs)
-    return [r for r in results if not isinstance(r, str)], [
-        r for r in results if isinstance(r, str)
-    ]
 
 
 def _report_problems(problems: Sequence[str]) -> None:

@@ -114,7 +114,7 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
 
 
 def promote(args: argparse.Namespace) -> int:
-    from tagmgr.lifecycle import run
+    from tagmgr.commands import lifecycle_run as run
 
     chain = _chain(args)
     mapping = dict(args.map_registry)
@@ -126,7 +126,7 @@ def promote(args: argparse.Namespace) -> int:
 
 
 def rollback(args: argparse.Namespace) -> int:
-    from tagmgr.lifecycle import run
+    from tagmgr.commands import lifecycle_run as run
 
     chain = _chain(args)
     with open_registries(args) as registries:
@@ -136,14 +136,14 @@ def rollback(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from tagmgr.lifecycle import run
+    from tagmgr.commands import lifecycle_run as run
 
     run.status(args, _chain(args))
     return exitcodes.OK
 
 
 def expire(args: argparse.Namespace) -> int:
-    from tagmgr.lifecycle import run
+    from tagmgr.commands import lifecycle_run as run
 
     return run.expire(args, _chain(args))
 

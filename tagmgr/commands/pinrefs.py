@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagmgr import exitcodes
-from tagmgr.commands import core
 from tagmgr.commands.options import CommandTable, open_registries
 from tagmgr.errors import ManifestError
 
@@ -81,11 +80,15 @@ def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
     """Entries as written (files name docker.io, not a mirror); digests HEADed where mapped."""
     from tagmgr.manifest import load_manifests
     from tagmgr.pinrefs.pins import Pin
+    from tagmgr.reconcile import pipeline
     from tagmgr.reconcile.targets import Target
     from tagmgr.system.concurrency import map_in_threads
 
     manifests = load_manifests(args.manifest)
-    targets = [t for t in core._resolve(args, manifests, {}) if isinstance(t, Target)]
+    resolved = pipeline.resolve(
+        manifests, registry_map={}, git_cache=args.git_cache, jobs=args.jobs
+    )
+    targets = [t for t in resolved if isinstance(t, Target)]
     mapping = dict(args.map_registry)
     digests: list[str | None] = [None] * len(targets)
     if args.digest:

@@ -6,6 +6,7 @@ tools read YAML 1.2 (``1e3`` is 1000.0, ``0o17`` is 15). A manifest value must b
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import date
@@ -15,6 +16,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from tagmgr.documents.explain import clip
+from tagmgr.oci.reference import is_valid_tag
 
 YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = f"{YAML_TAG_PREFIX}str"
@@ -105,3 +107,13 @@ _OTHER_READINGS: list[tuple[re.Pattern[str], str, Callable[[str], str]]] = [
         lambda text: f"a boolean ({str(text in 'yY').lower()})",
     ),
 ]
+
+
+def yaml_scalar(value: str) -> str:
+    """``value`` as YAML: plain when the loader reads it back as text, else double-quoted.
+
+    The loader's own trap check decides, so a written file always loads again: "1.10", "2019",
+    "on" and YAML 1.2 numbers such as "1e3" are quoted.
+    """
+    plain = is_valid_tag(value) and plain_scalar_trap(value, is_key=False) is None
+    return value if plain else json.dumps(value, ensure_ascii=False)

@@ -15,9 +15,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tagmgr.documents.splice import Edit
+from tagmgr.documents.yamltraps import yaml_scalar
 from tagmgr.errors import InvalidReferenceError
 from tagmgr.filerefs.site import Site, inline_site, location_at
-from tagmgr.manifest.write import yaml_scalar
 from tagmgr.oci.reference import ImageReference
 
 IMAGE_KEY = "image"

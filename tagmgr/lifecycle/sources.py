@@ -18,8 +18,7 @@ from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.inusefiles import images_in_use, is_manifest, manifest_in_use
 from tagmgr.lifecycle.runtime import docker_in_use, is_pod_list, pods_in_use
-from tagmgr.lock import LOCK_FORMAT
-from tagmgr.lock import read_in_use as lock_in_use
+from tagmgr.lock import LOCK_FORMAT, read_lock
 
 Documents = list[LocatedDocument]
 
@@ -34,6 +33,14 @@ class FileReader:
 def _is_lock(documents: Documents) -> bool:
     data = documents[0].data if len(documents) == 1 else None
     return isinstance(data, dict) and data.get("format") == LOCK_FORMAT
+
+
+def lock_in_use(path: Path) -> list[InUse]:
+    """Every (reference, digest) the lock at ``path`` names, each reference carrying its digest."""
+    return [
+        InUse(reference._replace(digest=digest), f"{path}: {reference}")
+        for reference, digest in read_lock(path).references()
+    ]
 
 
 def _lock_in_use(path: str, _documents: Documents) -> list[InUse]:

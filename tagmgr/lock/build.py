@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tagmgr.lock.model import LockedPlatform, LockedUpstream, LockEntry
-from tagmgr.reconcile.resolve import Resolution
+from tagmgr.reconcile.plan import Action, Kind
+from tagmgr.reconcile.resolve import Resolution, with_children
 from tagmgr.reconcile.targets import Target
+from tagmgr.registry import Registries
+from tagmgr.system.concurrency import map_in_threads
 
 
 def timestamp(moment: datetime | None = None) -> str:
@@ -34,3 +38,26 @@ def lock_entry(target: Target, resolution: Resolution, resolved_at: str) -> Lock
         src_ref=entry.src_ref,
         upstream=upstream,
     )
+
+
+def lock_entries(
+    actions: Sequence[Action], registries: Registries, *, jobs: int
+) -> tuple[list[LockEntry], list[str]]:
+    """A lock entry for each action whose source resolved; a message for each other one."""
+    now = timestamp()
+
+    def entry_of(action: Action) -> LockEntry | str:
+        target, descriptor = action.target, action.source
+        if action.kind not in (Kind.CREATE, Kind.PRESENT) or target is None or descriptor is None:
+            where = action.item.entry.location()
+            return f"{where}: {action.item.entry.field_path}: {action.kind.value}: {action.message}"
+        client = registries.client(target.source.registry)
+        resolution = with_children(client, Resolution(target.source, descriptor))
+        if resolution.error is not None:
+            return resolution.error
+        return lock_entry(target, resolution, now)
+
+    results = map_in_threads(entry_of, list(actions), jobs)
+    return [r for r in results if not isinstance(r, str)], [
+        r for r in results if isinstance(r, str)
+    ]

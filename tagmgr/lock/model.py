@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from tagmgr.lifecycle.inuse import InUse
 from tagmgr.oci.reference import ImageReference
 
 LOCK_FORMAT = "tagmgr.lock/v1"
@@ -102,14 +101,3 @@ class Lock:
                 yield entry.source, entry.digest
             for child in entry.platforms:
                 yield entry.target.with_digest(child.digest), child.digest
-
-    def in_use(self, where: str) -> list[InUse]:
-        """``references()`` as in-use records for expiry; ``where`` names the lock file."""
-        return [
-            InUse(_with_digest(reference, digest), f"{where}: {reference}")
-            for reference, digest in self.references()
-        ]
-
-
-def _with_digest(reference: ImageReference, digest: str) -> ImageReference:
-    return reference._replace(digest=digest)

@@ -9,7 +9,6 @@ untouched because those bytes are never rewritten. The file is replaced atomical
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,10 +17,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tagmgr.documents.atomic import replace_file
 from tagmgr.documents.splice import Edit, splice
-from tagmgr.documents.yamltraps import plain_scalar_trap
+from tagmgr.documents.yamltraps import yaml_scalar
 from tagmgr.errors import Location, ManifestError, Problem
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
-from tagmgr.oci.reference import is_valid_tag
 
 
 def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:
@@ -77,16 +75,6 @@ def _replace_value(text: str, key: Node, value: Node, rendered: str) -> Edit:
         colon = text.index(":", key.end_mark.index) + 1  # ``key:`` with nothing after it
         return Edit(colon, colon, f" {rendered}")
     return Edit(value.start_mark.index, value.end_mark.index, rendered)
-
-
-def yaml_scalar(value: str) -> str:
-    """``value`` as YAML: plain when the loader reads it back as text, else double-quoted.
-
-    The loader's own trap check decides, so a written file always loads again: "1.10", "2019",
-    "on" and YAML 1.2 numbers such as "1e3" are quoted.
-    """
-    plain = is_valid_tag(value) and plain_scalar_trap(value, is_key=False) is None
-    return value if plain else json.dumps(value, ensure_ascii=False)
 
 
 def _images(root: Node | None, path: Path) -> SequenceNode:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr.lifecycle import run
+from tagmgr.commands import lifecycle_run as run
 from tests.integration.test_cli import TAGMGR, answer, child_env, on_a_terminal
 from tests.support.e2e import run_tagmgr
 from tests.support.oci import ImageFactory, single

@@ -10,13 +10,13 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from tagmgr.errors import LockError
 from tagmgr.lifecycle.inuse import InUse
+from tagmgr.lifecycle.sources import lock_in_use
 from tagmgr.lock import (
     SCHEMA_PATH,
     Lock,
     LockedPlatform,
     LockedUpstream,
     LockEntry,
-    read_in_use,
     read_lock,
     render_lock,
     write_lock,
@@ -112,7 +112,7 @@ def test_in_use_names_target_source_and_every_platform(tmp_path: Path) -> None:
     path = tmp_path / "tagmgr.lock"
     write_lock(path, Lock.of([entry("127.0.0.1:5000/a:v1")]))
     name = "127.0.0.1:5000/a"
-    assert read_in_use(path) == [
+    assert lock_in_use(path) == [
         InUse(ImageReference.parse(f"{name}:v1@{A}"), f"{path}: {name}:v1"),
         InUse(ImageReference.parse(f"{name}:build-1@{A}"), f"{path}: {name}:build-1"),
         InUse(ImageReference.parse(f"{name}@{B}"), f"{path}: {name}@{B}"),

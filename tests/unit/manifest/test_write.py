@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tagmgr.documents.yamltraps import yaml_scalar
 from tagmgr.errors import ManifestError
-from tagmgr.manifest.write import write_tags, yaml_scalar
+from tagmgr.manifest.write import write_tags
 
 BEFORE = """\
 # Images built from upstream releases.

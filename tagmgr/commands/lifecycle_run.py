@@ -1,6 +1,7 @@
 """The lifecycle commands' work: read the registries, plan purely, then carry out or report.
 
-Kept out of ``tagmgr.commands.lifecycle`` so that module stays light to import.
+Kept out of ``tagmgr.commands.lifecycle`` so that module stays light to import (``validate``
+starts without the HTTP stack).
 """
 
 from __future__ import annotations

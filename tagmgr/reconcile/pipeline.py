@@ -1,0 +1,47 @@
+"""The reconcile pipeline every command shares: manifests -> targets -> inventory -> plan.
+
+Everything is validated before the first request, so bad input never reaches a registry; the
+caller loads (and shards) the manifests, this module resolves and reads what the registries hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tagmgr.git.cache import default_cache_dir
+from tagmgr.git.describe import GitVersioner
+from tagmgr.manifest.model import Manifest
+from tagmgr.reconcile.inventory import take_inventory
+from tagmgr.reconcile.plan import Action
+from tagmgr.reconcile.plan import plan as plan_actions
+from tagmgr.reconcile.targets import Resolved, resolve_targets
+from tagmgr.registry import Registries
+
+
+def resolve(
+    manifests: Sequence[Manifest],
+    *,
+    registry_map: Mapping[str, str],
+    git_cache: Path | None,
+    jobs: int,
+) -> list[Resolved]:
+    """Each entry as a concrete target (derived tags described with git), or why it is not."""
+    versioner = GitVersioner(git_cache or default_cache_dir(), jobs=jobs)
+    return resolve_targets(
+        manifests, registry_map=dict(registry_map), describe=versioner.describe_all
+    )
+
+
+def plan(
+    manifests: Sequence[Manifest],
+    registries: Registries,
+    *,
+    registry_map: Mapping[str, str],
+    git_cache: Path | None,
+    jobs: int,
+    trust_existing: bool = False,
+) -> list[Action]:
+    resolved = resolve(manifests, registry_map=registry_map, git_cache=git_cache, jobs=jobs)
+    inventory = take_inventory(resolved, registries, jobs=jobs, trust_existing=trust_existing)
+    return plan_actions(resolved, inventory)
