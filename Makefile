@@ -32,6 +32,7 @@ lint: venv
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # pytest exits 5 when it collected nothing; any non-zero exit fails the target.
 test: system-deps lint
