@@ -1,20 +1,23 @@
-"""diff over every layer format and platform layout, against a real registry.
+"""diff and versions update over every layer format and platform layout, against a real registry.
 
 Docker schema 2 images with uncompressed layers (``rootfs.diff.tar``), a zstd layer refused with
-the image named, and indexes holding attestations beside their platforms.
+the image named, indexes holding attestations and artifacts beside their platforms, and the
+platform of every reason ``versions update`` gives.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from tests.integration.test_diff import first_build, first_layers, pushed
 from tests.support.e2e import run_tagmgr
-from tests.support.layers import Built, Layer, build_image, file
+from tests.support.layers import Built, Layer, build_image, build_index, file
 from tests.support.oci import DOCKER, OCI, Image, descriptor, sha256
+from tests.support.push import push
 from tests.support.registry import RegistryServer
 
 pytestmark = pytest.mark.integration
@@ -107,3 +110,34 @@ def test_attestations_in_an_index_are_not_platforms(
     assert (result.code, result.err) == (0, "")
     platforms = result.json()["platforms"]
     assert [(p["platform"], p["verdict"]) for p in platforms] == [("linux/amd64", "equivalent")]
+
+
+VERSIONS = "images:\n- name: {address}/{repo}/web\n  version: v1\n"
+
+
+def test_versions_update_names_the_platform_of_each_reason(
+    registry: RegistryServer, repo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arm = build_image(first_layers(), platform=("linux", "arm64"))
+    arm_change = build_image(
+        [*first_layers(), Layer([file("srv/arm.txt", "arm")])], platform=("linux", "arm64")
+    )
+    release = build_index({("linux", "amd64"): first_build(), ("linux", "arm64"): arm})
+    build = build_index({("linux", "amd64"): first_build(), ("linux", "arm64"): arm_change})
+    push(registry.address, f"{repo}/web", "v1", release)
+    push(registry.address, f"{repo}/web", "b42", build)
+    path = tmp_path / "versions.yaml"
+    path.write_text(VERSIONS.format(address=registry.address, repo=repo))
+
+    text = run_tagmgr(capsys, "versions", "update", path, "--build", "b42")
+    assert text.code == 2, text.err
+    assert text.out.splitlines()[1] == "          linux/arm64: file-added srv/arm.txt: file"
+    as_json = run_tagmgr(capsys, "versions", "update", path, "--build", "b42", "--output", "json")
+    assert as_json.json()["entries"][0]["reasons"] == [
+        {
+            "platform": "linux/arm64",
+            "kind": "file-added",
+            "subject": "srv/arm.txt",
+            "detail": "file",
+        }
+    ]
