@@ -9,6 +9,7 @@
     ├── RegistryError            a registry answered badly or not at all (names the registry)
     │   ├── AuthenticationError  credentials missing or refused
     │   └── CertificateError     TLS certificate not trusted
+    ├── ImageFormatError         a manifest, index or config that is not as the image spec has it
     ├── CredentialsError         an auth file or credential helper that cannot be used
     ├── CommandError             a subprocess failed (command shown with secrets redacted)
     ├── DockerError              a Docker daemon unreachable, or refusing a request
@@ -85,6 +86,11 @@ class AuthenticationError(RegistryError):
 
 class CertificateError(RegistryError):
     """The registry's TLS certificate is not trusted."""
+
+
+class ImageFormatError(TagmgrError):
+    """A manifest, index or config that is not what the OCI image spec or Docker's schema 2 has;
+    the message names the document and the field."""
 
 
 class CredentialsError(TagmgrError):

@@ -7,6 +7,7 @@ from tagmgr.changes.config import compare_configs
 from tagmgr.changes.filesystem import LayerChanges
 from tagmgr.changes.ignore import IgnoreRules
 from tagmgr.changes.images import ImageSide, PlatformImage, read_image
+from tagmgr.changes.streams import LayerFormatError
 from tagmgr.changes.verdict import ImageDiff, PlatformDiff, Reason, Verdict, platform_verdict
 from tagmgr.changes.walk import Layer, read_layer
 from tagmgr.oci.reference import ImageReference
@@ -49,14 +50,18 @@ def _compare_platform(
     if one.digest == other.digest:
         return PlatformDiff(one.platform, one.digest, other.digest, Verdict.IDENTICAL)
     # A blob both sides name is read from the first side's repository.
-    sides = {layer.digest: side_b for layer in other.layers}
-    sides.update({layer.digest: side_a for layer in one.layers})
+    sides = {layer.digest: (side_b, other) for layer in other.layers}
+    sides.update({layer.digest: (side_a, one) for layer in one.layers})
 
     def read(layer: Layer) -> LayerChanges:
-        reference = sides[layer.digest].reference
+        side, image = sides[layer.digest]
+        reference = side.reference
         client = registries.client(reference.registry)
-        with client.open_blob(reference.repository, layer.digest) as chunks:
-            return read_layer(layer, chunks)
+        try:
+            with client.open_blob(reference.repository, layer.digest) as chunks:
+                return read_layer(layer, chunks)
+        except LayerFormatError as error:
+            raise LayerFormatError(f"{reference} ({image.platform}): {error}") from error
 
     reasons = compare_configs(one.config, other.config)
     reasons += compare_stacks(one.layers, other.layers, read, ignore)

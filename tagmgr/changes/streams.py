@@ -13,21 +13,8 @@ import zlib
 from collections.abc import Iterator
 
 from tagmgr.errors import TagmgrError
+from tagmgr.oci.mediatypes import Compression, layer_compression
 
-GZIP_MEDIA_TYPES = frozenset(
-    {
-        "application/vnd.oci.image.layer.v1.tar+gzip",
-        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-        "application/vnd.docker.image.rootfs.diff.tar.gzip",
-        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-    }
-)
-PLAIN_MEDIA_TYPES = frozenset(
-    {
-        "application/vnd.oci.image.layer.v1.tar",
-        "application/vnd.oci.image.layer.nondistributable.v1.tar",
-    }
-)
 _GZIP_WINDOW = 16 + zlib.MAX_WBITS  # a gzip header and trailer around deflate data
 
 
@@ -113,13 +100,18 @@ class HashingReader(io.RawIOBase):
 
 
 def uncompressed(media_type: str, chunks: Iterator[bytes]) -> HashingReader:
-    """The layer's tar stream, by its media type: gzip or plain; anything else is refused."""
+    """The layer's tar stream, by its media type: gzip'd or not; anything else is refused."""
+    compression = layer_compression(media_type)
     raw: io.RawIOBase = ChunkReader(chunks)
-    if media_type in GZIP_MEDIA_TYPES:
+    if compression is Compression.GZIP:
         raw = GunzipReader(raw)
-    elif media_type not in PLAIN_MEDIA_TYPES:
-        what = "zstd-compressed" if "zstd" in media_type else f"of media type {media_type!r}"
+    elif compression is Compression.ZSTD:
         raise LayerFormatError(
-            f"the layer is {what}; tagmgr diff reads gzip'd and uncompressed tar layers"
+            "the layer is zstd-compressed; tagmgr diff reads gzip'd and uncompressed tar layers"
+        )
+    elif compression is None:
+        raise LayerFormatError(
+            f"the layer's media type {media_type!r} is not one tagmgr diff reads: it reads OCI "
+            "and Docker tar layers, uncompressed or gzip'd"
         )
     return HashingReader(raw)

@@ -19,6 +19,7 @@ from tagmgr.oci.reference import ImageReference
 
 if TYPE_CHECKING:
     from tagmgr.lock import LockEntry
+    from tagmgr.oci.platform import Platform
     from tagmgr.reconcile.plan import Action
     from tagmgr.reconcile.resolve import Resolution
     from tagmgr.registry import Registries
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 DEFAULT_LOCK = Path("tagmgr.lock")
 
 
-def _platform(text: str) -> str:
-    from tagmgr.oci.descriptor import parse_platform
+def _platform(text: str) -> Platform:
+    from tagmgr.oci.platform import parse_platform
 
     return parse_platform(text)
 

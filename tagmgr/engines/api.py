@@ -16,8 +16,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tagmgr.errors import RegistryError, TagmgrError
-from tagmgr.oci.descriptor import Descriptor, contents_of
+from tagmgr.errors import ImageFormatError, RegistryError, TagmgrError
+from tagmgr.oci.content import ImageIndex, parse_manifest
+from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryClient
 from tagmgr.system import logs
@@ -149,16 +150,26 @@ def describe_path(source: ImageReference, destination: ImageReference, done: dic
 
 def _copy_contents(job: _Copy, descriptor: Descriptor, content: bytes) -> None:
     """Everything a manifest needs, in the destination, before the manifest itself."""
-    contents = contents_of(descriptor.media_type, content)
-    if contents is None:
+    what = f"manifest {job.source.registry}/{job.source_repository}@{descriptor.digest}"
+    try:
+        manifest = parse_manifest(content, descriptor.media_type, what)
+    except ImageFormatError as error:
+        raise Unreadable(f"{job.entry}: {error}; use --engine skopeo") from error
+    if manifest is None:
         raise Unreadable(
             f"{job.entry}: the api engine cannot copy a {descriptor.media_type or 'untyped'} "
             "manifest to another repository; use --engine skopeo"
         )
-    for blob in contents.blobs:
+    if isinstance(manifest, ImageIndex):
+        _copy_children(job, manifest)
+        return
+    for blob in manifest.blobs:
         job.check_deadline()
         _copy_blob(job, blob)
-    for child in contents.children:
+
+
+def _copy_children(job: _Copy, index: ImageIndex) -> None:
+    for child in (entry.digest for entry in index.manifests):
         job.check_deadline()
         child_descriptor, child_content = job.source.get_manifest(job.source_repository, child)
         _copy_contents(job, child_descriptor, child_content)

@@ -16,14 +16,20 @@ A source is accepted only when re-serialising it the daemon's way gives back its
 from __future__ import annotations
 
 import json
-import re
 
-from tagmgr.oci.descriptor import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
-from tagmgr.oci.reference import DIGEST_PATTERN, ImageReference
+from tagmgr.errors import ImageFormatError
+from tagmgr.oci.content import ImageManifest, parse_manifest
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.mediatypes import (
+    DOCKER_CONFIG,
+    DOCKER_LAYER_GZIP,
+    DOCKER_MANIFEST,
+    INDEX_TYPES,
+    OCI_INDEX,
+    OCI_MANIFEST,
+)
+from tagmgr.oci.reference import ImageReference
 
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
-DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-_DIGEST_RE = re.compile(DIGEST_PATTERN)
 _OTHER_DIGEST = "the daemon would push it under another digest"
 
 
@@ -59,7 +65,7 @@ def refusal(
 
 def _rewritten_kind(media_type: str) -> str:
     """What the daemon does to a manifest that is not a Docker schema 2 manifest."""
-    if media_type in (OCI_INDEX, DOCKER_MANIFEST_LIST):
+    if media_type in INDEX_TYPES:
         kind = "an OCI image index" if media_type == OCI_INDEX else "a Docker manifest list"
         return (
             f"{kind}: the daemon pulls one platform and pushes it as a Docker schema 2 "
@@ -75,38 +81,27 @@ def _rewritten_kind(media_type: str) -> str:
 
 def daemon_form(content: bytes) -> bytes | None:
     """The bytes a daemon writes for the config and layers ``content`` names, or None when
-    ``content`` holds anything the daemon would not write at all (other fields, media types)."""
+    ``content`` holds anything the daemon would not write at all (other fields, media types).
+
+    A field the parser does not keep (an unknown one) is left to the byte comparison."""
     try:
-        manifest = json.loads(content)
-    except (ValueError, RecursionError):
+        manifest = parse_manifest(content, DOCKER_MANIFEST, "manifest")
+    except ImageFormatError:
         return None
-    if not isinstance(manifest, dict) or set(manifest) != {
-        "schemaVersion",
-        "mediaType",
-        "config",
-        "layers",
-    }:
+    if not isinstance(manifest, ImageManifest) or manifest != ImageManifest(
+        DOCKER_MANIFEST, manifest.config, manifest.layers
+    ):
         return None
-    layers = manifest["layers"]
-    if manifest["schemaVersion"] != 2 or manifest["mediaType"] != DOCKER_MANIFEST:
+    config = _daemon_descriptor(manifest.config, DOCKER_CONFIG)
+    layers = [_daemon_descriptor(layer, DOCKER_LAYER_GZIP) for layer in manifest.layers]
+    if config is None or None in layers:
         return None
-    if not isinstance(layers, list):
-        return None
-    config = _descriptor(manifest["config"], DOCKER_CONFIG)
-    described = [_descriptor(layer, DOCKER_LAYER) for layer in layers]
-    if config is None or None in described:
-        return None
-    form = {"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "config": config, "layers": described}
+    form = {"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "config": config, "layers": layers}
     return json.dumps(form, indent=3).encode()
 
 
-def _descriptor(value: object, media_type: str) -> dict[str, object] | None:
-    """``value`` as the daemon writes a descriptor (mediaType, size, digest), or None."""
-    if not isinstance(value, dict) or set(value) != {"mediaType", "size", "digest"}:
+def _daemon_descriptor(descriptor: Descriptor, media_type: str) -> dict[str, object] | None:
+    """``descriptor`` as the daemon writes one (mediaType, size, digest), or None."""
+    if descriptor != Descriptor(media_type, descriptor.digest, descriptor.size):
         return None
-    size, digest = value["size"], value["digest"]
-    if value["mediaType"] != media_type or type(size) is not int or size < 0:
-        return None
-    if not isinstance(digest, str) or not _DIGEST_RE.fullmatch(digest):
-        return None
-    return {"mediaType": media_type, "size": size, "digest": digest}
+    return {"mediaType": media_type, "size": descriptor.size, "digest": descriptor.digest}

@@ -6,20 +6,22 @@ children and, where no tag carries a build timestamp, the config's ``created``.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from tagmgr.errors import RegistryError
 from tagmgr.lifecycle.holdings import Held, Holdings, referrer_subject
 from tagmgr.manifest.environments import Chain, build_time
+from tagmgr.oci.content import (
+    ImageIndex,
+    ImageManifest,
+    Manifest,
+    parse_config,
+    parse_manifest,
+    read_document,
+)
+from tagmgr.oci.mediatypes import IMAGE_CONFIG_TYPES
 from tagmgr.registry import RegistryClient
 from tagmgr.system.concurrency import map_in_threads
-
-MAX_CONFIG_BYTES = 1024 * 1024
-_FRACTION = re.compile(r"(\.[0-9]{1,6})[0-9]*")
 
 
 def tag_digests(
@@ -56,53 +58,30 @@ class _Reader:
     def read(self, digest: str, tags: tuple[str, ...]) -> list[Held]:
         """The manifest ``digest`` and, for an index, its children (children first)."""
         descriptor, content = self.client.get_manifest(self.repository, digest)
-        document = _json(content, self.client.registry, f"manifest {self.repository}@{digest}")
-        children = tuple(
-            str(m.get("digest")) for m in document.get("manifests", []) if isinstance(m, dict)
+        what = f"manifest {self.client.registry}/{self.repository}@{digest}"
+        manifest = parse_manifest(content, descriptor.media_type, what)
+        children = (
+            tuple(m.digest for m in manifest.manifests) if isinstance(manifest, ImageIndex) else ()
         )
         read_children = [c for child in children for c in self.read(child, ())]
-        subject = document.get("subject")
-        subject_digest = subject.get("digest") if isinstance(subject, dict) else None
+        subject_digest = manifest.subject.digest if manifest and manifest.subject else None
         subject_digest = subject_digest or next(filter(None, map(referrer_subject, tags)), None)
         created = None
         if build_time(tags, self.chain) is None:
-            created = self.created(document, read_children)
-        media_type = descriptor.media_type or str(document.get("mediaType", ""))
+            created = self.created(manifest, read_children)
+        media_type = manifest.media_type if manifest else descriptor.media_type
         this = Held(digest, media_type, descriptor.size, tags, children, subject_digest, created)
         return [*read_children, this]
 
-    def created(self, document: dict[str, Any], children: list[Held]) -> datetime | None:
+    def created(self, manifest: Manifest | None, children: list[Held]) -> datetime | None:
         if children:
             times = [c.created for c in children if c.created is not None]
             return max(times) if times else None
-        config = document.get("config")
-        digest = config.get("digest") if isinstance(config, dict) else None
-        if not isinstance(digest, str):
+        if not isinstance(manifest, ImageManifest):
             return None
-        data = b""
-        with self.client.open_blob(self.repository, digest) as chunks:
-            for chunk in chunks:
-                data += chunk
-                if len(data) > MAX_CONFIG_BYTES:
-                    return None
-        what = f"config {self.repository}@{digest}"
-        return parse_created(_json(data, self.client.registry, what).get("created"))
-
-
-def parse_created(value: object) -> datetime | None:
-    """An RFC 3339 time as configs write it (nanoseconds cut to microseconds), or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(_FRACTION.sub(r"\1", value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _json(content: bytes, registry: str, what: str) -> dict[str, Any]:
-    try:
-        document = json.loads(content)
-    except (ValueError, RecursionError) as error:
-        raise RegistryError(registry, f"{what} is not JSON") from error
-    return document if isinstance(document, dict) else {}
+        config = manifest.config
+        if config.media_type not in IMAGE_CONFIG_TYPES:
+            return None  # an artifact's config: the image spec forbids reading an unknown type
+        what = f"config {self.client.registry}/{self.repository}@{config.digest}"
+        with self.client.open_blob(self.repository, config.digest) as chunks:
+            return parse_config(read_document(chunks, what), what).created

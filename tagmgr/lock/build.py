@@ -34,7 +34,7 @@ def lock_entry(target: Target, resolution: Resolution, resolved_at: str) -> Lock
         digest=descriptor.digest,
         media_type=descriptor.media_type,
         resolved_at=resolved_at,
-        platforms=tuple(LockedPlatform(c.platform, c.digest) for c in resolution.children),
+        platforms=tuple(LockedPlatform(c.platform_name, c.digest) for c in resolution.children),
         src_ref=entry.src_ref,
         upstream=upstream,
     )

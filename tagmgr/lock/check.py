@@ -47,7 +47,7 @@ def moved_entry(finding: Finding, resolved_at: str) -> LockEntry:
         finding.entry,
         digest=descriptor.digest,
         media_type=descriptor.media_type,
-        platforms=tuple(LockedPlatform(c.platform, c.digest) for c in finding.now.children),
+        platforms=tuple(LockedPlatform(c.platform_name, c.digest) for c in finding.now.children),
         resolved_at=resolved_at,
     )
 

@@ -100,4 +100,4 @@ def _with_pinned_children(registries: Registries, target: Target, lookup: Lookup
     found = with_children(client, Resolution(target.source, descriptor))
     if found.error is not None:
         return Lookup(error=found.error)
-    return replace(lookup, children={c.digest: c.platform for c in found.children})
+    return replace(lookup, children={c.digest: c.platform_name for c in found.children})

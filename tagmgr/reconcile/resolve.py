@@ -7,26 +7,15 @@ index is always the index's own: a child's digest is reported as that child, nev
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, replace
 
-from tagmgr.errors import RegistryError, TagmgrError
-from tagmgr.oci.descriptor import DOCKER_MANIFEST_LIST, OCI_INDEX, Descriptor
-from tagmgr.oci.reference import DIGEST_PATTERN, ImageReference
+from tagmgr.errors import ImageFormatError, TagmgrError
+from tagmgr.oci.content import ImageIndex, parse_manifest
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.mediatypes import INDEX_TYPES
+from tagmgr.oci.platform import Platform
+from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import RegistryClient
-
-INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
-_DIGEST_RE = re.compile(DIGEST_PATTERN)
-
-
-@dataclass(frozen=True, order=True)
-class Child:
-    """One manifest an index names: ``platform`` is ``os/architecture[/variant]``."""
-
-    platform: str
-    digest: str
-    media_type: str
 
 
 @dataclass(frozen=True)
@@ -35,13 +24,13 @@ class Resolution:
 
     reference: ImageReference
     descriptor: Descriptor | None = None
-    children: tuple[Child, ...] = ()
+    children: tuple[Descriptor, ...] = ()  # sorted by platform name, digest and media type
     error: str | None = None
 
-    def child(self, platform: str) -> Child | None:
-        """The child for ``platform``; ``linux/arm64`` also matches ``linux/arm64/v8``."""
+    def child(self, platform: Platform) -> Descriptor | None:
+        """The one child for ``platform``; ``linux/arm64`` also matches ``linux/arm64/v8``."""
         exact = [c for c in self.children if c.platform == platform]
-        loose = [c for c in self.children if c.platform.startswith(f"{platform}/")]
+        loose = [c for c in self.children if c.platform and platform.matches(c.platform)]
         found = exact or loose
         return found[0] if len(found) == 1 else None
 
@@ -72,27 +61,13 @@ def with_children(client: RegistryClient, resolution: Resolution) -> Resolution:
     return replace(resolution, children=children)
 
 
-def index_children(client: RegistryClient, ref: ImageReference, digest: str) -> tuple[Child, ...]:
+def index_children(
+    client: RegistryClient, ref: ImageReference, digest: str
+) -> tuple[Descriptor, ...]:
     """The ``manifests[]`` of the index ``digest`` (fetched by digest, so the bytes are checked)."""
-    _, content = client.get_manifest(ref.repository, digest)
-    try:
-        entries = json.loads(content)["manifests"]
-        return tuple(sorted(_child(entry) for entry in entries))
-    except (ValueError, RecursionError, KeyError, TypeError) as error:
-        raise RegistryError(
-            client.registry, f"{ref.name}@{digest}: not a readable index ({error})"
-        ) from None
-
-
-def _child(entry: dict[str, object]) -> Child:
-    digest = entry["digest"]
-    media_type = entry.get("mediaType", "")
-    platform = entry.get("platform") or {}
-    if not (isinstance(digest, str) and _DIGEST_RE.fullmatch(digest)):
-        raise ValueError(f"{digest!r} is not a digest")
-    if not isinstance(platform, dict) or not isinstance(media_type, str):
-        raise TypeError("a manifests[] entry of the wrong shape")
-    parts = [platform.get("os") or "unknown", platform.get("architecture") or "unknown"]
-    if platform.get("variant"):
-        parts.append(platform["variant"])
-    return Child("/".join(str(p) for p in parts), digest, media_type)
+    descriptor, content = client.get_manifest(ref.repository, digest)
+    what = f"manifest {ref.name}@{digest}"
+    index = parse_manifest(content, descriptor.media_type, what)
+    if not isinstance(index, ImageIndex):
+        raise ImageFormatError(f"{what} is served as {descriptor.media_type}, not as an index")
+    return tuple(sorted(index.manifests, key=lambda c: (c.platform_name, c.digest, c.media_type)))

@@ -12,7 +12,8 @@ import json
 import httpx
 
 from tagmgr.errors import RegistryError
-from tagmgr.oci.descriptor import MANIFEST_MEDIA_TYPES, Descriptor
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.mediatypes import MANIFEST_MEDIA_TYPES
 from tagmgr.registry.base import DIGEST_RE, LENGTH_RE, RetrySafe, digest_of
 from tagmgr.registry.blobs import BlobClient
 

@@ -1,10 +1,11 @@
 """A bound on every answer from a registry: ``MAX_ANSWER`` bytes, counted as they arrive.
 
-4 MiB is the distribution spec's recommended limit for manifests; tag list pages, token answers and
-error bodies are held to it as well. The bound is kept by a transport under the retries, so every
-read of a body is bounded, httpx's own included (401 and redirect bodies). Answers are asked for
-without content coding (``Accept-Encoding: identity``) and one sent in a coding is refused: the
-bytes counted are then the bytes kept, where a compressed answer could inflate a thousandfold.
+It is the bound on manifests (``tagmgr.oci.content``, 4 MiB, the distribution spec's figure); tag
+list pages, token answers and error bodies are held to it as well. The bound is kept by a
+transport under the retries, so every read of a body is bounded, httpx's own included (401 and
+redirect bodies). Answers are asked for without content coding (``Accept-Encoding: identity``)
+and one sent in a coding is refused: the bytes counted are then the bytes kept, where a
+compressed answer could inflate a thousandfold.
 
 A blob is the one answer allowed to be larger: its request carries the ``UNBOUNDED`` extension, and
 its reader holds one chunk at a time and checks the digest of what came.
@@ -18,8 +19,9 @@ from collections.abc import Callable, Iterator
 import httpx
 
 from tagmgr.errors import RegistryError
+from tagmgr.oci.content import MAX_DOCUMENT_BYTES
 
-MAX_ANSWER = 4 * 1024 * 1024
+MAX_ANSWER = MAX_DOCUMENT_BYTES
 UNBOUNDED = "tagmgr.unbounded"  # a request extension: True for a blob read as a stream
 _LENGTH = re.compile(r"[0-9]+")
 

@@ -68,7 +68,11 @@ def step_record(step: VersionStep) -> dict[str, Any]:
         "version": step.version,
         "step": step.step.value,
         "verdict": step.diff.verdict.value if step.diff else None,
-        "reasons": [reason_record(reason) for reason in step.diff.reasons] if step.diff else [],
+        "reasons": [
+            {"platform": platform.platform, **reason_record(reason)}
+            for platform in (step.diff.platforms if step.diff else ())
+            for reason in platform.reasons
+        ],
         "action": action.kind.value if action else None,
         "result": outcome.result.value if outcome else None,
         "source_digest": action.source.digest if action and action.source else None,
@@ -96,9 +100,18 @@ def write_steps(
         if step.message:
             stream.write(f"{'':<9} {step.message}\n")
         if step.step is Step.UNPIN and step.diff is not None:
-            write_reasons(step.diff.reasons, stream, indent=10)
+            _write_platform_reasons(step.diff, stream)
     summary = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()))
     stream.write(f"\n{command}: {summary or 'no images'}; {_file_note(steps, written)}\n")
+
+
+def _write_platform_reasons(diff: ImageDiff, stream: IO[str]) -> None:
+    """Each reason, after its platform when the image has several (one platform goes unsaid)."""
+    named = len(diff.platforms) > 1
+    for platform in diff.platforms:
+        prefix = f"{platform.platform}: " if named else ""
+        for reason in platform.reasons:
+            stream.write(f"{'':10}{prefix}{reason}\n")
 
 
 def _version_text(step: VersionStep) -> str:

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from tagmgr.lock.check import Finding, State
-from tagmgr.reconcile.resolve import Child, Resolution
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.platform import Platform
+from tagmgr.reconcile.resolve import Resolution
 from tagmgr.report import JSON_FORMAT_VERSION, dump_json
 
 
 def report_resolved(
-    output: str, stream: IO[str], resolutions: Sequence[Resolution], platform: str | None
+    output: str, stream: IO[str], resolutions: Sequence[Resolution], platform: Platform | None
 ) -> None:
     if output == "json":
         records = [_resolution_record(r, platform) for r in resolutions]
@@ -23,7 +25,7 @@ def report_resolved(
         stream.write(_resolution_text(resolution, platform) + "\n")
 
 
-def platform_problem(resolution: Resolution, platform: str) -> str | None:
+def platform_problem(resolution: Resolution, platform: Platform) -> str | None:
     """Why ``platform`` cannot be picked from what ``resolution`` found, or None."""
     descriptor = resolution.descriptor
     if descriptor is None or resolution.error:
@@ -31,12 +33,12 @@ def platform_problem(resolution: Resolution, platform: str) -> str | None:
     if not resolution.children:
         return f"{resolution.reference} is one manifest ({descriptor.media_type}), not an index"
     if resolution.child(platform) is None:
-        offered = ", ".join(c.platform for c in resolution.children)
+        offered = ", ".join(c.platform_name for c in resolution.children)
         return f"{resolution.reference} has no single {platform} manifest; it has {offered}"
     return None
 
 
-def _resolution_text(resolution: Resolution, platform: str | None) -> str:
+def _resolution_text(resolution: Resolution, platform: Platform | None) -> str:
     ref, descriptor = resolution.reference, resolution.descriptor
     if resolution.error is not None:
         return f"{ref}  error: {resolution.error}"
@@ -47,17 +49,18 @@ def _resolution_text(resolution: Resolution, platform: str | None) -> str:
         child = resolution.child(platform)
         if problem or child is None:
             return f"{ref}  error: {problem}"
-        return f"{ref}  {child.platform}  {child.digest}  (one platform of {descriptor.digest})"
+        one_of = f"(one platform of {descriptor.digest})"
+        return f"{ref}  {child.platform_name}  {child.digest}  {one_of}"
     lines = [f"{ref}  {descriptor.digest}  {descriptor.media_type}"]
-    lines += [f"  {c.platform}  {c.digest}" for c in resolution.children]
+    lines += [f"  {c.platform_name}  {c.digest}" for c in resolution.children]
     return "\n".join(lines)
 
 
-def _child_record(child: Child) -> dict[str, str]:
-    return {"platform": child.platform, "digest": child.digest, "media_type": child.media_type}
+def _child_record(child: Descriptor) -> dict[str, str]:
+    return {"platform": child.platform_name, "digest": child.digest, "media_type": child.media_type}
 
 
-def _resolution_record(resolution: Resolution, platform: str | None) -> dict[str, Any]:
+def _resolution_record(resolution: Resolution, platform: Platform | None) -> dict[str, Any]:
     descriptor = resolution.descriptor
     error = resolution.error
     if error is None and descriptor is None:

@@ -20,7 +20,8 @@ import pytest
 import trustme
 
 from tagmgr.errors import AuthenticationError, CertificateError, RegistryError
-from tagmgr.oci.descriptor import MANIFEST_MEDIA_TYPES, OCI_MANIFEST, Descriptor
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.mediatypes import MANIFEST_MEDIA_TYPES, OCI_MANIFEST
 from tagmgr.registry import Credentials, Registries, RegistryClient, RegistryOptions
 from tagmgr.registry.tls import SYSTEM_CERTS_DIRS, Endpoint, endpoints, host_cert_dir, ssl_context
 from tests.support.oci import KINDS, ImageFactory

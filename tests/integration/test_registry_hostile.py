@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from tagmgr.errors import AuthenticationError, RegistryError
-from tagmgr.oci.descriptor import OCI_MANIFEST, Descriptor
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.mediatypes import OCI_MANIFEST
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
 from tagmgr.registry.limits import MAX_ANSWER

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
-from tests.support.oci import OCI, Image, descriptor, sha256
+from tests.support.oci import OCI, Image, MediaTypes, descriptor, sha256
 
-PLAIN_LAYER = "application/vnd.oci.image.layer.v1.tar"
 BUILD_TIME = 1_700_000_000
 _BLOCK = 1024 * 1024
 _ZERO_BLOCK = bytes(_BLOCK)
@@ -112,7 +111,7 @@ class _Zeros(io.RawIOBase):
         return size
 
 
-def build_layer(layer: Layer) -> Built:
+def build_layer(layer: Layer, types: MediaTypes = OCI) -> Built:
     out = io.BytesIO()
     sink: IO[bytes] = out
     if layer.gzip_level is not None:
@@ -125,7 +124,7 @@ def build_layer(layer: Layer) -> Built:
             _add(archive, entry, layer)
     if sink is not out:
         sink.close()
-    media_type = OCI.layer if layer.gzip_level is not None else PLAIN_LAYER
+    media_type = types.layer if layer.gzip_level is not None else types.plain_layer
     return Built(media_type, out.getvalue(), f"sha256:{tee.hash.hexdigest()}")
 
 
@@ -154,8 +153,9 @@ def build_image(
     labels: dict[str, str] | None = None,
     platform: tuple[str, str] = ("linux", "amd64"),
     created: str = "2026-01-01T00:00:00Z",
+    types: MediaTypes = OCI,
 ) -> Image:
-    built = [layer if isinstance(layer, Built) else build_layer(layer) for layer in layers]
+    built = [layer if isinstance(layer, Built) else build_layer(layer, types) for layer in layers]
     os_name, architecture = platform
     config = {
         "architecture": architecture,
@@ -168,12 +168,12 @@ def build_image(
     config_bytes = json.dumps(config, indent=2).encode()
     manifest = {
         "schemaVersion": 2,
-        "mediaType": OCI.manifest,
-        "config": descriptor(OCI.config, config_bytes),
+        "mediaType": types.manifest,
+        "config": descriptor(types.config, config_bytes),
         "layers": [descriptor(layer.media_type, layer.blob) for layer in built],
     }
     blobs = {sha256(blob): blob for blob in [config_bytes, *(layer.blob for layer in built)]}
-    return Image(OCI.manifest, json.dumps(manifest, indent=2).encode(), blobs)
+    return Image(types.manifest, json.dumps(manifest, indent=2).encode(), blobs)
 
 
 def build_index(children: dict[tuple[str, str], Image]) -> Image:

@@ -28,12 +28,13 @@ PLATFORMS = (("linux", "amd64"), ("linux", "arm64"))
 
 @dataclass(frozen=True)
 class MediaTypes:
-    """The four media types one image format uses."""
+    """The media types one image format uses: ``layer`` gzip'd, ``plain_layer`` uncompressed."""
 
     manifest: str
     index: str
     config: str
     layer: str
+    plain_layer: str
 
 
 OCI = MediaTypes(
@@ -41,12 +42,14 @@ OCI = MediaTypes(
     OCI_INDEX,
     "application/vnd.oci.image.config.v1+json",
     "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar",
 )
 DOCKER = MediaTypes(
     DOCKER_MANIFEST,
     DOCKER_MANIFEST_LIST,
     "application/vnd.docker.container.image.v1+json",
     "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.diff.tar",
 )
 
 

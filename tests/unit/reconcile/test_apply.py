@@ -9,7 +9,8 @@ from collections import Counter
 
 from tagmgr.errors import CommandError, CopyRefused, Location, RegistryError
 from tagmgr.manifest.model import ImageEntry
-from tagmgr.oci.descriptor import OCI_INDEX, Descriptor
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.mediatypes import OCI_INDEX
 from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.apply import Applier
 from tagmgr.reconcile.outcome import Outcome, Result, apply_exit_code

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tagmgr.errors import Location
 from tagmgr.manifest.model import ImageEntry
-from tagmgr.oci.descriptor import OCI_INDEX, Descriptor
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.oci.mediatypes import OCI_INDEX
 from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.plan import Kind, Lookup, plan, plan_exit_code
 from tagmgr.reconcile.targets import Target, Unresolved
