@@ -15,7 +15,7 @@ from tagmgr.errors import ManifestError
 
 if TYPE_CHECKING:
     from tagmgr.pinrefs.edit import FileEdit
-    from tagmgr.pinrefs.pins import Pin
+    from tagmgr.pinrefs.pins import PinTable
 
 
 def register(table: CommandTable) -> None:
@@ -35,11 +35,12 @@ def register(table: CommandTable) -> None:
 
 
 def pin_refs(args: argparse.Namespace) -> int:
-    from tagmgr.filerefs.walk import collect, find_sites, read_text
+    from tagmgr.filerefs.find import scan
+    from tagmgr.filerefs.walk import collect
     from tagmgr.pinrefs.edit import plan_file, write
-    from tagmgr.pinrefs.pins import PinTable
+    from tagmgr.pinrefs.pins import Decision, Unresolvable
 
-    table = PinTable(_pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args))
+    table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
     files, problems = collect(args.paths)
     if problems:
         raise ManifestError(problems)
@@ -48,17 +49,21 @@ def pin_refs(args: argparse.Namespace) -> int:
     }
     files = [f for f in files if f.resolve() not in inputs]  # never pin the pins' own source
     edits: list[FileEdit] = []
-    for path in files:
-        text = read_text(path)
-        if text is None:
-            continue
-        decisions = [
+    for refs in scan(files):
+        decisions: list[Decision] = [
             decision
-            for site in find_sites(path, text)
+            for site in refs.references
             if (decision := table.decide(site, with_digest=args.digest)) is not None
         ]
+        # A template expression is filled in from the chart's values, which are pinned.
+        decisions += [
+            Unresolvable(u.location, u.written, u.reason) for u in refs.unreadable if not u.template
+        ]
+        decisions.sort(
+            key=lambda d: (d.location if isinstance(d, Unresolvable) else d.site.location)[1:]
+        )
         if decisions:
-            edits.append(plan_file(path, text, decisions))
+            edits.append(plan_file(Path(refs.file), refs.text, decisions))
     changed = [e for e in edits if e.edits]
     if args.write:
         for edit in changed:
@@ -69,17 +74,18 @@ def pin_refs(args: argparse.Namespace) -> int:
     return exitcodes.CHANGES_PENDING if changed and not args.write else exitcodes.OK
 
 
-def _pins_from_lock(path: Path) -> list[Pin]:
+def _pins_from_lock(path: Path) -> PinTable:
     from tagmgr.lock import read_lock
-    from tagmgr.pinrefs.pins import Pin
+    from tagmgr.pinrefs.pins import Pin, PinTable
 
-    return [Pin.of(entry.target, entry.source, entry.digest) for entry in read_lock(path).entries]
+    entries = read_lock(path).entries
+    return PinTable(Pin.of(entry.target, entry.source, entry.digest) for entry in entries)
 
 
-def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
+def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
     """Entries as written (files name docker.io, not a mirror); digests HEADed where mapped."""
     from tagmgr.manifest import load_manifests
-    from tagmgr.pinrefs.pins import Pin
+    from tagmgr.pinrefs.pins import Pin, PinTable
     from tagmgr.reconcile import pipeline
     from tagmgr.reconcile.targets import Target
     from tagmgr.system.concurrency import map_in_threads
@@ -101,9 +107,10 @@ def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
                 return found.digest if found else None
 
             digests = map_in_threads(head, targets, args.jobs)
-    return [
+    pins = (
         Pin.of(t.destination, t.source, digest) for t, digest in zip(targets, digests, strict=True)
-    ]
+    )
+    return PinTable(pins, digests_known=args.digest)
 
 
 def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
@@ -112,8 +119,8 @@ def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
 
     unresolvable = [u for e in edits for u in e.unresolvable]
     for item in unresolvable:
-        site = item.site
-        print(f"{site.location}: {site.written}: {item.message}", file=sys.stderr)
+        written = f" {item.written}:" if item.written else ""
+        print(f"{item.location}:{written} {item.message}", file=sys.stderr)
     if args.output == "json":
         document: dict[str, Any] = {
             "format": JSON_FORMAT_VERSION,
@@ -133,10 +140,10 @@ def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
             ],
             "unresolvable": [
                 {
-                    "file": u.site.location.file,
-                    "line": u.site.location.line,
-                    "column": u.site.location.column,
-                    "reference": u.site.written,
+                    "file": u.location.file,
+                    "line": u.location.line,
+                    "column": u.location.column,
+                    "reference": u.written,
                     "message": u.message,
                 }
                 for u in unresolvable
