@@ -25,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tagmgr.documents.located import FieldPath, render_path
 from tagmgr.documents.splice import Edit
+from tagmgr.documents.textfile import BOM
 from tagmgr.documents.yamltraps import plain_scalar_trap, yaml_scalar
 from tagmgr.errors import InvalidReferenceError
 from tagmgr.filerefs.site import (
@@ -45,6 +46,9 @@ _EMPTY = frozenset({"", "~", "null", "Null", "NULL"})
 _STR_TAG = "tag:yaml.org,2002:str"
 _KINDS = {"int": "a number", "float": "a number", "bool": "a boolean", "timestamp": "a date"}
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@:+-]*")
+# libyaml's loader, where PyYAML has it, reads a large file (a package-lock.json) six times as
+# fast as the pure-Python one; both count marks in characters.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UNEDITABLE = "written with escapes or as a block scalar; edit it by hand"
 
 
@@ -59,7 +63,10 @@ class NotYaml(Exception):
 def parse_collections(text: str) -> list[Node]:
     """The documents of ``text``; NotYaml when it does not parse."""
     try:
-        return [root for root in yaml.compose_all(text, Loader=yaml.SafeLoader) if root]
+        # libyaml does not count a byte order mark in its marks; PyYAML's parser does, as
+        # the text (which keeps it) does.
+        loader = yaml.SafeLoader if text.startswith(BOM) else _LOADER
+        return [root for root in yaml.compose_all(text, Loader=loader) if root]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise NotYaml(str(error.problem or error), mark.index if mark else 0) from None
@@ -113,7 +120,7 @@ class _Finder:
 
     def inline(self, node: ScalarNode, path: FieldPath) -> None:
         context = render_path(path)
-        if node.value == "" or (node.style is None and node.value in _EMPTY):
+        if node.value == "" or (_is_plain(node) and node.value in _EMPTY):
             return  # `image:`, `image: ""`: nothing named
         reason = _not_a_reference(node)
         if reason is not None:
@@ -166,6 +173,11 @@ class _Finder:
         )
 
 
+def _is_plain(node: ScalarNode) -> bool:
+    """Unquoted: PyYAML's parser says style None for plain, libyaml's says ''."""
+    return not node.style
+
+
 def _scalars(node: MappingNode) -> dict[str, ScalarNode]:
     return {
         key.value: value
@@ -183,7 +195,7 @@ def _names_an_image(key: str, value: ScalarNode, keys: set[str], under_image: bo
 
 
 def _not_a_reference(node: ScalarNode) -> str | None:
-    if node.style is None and node.tag != _STR_TAG:
+    if _is_plain(node) and node.tag != _STR_TAG:
         kind = node.tag.rpartition(":")[2]
         return f"not an image reference: YAML reads {node.value} as {_KINDS.get(kind, kind)}"
     if is_template(node.value):
@@ -221,9 +233,10 @@ def _joined(
 
 def _span(text: str, node: ScalarNode) -> tuple[int, int] | None:
     """Where the value's own characters are: inside quotes, after an anchor or tag."""
-    end = node.end_mark.index - (1 if node.style in ("'", '"') else 0)
+    quoted = node.style in ("'", '"')
+    end = node.end_mark.index - (1 if quoted else 0)
     start = end - len(node.value)
-    if node.style not in (None, "'", '"') or start < node.start_mark.index:
+    if not (quoted or _is_plain(node)) or start < node.start_mark.index:
         return None
     return (start, end) if text[start:end] == node.value else None
 
@@ -250,7 +263,7 @@ def _split_rewrite(
 def _set(text: str, node: ScalarNode, value: str) -> Edit | bool | None:
     """The edit giving ``node`` the text ``value``; False when nothing changes, None when the
     value's characters cannot be told apart (escapes, block scalars)."""
-    if node.style is None and node.value in _EMPTY:  # `digest:` or `digest: null`
+    if _is_plain(node) and node.value in _EMPTY:  # `digest:` or `digest: null`
         if not value:
             return False
         start, end = node.start_mark.index, node.end_mark.index
@@ -259,7 +272,7 @@ def _set(text: str, node: ScalarNode, value: str) -> Edit | bool | None:
     span = _span(text, node)
     if span is None:
         return None
-    return Edit(span[0], span[1], _plain_or_quoted(value) if node.style is None else value)
+    return Edit(span[0], span[1], _plain_or_quoted(value) if _is_plain(node) else value)
 
 
 def _plain_or_quoted(value: str) -> str:
