@@ -350,3 +350,11 @@ def test_deliberate_difference_quoted_from_values() -> None:
         ("2:14", "COPY --from", f"{LIB}/nginx:1.20"),
         ("3:13", "COPY --from", "unreadable: written with quotes or escapes"),
     ]
+
+
+def test_deliberate_difference_syntax_only_as_a_parser_directive() -> None:
+    """BuildKit also finds the frontend in ``//syntax=`` and after a shebang line; tagmgr reads
+    the ``# syntax=`` parser directive only, as the reference documents it."""
+    assert found("#!/usr/bin/env buildctl\n# syntax=docker/dockerfile:1\nFROM a/b:1\n") == [
+        ("3:6", "FROM", "docker.io/a/b:1")
+    ]
