@@ -75,7 +75,10 @@ class GlobalArgs:
         )
 
     def expand(self, word: Word) -> Value:
-        return _Expansion(self, word).word(0, len(word.text))
+        try:
+            return _Expansion(self, word).word(0, len(word.text))
+        except RecursionError:  # ${A:-${B:-${C:-...}}}, nested beyond reason
+            raise Unknown("variables nested too deep") from None
 
 
 class _Expansion:

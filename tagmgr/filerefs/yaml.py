@@ -72,14 +72,30 @@ def parse_collections(text: str) -> list[Node]:
         raise NotYaml(str(error.problem or error), mark.index if mark else 0) from None
     except yaml.YAMLError as error:
         raise NotYaml(str(error), 0) from None
+    except RecursionError:  # PyYAML's own parser recurses once per level; libyaml stops at 1000
+        raise NotYaml("nested too deep", 0) from None
 
 
 def find_in_yaml(file: str, text: str, documents: list[Node]) -> Found:
+    """Every reference in the documents, in the order they are written; each node once (an
+    alias is the node it names, found where it was first written). Walked with a stack, not
+    recursion, so any depth the parser accepts is read."""
     finder = _Finder(file, text)
+    stack: list[_Work] = [(root, (), False) for root in reversed(documents)]
     seen: set[int] = set()
-    for root in documents:
-        finder.visit(root, (), seen)
+    while stack:
+        node, path, names_image = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if names_image and isinstance(node, ScalarNode):
+            finder.inline(node, path)
+        else:
+            stack += reversed(finder.children(node, path))
     return finder.found
+
+
+_Work = tuple[Node, FieldPath, bool]  # a node, its path, and whether it is a scalar naming an image
 
 
 @dataclass
@@ -88,35 +104,25 @@ class _Finder:
     text: str
     found: Found = field(default_factory=Found)
 
-    def visit(self, node: Node, path: FieldPath, seen: set[int]) -> None:
-        """Every mapping and list under ``node``, each node once (an alias is the node it
-        names, found where it was first written)."""
-        if id(node) in seen:
-            return
-        seen.add(id(node))
+    def children(self, node: Node, path: FieldPath) -> list[_Work]:
         if isinstance(node, SequenceNode):
-            for index, item in enumerate(node.value):
-                self.visit(item, (*path, index), seen)
-        elif isinstance(node, MappingNode):
-            self.mapping(node, path, seen, under_image=bool(path) and path[-1] == IMAGE_KEY)
-
-    def mapping(
-        self, node: MappingNode, path: FieldPath, seen: set[int], *, under_image: bool
-    ) -> None:
-        scalars = _scalars(node)
-        if self.split(node, scalars, path, under_image=under_image):
-            return
+            return [(item, (*path, index), False) for index, item in enumerate(node.value)]
+        if not isinstance(node, MappingNode):
+            return []
+        under_image = bool(path) and path[-1] == IMAGE_KEY
+        if self.split(node, _scalars(node), path, under_image=under_image):
+            return []
         keys = {key.value for key, _ in node.value if isinstance(key, ScalarNode)}
-        for key, value in node.value:
-            if not isinstance(key, ScalarNode):
-                continue
-            child = (*path, key.value)
-            if isinstance(value, ScalarNode) and _names_an_image(
-                key.value, value, keys, under_image
-            ):
-                self.inline(value, child)
-            else:
-                self.visit(value, child, seen)
+        return [
+            (
+                value,
+                (*path, key.value),
+                isinstance(value, ScalarNode)
+                and _names_an_image(key.value, value, keys, under_image),
+            )
+            for key, value in node.value
+            if isinstance(key, ScalarNode)
+        ]
 
     def inline(self, node: ScalarNode, path: FieldPath) -> None:
         context = render_path(path)

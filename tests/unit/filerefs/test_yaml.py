@@ -180,3 +180,14 @@ def test_json_with_tabs_and_a_byte_order_mark() -> None:
     edits = site.rewrite("v2", None)
     assert not isinstance(edits, str)
     assert splice(text, edits) == '\ufeff{\n\t"image":\t"team/app:v2"\n}\n'
+
+
+def test_any_depth_is_read_or_said_to_be_too_deep() -> None:
+    """No recursion limit of tagmgr's own: what the parser reads is walked; deeper is listed."""
+    deep = "".join("  " * i + "a:\n" for i in range(900)) + "  " * 900 + "image: team/app:v1\n"
+    assert [str(s.reference) for s in find_references("x.yaml", deep).references] == [
+        "docker.io/team/app:v1"
+    ]
+    deeper = "\ufeff" + "".join("  " * i + "a:\n" for i in range(3000))
+    (unreadable,) = find_references("x.yaml", deeper).unreadable
+    assert unreadable.reason.startswith("not valid YAML (")
