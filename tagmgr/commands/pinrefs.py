@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tagmgr import exitcodes
 from tagmgr.commands.options import CommandTable, open_registries
 from tagmgr.errors import ManifestError
 
 if TYPE_CHECKING:
     from tagmgr.pinrefs.edit import FileEdit
-    from tagmgr.pinrefs.pins import Pin
+    from tagmgr.pinrefs.pins import PinTable
 
 
 def register(table: CommandTable) -> None:
@@ -35,51 +34,36 @@ def register(table: CommandTable) -> None:
 
 
 def pin_refs(args: argparse.Namespace) -> int:
-    from tagmgr.filerefs.walk import collect, find_sites, read_text
-    from tagmgr.pinrefs.edit import plan_file, write
-    from tagmgr.pinrefs.pins import PinTable
+    from tagmgr.filerefs.find import scan
+    from tagmgr.filerefs.walk import collect
+    from tagmgr.pinrefs.edit import write
+    from tagmgr.pinrefs.plan import changed, exit_code, pinnable, plan_pins
 
-    table = PinTable(_pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args))
+    table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
     files, problems = collect(args.paths)
     if problems:
         raise ManifestError(problems)
-    inputs = {
-        Path(p).resolve() for p in [*(args.manifest or []), *([args.lock] if args.lock else [])]
-    }
-    files = [f for f in files if f.resolve() not in inputs]  # never pin the pins' own source
-    edits: list[FileEdit] = []
-    for path in files:
-        text = read_text(path)
-        if text is None:
-            continue
-        decisions = [
-            decision
-            for site in find_sites(path, text)
-            if (decision := table.decide(site, with_digest=args.digest)) is not None
-        ]
-        if decisions:
-            edits.append(plan_file(path, text, decisions))
-    changed = [e for e in edits if e.edits]
+    found = scan(pinnable(files, args.manifest or [], args.lock))
+    edits = plan_pins(found, table, with_digest=args.digest)
     if args.write:
-        for edit in changed:
+        for edit in changed(edits):
             write(edit)
     _report(args, edits)
-    if any(e.unresolvable for e in edits):
-        return exitcodes.FAILURE
-    return exitcodes.CHANGES_PENDING if changed and not args.write else exitcodes.OK
+    return exit_code(edits, written=args.write)
 
 
-def _pins_from_lock(path: Path) -> list[Pin]:
+def _pins_from_lock(path: Path) -> PinTable:
     from tagmgr.lock import read_lock
-    from tagmgr.pinrefs.pins import Pin
+    from tagmgr.pinrefs.pins import Pin, PinTable
 
-    return [Pin.of(entry.target, entry.source, entry.digest) for entry in read_lock(path).entries]
+    entries = read_lock(path).entries
+    return PinTable(Pin.of(entry.target, entry.source, entry.digest) for entry in entries)
 
 
-def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
+def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
     """Entries as written (files name docker.io, not a mirror); digests HEADed where mapped."""
     from tagmgr.manifest import load_manifests
-    from tagmgr.pinrefs.pins import Pin
+    from tagmgr.pinrefs.pins import Pin, PinTable
     from tagmgr.reconcile import pipeline
     from tagmgr.reconcile.targets import Target
     from tagmgr.system.concurrency import map_in_threads
@@ -101,48 +85,21 @@ def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
                 return found.digest if found else None
 
             digests = map_in_threads(head, targets, args.jobs)
-    return [
+    pins = (
         Pin.of(t.destination, t.source, digest) for t, digest in zip(targets, digests, strict=True)
-    ]
+    )
+    return PinTable(pins, digests_known=args.digest)
 
 
 def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
     from tagmgr.pinrefs.edit import unified_diff
-    from tagmgr.report import JSON_FORMAT_VERSION, dump_json
+    from tagmgr.report import dump_json
 
-    unresolvable = [u for e in edits for u in e.unresolvable]
-    for item in unresolvable:
-        site = item.site
-        print(f"{site.location}: {site.written}: {item.message}", file=sys.stderr)
+    for item in (u for e in edits for u in e.unresolvable):
+        written = f" {item.written}:" if item.written else ""
+        print(f"{item.location}:{written} {item.message}", file=sys.stderr)
     if args.output == "json":
-        document: dict[str, Any] = {
-            "format": JSON_FORMAT_VERSION,
-            "command": "pin-refs",
-            "written": bool(args.write),
-            "changes": [
-                {
-                    "file": c.site.location.file,
-                    "line": c.site.location.line,
-                    "column": c.site.location.column,
-                    "from": c.site.written,
-                    "tag": c.tag,
-                    "digest": c.digest,
-                }
-                for e in edits
-                for c in e.changes
-            ],
-            "unresolvable": [
-                {
-                    "file": u.site.location.file,
-                    "line": u.site.location.line,
-                    "column": u.site.location.column,
-                    "reference": u.site.written,
-                    "message": u.message,
-                }
-                for u in unresolvable
-            ],
-        }
-        dump_json(document, sys.stdout)
+        dump_json(_json_document(edits, written=bool(args.write)), sys.stdout)
         return
     for edit in edits:
         if not edit.edits:
@@ -151,3 +108,36 @@ def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
             print(f"{edit.path}: {len(edit.changes)} references pinned")
         else:
             sys.stdout.write(unified_diff(edit))
+
+
+def _json_document(edits: Sequence[FileEdit], *, written: bool) -> dict[str, Any]:
+    from tagmgr.report import JSON_FORMAT_VERSION
+
+    return {
+        "format": JSON_FORMAT_VERSION,
+        "command": "pin-refs",
+        "written": written,
+        "changes": [
+            {
+                "file": c.site.location.file,
+                "line": c.site.location.line,
+                "column": c.site.location.column,
+                "from": c.site.written,
+                "tag": c.tag,
+                "digest": c.digest,
+            }
+            for e in edits
+            for c in e.changes
+        ],
+        "unresolvable": [
+            {
+                "file": u.location.file,
+                "line": u.location.line,
+                "column": u.location.column,
+                "reference": u.written,
+                "message": u.message,
+            }
+            for e in edits
+            for u in e.unresolvable
+        ],
+    }

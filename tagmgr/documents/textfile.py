@@ -14,15 +14,26 @@ import stat
 
 from tagmgr.errors import Location, Problem
 
+BOM = "\ufeff"
+"""A UTF-8 byte order mark, as the first character of a text kept with it."""
+
 
 def read_text(
-    path: str, noun: str, limit: int, too_large: str = "", *, regular_only: bool = True
+    path: str,
+    noun: str,
+    limit: int,
+    too_large: str = "",
+    *,
+    regular_only: bool = True,
+    keep_bom: bool = False,
 ) -> str | Problem:
     """The file's text, less a UTF-8 byte order mark, or the problem that keeps it from being one.
 
     ``noun`` names the kind of file in messages ("manifest", "lock file"); ``too_large`` is what
     to do about a file over ``limit`` bytes, when there is a remedy ("split the manifest").
     ``regular_only=False`` also reads a pipe or a device, as ``<(kubectl get pods -o json)`` is.
+    ``keep_bom=True`` keeps the mark as the text's first character (U+FEFF), for a caller that
+    edits the file and must write every byte back.
     """
     start = Location(path, 1, 1)
     file_noun = noun if noun.endswith(" file") else f"{noun} file"
@@ -39,7 +50,10 @@ def read_text(
     if len(data) > limit:
         remedy = f"; {too_large}" if too_large else ""
         return Problem(start, "", f"the file is larger than {limit} bytes{remedy}")
-    return _decode(path, data.removeprefix(codecs.BOM_UTF8), noun)
+    text = _decode(path, data.removeprefix(codecs.BOM_UTF8), noun)
+    if keep_bom and data.startswith(codecs.BOM_UTF8) and isinstance(text, str):
+        return BOM + text
+    return text
 
 
 def _decode(path: str, data: bytes, noun: str) -> str | Problem:

@@ -1,5 +1,9 @@
 """Image references in any other text (READMEs, scripts, .env files): a word that parses as a
-reference with a tag or digest, written with at least one '/' so prose words never count."""
+reference with a tag or digest, written with at least one '/' so prose words never count.
+
+A word followed by a variable (``sdk:5.0${SUFFIX}``, ``app:$TAG``) is not a reference: its tag
+is only known once a shell fills the variable in, so it is passed over whole, never shortened.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ from tagmgr.errors import InvalidReferenceError
 from tagmgr.filerefs.site import Site, inline_site, location_at
 from tagmgr.oci.reference import ImageReference
 
+# The word is matched atomically, so a word that fails the look-ahead is not retried shorter.
 _WORD = re.compile(
-    r"(?<![\w.:/@-])"
+    r"(?<![\w.:/@$-])(?>"
     r"(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
     r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@[a-z0-9]+:[a-f0-9]+)?"
-    r"(?![\w/@:-])"
+    r")(?![\w/@:${-])"
 )
 
 

@@ -12,15 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tagmgr.errors import Location, Problem
-from tagmgr.filerefs.dockerfile import find_in_dockerfile, is_dockerfile
-from tagmgr.filerefs.plaintext import find_in_text
-from tagmgr.filerefs.site import Site
-from tagmgr.filerefs.yaml import NotYaml, find_in_yaml
 from tagmgr.system.process import run
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
 GIT_TIMEOUT = 60.0
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
@@ -58,31 +52,3 @@ def _not_ignored(directory: Path, files: list[Path]) -> list[Path]:
         return files
     ignored = {directory / p for p in completed.stdout.decode().split("\0") if p}
     return [f for f in files if f not in ignored]
-
-
-def read_text(path: Path) -> str | None:
-    """The file as text, line endings and all; None for binary, non-UTF-8 or huge files."""
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except OSError:
-        return None
-    if len(data) > MAX_FILE_BYTES or b"\0" in data[:8192]:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def find_sites(path: Path, text: str) -> list[Site]:
-    """The finder for the file's kind; YAML that does not parse (a template) is read as text."""
-    file = str(path)
-    if is_dockerfile(path.name):
-        return find_in_dockerfile(file, text)
-    if path.suffix.lower() in YAML_SUFFIXES:
-        try:
-            return find_in_yaml(file, text)
-        except NotYaml:
-            pass
-    return find_in_text(file, text)

@@ -1,22 +1,17 @@
-"""In-use records from files: tagmgr manifests, and Kubernetes, compose or Helm YAML.
+"""In-use records from files: tagmgr manifests, and every other file's image references.
 
 A manifest names the source (``name:src_build_tag``) and target (``name:tag``) of every entry;
-a template tag (``{describe}``) is not derived here, so its source alone counts. In any other
-YAML, every ``image:`` text counts (Kubernetes containers, compose services), and so does a Helm
-values mapping ``image: {registry, repository, tag, digest}``; names are read as Docker reads
-them (``redis`` is ``docker.io/library/redis:latest``). A value there that is not an image
-reference (a Helm template, say) is an error: give rendered files (``helm template``) instead,
-since an image that cannot be read cannot be protected.
+a template tag (``{describe}``) is not derived here, so its source alone counts. Any other file
+(Kubernetes, compose, Helm values, Dockerfiles, text) counts every reference the one finder
+(``tagmgr.filerefs``) finds in it, the finder pin-refs uses, so the two always agree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
-from tagmgr.documents.located import FieldPath, LocatedDocument, render_path
-from tagmgr.errors import InvalidReferenceError, ManifestError, Problem
+from tagmgr.documents.located import LocatedDocument
+from tagmgr.errors import ManifestError, Problem
+from tagmgr.filerefs.site import FileRefs
 from tagmgr.lifecycle.inuse import InUse
-from tagmgr.lifecycle.runtime import familiar
 from tagmgr.manifest import DESCRIBE_PLACEHOLDER, load_manifests
 from tagmgr.oci.reference import ImageReference
 
@@ -45,47 +40,16 @@ def manifest_in_use(path: str, _documents: list[LocatedDocument]) -> list[InUse]
     return records
 
 
-def images_in_use(path: str, documents: list[LocatedDocument]) -> list[InUse]:
-    """Every ``image:`` of every document; all unreadable ones reported at once."""
-    records, problems = [], []
-    for doc in documents:
-        for field, text in _images(doc.data, ()):
-            where = doc.location(field)
-            try:
-                reference = familiar(text)
-            except InvalidReferenceError as error:
-                problems.append(
-                    Problem(where, render_path(field), f"not an image reference ({error})")
-                )
-                continue
-            records.append(InUse(reference, f"{where}: {render_path(field)}"))
-    if problems:
-        raise ManifestError(problems)
+def references_in_use(found: FileRefs) -> list[InUse]:
+    """Every reference the finder found in a file, named as a runtime pulls it (no tag is
+    ``latest``); a place it cannot read is an error, since an image that cannot be read cannot be
+    protected: render templates first (``helm template``)."""
+    if found.unreadable:
+        raise ManifestError([Problem(u.location, u.context, u.reason) for u in found.unreadable])
+    records = []
+    for site in found.references:
+        reference = site.reference
+        if reference.tag is None and reference.digest is None:
+            reference = reference.with_tag("latest")
+        records.append(InUse(reference, f"{site.location}: {site.context or site.written}"))
     return records
-
-
-def _images(value: object, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _images(item, (*path, index))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            child = (*path, key)
-            if key == "image" and isinstance(item, str):
-                yield child, item
-            elif key == "image" and isinstance(item, dict) and "repository" in item:
-                yield child, _helm_image(item)
-            else:
-                yield from _images(item, child)
-
-
-def _helm_image(values: Mapping[str, object]) -> str:
-    """Helm's common ``image: {registry, repository, tag, digest}`` as one reference."""
-    text = str(values.get("repository", ""))
-    if values.get("registry"):
-        text = f"{values['registry']}/{text}"
-    if values.get("tag"):
-        text += f":{values['tag']}"
-    if values.get("digest"):
-        text += f"@{values['digest']}"
-    return text

@@ -6,9 +6,10 @@
 container counts, running or stopped (``docker create`` is enough): its image by every digest the
 daemon records for it (``RepoDigests``), and the reference the container was created from.
 
-A file holding ``kubectl get pods -A -o json`` (or one pod's JSON) counts every container, init
-container and ephemeral container: what it asked for (``spec``: ``image``) and what really runs
-(``status``: ``imageID`` by digest, and ``image``).
+A file holding ``kubectl get pods -A -o json`` (or one pod's JSON) counts what really runs in
+every container, init container and ephemeral container: ``status``'s ``imageID``, by digest.
+What the pods name with ``image:`` (what they asked for, an image volume, what status reports) is
+read by the one finder of image references in files, as in any Kubernetes file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from tagmgr.oci.reference import ImageReference
 DOCKER_SCHEME = "docker://"
 _IMAGE_ID = re.compile(r"(?:sha256:)?[0-9a-f]{12,64}")
 _RUNTIME_PREFIX = re.compile(r"^[a-z][a-z0-9+.-]*://")  # docker-pullable://, docker://, ...
-_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 _STATUS_LISTS = ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses")
 
 
@@ -82,26 +82,26 @@ def is_pod_list(documents: list[LocatedDocument]) -> bool:
     )
 
 
-def pods_in_use(path: str, documents: list[LocatedDocument]) -> list[InUse]:
-    """Every container's images in the pods; all unreadable values reported at once."""
+def pods_running(path: str, documents: list[LocatedDocument]) -> list[InUse]:
+    """The digest each container of the pods runs; all unreadable values reported at once."""
     (doc,) = documents
     data = doc.data if isinstance(doc.data, dict) else {}
     pods = [((), data)] if data.get("kind") == "Pod" else _items(data)
     records: list[InUse] = []
     problems: list[Problem] = []
     for pod_path, pod in pods:
-        for field, container, text, by_digest in _pod_images(pod, pod_path):
+        for field, container, value in _image_ids(pod, pod_path):
             try:
-                reference = _runtime_reference(text, by_digest)
+                reference = _runtime_reference(value)
             except InvalidReferenceError as error:
-                message = f"not an image reference{' by digest' if by_digest else ''} ({error})"
+                message = f"not an image reference by digest ({error})"
                 problems.append(Problem(doc.location(field), render_path(field), message))
                 continue
             if reference is not None:
                 records.append(InUse(reference, f"{path}: {_pod_name(pod)}/{container}"))
     if problems:
         raise ManifestError(problems)
-    return list(dict.fromkeys(records))  # spec and status often name the same image
+    return records
 
 
 def _items(data: dict[str, object]) -> list[tuple[FieldPath, dict[str, object]]]:
@@ -116,30 +116,20 @@ def _pod_name(pod: dict[str, object]) -> str:
     return f"{names.get('namespace', 'default')}/{names.get('name', '?')}"
 
 
-def _pod_images(
-    pod: dict[str, object], path: FieldPath
-) -> Iterator[tuple[FieldPath, str, object, bool]]:
-    """(field, container name, value, whether it must be by digest) for every image a pod names."""
-    for section, lists, keys in (
-        ("spec", _CONTAINER_LISTS, (("image", False),)),
-        ("status", _STATUS_LISTS, (("imageID", True), ("image", False))),
-    ):
-        part = pod.get(section)
-        if not isinstance(part, dict):
-            continue
-        for list_name in lists:
-            entries = part.get(list_name)
-            for index, entry in enumerate(entries if isinstance(entries, list) else []):
-                if not isinstance(entry, dict):
-                    continue
-                for key, by_digest in keys:
-                    if key in entry:
-                        field = (*path, section, list_name, index, key)
-                        yield field, str(entry.get("name", index)), entry[key], by_digest
+def _image_ids(pod: dict[str, object], path: FieldPath) -> Iterator[tuple[FieldPath, str, object]]:
+    """(field, container name, value) for every ``status`` ``imageID`` of a pod."""
+    status = pod.get("status")
+    lists = status if isinstance(status, dict) else {}
+    for list_name in _STATUS_LISTS:
+        entries = lists.get(list_name)
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(entry, dict) and "imageID" in entry:
+                field = (*path, "status", list_name, index, "imageID")
+                yield field, str(entry.get("name", index)), entry["imageID"]
 
 
-def _runtime_reference(value: object, by_digest: bool) -> ImageReference | None:
-    """``image`` or ``imageID`` as Kubernetes reports it; None for a bare image ID (no repository).
+def _runtime_reference(value: object) -> ImageReference | None:
+    """``imageID`` as Kubernetes reports it; None for a bare image ID (no repository).
 
     ``imageID`` is ``docker-pullable://repo@sha256:...``, ``repo@sha256:...`` or, for an image
     the node never pulled, only ``[docker://]sha256:...``, which names no repository to protect.
@@ -147,9 +137,9 @@ def _runtime_reference(value: object, by_digest: bool) -> ImageReference | None:
     if not isinstance(value, str):
         raise InvalidReferenceError(f"{value!r} is not text")
     text = _RUNTIME_PREFIX.sub("", value, count=1)
-    if _IMAGE_ID.fullmatch(text) or (not text and by_digest):
+    if _IMAGE_ID.fullmatch(text) or not text:
         return None
     reference = familiar(text)
-    if by_digest and reference.digest is None:
+    if reference.digest is None:
         raise InvalidReferenceError(f"{value!r} names no digest")
     return reference

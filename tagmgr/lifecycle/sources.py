@@ -1,23 +1,28 @@
 """``--in-use`` values to in-use records: one dispatcher for every kind of source.
 
 A value with a scheme (``docker://``, ``docker://HOST``) goes to the reader registered for that
-scheme in ``SCHEMES``; anything else is a file, read once, and handed to the first reader in
-``FILE_READERS`` whose test accepts its documents. A new source is a line in one of the two
-tables. A file no reader accepts is an error: expiry never guesses that nothing is in use.
+scheme in ``SCHEMES``; anything else is a file, read once through the finder's reader. A tagmgr
+lock file or manifest goes to its own reader in ``FILE_READERS``; every other file's references
+are the ones the one finder (``tagmgr.filerefs``, pin-refs' too) finds in it, and a pod list adds
+what its containers run. A new source is a line in one of the two tables. A file naming no image
+is an error: expiry never guesses that nothing is in use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from tagmgr.documents.located import LocatedDocument
+from tagmgr.documents.textfile import BOM
 from tagmgr.documents.yamlfile import load_documents
 from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.filerefs.find import find_references, read_file
 from tagmgr.lifecycle.inuse import InUse, InUseSet
-from tagmgr.lifecycle.inusefiles import images_in_use, is_manifest, manifest_in_use
-from tagmgr.lifecycle.runtime import docker_in_use, is_pod_list, pods_in_use
+from tagmgr.lifecycle.inusefiles import is_manifest, manifest_in_use, references_in_use
+from tagmgr.lifecycle.runtime import docker_in_use, is_pod_list, pods_running
 from tagmgr.lock import LOCK_FORMAT, read_lock
 
 Documents = list[LocatedDocument]
@@ -25,9 +30,13 @@ Documents = list[LocatedDocument]
 
 @dataclass(frozen=True)
 class FileReader:
+    """A kind of file read as a document; ``references`` when the finder's references in it
+    count too."""
+
     kind: str
     accepts: Callable[[Documents], bool]
     read: Callable[[str, Documents], list[InUse]]
+    references: bool = False
 
 
 def _is_lock(documents: Documents) -> bool:
@@ -47,11 +56,15 @@ def _lock_in_use(path: str, _documents: Documents) -> list[InUse]:
     return lock_in_use(Path(path))
 
 
+def _none(_path: str, _documents: Documents) -> list[InUse]:
+    return []
+
+
 FILE_READERS: tuple[FileReader, ...] = (
     FileReader("tagmgr lock file", _is_lock, _lock_in_use),
     FileReader("tagmgr manifest", is_manifest, manifest_in_use),
-    FileReader("kubectl pod list", is_pod_list, pods_in_use),
-    FileReader("Kubernetes, compose or Helm YAML", lambda _docs: True, images_in_use),
+    FileReader("kubectl pod list", is_pod_list, pods_running, references=True),
+    FileReader("a file of image references", lambda _docs: True, _none, references=True),
 )
 SCHEMES: dict[str, Callable[[str], list[InUse]]] = {"docker": docker_in_use}
 
@@ -59,15 +72,7 @@ SCHEMES: dict[str, Callable[[str], list[InUse]]] = {"docker": docker_in_use}
 def read_in_use(values: Sequence[str], registry_map: Mapping[str, str] | None = None) -> InUseSet:
     """Every source's records, their registries rewritten by ``registry_map`` (as
     ``--map-registry`` does for manifests); all files' problems reported together."""
-    records: list[InUse] = []
-    problems: list[Problem] = []
-    for value in values:
-        try:
-            records += read_source(value)
-        except ManifestError as error:
-            problems += error.problems
-    if problems:
-        raise ManifestError(problems)
+    records = _all_or_every_problem([partial(read_source, value) for value in values])
     mapping = registry_map or {}
     return InUseSet(
         replace(
@@ -88,10 +93,38 @@ def read_source(value: str) -> list[InUse]:
         known = ", ".join(f"{name}://" for name in sorted(SCHEMES))
         problem = f"unknown in-use source scheme {scheme}:// (known: {known})"
         raise ManifestError([Problem(Location(value, 1, 1), "", problem)])
-    documents = load_documents(value)
+    text = read_file(value, regular_only=False)  # <(kubectl get pods -o json) is a pipe
+    if isinstance(text, Problem):
+        raise ManifestError([text])
+    documents = _documents(value, text)
     reader = next(r for r in FILE_READERS if r.accepts(documents))
-    records = reader.read(value, documents)
+    readings: list[Callable[[], list[InUse]]] = [partial(reader.read, value, documents)]
+    if reader.references:
+        readings.append(lambda: references_in_use(find_references(value, text)))
+    records = _all_or_every_problem(readings)
     if not records:
         problem = f"read as {reader.kind}, it names no image; is it the right file?"
         raise ManifestError([Problem(Location(value, 1, 1), "", problem)])
+    return records
+
+
+def _documents(path: str, text: str) -> Documents:
+    """The file as YAML documents, for the readers that take one; none when it is not YAML."""
+    try:
+        return load_documents(path, text.removeprefix(BOM))
+    except ManifestError:
+        return []
+
+
+def _all_or_every_problem(readings: Sequence[Callable[[], list[InUse]]]) -> list[InUse]:
+    """Every reading's records, or every reading's problems at once."""
+    records: list[InUse] = []
+    problems: list[Problem] = []
+    for reading in readings:
+        try:
+            records += reading()
+        except ManifestError as error:
+            problems += error.problems
+    if problems:
+        raise ManifestError(problems)
     return records

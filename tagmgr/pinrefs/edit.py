@@ -33,10 +33,11 @@ def plan_file(path: Path, text: str, decisions: Sequence[Decision]) -> FileEdit:
             continue
         edits = decision.site.rewrite(decision.tag, decision.digest)
         if isinstance(edits, str):
-            result.unresolvable.append(Unresolvable(decision.site, edits))
+            result.unresolvable.append(Unresolvable.at(decision.site, edits))
         else:
             result.changes.append(decision)
-            result.edits += edits
+            # Two references read from one ARG default make the same edit: it is made once.
+            result.edits += [edit for edit in edits if edit not in result.edits]
     return result
 
 

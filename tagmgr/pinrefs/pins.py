@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from tagmgr.errors import Location
 from tagmgr.filerefs.site import Site
 from tagmgr.oci.reference import ImageReference
 
@@ -44,8 +45,15 @@ class Change:
 
 @dataclass(frozen=True)
 class Unresolvable:
-    site: Site
+    """A reference pin-refs cannot move, or a place that names an image it cannot read."""
+
+    location: Location
+    written: str
     message: str
+
+    @classmethod
+    def at(cls, site: Site, message: str) -> Unresolvable:
+        return cls(site.location, site.written, message)
 
 
 Decision = Change | Unresolvable
@@ -56,7 +64,11 @@ def is_floating(tag: str | None) -> bool:
 
 
 class PinTable:
-    def __init__(self, pins: Iterable[Pin]) -> None:
+    """The pins by repository. ``digests_known`` is False when no registry was asked for the
+    digests (``--manifest`` without ``--digest``), so a missing one says nothing of the image."""
+
+    def __init__(self, pins: Iterable[Pin], *, digests_known: bool = True) -> None:
+        self.digests_known = digests_known
         self._by_name: dict[tuple[str, str], list[Pin]] = {}
         for pin in pins:
             self._by_name.setdefault((pin.name.registry, pin.name.repository), []).append(pin)
@@ -69,15 +81,21 @@ class PinTable:
             return None
         chosen = _choose(pins, ref)
         if isinstance(chosen, str):
-            return Unresolvable(site, chosen)
+            return Unresolvable.at(site, chosen)
         digest = chosen.digest if (with_digest or ref.digest) else None
         if (with_digest or ref.digest) and digest is None:
-            return Unresolvable(
-                site, f"no digest known for {chosen.name}:{chosen.tag}: it does not exist yet"
-            )
+            return Unresolvable.at(site, self._no_digest(chosen))
         if (ref.tag, ref.digest) == (chosen.tag, digest):
             return None
         return Change(site, chosen.tag, digest)
+
+    def _no_digest(self, pin: Pin) -> str:
+        if self.digests_known:
+            return f"no digest known for {pin.name}:{pin.tag}: it does not exist yet"
+        return (
+            f"carries a digest; without --digest no registry is asked for the digest of"
+            f" {pin.name}:{pin.tag}, so give --digest"
+        )
 
 
 def _choose(pins: Sequence[Pin], ref: ImageReference) -> Pin | str:

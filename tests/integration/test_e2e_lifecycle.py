@@ -107,7 +107,11 @@ def test_promote_through_the_chain_then_status_and_rollback(
             {"tag": f"prd-{stamp(5)}", "digest": first.digest},
             {"tag": f"prd-{stamp(8)}", "digest": second.digest},
         ],
-        "in_use": [f"{pods}: shop/web-1/web"],
+        # what the container runs (imageID), and the image: its status names, as any file's
+        "in_use": [
+            f"{pods}: shop/web-1/web",
+            f"{pods}:1:155: items[0].status.containerStatuses[0].image",
+        ],
     }
 
     rolled = run_tagmgr(capsys, "rollback", name, "--env", "prd", "--yes", "--output", "json")

@@ -55,6 +55,8 @@ def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> None:
     path = tmp_path / "bom"
     path.write_bytes(b"\xef\xbb\xbfimages: []\n")
     assert read_text(str(path), "manifest", 100) == "images: []\n"
+    # A file edited in place keeps it: the mark is the text's first character.
+    assert read_text(str(path), "manifest", 100, keep_bom=True) == "\ufeffimages: []\n"
 
 
 def test_a_pipe_is_read_where_a_tool_s_output_is_expected(tmp_path: Path) -> None:

@@ -96,12 +96,15 @@ def test_running_digests_and_images_of_every_container_are_in_use(tmp_path: Path
     assert found.uses_of_digest("docker.io", "library/nginx", PROXY) == [
         InUse(ImageReference.parse(f"docker.io/library/nginx@{PROXY}"), f"{where}/proxy")
     ]
-    assert found.uses_of_tag("docker.io", "library/nginx", "1.25") == [
-        InUse(ImageReference.parse("docker.io/library/nginx:1.25"), f"{where}/proxy")
+    # Every image: of the pods, as the finder of image references in files reads any file.
+    assert [u.where for u in found.uses_of_tag("docker.io", "library/nginx", "1.25")] == [
+        f"{path}:33:35: items[0].spec.containers[1].image",
+        f"{path}:58:35: items[0].status.containerStatuses[1].image",
     ]
     # Not pulled yet (imageID empty): what the pod asks for is in use all the same.
-    assert found.uses_of_tag("127.0.0.1:5000", "shop/job", "v2") == [
-        InUse(ImageReference.parse("127.0.0.1:5000/shop/job:v2"), f"{path}: shop/batch-x1/job")
+    assert [u.where for u in found.uses_of_tag("127.0.0.1:5000", "shop/job", "v2")] == [
+        f"{path}:80:35: items[1].spec.containers[0].image",
+        f"{path}:89:35: items[1].status.containerStatuses[0].image",
     ]
 
 
@@ -124,7 +127,8 @@ def test_unreadable_images_are_located(tmp_path: Path) -> None:
         read_in_use([str(path)])
 
     assert str(failed.value).splitlines() == [
-        f"{path}:33:34: items[0].spec.containers[1].image: not an image reference (42 is not text)",
+        f"{path}:33:34: items[0].spec.containers[1].image: not an image reference:"
+        " YAML reads 42 as a number",
         f"{path}:52:36: items[0].status.containerStatuses[0].imageID: not an image reference by"
         " digest ('127.0.0.1:5000/shop/web:v1' names no digest)",
         f"{path}:59:36: items[0].status.containerStatuses[1].imageID: not an image reference by"

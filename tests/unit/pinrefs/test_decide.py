@@ -45,14 +45,30 @@ def test_a_build_tag_or_a_floating_tag_becomes_the_stable_tag() -> None:
 
 def test_what_cannot_be_told_is_unresolvable() -> None:
     two = table("v1", "v2")
-    assert two.decide(s := site("team/app:latest"), with_digest=False) == Unresolvable(
+    assert two.decide(s := site("team/app:latest"), with_digest=False) == Unresolvable.at(
         s,
         "floating tag of docker.io/team/app, which has several entries (v1, v2); cannot tell which",
     )
-    assert two.decide(s := site(f"team/app@{B}"), with_digest=False) == Unresolvable(
+    assert two.decide(s := site(f"team/app@{B}"), with_digest=False) == Unresolvable.at(
         s, f"pinned to {B}, which no entry's tag points at"
     )
     assert two.decide(s := site("team/app:build-v2"), with_digest=False) == Change(s, "v2", None)
+
+
+def test_a_digest_no_registry_was_asked_for_is_not_said_to_be_missing() -> None:
+    """``--manifest`` without ``--digest`` asks no registry: a reference carrying a digest
+    cannot be moved, and the reason is that, not that the image does not exist."""
+    unasked = PinTable([Pin(APP, "v1", frozenset({"build-v1"}), None)], digests_known=False)
+    asked = PinTable([Pin(APP, "v1", frozenset({"build-v1"}), None)])
+    s = site(f"team/app:build-v1@{A}")
+    assert unasked.decide(s, with_digest=False) == Unresolvable.at(
+        s,
+        "carries a digest; without --digest no registry is asked for the digest of"
+        " docker.io/team/app:v1, so give --digest",
+    )
+    assert asked.decide(s, with_digest=True) == Unresolvable.at(
+        s, "no digest known for docker.io/team/app:v1: it does not exist yet"
+    )
 
 
 def test_check_states_and_exit_codes() -> None:

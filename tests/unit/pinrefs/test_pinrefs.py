@@ -289,3 +289,32 @@ def test_deployment_compose_and_dockerfile_diffs_are_exact(
         " ---\n"
         " apiVersion: v1\n"
     )
+
+
+def test_a_digest_after_a_plain_tag_keeps_it_plain(
+    tmp_path: Path, lock_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """README: quoting stays byte for byte. ``tag: v1`` becomes ``tag: v1@sha256:...``, plain,
+    as YAML 1.1 and 1.2 both read it as text."""
+    text = f"image:\n  repository: starlingx/intel-gpu-plugin\n  tag: {GPU_BUILD}  # build\n"
+    values = write(tmp_path / "values.yaml", text)
+    result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, "--digest", "--write", values)
+    assert result.code == 0, result.err
+    assert values.read_text() == text.replace(GPU_BUILD, f"{GPU_TAG}@{GPU_DIGEST}")
+
+
+def test_a_chart_s_templates_are_passed_over_its_values_pinned(
+    tmp_path: Path, lock_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A template expression is filled in from the values, which are what pin-refs pins."""
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    write(chart / "values.yaml", "image: starlingx/k8s-cni-sriov:latest\n")
+    write(
+        chart / "templates" / "deploy.yaml",
+        'spec:\n  containers:\n  - image: "{{ .Values.image }}"\n'
+        "{{- if .Values.sidecar }}\n  - image: {{ .Values.sidecar }}\n{{- end }}\n",
+    )
+    result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, "--write", chart)
+    assert (result.code, result.err) == (0, "")
+    assert (chart / "values.yaml").read_text() == f"image: starlingx/k8s-cni-sriov:{SRIOV_TAG}\n"

@@ -1,0 +1,62 @@
+"""What pin-refs does with the references the finder found, decided without I/O: which files it
+reads, what each reference becomes, and the exit code.
+
+A place the finder cannot read is unresolvable (exit 1), as an unknown tag is; a template
+expression (``{{ .Values.image }}``) is not: the chart's values, which pin-refs reads too, are
+where its image is pinned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from tagmgr import exitcodes
+from tagmgr.filerefs.site import FileRefs
+from tagmgr.pinrefs.edit import FileEdit, plan_file
+from tagmgr.pinrefs.pins import Decision, PinTable, Unresolvable
+
+
+def pinnable(files: Sequence[Path], manifests: Sequence[str], lock: Path | None) -> list[Path]:
+    """``files`` but the pins' own sources (the manifests or the lock given): never pin those."""
+    named = [Path(path) for path in manifests] + ([lock] if lock else [])
+    inputs = {path.resolve() for path in named}
+    return [path for path in files if path.resolve() not in inputs]
+
+
+def plan_pins(found: Iterable[FileRefs], table: PinTable, *, with_digest: bool) -> list[FileEdit]:
+    """The edit of each file with something to change or to report."""
+    edits = []
+    for refs in found:
+        decisions = _decisions(refs, table, with_digest=with_digest)
+        if decisions:
+            edits.append(plan_file(Path(refs.file), refs.text, decisions))
+    return edits
+
+
+def _decisions(refs: FileRefs, table: PinTable, *, with_digest: bool) -> list[Decision]:
+    decisions: list[Decision] = [
+        decision
+        for site in refs.references
+        if (decision := table.decide(site, with_digest=with_digest)) is not None
+    ]
+    decisions += [
+        Unresolvable(u.location, u.written, u.reason) for u in refs.unreadable if not u.template
+    ]
+    return sorted(decisions, key=lambda d: _location(d)[1:])
+
+
+def _location(decision: Decision) -> tuple[str, int, int]:
+    where = decision.location if isinstance(decision, Unresolvable) else decision.site.location
+    return (where.file, where.line, where.column)
+
+
+def changed(edits: Sequence[FileEdit]) -> list[FileEdit]:
+    return [edit for edit in edits if edit.edits]
+
+
+def exit_code(edits: Sequence[FileEdit], *, written: bool) -> int:
+    """1 when anything is unresolvable; else 2 when a file would change (a dry run), else 0."""
+    if any(edit.unresolvable for edit in edits):
+        return exitcodes.FAILURE
+    return exitcodes.CHANGES_PENDING if changed(edits) and not written else exitcodes.OK

@@ -1,0 +1,59 @@
+"""pin-refs' decisions per file and its exit code, without files or registries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tagmgr import exitcodes
+from tagmgr.errors import Location
+from tagmgr.filerefs.find import find_references
+from tagmgr.oci.reference import ImageReference
+from tagmgr.pinrefs.pins import Pin, PinTable, Unresolvable
+from tagmgr.pinrefs.plan import exit_code, pinnable, plan_pins
+
+APP = ImageReference.parse("docker.io/team/app")
+TABLE = PinTable([Pin(APP, "v1", frozenset({"build-1"}), None)])
+
+
+def test_every_decision_of_a_file_in_the_order_it_is_written() -> None:
+    """A template is passed over (the values are pinned); what cannot be read is unresolvable."""
+    text = (
+        'a: {image: "{{ .Values.image }}"}\n'
+        "b: {image: team/app:build-1}\n"
+        "c:\n  image: ${APP}\n"
+        "d: {image: team/app:old}\n"
+    )
+    (edit,) = plan_pins([find_references("v.yaml", text)], TABLE, with_digest=False)
+    assert [str(c.site.location) for c in edit.changes] == ["v.yaml:2:12"]
+    assert edit.unresolvable == [
+        Unresolvable(
+            Location("v.yaml", 4, 10),
+            "${APP}",
+            "its value comes from a variable; tagmgr cannot tell which image it names",
+        ),
+        Unresolvable(
+            Location("v.yaml", 5, 12),
+            "team/app:old",
+            "tag 'old' is neither a build tag nor a stable tag of docker.io/team/app (v1)",
+        ),
+    ]
+    assert edit.new_text == text.replace("build-1", "v1")
+    assert exit_code([edit], written=False) == exitcodes.FAILURE
+
+
+def test_exit_codes() -> None:
+    pending = plan_pins([find_references("v.yaml", "image: team/app\n")], TABLE, with_digest=False)
+    assert exit_code(pending, written=False) == exitcodes.CHANGES_PENDING
+    assert exit_code(pending, written=True) == exitcodes.OK
+    assert (
+        plan_pins([find_references("v.yaml", "image: team/app:v1\n")], TABLE, with_digest=False)
+        == []
+    )
+    assert exit_code([], written=False) == exitcodes.OK
+
+
+def test_the_pins_own_sources_are_never_pinned(tmp_path: Path) -> None:
+    manifest, lock, chart = tmp_path / "images.yaml", tmp_path / "tagmgr.lock", tmp_path / "c.yaml"
+    files = [manifest, lock, chart]
+    assert pinnable(files, [str(manifest)], None) == [lock, chart]
+    assert pinnable(files, [], lock) == [manifest, chart]
