@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tagmgr import exitcodes
 from tagmgr.commands.options import CommandTable, open_registries
-from tagmgr.errors import ManifestError
+from tagmgr.errors import DocumentError
 
 if TYPE_CHECKING:
     from tagmgr.pinrefs.edit import FileEdit
@@ -42,7 +42,7 @@ def pin_refs(args: argparse.Namespace) -> int:
     table = PinTable(_pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args))
     files, problems = collect(args.paths)
     if problems:
-        raise ManifestError(problems)
+        raise DocumentError(problems)
     inputs = {
         Path(p).resolve() for p in [*(args.manifest or []), *([args.lock] if args.lock else [])]
     }

@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tagmgr.documents.loader import load_documents
 from tagmgr.documents.located import LocatedDocument
-from tagmgr.documents.yamlfile import load_documents
-from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.errors import DocumentError, Location, ManifestError, Problem
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.inusefiles import images_in_use, is_manifest, manifest_in_use
 from tagmgr.lifecycle.runtime import docker_in_use, is_pod_list, pods_in_use
@@ -64,7 +64,7 @@ def read_in_use(values: Sequence[str], registry_map: Mapping[str, str] | None = 
     for value in values:
         try:
             records += read_source(value)
-        except ManifestError as error:
+        except DocumentError as error:
             problems += error.problems
     if problems:
         raise ManifestError(problems)

@@ -33,9 +33,10 @@ def test_kubernetes_compose_and_helm_files_name_their_images(tmp_path: Path) -> 
     ]
     assert uses.uses_of_tag("docker.io", "library/nginx", "1.25")
     assert uses.uses_of_tag("docker.io", "library/redis", "latest")
+    # Where the anchor's value is written, and where the alias repeats it for the service.
     assert [u.where for u in uses.uses_of_tag("127.0.0.1:5000", "team/db", "v2")] == [
-        f"{compose}:2:10: services.db.image",
         f"{compose}:2:10: x-base.image",
+        f"{compose}:4:7: services.db.image",
     ]
     assert uses.uses_of_tag("127.0.0.1:5000", "team/api", "1.10")
 
