@@ -15,6 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tagmgr.documents.splice import Edit
+from tagmgr.documents.yamlnodes import compose_documents
 from tagmgr.documents.yamltraps import yaml_scalar
 from tagmgr.errors import InvalidReferenceError
 from tagmgr.filerefs.site import Site, inline_site, location_at
@@ -31,7 +32,7 @@ class NotYaml(Exception):
 
 def find_in_yaml(file: str, text: str) -> list[Site]:
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        documents = compose_documents(file, text)
     except yaml.YAMLError as error:
         raise NotYaml(str(error)) from None
     seen: set[int] = set()

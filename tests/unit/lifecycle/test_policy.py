@@ -122,6 +122,9 @@ def test_not_yaml_is_located(tmp_path: Path) -> None:
     ("option", "value", "message"),
     [
         ("--keep-newer-than", "7x", "'7x': expected a number and d, h, m or s, such as 7d or 12h"),
+        ("--keep-newer-than", "3000000d", "'3000000d': at most 36500d (100 years)"),
+        ("--keep-newer-than", "99999999999d", "'99999999999d': at most 36500d (100 years)"),
+        ("--keep-newer-than", "876001h", "'876001h': at most 36500d (100 years)"),
         (
             "--max-delete-share",
             "150%",
@@ -139,10 +142,12 @@ def test_bad_expire_options_are_usage_errors(
 
 
 def test_grace_and_share_values() -> None:
-    assert [parse_age(text) for text in ("7d", "12h", "30m", "0")] == [
+    assert [parse_age(text) for text in ("7d", "12h", "30m", "0", "36500d", "876000h")] == [
         timedelta(days=7),
         timedelta(hours=12),
         timedelta(minutes=30),
         timedelta(0),
+        timedelta(days=36500),
+        timedelta(days=36500),
     ]
     assert [parse_share(text) for text in ("50%", "0", "12.5%")] == [0.5, 0.0, 0.125]
