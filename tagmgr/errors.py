@@ -3,9 +3,14 @@
 ::
 
     TagmgrError                  user-facing, exit code 1, one clear message, no traceback
-    ├── ManifestError            invalid manifest: a list of located problems
-    │   └── LockError            invalid lock file: located problems too
+    ├── DocumentError            a file that cannot be read as what it should be: located problems
+    │   ├── ManifestError        a manifest
+    │   ├── LockError            a lock file
+    │   ├── VersionsError        a versions file
+    │   ├── IgnoreError          an ignore file (diff --ignore)
+    │   └── PolicyError          an ECR lifecycle policy
     ├── InvalidReferenceError    an image reference that does not parse
+    ├── ChainError               an environment chain that cannot be used (manifest.environments)
     ├── RegistryError            a registry answered badly or not at all (names the registry)
     │   ├── AuthenticationError  credentials missing or refused
     │   └── CertificateError     TLS certificate not trusted
@@ -14,9 +19,16 @@
     ├── CommandError             a subprocess failed (command shown with secrets redacted)
     ├── DockerError              a Docker daemon unreachable, or refusing a request
     ├── CopyRefused              an engine that cannot copy exactly, said before writing anything
-    └── GitVersionError          an upstream commit that cannot be described
+    ├── Unreadable               a manifest the api engine does not understand (engines.api)
+    ├── DeadlineExceeded         an entry that took longer than its deadline (engines.api)
+    ├── GitVersionError          an upstream commit that cannot be described
+    ├── PromotionRefused         a promotion or rollback the chain or history forbids (lifecycle)
+    ├── ImageFormatError         a manifest or config diff cannot read (changes.images)
+    └── LayerFormatError         a layer diff cannot read (changes.streams)
 
-Anything else escaping to the top is a bug: ``cli.main`` prints a short note and exit code 3.
+``DocumentError`` itself is raised for files other tools write (Kubernetes, compose and Helm
+files, kubectl's pod lists, the trees pin-refs edits). Anything else escaping to the top is a bug:
+``cli.main`` prints a short note and exit code 3.
 """
 
 from __future__ import annotations
@@ -40,7 +52,7 @@ class Location(NamedTuple):
 
 
 class Problem(NamedTuple):
-    """One finding in a manifest, rendered as ``FILE:LINE:COL: field: message``."""
+    """One finding in a file, rendered as ``FILE:LINE:COL: field: message``."""
 
     location: Location
     field: str
@@ -51,8 +63,8 @@ class Problem(NamedTuple):
         return f"{self.location}: {field}{self.message}"
 
 
-class ManifestError(TagmgrError):
-    """One or more problems in manifest files; all of them, not only the first."""
+class DocumentError(TagmgrError):
+    """One or more problems in files; all of them, not only the first, in file and line order."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=_problem_order)
@@ -64,8 +76,24 @@ def _problem_order(problem: Problem) -> tuple[str, int, int, str]:
     return (loc.file, loc.line, loc.column, problem.field)
 
 
-class LockError(ManifestError):
-    """One or more problems in a lock file, located as a manifest's are."""
+class ManifestError(DocumentError):
+    """Problems in manifest files."""
+
+
+class LockError(DocumentError):
+    """Problems in a lock file."""
+
+
+class VersionsError(DocumentError):
+    """Problems in a versions file, or in what it is asked to export."""
+
+
+class IgnoreError(DocumentError):
+    """Problems in an ignore file of path patterns."""
+
+
+class PolicyError(DocumentError):
+    """Problems in an ECR lifecycle policy, or what tagmgr cannot do of it."""
 
 
 class InvalidReferenceError(TagmgrError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from tagmgr.changes.versions import VersionsFile
-from tagmgr.errors import ManifestError, Problem
+from tagmgr.errors import Problem, VersionsError
 from tagmgr.oci.reference import ImageReference
 
 FORMATS = ("env",)
@@ -28,7 +28,7 @@ def export_env(versions: VersionsFile, build: str | None) -> str:
 
 
 def exported(versions: VersionsFile, build: str | None) -> list[tuple[str, str, str]]:
-    """(image, variable, version) per entry, or a ``ManifestError``: an unpinned image without
+    """(image, variable, version) per entry, or a ``VersionsError``: an unpinned image without
     ``build``, two images with one variable."""
     found: list[tuple[str, str, str]] = []
     owners: dict[str, str] = {}
@@ -55,5 +55,5 @@ def exported(versions: VersionsFile, build: str | None) -> list[tuple[str, str, 
             )
         found.append((entry.name.name, variable, value or ""))
     if problems:
-        raise ManifestError(problems)
+        raise VersionsError(problems)
     return found

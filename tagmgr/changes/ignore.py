@@ -11,7 +11,8 @@ A pattern is matched against the whole normalised path (``usr/lib/x.pyc``: no le
   (``a**``) is refused;
 - a leading ``/`` or ``./`` is dropped: patterns are always anchored at the root.
 
-One pattern per line; blank lines and lines starting with ``#`` are skipped.
+One pattern per line; blank lines and lines starting with ``#`` are skipped, and a pattern with a
+character a reviewer cannot see (``documents.hidden``) is refused, as in every reviewed file.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tagmgr.documents.textfile import read_text
-from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.documents.loader import DocumentKind, load_lines
+from tagmgr.documents.yamldoc import YamlRules
+from tagmgr.errors import IgnoreError, Problem
 
 _ANY_COMPONENTS = "**"
 MAX_IGNORE_BYTES = 1024 * 1024  # a list a team reviews; far more than any such list needs
+IGNORE_FILE = DocumentKind(YamlRules(noun="ignore file"), IgnoreError, MAX_IGNORE_BYTES)
 
 
 @dataclass(frozen=True)
@@ -44,21 +47,14 @@ def compile_patterns(patterns: list[str]) -> IgnoreRules:
 
 
 def load_ignore_file(path: str) -> IgnoreRules:
-    text = read_text(path, "ignore file", MAX_IGNORE_BYTES)
-    if isinstance(text, Problem):
-        raise ManifestError([text])
     patterns, problems = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        pattern = line.strip()
-        if not pattern or pattern.startswith("#"):
-            continue
+    for where, pattern in load_lines(path, IGNORE_FILE):
         problem = pattern_problem(pattern)
         if problem:
-            column = line.index(pattern) + 1
-            problems.append(Problem(Location(path, number, column), "", problem))
+            problems.append(Problem(where, "", problem))
         patterns.append(pattern)
     if problems:
-        raise ManifestError(problems)
+        raise IgnoreError(problems)
     return compile_patterns(patterns)
 
 

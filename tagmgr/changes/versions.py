@@ -1,6 +1,6 @@
 """The versions file: which release tag each image is pinned to while its rebuilds are equivalent.
 
-Loaded with the manifest's located-YAML loader (same traps refused, every problem located), against
+Loaded as a manifest is (same traps refused, every problem located), against
 ``schemas/versions.schema.json``; ``version: null`` is the one null allowed.
 """
 
@@ -11,15 +11,29 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
+from tagmgr.documents.loader import DocumentKind, load_document
 from tagmgr.documents.located import LocatedDocument
-from tagmgr.documents.yamldoc import ANY_INDEX
-from tagmgr.errors import Location, ManifestError, Problem
-from tagmgr.manifest.loader import load_document
+from tagmgr.documents.yamldoc import ANY_INDEX, MANIFEST_RULES
+from tagmgr.errors import Location, Problem, VersionsError
+from tagmgr.manifest import MAX_MANIFEST_BYTES
+from tagmgr.manifest.validate import MANIFEST_WORDS
 from tagmgr.oci.reference import ImageReference
 
 SCHEMA_PATH = Path(__file__).with_name("versions.schema.json")
 NOUN = "versions file"
-_NULLABLE = frozenset({("images", ANY_INDEX, "version")})
+VERSIONS = DocumentKind(
+    MANIFEST_RULES._replace(
+        noun=NOUN,
+        empty=f"the file is empty; a {NOUN} is a mapping with an 'images:' list",
+        nullable=frozenset({("images", ANY_INDEX, "version")}),
+        needs=f"a {NOUN} needs 3",
+    ),
+    VersionsError,
+    MAX_MANIFEST_BYTES,
+    SCHEMA_PATH,
+    MANIFEST_WORDS,
+    too_large=f"split the {NOUN}",
+)
 
 
 class Pin(StrEnum):
@@ -53,9 +67,9 @@ class VersionsFile:
 
 
 def load_versions(path: str) -> VersionsFile:
-    """The file's entries, or one ``ManifestError`` naming every problem."""
+    """The file's entries, or one ``VersionsError`` naming every problem."""
     problems: list[Problem] = []
-    doc = load_document(path, problems, schema_path=SCHEMA_PATH, noun=NOUN, nullable=_NULLABLE)
+    doc = load_document(path, VERSIONS, problems)
     entries: list[VersionEntry] = []
     if doc is not None:
         data = cast(dict[str, list[_EntryData]], doc.data)
@@ -71,7 +85,7 @@ def load_versions(path: str) -> VersionsFile:
             )
         problems += _repeated_names(doc, entries)
     if problems:
-        raise ManifestError(problems)
+        raise VersionsError(problems)
     return VersionsFile(path, tuple(entries))
 
 

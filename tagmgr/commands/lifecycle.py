@@ -12,7 +12,9 @@ from datetime import timedelta
 
 from tagmgr import exitcodes
 from tagmgr.commands.options import CommandTable, argument, open_registries
+from tagmgr.documents.explain import clip
 from tagmgr.errors import TagmgrError
+from tagmgr.lifecycle import MAX_DAYS
 from tagmgr.manifest.environments import DEFAULT_CHAIN, Chain, chain_of, parse_chain
 from tagmgr.oci.reference import ImageReference
 
@@ -177,14 +179,19 @@ def _repository(text: str) -> ImageReference:
     return reference
 
 
+_SECONDS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
 def parse_age(text: str) -> timedelta:
-    units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
     number, unit = text[:-1], text[-1:]
     if text == "0":
         return timedelta(0)
-    if unit not in units or not number.isascii() or not number.isdigit():
-        raise TagmgrError(f"{text!r}: expected a number and d, h, m or s, such as 7d or 12h")
-    return timedelta(**{units[unit]: int(number)})
+    if unit not in _SECONDS or not number.isascii() or not number.isdigit():
+        raise TagmgrError(f"{clip(text)!r}: expected a number and d, h, m or s, such as 7d or 12h")
+    seconds = int(number.lstrip("0")[:20] or "0") * _SECONDS[unit]  # 20 digits: past any bound
+    if seconds > MAX_DAYS * _SECONDS["d"]:
+        raise TagmgrError(f"{clip(text)!r}: at most {MAX_DAYS}d (100 years)")
+    return timedelta(seconds=seconds)
 
 
 def parse_share(text: str) -> float:

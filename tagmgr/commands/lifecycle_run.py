@@ -17,7 +17,7 @@ from tagmgr.commands.options import ask, open_registries
 from tagmgr.engines import ENGINES
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.lifecycle import execute
-from tagmgr.lifecycle.expiry import Limits, expiry_exit_code, plan_expiry
+from tagmgr.lifecycle.expiry import Limits, expiry_exit_code, plan_expiry, untagged_notes
 from tagmgr.lifecycle.policyfile import load_policy
 from tagmgr.lifecycle.promotion import (
     Promotion,
@@ -111,6 +111,8 @@ def status(args: argparse.Namespace, chain: Chain) -> None:
 
 def expire(args: argparse.Namespace, chain: Chain) -> int:
     policy = load_policy(args.policy)
+    for note in untagged_notes(policy):
+        print(f"tagmgr: note: {note}", file=sys.stderr)
     mapping = dict(args.map_registry)
     listed = [mapped(ImageReference.parse(name), mapping) for name in policy.repositories]
     names = sorted({*listed, *(mapped(name, mapping) for name in args.names)})

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagmgr.commands.options import CommandTable, open_registries
-from tagmgr.errors import ManifestError
+from tagmgr.errors import DocumentError
 
 if TYPE_CHECKING:
     from tagmgr.pinrefs.edit import FileEdit
@@ -42,7 +42,7 @@ def pin_refs(args: argparse.Namespace) -> int:
     table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
     files, problems = collect(args.paths)
     if problems:
-        raise ManifestError(problems)
+        raise DocumentError(problems)
     found = scan(pinnable(files, args.manifest or [], args.lock))
     edits = plan_pins(found, table, with_digest=args.digest)
     if args.write:

@@ -72,8 +72,14 @@ class LocatedDocument:
         return any(path[:length] in self.reported for length in range(len(path) + 1))
 
     def location(self, path: FieldPath) -> Location:
-        mark = self.values.get(path) or self.values.get(())
-        return Location(self.file, 1, 1) if mark is None else located(self.file, mark)
+        """Where the value at ``path`` was written, else its nearest ancestor (what an alias repeats
+        is located at the alias), else the start of the file."""
+        values = self.values
+        for length in range(len(path), -1, -1):
+            mark = values.get(path[:length])
+            if mark is not None:
+                return located(self.file, mark)
+        return Location(self.file, 1, 1)
 
     def key_location(self, path: FieldPath) -> Location | None:
         mark = self.keys.get(path)

@@ -1,10 +1,14 @@
-"""YAML text to plain values with locations, refusing whatever YAML would silently change.
+"""YAML (and so JSON) text to plain values with locations: the one reader of every reviewed file.
 
-What gets through is mappings with text keys, lists and text: every scalar stays the text that was
+By default it reads as a manifest must be read, refusing whatever YAML would silently change. What
+gets through is mappings with text keys, lists and text: every scalar stays the text that was
 written. A plain scalar that YAML would turn into a number, boolean, date or null (read as YAML 1.1
 by PyYAML, or as YAML 1.2 by editors and other tools) is a problem, and so are duplicate keys,
-anchors, aliases, explicit tags and a second document. This works on parser events and never
-builds a node graph: aliases are never expanded, and nesting is refused before it costs recursion.
+anchors, aliases, explicit tags and a second document. Files other tools write (policies,
+Kubernetes, compose and Helm files) are read with some of those rules off (``YamlRules``): numbers,
+booleans and nulls read as such, anchors and aliases followed, several documents. Whatever the
+rules, this works on parser events and never builds a node graph: nesting is refused before it
+costs recursion, and aliases add no work (an alias is its anchor's value, counted at its size).
 
 The events come from libyaml's C parser when PyYAML was built with it (as PyPI's wheels are), else
 from PyYAML's pure-Python one, about ten times slower; both give the same events and marks, so every
@@ -16,13 +20,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Protocol, TypeGuard, cast
+from typing import NamedTuple, Protocol, TypeGuard, cast
 
 import yaml
 from yaml.error import MarkedYAMLError
 from yaml.events import (
     AliasEvent,
     CollectionStartEvent,
+    DocumentEndEvent,
     DocumentStartEvent,
     Event,
     MappingEndEvent,
@@ -43,11 +48,13 @@ from tagmgr.documents.yamltraps import (
     YAML_TAG_PREFIX,
     is_null,
     plain_scalar_trap,
+    yaml11_tag,
 )
 from tagmgr.errors import Location
 
-MAX_DEPTH = 16
-"""Collections nested deeper than this are refused; a manifest needs four levels."""
+MAX_VALUES = 200_000
+"""Values a file may hold, each alias counted at the size of what it repeats: more is refused, so
+a few lines of aliases cannot make a billion values for whatever walks the data."""
 
 ANY_INDEX = -1
 """In a ``nullable`` path, any list index: ``("images", ANY_INDEX, "version")``."""
@@ -82,28 +89,78 @@ PARSER = "libyaml" if "libyaml" in PARSERS else "pure"
 """The name of the parser ``parse_yaml`` uses: the fastest one installed."""
 
 
-def parse_yaml(
-    file: str,
-    text: str,
-    *,
-    nullable: frozenset[FieldPath] = frozenset(),
-    noun: str = "manifest",
-) -> LocatedDocument:
-    """Read ``text``; a plain null (empty, ``~``, ``null``) is allowed only at ``nullable`` paths.
+class YamlRules(NamedTuple):
+    """How one kind of file is read. The defaults are a manifest's, the strictest.
 
-    A null allowed there becomes None in the data; anywhere else it is a problem. ``noun`` names
-    the file in messages.
+    ``nullable``: the paths where a plain null (empty, ``~``, ``null``) is allowed and read as
+    None (``ANY_INDEX`` stands for any list index). ``max_depth``: collections nested deeper are
+    refused; ``needs`` says how deep this kind of file goes. ``text_only=False`` reads other tools'
+    files: plain numbers, booleans and nulls become int, bool and None, explicit tags are
+    followed, and JSON's tabs between tokens are allowed. ``anchors`` follows anchors and aliases;
+    ``several`` allows several documents; ``hidden`` refuses control and invisible format
+    characters in every key and value (``documents.hidden``).
     """
-    doc = LocatedDocument(file)
+
+    noun: str = "manifest"
+    empty: str = "the file is empty; a manifest is a mapping with an 'images:' list"
+    nullable: frozenset[FieldPath] = frozenset()
+    max_depth: int = 16
+    needs: str = "a manifest needs 4"
+    text_only: bool = True
+    anchors: bool = False
+    several: bool = False
+    hidden: bool = True
+
+    def too_deep(self) -> str:
+        return f"nested more than {self.max_depth} levels deep; {self.needs}"
+
+
+MANIFEST_RULES = YamlRules()
+
+TOOL_RULES = YamlRules(
+    noun="YAML file",
+    empty="",
+    max_depth=64,
+    needs="no Kubernetes, compose or Helm file goes that deep",
+    text_only=False,
+    anchors=True,
+    several=True,
+    hidden=False,
+)
+"""Files other tools write (Kubernetes, compose, Helm, kubectl): anchors, several documents, and
+any text in values that are not image references (a block scalar holds line feeds)."""
+
+
+def parse_yaml(file: str, text: str, rules: YamlRules = MANIFEST_RULES) -> LocatedDocument:
+    """The one document of ``text``; a second one is a problem."""
+    return _parse(file, text, rules)[0]
+
+
+def parse_yaml_documents(file: str, text: str, rules: YamlRules) -> list[LocatedDocument]:
+    """Every document of ``text`` (``rules.several``); none for an empty stream."""
+    return _parse(file, text, rules)
+
+
+def _parse(file: str, text: str, rules: YamlRules) -> list[LocatedDocument]:
+    if not rules.text_only and text.lstrip().startswith(("{", "[")):
+        # JSON allows tabs between tokens, YAML's scanner does not; they are never inside a JSON
+        # string (it would be escaped), so spaces keep every line and column where it was.
+        text = text.replace("\t", " ")
     try:
         _check_characters(file, text)
-        _Builder(doc, text, nullable, noun).build()
     except _Fatal as fatal:
-        _fail(doc, fatal.location, str(fatal))
+        doc = LocatedDocument(file)
+        doc.reject(fatal.location, (), str(fatal))
+        return [doc]
+    builder = _Builder(file, text, rules)
+    try:
+        builder.build()
+    except _Fatal as fatal:
+        builder.fail(fatal.location, str(fatal))
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        _fail(doc, _location(file, mark), _syntax_message(error, text))
-    return doc
+        builder.fail(_location(file, mark), _syntax_message(error, text, rules))
+    return builder.documents
 
 
 class _Fatal(Exception):
@@ -112,11 +169,6 @@ class _Fatal(Exception):
     def __init__(self, location: Location, message: str) -> None:
         super().__init__(message)
         self.location = location
-
-
-def _fail(doc: LocatedDocument, location: Location, message: str) -> None:
-    doc.data = None
-    doc.reject(location, (), message)
 
 
 def _check_characters(file: str, text: str) -> None:
@@ -133,13 +185,13 @@ def _check_characters(file: str, text: str) -> None:
     raise _Fatal(Location(file, line, column), message)
 
 
-def _syntax_message(error: MarkedYAMLError, text: str) -> str:
+def _syntax_message(error: MarkedYAMLError, text: str, rules: YamlRules) -> str:
     problem = error.problem or "cannot be parsed"
     mark, problem_mark = error.context_mark, error.problem_mark
     if "cannot start any token" in problem and problem_mark and _at(text, problem_mark) == "\t":
         return "YAML syntax error: a tab cannot start a token here; indent with spaces, not tabs"
-    if "maximum nesting depth" in problem:  # libyaml's own limit, far above MAX_DEPTH
-        return _too_deep()
+    if "maximum nesting depth" in problem:  # libyaml's own limit, far above any max_depth
+        return rules.too_deep()
     message = f"YAML syntax error: {problem}"
     if error.context and mark and problem_mark and mark.index != problem_mark.index:
         message += f" ({error.context} at line {mark.line + 1}, column {mark.column + 1})"
@@ -154,10 +206,6 @@ class _Mark(Protocol):
 
 def _at(text: str, mark: _Mark) -> str:
     return text[mark.index : mark.index + 1]
-
-
-def _too_deep() -> str:
-    return f"nested more than {MAX_DEPTH} levels deep; a manifest needs 4"
 
 
 def _location(file: str, mark: _Mark | None) -> Location:
@@ -178,72 +226,162 @@ def _is_nothing(event: Event) -> bool:
     return isinstance(event, StreamEndEvent)
 
 
+class _Anchored(NamedTuple):
+    """What an anchor names: its value, the values it holds and how deep it nests."""
+
+    value: object
+    size: int
+    height: int
+
+
 class _Builder:
     """Plain values from events; a location is made only for a problem."""
 
-    def __init__(
-        self, doc: LocatedDocument, text: str, nullable: frozenset[FieldPath], noun: str
-    ) -> None:
-        self.doc = doc
+    def __init__(self, file: str, text: str, rules: YamlRules) -> None:
+        self.file = file
+        self.doc = LocatedDocument(file)
+        self.values = self.doc.values
+        self.documents: list[LocatedDocument] = []
         parser = PARSERS[PARSER](text)
         self.next_event = parser.get_event
         self.upcoming = parser.peek_event
         self.check_event = parser.check_event
-        self.nullable = nullable
-        self.null_keys = {path[-1] for path in nullable if path}  # a cheap test for most values
-        self.noun = noun
-        self.values = doc.values
+        self.rules = rules
+        self.null_keys = {path[-1] for path in rules.nullable if path}  # a cheap test for most
+        self.anchored: dict[str, _Anchored] = {}
+        self.count = 0  # values read so far, an alias counted at its anchor's size
+        self.deepest = 0  # the deepest level a collection was read at, for an anchor's height
 
     def location(self, event: Event) -> Location:
-        return _location(self.doc.file, event.start_mark)
+        return _location(self.file, event.start_mark)
+
+    def start(self) -> None:
+        self.doc = LocatedDocument(self.file)
+        self.values = self.doc.values
+        self.documents.append(self.doc)
+        self.anchored.clear()  # an anchor names a value of its own document only
+
+    def fail(self, location: Location, message: str) -> None:
+        """A problem after which nothing more of the file can be read: the document has no data."""
+        if not self.documents:
+            self.documents.append(self.doc)
+        self.doc.data = None
+        self.doc.reject(location, (), message)
 
     def build(self) -> None:
         self.next_event()  # StreamStartEvent
+        if not self.rules.several:
+            self.document()
+            if self.check_event(DocumentStartEvent):
+                self.doc.problem(
+                    self.location(self.upcoming()),
+                    (),
+                    f"a {self.rules.noun} holds one YAML document, and a second one starts here;"
+                    " remove this '---' or split the file",
+                )
+            return
+        while not self.check_event(StreamEndEvent):
+            self.document()
+
+    def document(self) -> None:
+        self.start()
         if self.check_event(DocumentStartEvent):
             self.next_event()
         if _is_nothing(self.upcoming()):
-            message = f"the file is empty; a {self.noun} is a mapping with an 'images:' list"
-            self.doc.reject(Location(self.doc.file, 1, 1), (), message)
+            if not self.rules.several:
+                self.doc.reject(Location(self.file, 1, 1), (), self.rules.empty)
+            elif self.check_event(ScalarEvent):  # an empty document amid others: no data
+                self.next_event()
+                self.next_event()  # DocumentEndEvent
             return
         self.doc.data = self.node(self.next_event(), (), 0)
-        self.next_event()  # DocumentEndEvent
-        if self.check_event(DocumentStartEvent):
-            self.doc.problem(
-                self.location(self.upcoming()),
-                (),
-                f"a {self.noun} holds one YAML document, and a second one starts here;"
-                " remove this '---' or split the file",
-            )
+        if self.check_event(DocumentEndEvent):
+            self.next_event()
 
     def node(self, event: Event, path: FieldPath, depth: int) -> object:
         """The value of ``event``, where the grammar expects a node: a scalar, an alias or a
         collection (whose events it reads to the end)."""
         self.values.setdefault(path, cast(Mark, event.start_mark))
         if isinstance(event, AliasEvent):
-            anchor = clip(event.anchor or "")
+            return self.alias(event, path, depth)
+        node = cast(ScalarEvent | CollectionStartEvent, event)
+        if node.anchor is not None and not self.rules.anchors:
+            self.refuse_anchor(node, path)
+        if node.tag is not None and self.rules.text_only:
+            self.refuse_tag(node, path)
+        if node.anchor is not None and self.rules.anchors:
+            return self.anchor(node, path, depth)
+        if isinstance(node, ScalarEvent):
+            return self.scalar(node, path)
+        return self.collection(node, path, depth)
+
+    def scalar(self, event: ScalarEvent, path: FieldPath) -> object:
+        if not self.rules.text_only:
+            if self.rules.hidden:
+                self.check_hidden(event, path)
+            return _typed(event)
+        if path and path[-1] in self.null_keys and self.allows_null(path, event):
+            return None
+        self.check_text(event, path, is_key=False)
+        return event.value
+
+    def collection(self, event: CollectionStartEvent, path: FieldPath, depth: int) -> object:
+        if depth >= self.rules.max_depth:
+            raise _Fatal(self.location(event), self.rules.too_deep())
+        self.deepest = max(self.deepest, depth + 1)
+        items: list[object] | dict[str, object]
+        if isinstance(event, SequenceStartEvent):
+            items = self.sequence(path, depth + 1)
+        else:
+            items = self.mapping(path, depth + 1)
+        self.counted(len(items), event)
+        return items
+
+    def counted(self, values: int, event: Event) -> None:
+        self.count += values
+        if self.count > MAX_VALUES:
+            raise _Fatal(
+                self.location(event),
+                f"holds more than {MAX_VALUES} values, counting each alias at the size of its"
+                f" anchor; a {self.rules.noun} needs far fewer",
+            )
+
+    def anchor(
+        self, node: ScalarEvent | CollectionStartEvent, path: FieldPath, depth: int
+    ) -> object:
+        """The value, remembered for its aliases with its size and height as it was read."""
+        count, deepest = self.count, self.deepest
+        self.deepest = depth
+        if isinstance(node, ScalarEvent):
+            value = self.scalar(node, path)
+        else:
+            value = self.collection(node, path, depth)
+        self.anchored[cast(str, node.anchor)] = _Anchored(
+            value, 1 + self.count - count, self.deepest - depth
+        )
+        self.deepest = max(deepest, self.deepest)
+        return value
+
+    def alias(self, event: AliasEvent, path: FieldPath, depth: int) -> object:
+        anchor = clip(event.anchor or "")
+        if not self.rules.anchors:
             message = f"YAML alias '*{anchor}' is not allowed; write the value out"
             self.doc.reject(self.location(event), path, message)
             return None
-        node = cast(ScalarEvent | CollectionStartEvent, event)
-        if node.anchor is not None:
-            self.refuse_anchor(node, path)
-        if node.tag is not None:
-            self.refuse_tag(node, path)
-        if isinstance(node, ScalarEvent):
-            if path and path[-1] in self.null_keys and self.allows_null(path, node):
-                return None
-            self.check_text(node, path, is_key=False)
-            return node.value
-        if depth >= MAX_DEPTH:
-            raise _Fatal(self.location(event), _too_deep())
-        if isinstance(node, SequenceStartEvent):
-            return self.sequence(path, depth + 1)
-        return self.mapping(path, depth + 1)
+        found = self.anchored.get(event.anchor or "")
+        if found is None:
+            raise _Fatal(self.location(event), f"YAML alias '*{anchor}' names no anchor before it")
+        if depth + found.height > self.rules.max_depth:
+            raise _Fatal(self.location(event), f"{self.rules.too_deep()} (through '*{anchor}')")
+        self.deepest = max(self.deepest, depth + found.height)
+        self.counted(found.size, event)
+        return found.value
 
     def allows_null(self, path: FieldPath, event: ScalarEvent) -> bool:
         if not _is_plain(event) or not is_null(event.value):
             return False
-        return tuple(ANY_INDEX if isinstance(step, int) else step for step in path) in self.nullable
+        nullable = self.rules.nullable
+        return tuple(ANY_INDEX if isinstance(step, int) else step for step in path) in nullable
 
     def sequence(self, path: FieldPath, depth: int) -> list[object]:
         items: list[object] = []
@@ -281,6 +419,10 @@ class _Builder:
                 self.location(event),
                 "a mapping key must be plain text, not an alias, list or mapping",
             )
+        if not self.rules.text_only:
+            if self.rules.hidden:
+                self.check_hidden(event, (*path, event.value))
+            return event.value
         if event.anchor is not None:
             self.refuse_anchor(event, (*path, event.value))
         if event.tag is not None:
@@ -304,6 +446,35 @@ class _Builder:
         message = _text_problem(event.value, _is_plain(event), is_key)
         if message:
             self.doc.reject(self.location(event), path, message)
+
+    def check_hidden(self, event: ScalarEvent, path: FieldPath) -> None:
+        message = hidden_character(event.value)
+        if message:
+            self.doc.reject(self.location(event), path, message)
+
+
+_SCALARS: dict[str, Callable[[str], object]] = {
+    f"{YAML_TAG_PREFIX}null": lambda _text: None,
+    f"{YAML_TAG_PREFIX}bool": lambda text: text.lower() in {"true", "yes", "on", "y"},
+    f"{YAML_TAG_PREFIX}int": lambda text: int(text.replace("_", ""), 0),
+}
+"""What other tools' files make of a scalar by its tag; any other tag keeps the text."""
+
+
+def _typed(event: ScalarEvent) -> object:
+    """A scalar as other tools read it: by its explicit tag, else a plain one by YAML 1.1's."""
+    tag = event.tag
+    if tag is None:
+        if not _is_plain(event):
+            return event.value
+        tag = yaml11_tag(event.value)
+    read = _SCALARS.get(tag)
+    if read is None:
+        return event.value
+    try:
+        return read(event.value)
+    except ValueError:  # 0755 or 1:20, numbers to YAML 1.1 that int() cannot read: text
+        return event.value
 
 
 _QUOTED_TEXT = re.compile(r"[\x20-\x7e]*")

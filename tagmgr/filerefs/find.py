@@ -17,7 +17,7 @@ from pathlib import Path, PurePath
 from yaml.nodes import CollectionNode
 
 from tagmgr.documents.textfile import read_text
-from tagmgr.errors import Location, Problem
+from tagmgr.errors import DocumentError, Location, Problem
 from tagmgr.filerefs.dockerfile import find_in_dockerfile, is_dockerfile
 from tagmgr.filerefs.plaintext import find_in_text
 from tagmgr.filerefs.site import FileRefs, Unreadable, is_template, location_at
@@ -60,7 +60,10 @@ def find_references(file: str, text: str) -> FileRefs:
             text.replace("\t", " ") if text.lstrip("\ufeff \n").startswith(("{", "[")) else text
         )
         try:
-            documents = parse_collections(parsed)
+            documents = parse_collections(file, parsed)
+        except DocumentError as error:
+            unreadable = [Unreadable(p.location, p.field, "", p.message) for p in error.problems]
+            return FileRefs(file, text, [], unreadable)
         except NotYaml as error:
             if suffix:
                 return _as_text(file, text, error)

@@ -21,11 +21,13 @@ import re
 from dataclasses import dataclass, field
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from tagmgr.documents.located import FieldPath, render_path
 from tagmgr.documents.splice import Edit
 from tagmgr.documents.textfile import BOM
+from tagmgr.documents.yamldoc import TOOL_RULES
+from tagmgr.documents.yamlnodes import compose_documents
 from tagmgr.documents.yamltraps import plain_scalar_trap, yaml_scalar
 from tagmgr.errors import InvalidReferenceError
 from tagmgr.filerefs.site import (
@@ -60,26 +62,33 @@ class NotYaml(Exception):
         self.offset = offset
 
 
-def parse_collections(text: str) -> list[Node]:
-    """The documents of ``text``; NotYaml when it does not parse."""
+def parse_collections(file: str, text: str) -> list[Node]:
+    """The documents of ``text``; NotYaml when it does not parse, DocumentError when it nests
+    deeper than ``TOOL_RULES.max_depth``.
+
+    libyaml first, for speed; where it refuses (it also refuses keys past 1,024 characters,
+    which deep block nesting makes, and counts no byte order mark in its marks), PyYAML's own
+    parser, bounded in depth, decides.
+    """
+    if not text.startswith(BOM):
+        try:
+            return [root for root in yaml.compose_all(text, Loader=_LOADER) if root]
+        except (yaml.YAMLError, RecursionError):  # RecursionError: no libyaml, PyYAML's parser
+            pass
     try:
-        # libyaml does not count a byte order mark in its marks; PyYAML's parser does, as
-        # the text (which keeps it) does.
-        loader = yaml.SafeLoader if text.startswith(BOM) else _LOADER
-        return [root for root in yaml.compose_all(text, Loader=loader) if root]
+        return [root for root in compose_documents(file, text) if root]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise NotYaml(str(error.problem or error), mark.index if mark else 0) from None
     except yaml.YAMLError as error:
         raise NotYaml(str(error), 0) from None
-    except RecursionError:  # PyYAML's own parser recurses once per level; libyaml stops at 1000
-        raise NotYaml("nested too deep", 0) from None
 
 
 def find_in_yaml(file: str, text: str, documents: list[Node]) -> Found:
     """Every reference in the documents, in the order they are written; each node once (an
     alias is the node it names, found where it was first written). Walked with a stack, not
-    recursion, so any depth the parser accepts is read."""
+    recursion; a collection nested deeper than any other YAML reader here allows
+    (``TOOL_RULES.max_depth``) is listed as unreadable, and nothing below it is read."""
     finder = _Finder(file, text)
     stack: list[_Work] = [(root, (), False) for root in reversed(documents)]
     seen: set[int] = set()
@@ -88,7 +97,9 @@ def find_in_yaml(file: str, text: str, documents: list[Node]) -> Found:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if names_image and isinstance(node, ScalarNode):
+        if len(path) >= TOOL_RULES.max_depth and isinstance(node, CollectionNode):
+            finder.too_deep(node, path)
+        elif names_image and isinstance(node, ScalarNode):
             finder.inline(node, path)
         else:
             stack += reversed(finder.children(node, path))
@@ -171,6 +182,9 @@ class _Finder:
         rewrite = _split_rewrite(self.text, tag, digest, tag_key)
         self.found.sites.append(Site(location, written, reference, rewrite, context))
         return True
+
+    def too_deep(self, node: Node, path: FieldPath) -> None:
+        self.unreadable(node, render_path(path), "", TOOL_RULES.too_deep())
 
     def unreadable(self, node: Node, context: str, written: str, reason: str) -> None:
         location = location_at(self.file, self.text, node.start_mark.index)

@@ -1,7 +1,9 @@
 """The expiry planner, pure: a policy, what a repository holds and what is in use in, a decision
 with its reasons for every manifest out.
 
-The policy's rules pick images, as ECR would (``policy``); then nothing in use is deleted:
+The policy's rules pick images, as ECR would (``policy``): an image is picked by at most one rule,
+and never by a rule below one that selects it; an image a rule would pick but a higher rule shields
+says both. Then nothing in use is deleted:
 environment and history tags, whatever an in-use source names by digest or by tag, anything
 newer than the grace period or without a known time. An index is kept with any kept child and its
 children with it; referrers (signatures) stay while what they refer to stays, and go with it.
@@ -19,7 +21,7 @@ from enum import StrEnum
 from tagmgr import exitcodes
 from tagmgr.lifecycle.holdings import Held, Holdings, ImageTime
 from tagmgr.lifecycle.inuse import InUseSet
-from tagmgr.lifecycle.policy import CountType, Policy, Rule
+from tagmgr.lifecycle.policy import CountType, Policy, Rule, TagStatus
 from tagmgr.manifest.environments import Chain, parse_history_tag
 
 MAX_USES_SHOWN = 3
@@ -63,6 +65,19 @@ def expiry_exit_code(plans: Sequence[RepositoryPlan]) -> int:
     return exitcodes.CHANGES_PENDING if pending else exitcodes.OK
 
 
+def untagged_notes(policy: Policy) -> list[str]:
+    """What each rule for untagged images does here, said every run: nothing, and what to use."""
+    return [
+        f"{rule.location}: {rule.label} selects untagged images, and tagmgr sees none: the"
+        " distribution API lists tags, not manifests, so an untagged manifest is seen only as"
+        " the child of a tagged index (and goes with it). Delete untagged manifests with the"
+        " registry's own garbage collection, with it stopped or read-only:"
+        " docker-registry garbage-collect --delete-untagged CONFIG"
+        for rule in policy.rules
+        if rule.tag_status is TagStatus.UNTAGGED
+    ]
+
+
 def plan_expiry(
     policy: Policy, holdings: Holdings, in_use: InUseSet, chain: Chain, limits: Limits
 ) -> RepositoryPlan:
@@ -79,6 +94,7 @@ class _Planner:
     chain: Chain
     limits: Limits
     marked: dict[str, str] = field(default_factory=dict)
+    shielded: dict[str, tuple[str, Rule]] = field(default_factory=dict)
     kept: dict[str, list[str]] = field(default_factory=dict)
     deleting: dict[str, list[str]] = field(default_factory=dict)
 
@@ -96,14 +112,20 @@ class _Planner:
         ]
 
     def apply_rules(self, rules: Sequence[Rule]) -> None:
-        claimed: set[str] = set()
+        """Each image goes by the first rule that selects it, or not at all: a lower rule that
+        would expire it is remembered, to say why it stays."""
+        claimed: dict[str, Rule] = {}
         images = self.top_level()
         for rule in rules:
             selected = [held for held in images if rule.selects(held.tags)]
             for held, reason in self.expired_by(rule, selected):
-                if held.digest not in claimed:
+                first = claimed.get(held.digest)
+                if first is None:
                     self.marked.setdefault(held.digest, reason)
-            claimed.update(held.digest for held in selected)
+                else:
+                    self.shielded.setdefault(held.digest, (reason, first))
+            for held in selected:
+                claimed.setdefault(held.digest, rule)
 
     def expired_by(self, rule: Rule, selected: list[Held]) -> list[tuple[Held, str]]:
         timed = [(when, held) for held in selected if (when := self.time(held.digest).when)]
@@ -192,6 +214,19 @@ class _Planner:
             return f"refers to kept {_short(subject)}"
         return None
 
+    def picked(self, digest: str) -> list[str]:
+        """The rule that would expire a kept image, and the higher rule that shields it."""
+        if digest in self.marked:
+            return [f"{self.marked[digest]}, but kept"]
+        if digest in self.shielded:
+            reason, first = self.shielded[digest]
+            return [
+                f"{reason}, but kept",
+                f"{first.label} selects it first and keeps it: an image goes only by the first"
+                " rule that selects it",
+            ]
+        return []
+
     def plan(self, max_share: float) -> RepositoryPlan:
         decisions = []
         for digest, held in self.holdings.images.items():
@@ -200,9 +235,7 @@ class _Planner:
                     held, self.time(digest), Verdict.DELETE, tuple(self.deleting[digest])
                 )
             else:
-                reasons = list(self.kept[digest])
-                if digest in self.marked:
-                    reasons.insert(0, f"{self.marked[digest]}, but kept")
+                reasons = self.picked(digest) + self.kept[digest]
                 decision = Decision(
                     held, self.time(digest), Verdict.KEEP, tuple(reasons or ["no rule expires it"])
                 )

@@ -9,7 +9,7 @@ a template tag (``{describe}``) is not derived here, so its source alone counts.
 from __future__ import annotations
 
 from tagmgr.documents.located import LocatedDocument
-from tagmgr.errors import ManifestError, Problem
+from tagmgr.errors import DocumentError, Problem
 from tagmgr.filerefs.site import FileRefs
 from tagmgr.lifecycle.inuse import InUse
 from tagmgr.manifest import DESCRIBE_PLACEHOLDER, load_manifests
@@ -45,7 +45,7 @@ def references_in_use(found: FileRefs) -> list[InUse]:
     ``latest``); a place it cannot read is an error, since an image that cannot be read cannot be
     protected: render templates first (``helm template``)."""
     if found.unreadable:
-        raise ManifestError([Problem(u.location, u.context, u.reason) for u in found.unreadable])
+        raise DocumentError([Problem(u.location, u.context, u.reason) for u in found.unreadable])
     records = []
     for site in found.references:
         reference = site.reference

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 
 from tagmgr.documents.located import FieldPath, LocatedDocument, render_path
-from tagmgr.errors import DockerError, InvalidReferenceError, ManifestError, Problem
+from tagmgr.errors import DockerError, DocumentError, InvalidReferenceError, Problem
 from tagmgr.lifecycle.inuse import InUse
 from tagmgr.oci.reference import ImageReference
 
@@ -100,8 +100,8 @@ def pods_running(path: str, documents: list[LocatedDocument]) -> list[InUse]:
             if reference is not None:
                 records.append(InUse(reference, f"{path}: {_pod_name(pod)}/{container}"))
     if problems:
-        raise ManifestError(problems)
-    return records
+        raise DocumentError(problems)
+    return list(dict.fromkeys(records))  # spec and status often name the same image
 
 
 def _items(data: dict[str, object]) -> list[tuple[FieldPath, dict[str, object]]]:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from tagmgr.documents.located import LocatedDocument
 from tagmgr.documents.textfile import BOM
-from tagmgr.documents.yamlfile import load_documents
-from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.documents.yamldoc import TOOL_RULES, parse_yaml_documents
+from tagmgr.errors import DocumentError, Location, Problem
 from tagmgr.filerefs.find import find_references, read_file
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.inusefiles import is_manifest, manifest_in_use, references_in_use
@@ -92,10 +92,10 @@ def read_source(value: str) -> list[InUse]:
     if separator:
         known = ", ".join(f"{name}://" for name in sorted(SCHEMES))
         problem = f"unknown in-use source scheme {scheme}:// (known: {known})"
-        raise ManifestError([Problem(Location(value, 1, 1), "", problem)])
+        raise DocumentError([Problem(Location(value, 1, 1), "", problem)])
     text = read_file(value, regular_only=False)  # <(kubectl get pods -o json) is a pipe
     if isinstance(text, Problem):
-        raise ManifestError([text])
+        raise DocumentError([text])
     documents = _documents(value, text)
     reader = next(r for r in FILE_READERS if r.accepts(documents))
     readings: list[Callable[[], list[InUse]]] = [partial(reader.read, value, documents)]
@@ -104,16 +104,14 @@ def read_source(value: str) -> list[InUse]:
     records = _all_or_every_problem(readings)
     if not records:
         problem = f"read as {reader.kind}, it names no image; is it the right file?"
-        raise ManifestError([Problem(Location(value, 1, 1), "", problem)])
+        raise DocumentError([Problem(Location(value, 1, 1), "", problem)])
     return records
 
 
 def _documents(path: str, text: str) -> Documents:
     """The file as YAML documents, for the readers that take one; none when it is not YAML."""
-    try:
-        return load_documents(path, text.removeprefix(BOM))
-    except ManifestError:
-        return []
+    documents = parse_yaml_documents(path, text.removeprefix(BOM), TOOL_RULES)
+    return [] if any(doc.problems for doc in documents) else documents
 
 
 def _all_or_every_problem(readings: Sequence[Callable[[], list[InUse]]]) -> list[InUse]:
@@ -123,8 +121,8 @@ def _all_or_every_problem(readings: Sequence[Callable[[], list[InUse]]]) -> list
     for reading in readings:
         try:
             records += reading()
-        except ManifestError as error:
+        except DocumentError as error:
             problems += error.problems
     if problems:
-        raise ManifestError(problems)
+        raise DocumentError(problems)
     return records

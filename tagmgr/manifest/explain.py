@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from tagmgr.documents.explain import clip
+from tagmgr.documents.explain import clip, type_name
+from tagmgr.documents.explain import wrong_type as documents_wrong_type
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
 from tagmgr.oci.reference import (
     MAX_NAME_LENGTH,
@@ -31,8 +32,6 @@ _REMOTE_HELPER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*::")
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 # A password in a URL's userinfo: scheme://user:secret@host (the authority ends at '/').
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@]*:[^/]*@")
-_TYPE_NAMES = {"string": "text", "array": "a list", "object": "a mapping", "null": "empty"}
-_VALUE_TYPE_NAMES: dict[type, str] = {str: "text", list: "a list", dict: "a mapping"}
 
 
 def invalid_value(field: str, value: str) -> str:
@@ -45,12 +44,9 @@ def invalid_value(field: str, value: str) -> str:
 
 
 def wrong_type(expected: object, value: object, *, top_level: bool) -> str:
-    types = expected if isinstance(expected, list) else [expected]
-    wanted = " or ".join(_TYPE_NAMES.get(str(kind), str(kind)) for kind in types)
-    found = _type_name(value)
     if top_level:
-        return f"the top level must be a mapping with an 'images:' list, not {found}"
-    return f"must be {wanted}, not {found}"
+        return f"the top level must be a mapping with an 'images:' list, not {type_name(value)}"
+    return documents_wrong_type(expected, value)
 
 
 def missing_key(key: str, entry: Mapping[str, object]) -> str:
@@ -74,10 +70,6 @@ def missing_key(key: str, entry: Mapping[str, object]) -> str:
             " with 'src_digest')"
         )
     return f"missing required key {key!r}"
-
-
-def _type_name(value: object) -> str:
-    return _VALUE_TYPE_NAMES.get(type(value), "empty")
 
 
 def _name(name: str) -> str | None:

@@ -5,21 +5,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
+from tagmgr.documents.loader import DocumentKind, load_document
 from tagmgr.documents.located import FieldPath, LocatedDocument, Locations, render_path
-from tagmgr.documents.textfile import read_text
-from tagmgr.documents.yamldoc import parse_yaml
+from tagmgr.documents.yamldoc import MANIFEST_RULES
 from tagmgr.errors import ManifestError, Problem
 from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
-from tagmgr.manifest.validate import (
-    SCHEMA_PATH,
-    conflicts,
-    describe_errors,
-    environment_tags,
-    schema_errors,
-)
+from tagmgr.manifest.validate import MANIFEST_WORDS, SCHEMA_PATH, conflicts, environment_tags
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 """Larger files are refused unread: a manifest is text a person reviews.
@@ -29,8 +22,15 @@ memory (``make bench`` measures 10,000); more than a review, or a commit hook, s
 """
 
 
-_NULLABLE = frozenset({("images",)})
-"""``images:`` with every entry commented out is how a new release file starts: no entries."""
+MANIFEST = DocumentKind(
+    # ``images:`` with every entry commented out is how a new release file starts: no entries.
+    MANIFEST_RULES._replace(nullable=frozenset({("images",)})),
+    ManifestError,
+    MAX_MANIFEST_BYTES,
+    SCHEMA_PATH,
+    MANIFEST_WORDS,
+    too_large="split the manifest",
+)
 
 
 class _UpstreamData(TypedDict):
@@ -89,32 +89,8 @@ def _collector_paused() -> Iterator[None]:
 
 def _load(path: str, problems: list[Problem]) -> Manifest | None:
     """The manifest if its shape is valid, for the checks across files; problems go to the list."""
-    doc = load_document(path, problems)
+    doc = load_document(path, MANIFEST, problems)
     return _manifest(doc) if doc else None
-
-
-def load_document(
-    path: str,
-    problems: list[Problem],
-    *,
-    schema_path: Path = SCHEMA_PATH,
-    noun: str = "manifest",
-    nullable: frozenset[FieldPath] = _NULLABLE,
-) -> LocatedDocument | None:
-    """Any located-YAML file checked against a schema: the document if its shape is valid.
-
-    Every problem goes to ``problems``; ``noun`` names the file in messages; a null is allowed
-    only at the ``nullable`` paths (``parse_yaml``'s, where ``ANY_INDEX`` stands for any index).
-    """
-    text = read_text(path, noun, MAX_MANIFEST_BYTES, f"split the {noun}")
-    if isinstance(text, Problem):
-        problems.append(text)
-        return None
-    doc = parse_yaml(path, text, nullable=nullable, noun=noun)
-    errors = schema_errors(doc.data, schema_path)
-    problems += doc.problems
-    problems += describe_errors(doc, errors)
-    return None if errors else doc
 
 
 def _manifest(doc: LocatedDocument) -> Manifest:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from tagmgr.errors import ManifestError, TagmgrError
+from tagmgr.errors import DocumentError, TagmgrError
 from tagmgr.reconcile.outcome import Outcome, Result
 
 if TYPE_CHECKING:  # imported where they are rendered: validate, on every commit, renders none
@@ -226,7 +226,7 @@ def make_reporter(name: str, stream: IO[str], *, verbose: bool) -> Reporter:
 def report_error(error: TagmgrError, output: str, command: str) -> None:
     """Text on stderr; with ``--output json`` also a JSON document on stdout for the machine."""
     if output == "json":
-        problems = error.problems if isinstance(error, ManifestError) else []
+        problems = error.problems if isinstance(error, DocumentError) else []
         document = {
             "format": JSON_FORMAT_VERSION,
             "command": command,
@@ -243,5 +243,5 @@ def report_error(error: TagmgrError, output: str, command: str) -> None:
             ],
         }
         dump_json(document, sys.stdout)
-    prefix = "" if isinstance(error, ManifestError) else "tagmgr: error: "
+    prefix = "" if isinstance(error, DocumentError) else "tagmgr: error: "
     print(f"{prefix}{error}", file=sys.stderr)

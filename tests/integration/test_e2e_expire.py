@@ -186,11 +186,64 @@ def test_an_ecr_policy_from_the_aws_documentation_works_as_it_is(
 ) -> None:
     policy = tmp_path / "policy.json"
     policy.write_text(AWS_EXAMPLE)
+    assert json.loads(policy.read_text())["rules"][0]["selection"]["tagStatus"] == "untagged"
     result = run_tagmgr(capsys, "expire", "--policy", policy, old_images, "--output", "json")
     assert result.code == 0, result.err
     found = result.json()["repositories"][0]["images"]
     assert [(i["action"], i["reasons"]) for i in found] == [("keep", ["no rule expires it"])] * 2
-    assert json.loads(policy.read_text())["rules"][0]["selection"]["tagStatus"] == "untagged"
+    # It selects untagged images only, which the distribution API cannot list: said every run.
+    text = run_tagmgr(capsys, "expire", "--policy", policy, old_images)
+    for run in (result, text):
+        assert run.err == (
+            f"tagmgr: note: {policy}:3:9: rule 1 (Expire images older than 14 days) selects"
+            " untagged images, and tagmgr sees none: the distribution API lists tags, not"
+            " manifests, so an untagged manifest is seen only as the child of a tagged index (and"
+            " goes with it). Delete untagged manifests with the registry's own garbage collection,"
+            " with it stopped or read-only: docker-registry garbage-collect --delete-untagged"
+            " CONFIG\n"
+        )
+    assert text.code == 0
+
+
+def test_an_image_a_higher_rule_shields_is_shown_with_both_rules(
+    capsys: pytest.CaptureFixture[str],
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+) -> None:
+    """AWS's "filtering on multiple rules", example A, on a real registry: A goes, B stays."""
+    a, b, c = images.oci("a"), images.oci("b"), images.oci("c")
+    for tag, image in [
+        ("beta-20190101T000000Z", a),
+        ("prod-20190101T000000Z", a),
+        ("beta-20190102T000000Z", b),
+        ("prod-20190102T000000Z", b),
+        ("beta-20190103T000000Z", c),
+    ]:
+        push(registry.address, repo, tag, image)
+    name = f"{registry.address}/{repo}"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"repositories: [{name}]\nrules:\n"
+        "- {rulePriority: 1, description: Rule 1, selection: {tagStatus: tagged,"
+        " tagPatternList: ['prod*'], countType: imageCountMoreThan, countNumber: 1},"
+        " action: {type: expire}}\n"
+        "- {rulePriority: 2, description: Rule 2, selection: {tagStatus: tagged,"
+        " tagPatternList: ['beta*'], countType: imageCountMoreThan, countNumber: 1},"
+        " action: {type: expire}}\n"
+    )
+    dry = run_tagmgr(capsys, "expire", "--policy", policy)
+    assert (dry.code, dry.err) == (2, "")
+    assert _block(dry, b.digest) == [
+        f"keep     {name}@{b.digest}  (beta-20190102T000000Z, prod-20190102T000000Z;"
+        " 2019-01-02T00:00:00Z from build tag prod-20190102T000000Z)",
+        "         rule 2 (Rule 2): 3 images match and the newest 1 are kept, but kept",
+        "         rule 1 (Rule 1) selects it first and keeps it: an image goes only by the first"
+        " rule that selects it",
+    ]
+    assert dry.out.endswith("\nexpire: 1 to delete, 2 kept, in 1 repository\n")
+    assert f"delete   {name}@{a.digest} " in dry.out
 
 
 def test_survey_sees_an_index_its_children_and_a_child_tagged_on_its_own(

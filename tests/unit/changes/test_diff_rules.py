@@ -16,7 +16,7 @@ from tagmgr.changes.ignore import compile_patterns, load_ignore_file
 from tagmgr.changes.records import Kind, Record, normal_path
 from tagmgr.changes.streams import LayerFormatError
 from tagmgr.changes.walk import Layer, read_layer
-from tagmgr.errors import ManifestError
+from tagmgr.errors import IgnoreError
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_ignore_globs(pattern: str, matched: list[str], unmatched: list[str]) ->
 def test_an_ignore_file_skips_comments_and_names_a_bad_pattern(tmp_path: Path) -> None:
     path = tmp_path / "diff-ignore"
     path.write_text("# noise\n\nvar/log/**\n  usr/a**\n**/x[ab\n", encoding="utf-8")
-    with pytest.raises(ManifestError) as caught:
+    with pytest.raises(IgnoreError) as caught:
         load_ignore_file(str(path))
     assert str(caught.value) == (
         f"{path}:4:3: 'usr/a**': '**' must be a whole path component, as in 'a/**/b'\n"

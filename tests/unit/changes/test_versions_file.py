@@ -11,8 +11,8 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from tagmgr.changes.export import export_env
 from tagmgr.changes.versions import NOUN, SCHEMA_PATH, Pin, load_versions
 from tagmgr.cli import main
-from tagmgr.errors import ManifestError
-from tagmgr.manifest.validate import load_schema
+from tagmgr.documents.schema import load_schema
+from tagmgr.errors import VersionsError
 from tagmgr.manifest.write import write_values
 from tests.support.paths import REPO_ROOT
 
@@ -75,7 +75,7 @@ def test_problems_are_located(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     written(tmp_path, text)
-    with pytest.raises(ManifestError) as caught:
+    with pytest.raises(VersionsError) as caught:
         load_versions("versions.yaml")
     assert str(caught.value) == message
 
@@ -132,13 +132,13 @@ def test_export_lines_and_their_problems(
         {"name": "docker.io/vro/svc-api", "variable": "SVC_API_VER", "version": "v1.2.3"},
         {"name": "docker.io/vro/9web", "variable": "_9WEB_VER", "version": "b42"},
     ]
-    with pytest.raises(ManifestError) as caught:
+    with pytest.raises(VersionsError) as caught:
         export_env(versions, None)
     assert str(caught.value) == (
         f"{path}:4:3: images[1].version: unpinned; give --build TAG to export the build it runs"
     )
     clash = written(tmp_path, "images:\n- name: docker.io/vro/api\n- name: quay.io/vro/api\n")
-    with pytest.raises(ManifestError) as caught:
+    with pytest.raises(VersionsError) as caught:
         export_env(load_versions(str(clash)), "b1")
     assert str(caught.value) == (
         f"{clash}:3:3: images[1].name: "

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from tagmgr.changes.ignore import load_ignore_file
+from tagmgr.documents.loader import load_documents
 from tagmgr.documents.textfile import read_text
-from tagmgr.documents.yamlfile import load_documents
-from tagmgr.errors import ManifestError
+from tagmgr.errors import DocumentError
 from tagmgr.lock import read_lock
 
 READERS: dict[str, Callable[[Path], object]] = {
@@ -24,7 +24,7 @@ READERS: dict[str, Callable[[Path], object]] = {
 
 
 def refusal(noun: str, path: Path) -> str:
-    with pytest.raises(ManifestError) as caught:  # LockError is a ManifestError
+    with pytest.raises(DocumentError) as caught:
         READERS[noun](path)
     return str(caught.value)
 

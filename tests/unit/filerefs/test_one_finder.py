@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr.errors import ManifestError
+from tagmgr.errors import DocumentError
 from tagmgr.lifecycle.sources import read_source
 from tagmgr.lock import Lock, LockEntry, write_lock
 from tagmgr.oci.reference import ImageReference
@@ -209,7 +209,7 @@ def test_both_refuse_the_same_unreadable_places(
     ]
     problems = []
     for name in ("Dockerfile", "deploy.yaml"):
-        with pytest.raises(ManifestError) as refused:
+        with pytest.raises(DocumentError) as refused:
             read_source(str(tmp_path / name))
         problems += [str(problem) for problem in refused.value.problems]
     assert problems == [

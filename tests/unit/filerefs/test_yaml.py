@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from tagmgr.documents.splice import splice
+from tagmgr.documents.yamldoc import TOOL_RULES
 from tagmgr.filerefs import yaml as yamlrefs
 from tagmgr.filerefs.find import find_references
 
@@ -182,12 +183,20 @@ def test_json_with_tabs_and_a_byte_order_mark() -> None:
     assert splice(text, edits) == '\ufeff{\n\t"image":\t"team/app:v2"\n}\n'
 
 
-def test_any_depth_is_read_or_said_to_be_too_deep() -> None:
-    """No recursion limit of tagmgr's own: what the parser reads is walked; deeper is listed."""
-    deep = "".join("  " * i + "a:\n" for i in range(900)) + "  " * 900 + "image: team/app:v1\n"
-    assert [str(s.reference) for s in find_references("x.yaml", deep).references] == [
+def test_depth_is_bounded_as_in_every_other_yaml_reader() -> None:
+    """No recursion limit of its own: up to ``TOOL_RULES.max_depth`` is walked; deeper is listed
+    at the stated limit, whichever parser read it (a byte order mark sends it to PyYAML's)."""
+    limit = TOOL_RULES.max_depth
+    within = "".join("  " * i + "a:\n" for i in range(limit - 1)) + "  " * (limit - 1)
+    within += "image: team/app:v1\n"
+    assert [str(s.reference) for s in find_references("x.yaml", within).references] == [
         "docker.io/team/app:v1"
     ]
-    deeper = "\ufeff" + "".join("  " * i + "a:\n" for i in range(3000))
-    (unreadable,) = find_references("x.yaml", deeper).unreadable
-    assert unreadable.reason.startswith("not valid YAML (")
+    for deeper in (
+        "".join("  " * i + "a:\n" for i in range(900)) + "  " * 900 + "image: team/app:v1\n",
+        "\ufeff" + "".join("  " * i + "a:\n" for i in range(3000)),
+    ):
+        refs = find_references("x.yaml", deeper)
+        (unreadable,) = refs.unreadable
+        assert not refs.references
+        assert unreadable.reason == TOOL_RULES.too_deep()

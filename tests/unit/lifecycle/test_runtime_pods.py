@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr.errors import ManifestError
+from tagmgr.errors import DocumentError
 from tagmgr.lifecycle.inuse import InUse
 from tagmgr.lifecycle.sources import read_in_use
 from tagmgr.oci.reference import ImageReference
@@ -123,7 +123,7 @@ def test_unreadable_images_are_located(tmp_path: Path) -> None:
     broken["status"]["containerStatuses"][1]["imageID"] = f"docker-pullable://Shop/Proxy@{PROXY}"
     broken["spec"]["containers"][1]["image"] = 42
     path = pods_file(tmp_path, broken)
-    with pytest.raises(ManifestError) as failed:
+    with pytest.raises(DocumentError) as failed:
         read_in_use([str(path)])
 
     assert str(failed.value).splitlines() == [

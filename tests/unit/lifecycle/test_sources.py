@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tagmgr.errors import ManifestError
+from tagmgr.errors import DocumentError
 from tagmgr.lifecycle.sources import read_in_use
 
 DIGEST = "sha256:" + "d" * 64
@@ -59,7 +59,7 @@ def test_unreadable_images_and_empty_files_are_errors(tmp_path: Path) -> None:
     template.write_text('spec:\n  image: "{{ .Values.image }}"\n')
     empty = tmp_path / "empty.yaml"
     empty.write_text("kind: ConfigMap\n")
-    with pytest.raises(ManifestError) as error:
+    with pytest.raises(DocumentError) as error:
         read_in_use([str(template), str(empty), "kube://cluster"])
     assert str(error.value) == "\n".join(
         [

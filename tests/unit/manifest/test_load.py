@@ -16,6 +16,7 @@ import pytest
 from tagmgr.documents import yamldoc
 from tagmgr.errors import Location, ManifestError
 from tagmgr.manifest import MAX_MANIFEST_BYTES, Upstream, load_manifests
+from tagmgr.manifest.loader import MANIFEST
 from tests.support.gate import running_in_ci
 
 STARLINGX = """\
@@ -230,7 +231,7 @@ def test_missing_file_and_directory_are_named() -> None:
 
 
 def test_size_limit_is_inclusive(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tagmgr.manifest.loader.MAX_MANIFEST_BYTES", 20)
+    monkeypatch.setattr("tagmgr.manifest.loader.MANIFEST", MANIFEST._replace(max_bytes=20))
     assert load_manifests([write("max.yaml", "images: []\n#" + "#" * 8)])[0].entries == ()
     assert problems(write("big.yaml", "images: []\n#" + "#" * 9)) == [
         "big.yaml:1:1: the file is larger than 20 bytes; split the manifest"

@@ -10,8 +10,9 @@ import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from tagmgr.changes import versions
+from tagmgr.documents.schema import compiled, schema_errors, validator
+from tagmgr.lifecycle import policyfile
 from tagmgr.manifest import DESCRIBE_PLACEHOLDER, SCHEMA_PATH, load_manifests, load_schema
-from tagmgr.manifest.validate import _compiled, _validator, schema_errors
 from tagmgr.oci.reference import MAX_NAME_LENGTH, REGISTRY_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN
 from tests.support.paths import REPO_ROOT as ROOT
 from tests.unit.manifest import test_validate as cases
@@ -90,7 +91,7 @@ def _with_upstream_repo(repo: str) -> dict[str, Any]:
 def test_repository_forms_git_understands_are_accepted(repo: str) -> None:
     data = _with_upstream_repo(repo)
     data["tag_prefix"] = "v"
-    assert schema_errors(data) == []
+    assert schema_errors(data, SCHEMA_PATH) == []
 
 
 @pytest.mark.parametrize(
@@ -116,7 +117,7 @@ def test_repository_forms_git_understands_are_accepted(repo: str) -> None:
 def test_dangerous_or_unknown_repository_forms_are_refused(repo: str) -> None:
     data = _with_upstream_repo(repo)
     data["tag_prefix"] = "v"
-    assert [error.validator for error in schema_errors(data)] == ["pattern"]
+    assert [error.validator for error in schema_errors(data, SCHEMA_PATH)] == ["pattern"]
 
 
 def test_example_manifests_load_and_starlingx_is_the_reviewed_text() -> None:
@@ -162,9 +163,36 @@ def _versions_documents() -> list[object]:
     return documents
 
 
+def _policy_documents() -> list[object]:
+    """Lifecycle policies: every value kind each selection and action field may or may not hold,
+    and the combinations ECR refuses."""
+    values: list[object] = [None, "", 0, 1, 36501, 10**7, True, "tagged", "any", "days", "x"]
+    values += [[], ["v"], ["a*b*c*d*e*f"], "archive", "expire", "transition", "sinceImagePulled"]
+    selection = {"tagStatus": "tagged", "tagPrefixList": ["v"], "countType": "sinceImagePushed"}
+    selection |= {"countUnit": "days", "countNumber": 3}
+    rule = {"rulePriority": 1, "selection": selection, "action": {"type": "expire"}}
+    documents: list[object] = [None, [], {}, {"rules": []}, {"rules": "x"}, {"rules": [rule]}]
+    documents += [
+        {"rules": [{**rule, "selection": {**selection, key: value}}]}
+        for key in [*selection, "tagPatternList", "storageClass"]
+        for value in values
+    ]
+    documents += [
+        {"rules": [{**rule, "action": {**rule["action"], key: value}}]}
+        for key in ("type", "targetStorageClass")
+        for value in values
+    ]
+    documents += [{"rules": [{**rule, key: value}]} for key in rule for value in values]
+    return documents
+
+
 @pytest.mark.parametrize(
     ("schema_path", "documents", "count"),
-    [(SCHEMA_PATH, _documents, 200), (versions.SCHEMA_PATH, _versions_documents, 40)],
+    [
+        (SCHEMA_PATH, _documents, 200),
+        (versions.SCHEMA_PATH, _versions_documents, 40),
+        (policyfile.SCHEMA_PATH, _policy_documents, 200),
+    ],
 )
 def test_the_compiled_schema_and_jsonschema_agree(
     schema_path: Path, documents: Callable[[], list[object]], count: int
@@ -172,8 +200,8 @@ def test_the_compiled_schema_and_jsonschema_agree(
     """The compiled check alone passes a document, so it must never pass one jsonschema refuses."""
     disagreements = []
     for document in documents():
-        compiled_valid = _compiled(schema_path).is_valid(document)
-        if compiled_valid != (not list(_validator(schema_path).iter_errors(document))):
+        compiled_valid = compiled(schema_path).is_valid(document)
+        if compiled_valid != (not list(validator(schema_path).iter_errors(document))):
             disagreements.append(document)
     assert disagreements == []
     assert len(documents()) > count
