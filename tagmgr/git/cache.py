@@ -134,11 +134,13 @@ class GitCache:
 def _fetch(
     repo: BareRepo, source: RepoSource, *options: str, refspecs: tuple[str, ...]
 ) -> str | None:
-    """Fetch ``refspecs`` from ``source``; return why it failed, or None."""
-    result = repo.run(*_FETCH, *options, "--", source.location, *refspecs)
-    if result.status == 0:
-        return None
-    return f"cannot fetch from {redact_url(source.location)}: {complaint(result.stderr)}"
+    """Fetch ``refspecs`` from ``source``; return why it failed (its time limit too), or None."""
+    failed = f"cannot fetch from {redact_url(source.location)}"
+    try:
+        result = repo.run(*_FETCH, *options, "--", source.location, *refspecs)
+    except GitVersionError as exc:
+        return f"{failed}: {exc}"
+    return None if result.status == 0 else f"{failed}: {complaint(result.stderr)}"
 
 
 def _fetch_missing(repo: BareRepo, source: RepoSource, commits: Collection[str]) -> str | None:

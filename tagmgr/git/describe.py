@@ -26,6 +26,7 @@ from tagmgr.errors import GitVersionError
 from tagmgr.git.barerepo import BareRepo, complaint, redact_url
 from tagmgr.git.cache import FULL_SHA, Clone, GitCache, RepoSource
 from tagmgr.manifest.model import Upstream
+from tagmgr.system import interrupt
 from tagmgr.system.concurrency import map_in_threads
 
 HASH_WIDTH = 7
@@ -62,7 +63,12 @@ class GitVersioner:
         return {item: results[item] for item in items}
 
     def describe_repo(self, source: RepoSource, items: Sequence[Item]) -> dict[Item, Outcome]:
-        """Describe items that share one upstream repository, serially, in its locked clone."""
+        """Describe items that share one upstream repository, serially, in its locked clone.
+
+        After a stop request (Ctrl-C, SIGTERM) no repository's git starts."""
+        if interrupt.requested():
+            stopped = "not described: tagmgr was asked to stop"
+            return {item: _error(item[0], stopped) for item in items}
         commits = {upstream.commit for upstream, _ in items}
         try:
             with self.cache.clone(source, commits) as clone:

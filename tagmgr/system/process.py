@@ -69,6 +69,7 @@ def run(
     secrets: Sequence[str] = (),
     pass_fds: Sequence[int] = (),
     stop_signal: signal.Signals = signal.SIGKILL,
+    new_session: bool = False,
 ) -> Completed:
     """Run ``argv`` and return its result whatever the exit code.
 
@@ -79,6 +80,8 @@ def run(
     ``stop_signal`` is what the program's group gets when it must stop (past ``timeout``, a second
     Ctrl-C, tagmgr gone): SIGKILL, or SIGTERM for a program that cleans up as it stops (git
     removes its lock files), followed by SIGKILL if it is still there ``STOP_GRACE`` later.
+    ``new_session`` puts the program in a session of its own, with no controlling terminal, so that
+    nothing it starts can prompt there (ssh under git opens /dev/tty to ask for a password).
     """
     shown = describe_command(argv, secrets)
     log.debug("running %s", shown)
@@ -91,7 +94,8 @@ def run(
             stderr=subprocess.PIPE,
             env=env,
             pass_fds=tuple(pass_fds),
-            process_group=0,
+            start_new_session=new_session,
+            process_group=None if new_session else 0,  # a new session is a new group too
             preexec_fn=die_with(os.getpid(), stop_signal),  # noqa: PLW1509 (no locks taken)
         )
     except FileNotFoundError as exc:

@@ -86,6 +86,12 @@ def test_a_child_has_a_group_of_its_own_and_dies_with_tagmgr_even_on_sigkill() -
         assert _wait_for(lambda: not _alive(child)), "the child outlived tagmgr's SIGKILL"
 
 
+def test_a_child_in_a_session_of_its_own_has_no_terminal_to_prompt_on() -> None:
+    probe = "import os; print(os.getsid(0) == os.getpid() == os.getpgid(0))"
+    assert process.run([sys.executable, "-c", probe], new_session=True).stdout == b"True\n"
+    assert process.run([sys.executable, "-c", probe]).stdout == b"False\n"
+
+
 def test_kill_all_stops_every_running_child_at_once() -> None:
     results: list[process.Completed] = []
     threads = [
