@@ -7,6 +7,12 @@ non-interactively (no terminal, askpass or credential-manager prompt) and with a
 transport protocols. What tagmgr shows of a URL or of git's messages goes through ``redact_url``:
 a password never shows, in messages and debug logs alike.
 
+Only ``fetch`` reaches the upstream. In a partial clone git would otherwise fetch a missing
+object the moment any command reads it (a lazy fetch): a presence check would bring a new commit
+in on its own, without the tags fetched beside it, and trees with it. ``GIT_NO_LAZY_FETCH=1``
+turns that off; every other command is also refused every transport, so that a git too old to
+know the variable fails its lazy fetch instead of making it.
+
 git's HTTP helper, which git does not take with it, gives up on a server silent for longer than
 the time limit, so none outlives tagmgr for long.
 """
@@ -17,6 +23,7 @@ import math
 import os
 import re
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +38,6 @@ _URL_PASSWORD = re.compile(
 _ALLOWED_PROTOCOLS = ("file", "git", "http", "https", "ssh")
 _CONFIG = {
     "protocol.allow": "never",
-    **{f"protocol.{name}.allow": "always" for name in _ALLOWED_PROTOCOLS},
     "credential.interactive": "false",
     "core.hooksPath": os.devnull,  # no hook from an init template runs in the cache
 }
@@ -57,24 +63,16 @@ class BareRepo:
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path
         self._timeout = timeout
-        self._env = _environment(path, timeout)
+        self._local = _environment(path, _CONFIG)
+        self._network = _environment(path, _network_config(timeout))
 
     def run(self, *args: str, stdin: str | None = None) -> GitResult:
-        """Run ``git args``; a non-zero exit is a result, not an exception."""
-        try:
-            done = process.run(
-                ["git", *args],
-                stdin=None if stdin is None else stdin.encode(),
-                env=self._env,
-                timeout=self._timeout,
-                secrets=[m["password"] for arg in args for m in _URL_PASSWORD.finditer(arg)],
-                stop_signal=signal.SIGTERM,
-                new_session=True,  # no terminal: ssh cannot prompt on it either
-            )
-        except CommandError as exc:
-            raise GitVersionError(str(exc)) from exc
-        text = [out.decode(errors="replace") for out in (done.stdout, done.stderr)]
-        return GitResult(done.returncode, *text)
+        """Run ``git args`` on what the clone holds; a non-zero exit is a result, not an error."""
+        return self._git(args, self._local, stdin)
+
+    def fetch(self, *args: str) -> GitResult:
+        """Run ``git fetch args``: the one command that reaches the upstream."""
+        return self._git(("fetch", *args), self._network, None)
 
     def output(self, *args: str) -> str:
         """Run ``git args`` and return its output; raise ``GitVersionError`` on failure."""
@@ -90,19 +88,40 @@ class BareRepo:
     def is_shallow(self) -> bool:
         return (self.path / "shallow").exists()
 
+    def _git(self, args: tuple[str, ...], env: Mapping[str, str], stdin: str | None) -> GitResult:
+        try:
+            done = process.run(
+                ["git", *args],
+                stdin=None if stdin is None else stdin.encode(),
+                env=env,
+                timeout=self._timeout,
+                secrets=[m["password"] for arg in args for m in _URL_PASSWORD.finditer(arg)],
+                stop_signal=signal.SIGTERM,
+                new_session=True,  # no terminal: ssh cannot prompt on it either
+            )
+        except CommandError as exc:
+            raise GitVersionError(str(exc)) from exc
+        text = [out.decode(errors="replace") for out in (done.stdout, done.stderr)]
+        return GitResult(done.returncode, *text)
 
-def _environment(path: Path, timeout: float) -> dict[str, str]:
-    config = {
+
+def _network_config(timeout: float) -> dict[str, str]:
+    return {
         **_CONFIG,
+        **{f"protocol.{name}.allow": "always" for name in _ALLOWED_PROTOCOLS},
         # Overrides the user's own setting: the time limit governs tagmgr's git, as below.
         "http.lowSpeedLimit": "1",  # bytes a second, for at least lowSpeedTime seconds
         "http.lowSpeedTime": str(math.ceil(timeout) + _HELPER_GRACE),
     }
+
+
+def _environment(path: Path, config: Mapping[str, str]) -> dict[str, str]:
     return {
         **os.environ,
         "LC_ALL": "C",  # git's messages untranslated: ``complaint`` reads them
         "LANGUAGE": "C",
         **_NO_PROMPTS,
+        "GIT_NO_LAZY_FETCH": "1",
         "GIT_CONFIG_COUNT": str(len(config)),
         **{f"GIT_CONFIG_KEY_{i}": key for i, key in enumerate(config)},
         **{f"GIT_CONFIG_VALUE_{i}": value for i, value in enumerate(config.values())},

@@ -6,7 +6,7 @@ Layout of the cache directory::
     <root>/<slug>-<hash>.lock   fcntl lock held while one tagmgr process uses that clone
 
 Git runs through ``barerepo.BareRepo``: non-interactively, with allow-listed transports and a time
-limit.
+limit, and reaching the upstream only to fetch.
 
 A clone is partial where the server allows it: ``git describe`` reads commits and tags only, so
 every fetch asks for no trees and no blobs (``--filter=tree:0``), as GitHub, GitLab and Gerrit
@@ -36,7 +36,7 @@ from tagmgr.git.barerepo import BareRepo, complaint, redact_url
 FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # --update-shallow: take what a shallow upstream offers, so that its shallowness is seen and named.
 # --filter=tree:0: commits and tags only, all that describe reads (see the module docstring).
-_FETCH = ("fetch", "--quiet", "--force", "--update-shallow", "--filter=tree:0")
+_FETCH = ("--quiet", "--force", "--update-shallow", "--filter=tree:0")
 # Branches and tags, forced; the tags refspec is what --tags means, but unlike --tags it is pruned.
 _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _PINNED = "refs/tagmgr/commits/"
@@ -93,7 +93,7 @@ class GitCache:
     """One bare clone per upstream, shared by every entry and every tagmgr process."""
 
     def __init__(self, root: Path, *, timeout: float = 300) -> None:
-        self.root = root
+        self.root = root.absolute()  # one place for GIT_DIR and messages, wherever git runs
         self._timeout = timeout
 
     def path_for(self, source: RepoSource) -> Path:
@@ -137,7 +137,7 @@ def _fetch(
     """Fetch ``refspecs`` from ``source``; return why it failed (its time limit too), or None."""
     failed = f"cannot fetch from {redact_url(source.location)}"
     try:
-        result = repo.run(*_FETCH, *options, "--", source.location, *refspecs)
+        result = repo.fetch(*_FETCH, *options, "--", source.location, *refspecs)
     except GitVersionError as exc:
         return f"{failed}: {exc}"
     return None if result.status == 0 else f"{failed}: {complaint(result.stderr)}"

@@ -372,6 +372,20 @@ def test_no_git_starts_after_a_stop_request(
     assert not versioner.cache.root.exists()
 
 
+def test_a_relative_cache_dir_is_relative_to_the_working_directory(
+    repo: UpstreamRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--git-cache relcache` failed: git init's "Invalid path 'DIR/relcache/relcache'"."""
+    repo.commit("one")
+    repo.tag("v1.0")
+    tip = repo.commit("two")
+    monkeypatch.chdir(tmp_path)
+    versioner = GitVersioner(Path("relcache"), timeout=30)
+    assert describe(versioner, item(repo, tip)) == f"v1.0-1-g{tip[:7]}"
+    assert len(clones(versioner)) == 1
+    assert versioner.cache.root == tmp_path / "relcache"
+
+
 def test_unusable_cache_dir(tmp_path: Path, repo: UpstreamRepo) -> None:
     (tmp_path / "file").write_text("")
     versioner = GitVersioner(tmp_path / "file" / "cache")
