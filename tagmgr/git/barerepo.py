@@ -23,7 +23,7 @@ import math
 import os
 import re
 import signal
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,8 +81,17 @@ class BareRepo:
             raise GitVersionError(f"git {args[0]} failed: {complaint(result.stderr)}")
         return result.stdout.removesuffix("\n")
 
-    def has_commit(self, commit: str) -> bool:
-        return self.run("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").status == 0
+    def find_commits(self, names: Collection[str]) -> dict[str, str]:
+        """The full hash of each name the clone holds as a commit, in one git call.
+
+        A tag's hash peels to its commit; a name missing or ambiguous is left out."""
+        names = list(names)
+        listing = "".join(f"{name}^{{commit}}\n" for name in names)
+        result = self.run("cat-file", "--batch-check=%(objectname)", stdin=listing)
+        if result.status != 0:
+            raise GitVersionError(f"git cat-file failed: {complaint(result.stderr)}")
+        found = zip(names, result.stdout.splitlines(), strict=True)
+        return {name: line for name, line in found if not line.endswith(" missing")}
 
     @property
     def is_shallow(self) -> bool:

@@ -23,7 +23,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +83,11 @@ class RepoSource:
 
 @dataclass(frozen=True)
 class Clone:
-    """A locked, complete clone; ``fetch_error`` says why a needed fetch failed, if it did."""
+    """A locked, complete clone, the full hash of each commit asked for that it holds, and why a
+    needed fetch failed, if it did."""
 
     repo: BareRepo
+    commits: Mapping[str, str]
     fetch_error: str | None
 
 
@@ -108,9 +110,13 @@ class GitCache:
             if not (path / "HEAD").is_file():
                 repo.output("init", "--bare", "--quiet")
             _complete_history(repo, source)
-            fetch_error = _fetch_missing(repo, source, commits)
-            _complete_history(repo, source)
-            yield Clone(repo, fetch_error)
+            found = repo.find_commits(commits)
+            fetch_error = None
+            if missing := [commit for commit in commits if commit not in found]:
+                fetch_error = _fetch_missing(repo, source, missing)
+                _complete_history(repo, source)
+                found = repo.find_commits(commits)
+            yield Clone(repo, found, fetch_error)
 
     @contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
@@ -143,16 +149,15 @@ def _fetch(
     return None if result.status == 0 else f"{failed}: {complaint(result.stderr)}"
 
 
-def _fetch_missing(repo: BareRepo, source: RepoSource, commits: Collection[str]) -> str | None:
-    """Fetch branches and tags if a commit is missing, then missing full shas one by one."""
-    missing = [c for c in commits if not repo.has_commit(c)]
-    if not missing:
-        return None
+def _fetch_missing(repo: BareRepo, source: RepoSource, missing: Sequence[str]) -> str | None:
+    """Fetch branches and tags, then the full shas still missing one by one."""
     error = _fetch(repo, source, "--prune", refspecs=_REFSPECS)
     if error:
         return error  # the full-sha fetches below would only fail the same way
-    for commit in missing:
-        if FULL_SHA.fullmatch(commit) and not repo.has_commit(commit):
+    full = [commit for commit in missing if FULL_SHA.fullmatch(commit)]
+    held = repo.find_commits(full) if full else {}
+    for commit in full:
+        if commit not in held:
             # Not on a branch or tag (a Gerrit change, a pull request): ask for it by name and
             # keep it under refs/tagmgr/ so that gc never drops it.
             _fetch(repo, source, refspecs=(f"{commit}:{_PINNED}{commit}",))

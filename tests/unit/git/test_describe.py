@@ -151,6 +151,20 @@ def test_match_skips_tags_that_do_not_match(versioner: GitVersioner, repo: Upstr
     assert describe(versioner, item(repo, tip)) == f"foo-2-1-g{tip[:7]}"
 
 
+def test_a_slash_in_a_tag_name_is_written_as_a_dash(
+    versioner: GitVersioner, repo: UpstreamRepo
+) -> None:
+    """As Go monorepos tag their modules; no image tag may hold a '/'."""
+    tagged = repo.commit("one")
+    repo.tag("kyaml/v0.1.0", annotated=True)
+    repo.tag("api/v0.2.0")
+    tip = repo.commit("two")
+    assert repo.git("describe", "--tags", "--match=api/*", tip) == f"api/v0.2.0-1-g{tip[:7]}"
+    assert describe(versioner, item(repo, tip, "api/*")) == f"api-v0.2.0-1-g{tip[:7]}"
+    assert describe(versioner, item(repo, tip)) == f"kyaml-v0.1.0-1-g{tip[:7]}"
+    assert describe(versioner, item(repo, tagged)) == "kyaml-v0.1.0"
+
+
 def test_no_tag_before_the_commit(versioner: GitVersioner, repo: UpstreamRepo) -> None:
     first = repo.commit("one")
     repo.tag("foo-1")
