@@ -1,12 +1,20 @@
 """A bare repository on disk and the one way tagmgr runs git in it.
 
-Every git command runs non-interactively (no terminal, askpass or credential-manager prompt, no
-controlling terminal for ssh), with an allow-list of transport protocols and a time limit. What
-tagmgr shows of a URL or of git's messages goes through ``redact_url``: a password never shows.
+git runs through ``system.process``, the only subprocess boundary: in a process group of its own,
+with a time limit, and stopped with SIGTERM (so that it removes its lock files from the cache)
+when the limit passes, when a second Ctrl-C comes, or, on Linux, when tagmgr dies. It runs
+non-interactively (no terminal, askpass or credential-manager prompt) and with an allow-list of
+transport protocols. What tagmgr shows of a URL or of git's messages goes through ``redact_url``:
+a password never shows, in messages and debug logs alike.
 
-git dies with tagmgr, however tagmgr ends: it gets SIGTERM when tagmgr is gone (SIGTERM, so that
-it removes its lock files from the cache). Its HTTP helper, which git does not take with it,
-gives up on a server silent for longer than the time limit, so none outlives tagmgr for long.
+Only ``fetch`` reaches the upstream. In a partial clone git would otherwise fetch a missing
+object the moment any command reads it (a lazy fetch): a presence check would bring a new commit
+in on its own, without the tags fetched beside it, and trees with it. ``GIT_NO_LAZY_FETCH=1``
+turns that off; every other command is also refused every transport, so that a git too old to
+know the variable fails its lazy fetch instead of making it.
+
+git's HTTP helper, which git does not take with it, gives up on a server silent for longer than
+the time limit, so none outlives tagmgr for long.
 """
 
 from __future__ import annotations
@@ -15,23 +23,21 @@ import math
 import os
 import re
 import signal
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-from tagmgr.errors import GitVersionError
-from tagmgr.system.process import REDACTED, die_with
+from tagmgr.errors import CommandError, GitVersionError
+from tagmgr.system import process
 
 _GIT_ERROR = re.compile(r"(?:fatal|error): (.*)")
 # scheme://user:PASSWORD@ (the password may hold '@'; the authority ends at '/', '?' or '#').
-_URL_PASSWORD = re.compile(r"(?P<user>[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)[^\s/?#]*@")
+_URL_PASSWORD = re.compile(
+    r"(?P<user>[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)(?P<password>[^\s/?#]*)@"
+)
 _ALLOWED_PROTOCOLS = ("file", "git", "http", "https", "ssh")
 _CONFIG = {
     "protocol.allow": "never",
-    **{f"protocol.{name}.allow": "always" for name in _ALLOWED_PROTOCOLS},
     "credential.interactive": "false",
     "core.hooksPath": os.devnull,  # no hook from an init template runs in the cache
 }
@@ -57,56 +63,74 @@ class BareRepo:
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path
         self._timeout = timeout
-        self._env = _environment(path, timeout)
+        self._local = _environment(path, _CONFIG)
+        self._network = _environment(path, _network_config(timeout))
 
     def run(self, *args: str, stdin: str | None = None) -> GitResult:
-        """Run ``git args``; a non-zero exit is a result, not an exception."""
-        # gitpython takes a tenth of a second to import: only commands that run git pay for it.
-        import git  # noqa: PLC0415
+        """Run ``git args`` on what the clone holds; a non-zero exit is a result, not an error."""
+        return self._git(args, self._local, stdin)
 
-        runner = git.Git(str(self.path.parent))
-        with _input_file(stdin) as istream:
-            try:
-                status, stdout, stderr = runner.execute(
-                    [runner.GIT_PYTHON_GIT_EXECUTABLE or "git", *args],
-                    istream=istream,
-                    with_extended_output=True,
-                    with_exceptions=False,
-                    kill_after_timeout=self._timeout,
-                    env=self._env,
-                    start_new_session=True,  # no controlling terminal: ssh cannot prompt either
-                    # Signalled when the thread that starts git ends, which it does only after
-                    # git: a describe's worker waits for its git.
-                    preexec_fn=die_with(os.getpid(), signal.SIGTERM),
-                )
-            except git.GitCommandNotFound as exc:
-                raise GitVersionError("git is not installed or not on PATH") from exc
-        return GitResult(status, stdout, stderr)
+    def fetch(self, *args: str) -> GitResult:
+        """Run ``git fetch args``: the one command that reaches the upstream."""
+        return self._git(("fetch", *args), self._network, None)
 
     def output(self, *args: str) -> str:
         """Run ``git args`` and return its output; raise ``GitVersionError`` on failure."""
         result = self.run(*args)
         if result.status != 0:
             raise GitVersionError(f"git {args[0]} failed: {complaint(result.stderr)}")
-        return result.stdout
+        return result.stdout.removesuffix("\n")
 
-    def has_commit(self, commit: str) -> bool:
-        return self.run("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").status == 0
+    def find_commits(self, names: Collection[str]) -> dict[str, str]:
+        """The full hash of each name the clone holds as a commit, in one git call.
+
+        A tag's hash peels to its commit; a name missing or ambiguous is left out."""
+        names = list(names)
+        listing = "".join(f"{name}^{{commit}}\n" for name in names)
+        result = self.run("cat-file", "--batch-check=%(objectname)", stdin=listing)
+        if result.status != 0:
+            raise GitVersionError(f"git cat-file failed: {complaint(result.stderr)}")
+        found = zip(names, result.stdout.splitlines(), strict=True)
+        return {name: line for name, line in found if not line.endswith(" missing")}
 
     @property
     def is_shallow(self) -> bool:
         return (self.path / "shallow").exists()
 
+    def _git(self, args: tuple[str, ...], env: Mapping[str, str], stdin: str | None) -> GitResult:
+        try:
+            done = process.run(
+                ["git", *args],
+                stdin=None if stdin is None else stdin.encode(),
+                env=env,
+                timeout=self._timeout,
+                secrets=[m["password"] for arg in args for m in _URL_PASSWORD.finditer(arg)],
+                stop_signal=signal.SIGTERM,
+                new_session=True,  # no terminal: ssh cannot prompt on it either
+            )
+        except CommandError as exc:
+            raise GitVersionError(str(exc)) from exc
+        text = [out.decode(errors="replace") for out in (done.stdout, done.stderr)]
+        return GitResult(done.returncode, *text)
 
-def _environment(path: Path, timeout: float) -> dict[str, str]:
-    config = {
+
+def _network_config(timeout: float) -> dict[str, str]:
+    return {
         **_CONFIG,
+        **{f"protocol.{name}.allow": "always" for name in _ALLOWED_PROTOCOLS},
         # Overrides the user's own setting: the time limit governs tagmgr's git, as below.
         "http.lowSpeedLimit": "1",  # bytes a second, for at least lowSpeedTime seconds
         "http.lowSpeedTime": str(math.ceil(timeout) + _HELPER_GRACE),
     }
+
+
+def _environment(path: Path, config: Mapping[str, str]) -> dict[str, str]:
     return {
+        **os.environ,
+        "LC_ALL": "C",  # git's messages untranslated: ``complaint`` reads them
+        "LANGUAGE": "C",
         **_NO_PROMPTS,
+        "GIT_NO_LAZY_FETCH": "1",
         "GIT_CONFIG_COUNT": str(len(config)),
         **{f"GIT_CONFIG_KEY_{i}": key for i, key in enumerate(config)},
         **{f"GIT_CONFIG_VALUE_{i}": value for i, value in enumerate(config.values())},
@@ -115,18 +139,6 @@ def _environment(path: Path, timeout: float) -> dict[str, str]:
         "GIT_OBJECT_DIRECTORY": str(path / "objects"),
         "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
     }
-
-
-@contextmanager
-def _input_file(text: str | None) -> Iterator[BinaryIO | None]:
-    """Standard input for git as a real file, which is what gitpython hands to the process."""
-    if text is None:
-        yield None
-        return
-    with tempfile.TemporaryFile() as file:
-        file.write(text.encode())
-        file.seek(0)
-        yield file
 
 
 def complaint(stderr: str) -> str:
@@ -143,4 +155,4 @@ def redact_url(text: str) -> str:
 
     The manifest schema refuses such URLs; this keeps one that got through out of messages.
     """
-    return _URL_PASSWORD.sub(rf"\g<user>{REDACTED}@", text)
+    return _URL_PASSWORD.sub(rf"\g<user>{process.REDACTED}@", text)

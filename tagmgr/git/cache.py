@@ -6,7 +6,7 @@ Layout of the cache directory::
     <root>/<slug>-<hash>.lock   fcntl lock held while one tagmgr process uses that clone
 
 Git runs through ``barerepo.BareRepo``: non-interactively, with allow-listed transports and a time
-limit.
+limit, and reaching the upstream only to fetch.
 
 A clone is partial where the server allows it: ``git describe`` reads commits and tags only, so
 every fetch asks for no trees and no blobs (``--filter=tree:0``), as GitHub, GitLab and Gerrit
@@ -23,7 +23,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,7 @@ from tagmgr.git.barerepo import BareRepo, complaint, redact_url
 FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # --update-shallow: take what a shallow upstream offers, so that its shallowness is seen and named.
 # --filter=tree:0: commits and tags only, all that describe reads (see the module docstring).
-_FETCH = ("fetch", "--quiet", "--force", "--update-shallow", "--filter=tree:0")
+_FETCH = ("--quiet", "--force", "--update-shallow", "--filter=tree:0")
 # Branches and tags, forced; the tags refspec is what --tags means, but unlike --tags it is pruned.
 _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _PINNED = "refs/tagmgr/commits/"
@@ -83,9 +83,11 @@ class RepoSource:
 
 @dataclass(frozen=True)
 class Clone:
-    """A locked, complete clone; ``fetch_error`` says why a needed fetch failed, if it did."""
+    """A locked, complete clone, the full hash of each commit asked for that it holds, and why a
+    needed fetch failed, if it did."""
 
     repo: BareRepo
+    commits: Mapping[str, str]
     fetch_error: str | None
 
 
@@ -93,7 +95,7 @@ class GitCache:
     """One bare clone per upstream, shared by every entry and every tagmgr process."""
 
     def __init__(self, root: Path, *, timeout: float = 300) -> None:
-        self.root = root
+        self.root = root.absolute()  # one place for GIT_DIR and messages, wherever git runs
         self._timeout = timeout
 
     def path_for(self, source: RepoSource) -> Path:
@@ -108,9 +110,13 @@ class GitCache:
             if not (path / "HEAD").is_file():
                 repo.output("init", "--bare", "--quiet")
             _complete_history(repo, source)
-            fetch_error = _fetch_missing(repo, source, commits)
-            _complete_history(repo, source)
-            yield Clone(repo, fetch_error)
+            found = repo.find_commits(commits)
+            fetch_error = None
+            if missing := [commit for commit in commits if commit not in found]:
+                fetch_error = _fetch_missing(repo, source, missing)
+                _complete_history(repo, source)
+                found = repo.find_commits(commits)
+            yield Clone(repo, found, fetch_error)
 
     @contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
@@ -134,23 +140,24 @@ class GitCache:
 def _fetch(
     repo: BareRepo, source: RepoSource, *options: str, refspecs: tuple[str, ...]
 ) -> str | None:
-    """Fetch ``refspecs`` from ``source``; return why it failed, or None."""
-    result = repo.run(*_FETCH, *options, "--", source.location, *refspecs)
-    if result.status == 0:
-        return None
-    return f"cannot fetch from {redact_url(source.location)}: {complaint(result.stderr)}"
+    """Fetch ``refspecs`` from ``source``; return why it failed (its time limit too), or None."""
+    failed = f"cannot fetch from {redact_url(source.location)}"
+    try:
+        result = repo.fetch(*_FETCH, *options, "--", source.location, *refspecs)
+    except GitVersionError as exc:
+        return f"{failed}: {exc}"
+    return None if result.status == 0 else f"{failed}: {complaint(result.stderr)}"
 
 
-def _fetch_missing(repo: BareRepo, source: RepoSource, commits: Collection[str]) -> str | None:
-    """Fetch branches and tags if a commit is missing, then missing full shas one by one."""
-    missing = [c for c in commits if not repo.has_commit(c)]
-    if not missing:
-        return None
+def _fetch_missing(repo: BareRepo, source: RepoSource, missing: Sequence[str]) -> str | None:
+    """Fetch branches and tags, then the full shas still missing one by one."""
     error = _fetch(repo, source, "--prune", refspecs=_REFSPECS)
     if error:
         return error  # the full-sha fetches below would only fail the same way
-    for commit in missing:
-        if FULL_SHA.fullmatch(commit) and not repo.has_commit(commit):
+    full = [commit for commit in missing if FULL_SHA.fullmatch(commit)]
+    held = repo.find_commits(full) if full else {}
+    for commit in full:
+        if commit not in held:
             # Not on a branch or tag (a Gerrit change, a pull request): ask for it by name and
             # keep it under refs/tagmgr/ so that gc never drops it.
             _fetch(repo, source, refspecs=(f"{commit}:{_PINNED}{commit}",))

@@ -1,19 +1,22 @@
 """Version strings for upstream commits: ``git describe``, made reproducible.
 
-The rule, for a commit C and an optional glob ``match``:
+The rule, for a commit C and an optional glob ``match`` (README, "The describe rule"):
 
 * Tags are lightweight and annotated alike (``--tags``), filtered by ``match`` (``--match``).
-* The tag is git describe's choice: the one with the fewest commits in ``git log TAG..C``. Its
-  search keeps ``--candidates=27`` tags, the most git 2.39 accepts, pinned so that a git with a
-  higher limit walks the same way. Equal distances go to the tag the date-ordered walk meets
-  first; among tags on one commit, annotated beats lightweight, then the newer tagger date, then
-  the name that sorts first.
+* The tag is git describe's choice, with ``--candidates=27``, the most git 2.39 accepts, pinned so
+  that a git with a higher limit walks the same way. git walks back from C, newest commit date
+  first, and keeps the first 27 tags it meets; with no 28th, the one with the fewest commits in
+  ``git log TAG..C`` wins, equal counts going to the one met first; at a 28th it stops and ranks
+  the 27 by the commits counted so far, which need not give the nearest. Among tags on one
+  commit, annotated beats lightweight, then the newer tagger date, then the name that sorts first.
 * The result is ``TAG`` when C itself carries the tag, else ``TAG-N-gHHHHHHH``: N commits since
   the tag and always exactly 7 hex digits of C, cut from ``--long --abbrev=40`` output, so it does
-  not widen as the repository grows.
+  not widen as the repository grows. A ``/`` in TAG, which no image tag may hold, becomes ``-``.
 * History is always complete (shallow clones are deepened or refused), so the string depends only
   on C's ancestry and the upstream's tags. Those are the tags of the clone's last fetch, made only
   when a commit is missing: ``describe --write`` is what pins a result for good.
+
+Every commit asked of one repository with one ``match`` is described by one ``git describe``.
 """
 
 from __future__ import annotations
@@ -26,10 +29,21 @@ from tagmgr.errors import GitVersionError
 from tagmgr.git.barerepo import BareRepo, complaint, redact_url
 from tagmgr.git.cache import FULL_SHA, Clone, GitCache, RepoSource
 from tagmgr.manifest.model import Upstream
+from tagmgr.system import interrupt
 from tagmgr.system.concurrency import map_in_threads
 
 HASH_WIDTH = 7
 CANDIDATES = 27  # git's MAX_TAGS; a larger --candidates is silently clamped to it
+# --always: a commit no tag describes gets its hash instead of ending the run there.
+_DESCRIBE = (
+    "describe",
+    "--tags",
+    "--long",
+    "--always",
+    "--abbrev=40",
+    f"--candidates={CANDIDATES}",
+)
+_PER_CALL = 1000  # commits on one git command line: 41 KiB, far below any system's limit
 _COMMIT = re.compile(r"[0-9a-f]{4,64}")
 _LONG_OUTPUT = re.compile(r"(?P<tag>.+)-(?P<depth>[0-9]+)-g[0-9a-f]+")
 
@@ -62,20 +76,43 @@ class GitVersioner:
         return {item: results[item] for item in items}
 
     def describe_repo(self, source: RepoSource, items: Sequence[Item]) -> dict[Item, Outcome]:
-        """Describe items that share one upstream repository, serially, in its locked clone."""
+        """Describe items that share one upstream repository in its locked clone.
+
+        After a stop request (Ctrl-C, SIGTERM) no repository's git starts."""
+        if interrupt.requested():
+            stopped = "not described: tagmgr was asked to stop"
+            return {item: _error(item[0], stopped) for item in items}
         commits = {upstream.commit for upstream, _ in items}
         try:
             with self.cache.clone(source, commits) as clone:
-                return {item: _describe_item(clone, item[0]) for item in items}
+                return _describe_items(clone, items)
         except GitVersionError as exc:
             return {item: _error(item[0], str(exc)) for item in items}
 
 
+def _describe_items(clone: Clone, items: Sequence[Item]) -> dict[Item, Outcome]:
+    """One ``git describe`` for all commits of each ``match``; each item gets its commit's."""
+    shas: dict[Upstream, str] = {}
+    outcomes: dict[Upstream, Outcome] = {}
+    for upstream in dict.fromkeys(upstream for upstream, _ in items):
+        try:
+            shas[upstream] = resolve_commit(clone, upstream.commit)
+        except GitVersionError as exc:
+            outcomes[upstream] = _error(upstream, str(exc))
+    for match in dict.fromkeys(upstream.match for upstream in shas):
+        wanted = [upstream for upstream in shas if upstream.match == match]
+        described = describe_commits(clone.repo, [shas[u] for u in wanted], match)
+        for upstream in wanted:
+            outcome = described[shas[upstream]]
+            failed = isinstance(outcome, GitVersionError)
+            outcomes[upstream] = _error(upstream, str(outcome)) if failed else outcome
+    return {item: outcomes[item[0]] for item in items}
+
+
 def resolve_commit(clone: Clone, commit: str) -> str:
     """The full hash of ``commit``; raise if it is missing or ambiguous."""
-    found = clone.repo.run("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
-    if found.status == 0:
-        return found.stdout.strip()
+    if found := clone.commits.get(commit):
+        return found
     count = _count_commitish(clone.repo, commit)
     if count > 1:
         raise GitVersionError(
@@ -87,26 +124,33 @@ def resolve_commit(clone: Clone, commit: str) -> str:
     raise GitVersionError(f"no such commit upstream (fetched all branches and tags{how})")
 
 
-def describe_commit(repo: BareRepo, sha: str, match: str | None = None) -> str:
-    """Apply the describe rule (see the module docstring) to the full hash ``sha``."""
+def describe_commits(repo: BareRepo, shas: Sequence[str], match: str | None) -> dict[str, Outcome]:
+    """Apply the describe rule (see the module docstring) to each full hash in ``shas``."""
     pattern = (f"--match={match}",) if match else ()
-    args = ("describe", "--tags", "--long", "--abbrev=40", f"--candidates={CANDIDATES}", *pattern)
-    result = repo.run(*args, sha)
-    if result.status != 0:
-        raise GitVersionError(_why_undescribable(repo, sha, match, result.stderr))
-    parsed = _LONG_OUTPUT.fullmatch(result.stdout.strip())
-    if not parsed:
-        raise GitVersionError(f"unexpected git describe output {result.stdout.strip()!r}")
+    unique = list(dict.fromkeys(shas))
+    results: dict[str, Outcome] = {}
+    for start in range(0, len(unique), _PER_CALL):
+        batch = unique[start : start + _PER_CALL]
+        result = repo.run(*_DESCRIBE, *pattern, *batch)
+        if result.status != 0:
+            raise GitVersionError(f"git describe failed: {complaint(result.stderr)}")
+        found = zip(batch, result.stdout.splitlines(), strict=True)
+        results.update((sha, _version(sha, line, match)) for sha, line in found)
+    return results
+
+
+def _version(sha: str, line: str, match: str | None) -> Outcome:
+    parsed = _LONG_OUTPUT.fullmatch(line)
+    if parsed is None and line and sha.startswith(line):  # --always: no tag describes it
+        matching = f" matching {match!r}" if match else ""
+        return GitVersionError(
+            f"no tag{matching} is reachable from this commit (no tagged ancestor)"
+        )
+    if parsed is None:
+        return GitVersionError(f"unexpected git describe output {line!r}")
+    tag = parsed["tag"].replace("/", "-")
     depth = int(parsed["depth"])
-    return parsed["tag"] if depth == 0 else f"{parsed['tag']}-{depth}-g{sha[:HASH_WIDTH]}"
-
-
-def _describe_item(clone: Clone, upstream: Upstream) -> Outcome:
-    try:
-        sha = resolve_commit(clone, upstream.commit)
-        return describe_commit(clone.repo, sha, upstream.match)
-    except GitVersionError as exc:
-        return _error(upstream, str(exc))
+    return tag if depth == 0 else f"{tag}-{depth}-g{sha[:HASH_WIDTH]}"
 
 
 def _count_commitish(repo: BareRepo, prefix: str) -> int:
@@ -116,14 +160,6 @@ def _count_commitish(repo: BareRepo, prefix: str) -> int:
         return len(names)
     types = repo.run("cat-file", "--batch-check=%(objecttype)", stdin="\n".join(names) + "\n")
     return sum(kind in {"commit", "tag"} for kind in types.stdout.split())
-
-
-def _why_undescribable(repo: BareRepo, sha: str, match: str | None, stderr: str) -> str:
-    tags = repo.run("tag", "--list", "--merged", sha, "--", *([match] if match else []))
-    if tags.status == 0 and not tags.stdout.strip():
-        matching = f" matching {match!r}" if match else ""
-        return f"no tag{matching} is reachable from this commit (no tagged ancestor)"
-    return f"git describe failed: {complaint(stderr)}"
 
 
 def _error(upstream: Upstream, reason: str) -> GitVersionError:

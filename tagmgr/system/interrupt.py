@@ -45,7 +45,9 @@ def exit_code() -> int:
 @contextmanager
 def handling_signals() -> Iterator[None]:
     """Turn SIGINT and SIGTERM into ``requested()`` (main thread only); restore on exit."""
-    reader, writer = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    reader, writer = os.pipe()  # not inherited (PEP 446); os.pipe2 is Linux's alone
+    for end in (reader, writer):
+        os.set_blocking(end, False)
     previous = {signum: signal.signal(signum, _on_signal) for signum in EXIT_CODES}
     previous_wakeup = signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
     _wakeup.append(reader)

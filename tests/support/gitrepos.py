@@ -1,5 +1,5 @@
-"""Real git repositories for tests, built with the git CLI (through gitpython) at fixed dates,
-and a real ``git daemon`` on 127.0.0.1 to serve them.
+"""Real git repositories for tests, built with the git CLI at fixed dates, and a real
+``git daemon`` on 127.0.0.1 to serve them.
 
 Every commit gets the next minute after 2020-01-01 00:00 UTC as author and committer date, so the
 same script always builds the same hashes. Git runs without the user's or the system's config.
@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import git
 import pytest
 
 from tests.support.registry import _free_port
@@ -30,6 +29,23 @@ ISOLATED_ENV = {
     "GIT_COMMITTER_NAME": "Upstream Dev",
     "GIT_COMMITTER_EMAIL": "dev@example.org",
 }
+
+
+def run_git(
+    args: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] = {}, stdin: bytes = b""
+) -> str:
+    """Run git without the user's config; return its output without the final newline."""
+    done = subprocess.run(
+        ["git", *args],  # noqa: S607 - git from PATH, as tagmgr runs it
+        cwd=cwd,
+        env={**os.environ, **ISOLATED_ENV, **env},
+        input=stdin,
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)}: exit {done.returncode}: {done.stderr.decode()}")
+    return done.stdout.decode().removesuffix("\n")
 
 
 def isolate_git(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,11 +66,8 @@ class UpstreamRepo:
     def git(self, *args: str, stdin: bytes = b"") -> str:
         """Run git in the working tree at the current clock; return its output."""
         date = f"@{self.clock} +0000"
-        env = {**ISOLATED_ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
-        with tempfile.TemporaryFile() as stream:
-            stream.write(stdin)
-            stream.seek(0)
-            return git.Git(str(self.path)).execute(["git", *args], env=env, istream=stream)
+        env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        return run_git(args, cwd=self.path, env=env, stdin=stdin)
 
     def commit(self, message: str) -> str:
         """An empty commit on the current branch; returns its full hash."""
@@ -184,14 +197,12 @@ class GitDaemon:
 
 def objects(git_dir: Path) -> dict[str, str]:
     """Every object a repository holds, hash to kind (commit, tag, tree, blob); never fetches."""
-    listing = git.Git(str(git_dir)).execute(
+    listing = run_git(
         [
-            "git",
             f"--git-dir={git_dir}",
             "cat-file",
             "--batch-all-objects",
             "--batch-check=%(objectname) %(objecttype)",
-        ],
-        env=ISOLATED_ENV,
+        ]
     )
     return dict(line.split() for line in listing.splitlines())

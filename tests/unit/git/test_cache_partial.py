@@ -88,9 +88,10 @@ def test_a_cache_fetched_in_full_keeps_working_and_then_takes_commits_only(
         old = BareRepo(cached(tmp_path / "cache", url), timeout=30)  # as an older tagmgr left it
         old.path.mkdir(parents=True)
         old.output("init", "--bare", "--quiet")
-        old.output(
-            "fetch", "--quiet", url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"
+        fetched = old.fetch(
+            "--quiet", url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"
         )
+        assert fetched.status == 0, fetched.stderr
         assert set(objects(old.path).values()) == ALL_KINDS
         served.tag("v1.1")
         later = served.commit_file("later.txt", "new file\n")
@@ -100,3 +101,20 @@ def test_a_cache_fetched_in_full_keeps_working_and_then_takes_commits_only(
     assert served.git("rev-parse", f"{first}^{{tree}}") in held
     assert served.git("rev-parse", f"{later}^{{tree}}") not in held
     assert held[later] == "commit"
+
+
+def test_a_warm_cache_fetches_the_tags_beside_a_new_commit_and_still_no_trees(
+    tmp_path: Path, served: UpstreamRepo
+) -> None:
+    """Checking that a new commit is there must not fetch it: in a partial clone git would, on
+    its own, with its trees, and the branch-and-tag fetch that brings the new tag never ran
+    (issue 23: v1.0-2-g... where git says v1.1-1-g...)."""
+    first = served.head()
+    with GitDaemon(tmp_path / "srv", allow_filter=True) as daemon:
+        url = daemon.url("upstream")
+        assert describe(tmp_path / "cache", url, first) == f"v1.0-2-g{first[:7]}"
+        served.tag("v1.1", annotated=True)
+        later = served.commit_file("later.txt", "new file\n")
+        assert describe(tmp_path / "cache", url, later) == f"v1.1-1-g{later[:7]}"
+    assert served.git("describe", "--tags", later) == f"v1.1-1-g{later[:7]}"
+    assert set(objects(cached(tmp_path / "cache", url)).values()) == {"commit", "tag"}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tagmgr.errors import CommandError
-from tagmgr.system import process
+from tagmgr.system import interrupt, process
 
 
 def test_exit_code_and_output_are_returned_whatever_they_are() -> None:
@@ -64,7 +64,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
 # A tagmgr stand-in: runs ``sleep`` through process.run on a thread, prints its pid and group.
 _PARENT = """
 import os, sys, threading, time
-from tagmgr.system import process
+from tagmgr.system import interrupt, process
 threading.Thread(target=process.run, args=(["sleep", "30"],), daemon=True).start()
 while not process._running:
     time.sleep(0.01)
@@ -84,6 +84,12 @@ def test_a_child_has_a_group_of_its_own_and_dies_with_tagmgr_even_on_sigkill() -
         parent.kill()
         parent.wait(10)
         assert _wait_for(lambda: not _alive(child)), "the child outlived tagmgr's SIGKILL"
+
+
+def test_a_child_in_a_session_of_its_own_has_no_terminal_to_prompt_on() -> None:
+    probe = "import os; print(os.getsid(0) == os.getpid() == os.getpgid(0))"
+    assert process.run([sys.executable, "-c", probe], new_session=True).stdout == b"True\n"
+    assert process.run([sys.executable, "-c", probe]).stdout == b"False\n"
 
 
 def test_kill_all_stops_every_running_child_at_once() -> None:
@@ -121,3 +127,73 @@ def test_every_command_is_logged_with_secrets_redacted(caplog: pytest.LogCapture
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0] == "running echo user <redacted>"
     assert re.fullmatch(r"echo user <redacted>: exit 0 after [0-9.]+ s", lines[1])
+
+
+def test_a_program_stopped_by_sigterm_cleans_up(tmp_path: Path) -> None:
+    cleaned = tmp_path / "cleaned"
+    script = f"trap 'touch {cleaned}; exit 3' TERM; sleep 30 & wait"
+    with pytest.raises(CommandError, match=r"still running after 0\.2 s; stopped$"):
+        process.run(["sh", "-c", script], timeout=0.2, stop_signal=signal.SIGTERM)
+    assert cleaned.exists()
+
+
+def test_a_program_deaf_to_sigterm_is_killed_after_the_grace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(process, "STOP_GRACE", 0.2)
+    started = time.monotonic()
+    with pytest.raises(CommandError):
+        process.run(["sh", "-c", "trap '' TERM; sleep 30"], timeout=0.2, stop_signal=signal.SIGTERM)
+    assert time.monotonic() - started < 5
+
+
+def test_kill_all_sends_each_child_its_own_stop_signal() -> None:
+    results: list[process.Completed] = []
+    stops = [signal.SIGKILL, signal.SIGTERM]
+    threads = [
+        threading.Thread(
+            target=lambda s=s: results.append(process.run(["sleep", "30"], stop_signal=s))
+        )
+        for s in stops
+    ]
+    for thread in threads:
+        thread.start()
+    assert _wait_for(lambda: len(process._running) == 2)
+    process.kill_all()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(r.returncode for r in results) == sorted(-s for s in stops)
+
+
+# Off Linux (macOS, the BSDs): no prctl, no os.pipe2.
+
+
+def test_without_a_parent_death_signal_programs_still_run_and_it_is_said_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(process, "_prctl", None)
+    monkeypatch.setattr(process, "_said_no_parent_death_signal", [])
+    with caplog.at_level(logging.INFO, logger="tagmgr.system.process"):
+        assert process.run(["echo", "ran"]).stdout == b"ran\n"
+        assert process.run(["echo", "again"]).returncode == 0
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert said == [
+        "this system has no parent-death signal (Linux's PR_SET_PDEATHSIG): a program tagmgr"
+        " runs keeps running if tagmgr is killed with SIGKILL"
+    ]
+
+
+def test_prctl_is_looked_up_on_linux_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert process._load_prctl() is None
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert process._load_prctl() is not None
+
+
+def test_signals_are_handled_without_os_pipe2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "pipe2")
+    with interrupt.handling_signals():
+        signal.raise_signal(signal.SIGTERM)
+        assert interrupt.requested()
+        assert interrupt.exit_code() == 143
+    assert not interrupt.requested()
