@@ -57,7 +57,7 @@ class RepositoryPlan:
 
 
 def expiry_exit_code(plans: Sequence[RepositoryPlan]) -> int:
-    if any(plan.refusal for plan in plans):
+    if any(plan.refusal or plan.holdings.problems for plan in plans):
         return exitcodes.FAILURE
     pending = any(plan.deletions for plan in plans)
     return exitcodes.CHANGES_PENDING if pending else exitcodes.OK
