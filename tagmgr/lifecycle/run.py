@@ -138,7 +138,7 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
             return expiry_exit_code(plans)
         results = {d: r for plan in plans for d, r in execute.delete(plan, opened).items()}
     report_expiry(args.output, sys.stdout, plans, results, verbose=args.verbose > 0)
-    failed = any(result not in {"deleted", "gone"} for result in results.values())
+    failed = any(result not in execute.DONE for result in results.values())
     broken = any(plan.holdings.problems for plan in plans)
     return exitcodes.FAILURE if failed or broken else exitcodes.OK
 

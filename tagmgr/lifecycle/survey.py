@@ -100,6 +100,13 @@ class _Reader:
         return parse_created(_json(data, self.client.registry, what).get("created"))
 
 
+def manifest_links(client: RegistryClient, repository: str, digest: str) -> tuple[str, ...]:
+    """The digests the manifest ``digest`` names: an index's children, a referrer's subject."""
+    content = client.get_manifest(repository, digest)[1]
+    children, subject = _links(_json(content, client.registry, f"manifest {repository}@{digest}"))
+    return (*children, *([subject] if subject else []))
+
+
 def _links(document: dict[str, Any]) -> tuple[tuple[str, ...], str | None]:
     """An index's children, and the ``subject`` a referrer names (if it names one)."""
     children = tuple(
