@@ -1,7 +1,9 @@
 """Reading what a repository holds, through the registry client (the only I/O of planning).
 
 ``tag_digests`` HEADs the tags asked for; ``survey`` reads every tagged manifest, each index's
-children and, where no tag carries a build timestamp, the config's ``created``.
+children and, where no tag carries a build timestamp, the config's ``created``. A child the
+registry does not hold is recorded on its index (``Held.missing``), not raised: one broken index
+must not stop expiry from seeing the rest of its repository.
 """
 
 from __future__ import annotations
@@ -57,19 +59,28 @@ class _Reader:
         """The manifest ``digest`` and, for an index, its children (children first)."""
         descriptor, content = self.client.get_manifest(self.repository, digest)
         document = _json(content, self.client.registry, f"manifest {self.repository}@{digest}")
-        children = tuple(
-            str(m.get("digest")) for m in document.get("manifests", []) if isinstance(m, dict)
-        )
-        read_children = [c for child in children for c in self.read(child, ())]
-        subject = document.get("subject")
-        subject_digest = subject.get("digest") if isinstance(subject, dict) else None
+        children, subject_digest = _links(document)
+        read = {child: self.read_child(child) for child in children}
+        read_children = [c for found in read.values() for c in found or ()]
         subject_digest = subject_digest or next(filter(None, map(referrer_subject, tags)), None)
         created = None
         if build_time(tags, self.chain) is None:
             created = self.created(document, read_children)
         media_type = descriptor.media_type or str(document.get("mediaType", ""))
-        this = Held(digest, media_type, descriptor.size, tags, children, subject_digest, created)
+        missing = tuple(child for child, found in read.items() if found is None)
+        this = Held(
+            digest, media_type, descriptor.size, tags, children, subject_digest, created, missing
+        )
         return [*read_children, this]
+
+    def read_child(self, digest: str) -> list[Held] | None:
+        """``read`` of an index's child; None if the registry does not hold it."""
+        try:
+            return self.read(digest, ())
+        except RegistryError:
+            if self.client.head_manifest(self.repository, digest) is None:
+                return None
+            raise
 
     def created(self, document: dict[str, Any], children: list[Held]) -> datetime | None:
         if children:
@@ -87,6 +98,23 @@ class _Reader:
                     return None
         what = f"config {self.repository}@{digest}"
         return parse_created(_json(data, self.client.registry, what).get("created"))
+
+
+def manifest_links(client: RegistryClient, repository: str, digest: str) -> tuple[str, ...]:
+    """The digests the manifest ``digest`` names: an index's children, a referrer's subject."""
+    content = client.get_manifest(repository, digest)[1]
+    children, subject = _links(_json(content, client.registry, f"manifest {repository}@{digest}"))
+    return (*children, *([subject] if subject else []))
+
+
+def _links(document: dict[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    """An index's children, and the ``subject`` a referrer names (if it names one)."""
+    children = tuple(
+        str(m.get("digest")) for m in document.get("manifests", []) if isinstance(m, dict)
+    )
+    subject = document.get("subject")
+    digest = subject.get("digest") if isinstance(subject, dict) else None
+    return children, digest if isinstance(digest, str) else None
 
 
 def parse_created(value: object) -> datetime | None:
