@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tagmgr.errors import ManifestError
+from tagmgr.errors import ManifestError, TagmgrError
 from tagmgr.manifest.write import write_tags, yaml_scalar
 
 BEFORE = """\
@@ -108,6 +110,29 @@ def test_only_the_tags_change(tmp_path: Path, newline: str) -> None:
         "1.10",
         "stx.4.0-r5",
         "stx.4.0-v9",
+    ]
+
+
+def test_a_manifest_that_became_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    manifest = tmp_path / "images.yaml"
+    os.mkfifo(manifest)
+    outcome: list[str] = []
+
+    def write() -> None:
+        try:
+            write_tags(manifest, TAGS)
+        except TagmgrError as error:
+            outcome.append(str(error))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(20)
+    if writer.is_alive():  # blocked opening it: give it a writer so the test can end
+        with manifest.open("wb"):
+            pass
+        writer.join()
+    assert outcome == [
+        f"{manifest}: cannot read it again to write it: is a FIFO (named pipe), not a regular file"
     ]
 
 
