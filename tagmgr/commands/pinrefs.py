@@ -36,7 +36,7 @@ def register(table: CommandTable) -> None:
 
 
 def pin_refs(args: argparse.Namespace) -> int:
-    from tagmgr.pinrefs.edit import plan_file, write
+    from tagmgr.pinrefs.edit import plan_file
     from tagmgr.pinrefs.pins import PinTable
     from tagmgr.pinrefs.walk import collect, find_sites, read_text
 
@@ -61,13 +61,23 @@ def pin_refs(args: argparse.Namespace) -> int:
         if decisions:
             edits.append(plan_file(path, text, decisions))
     changed = [e for e in edits if e.edits]
-    if args.write:
-        for edit in changed:
-            write(edit)
-    _report(args, edits)
+    unwritten = _write(changed) if args.write else []
+    _report(args, edits, unwritten)
     if any(e.unresolvable for e in edits):
         return exitcodes.FAILURE
     return exitcodes.CHANGES_PENDING if changed and not args.write else exitcodes.OK
+
+
+def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
+    """Write each file until a signal asks to stop; the edits left unwritten."""
+    from tagmgr import interrupt
+    from tagmgr.pinrefs.edit import write
+
+    for index, edit in enumerate(changed):
+        if interrupt.requested():
+            return list(changed[index:])
+        write(edit)
+    return []
 
 
 def _pins_from_lock(path: Path) -> list[Pin]:
@@ -103,7 +113,9 @@ def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
     ]
 
 
-def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
+def _report(
+    args: argparse.Namespace, edits: Sequence[FileEdit], unwritten: Sequence[FileEdit]
+) -> None:
     from tagmgr.pinrefs.edit import unified_diff
     from tagmgr.report import JSON_FORMAT_VERSION, dump_json
 
@@ -138,13 +150,17 @@ def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
                 }
                 for u in unresolvable
             ],
+            "unwritten": [str(e.path) for e in unwritten],
         }
         dump_json(document, sys.stdout)
         return
+    not_written = {e.path for e in unwritten}
     for edit in edits:
         if not edit.edits:
             continue
-        if args.write:
+        if edit.path in not_written:
+            print(f"{edit.path}: {len(edit.changes)} references not pinned: interrupted")
+        elif args.write:
             print(f"{edit.path}: {len(edit.changes)} references pinned")
         else:
             sys.stdout.write(unified_diff(edit))
