@@ -4,6 +4,7 @@ reviewed stable tags (and digests). A diff without ``--write``; edits in place w
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,8 @@ from tagmgr.errors import ManifestError
 
 if TYPE_CHECKING:
     from tagmgr.pinrefs.edit import FileEdit
-    from tagmgr.pinrefs.pins import Pin
+    from tagmgr.pinrefs.pins import Pin, PinTable
+    from tagmgr.pinrefs.walk import Collected, Skipped
 
 
 def register(table: CommandTable) -> None:
@@ -36,38 +38,57 @@ def register(table: CommandTable) -> None:
 
 
 def pin_refs(args: argparse.Namespace) -> int:
-    from tagmgr.pinrefs.edit import plan_file, write
     from tagmgr.pinrefs.pins import PinTable
-    from tagmgr.pinrefs.walk import collect, find_sites, read_text
+    from tagmgr.pinrefs.walk import collect
 
     table = PinTable(_pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args))
-    files, problems = collect(args.paths)
-    if problems:
-        raise ManifestError(problems)
-    inputs = {
-        Path(p).resolve() for p in [*(args.manifest or []), *([args.lock] if args.lock else [])]
-    }
-    files = [f for f in files if f.resolve() not in inputs]  # never pin the pins' own source
-    edits: list[FileEdit] = []
-    for path in files:
-        text = read_text(path)
+    inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
+    found = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
+    if found.problems:
+        raise ManifestError(found.problems)
+    edits = _plan(table, found, with_digest=args.digest)
+    changed = [e for e in edits if e.edits]
+    unwritten = _write(changed) if args.write else []
+    _report(args, edits, found.skipped, unwritten)
+    if any(e.unresolvable for e in edits):
+        return exitcodes.FAILURE
+    return exitcodes.CHANGES_PENDING if changed and not args.write else exitcodes.OK
+
+
+def _plan(table: PinTable, found: Collected, *, with_digest: bool) -> list[FileEdit]:
+    """The edits each file's references need; a file that cannot be read joins the skipped."""
+    from tagmgr.pinrefs.edit import plan_file
+    from tagmgr.pinrefs.walk import Skipped, find_sites, read_text
+
+    edits = []
+    for file in found.files:
+        try:
+            text = read_text(file)
+        except OSError as error:
+            found.skipped.append(Skipped(file.path, f"cannot read: {error.strerror or error}"))
+            continue
         if text is None:
             continue
         decisions = [
             decision
-            for site in find_sites(path, text)
-            if (decision := table.decide(site, with_digest=args.digest)) is not None
+            for site in find_sites(file.path, text)
+            if (decision := table.decide(site, with_digest=with_digest)) is not None
         ]
         if decisions:
-            edits.append(plan_file(path, text, decisions))
-    changed = [e for e in edits if e.edits]
-    if args.write:
-        for edit in changed:
-            write(edit)
-    _report(args, edits)
-    if any(e.unresolvable for e in edits):
-        return exitcodes.FAILURE
-    return exitcodes.CHANGES_PENDING if changed and not args.write else exitcodes.OK
+            edits.append(plan_file(file, text, decisions))
+    return edits
+
+
+def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
+    """Write each file until a signal asks to stop; the edits left unwritten."""
+    from tagmgr import interrupt
+    from tagmgr.pinrefs.edit import write
+
+    for index, edit in enumerate(changed):
+        if interrupt.requested():
+            return list(changed[index:])
+        write(edit)
+    return []
 
 
 def _pins_from_lock(path: Path) -> list[Pin]:
@@ -103,10 +124,17 @@ def _pins_from_manifests(args: argparse.Namespace) -> list[Pin]:
     ]
 
 
-def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
+def _report(
+    args: argparse.Namespace,
+    edits: Sequence[FileEdit],
+    skipped: Sequence[Skipped],
+    unwritten: Sequence[FileEdit],
+) -> None:
     from tagmgr.pinrefs.edit import unified_diff
     from tagmgr.report import JSON_FORMAT_VERSION, dump_json
 
+    for left_out in skipped:
+        print(left_out, file=sys.stderr)
     unresolvable = [u for e in edits for u in e.unresolvable]
     for item in unresolvable:
         site = item.site
@@ -138,13 +166,18 @@ def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
                 }
                 for u in unresolvable
             ],
+            "skipped": [{"file": str(s.path), "reason": s.reason} for s in skipped],
+            "unwritten": [str(e.path) for e in unwritten],
         }
         dump_json(document, sys.stdout)
         return
+    not_written = {e.path for e in unwritten}
     for edit in edits:
         if not edit.edits:
             continue
-        if args.write:
+        if edit.path in not_written:
+            print(f"{edit.path}: {len(edit.changes)} references not pinned: interrupted")
+        elif args.write:
             print(f"{edit.path}: {len(edit.changes)} references pinned")
         else:
             sys.stdout.write(unified_diff(edit))
