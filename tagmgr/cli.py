@@ -45,12 +45,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGINT and SIGTERM (a cancelled CI job) only ask to stop: the applier starts no new entry,
     # lets running copies finish and be verified, and the report says what was not started.
     with interrupt.handling_signals():
-        arguments = sys.argv[1:] if argv is None else argv
-        code = _run(build_parser(arguments).parse_args(arguments))
-        if interrupt.requested():
-            print("tagmgr: interrupted", file=sys.stderr)
-            return interrupt.exit_code()
-        return code
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    code = _run(build_parser(arguments).parse_args(arguments))
+    if interrupt.requested():
+        print("tagmgr: interrupted", file=sys.stderr)
+        return interrupt.exit_code()
+    return code
 
 
 def run() -> NoReturn:
@@ -60,15 +64,18 @@ def run() -> NoReturn:
     By then every file, connection, thread and child process is closed with the ``with`` that
     opened it, and nothing is registered to run at exit; freeing every module and object one by
     one was 8 % of ``tagmgr validate`` (callgrind), which a pre-commit hook runs on every commit.
+    tagmgr's signal handling lasts to that end: a signal that comes as tagmgr finishes is one it
+    handles, never Python's default (a ``KeyboardInterrupt`` and its traceback).
     """
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:  # None: started with that descriptor closed
-                stream.flush()
-        except (OSError, ValueError):  # the reader went away (a broken pipe), or it was closed
-            code = code or exitcodes.FAILURE
-    os._exit(code)
+    with interrupt.handling_signals():
+        code = _main(None)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:  # None: started with that descriptor closed
+                    stream.flush()
+            except (OSError, ValueError):  # the reader went away (a broken pipe), or closed
+                code = code or exitcodes.FAILURE
+        os._exit(code)
 
 
 def _run(args: argparse.Namespace) -> int:

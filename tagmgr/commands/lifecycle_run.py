@@ -134,15 +134,16 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
             for n in names
         ]
         for plan in plans:
-            if plan.refusal:
-                print(f"tagmgr: error: {plan.refusal}", file=sys.stderr)
+            for problem in [*plan.holdings.problems, *filter(None, [plan.refusal])]:
+                print(f"tagmgr: error: {problem}", file=sys.stderr)
         if not args.yes or any(plan.refusal for plan in plans):
             report_expiry(args.output, sys.stdout, plans, verbose=args.verbose > 0)
             return expiry_exit_code(plans)
         results = {d: r for plan in plans for d, r in execute.delete(plan, opened).items()}
     report_expiry(args.output, sys.stdout, plans, results, verbose=args.verbose > 0)
-    failed = any(result not in {"deleted", "gone"} for result in results.values())
-    return exitcodes.FAILURE if failed else exitcodes.OK
+    failed = any(result not in execute.DONE for result in results.values())
+    broken = any(plan.holdings.problems for plan in plans)
+    return exitcodes.FAILURE if failed or broken else exitcodes.OK
 
 
 def _state(

@@ -4,6 +4,7 @@ reviewed stable tags (and digests). A diff without ``--write``; edits in place w
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from tagmgr.commands.options import CommandTable, open_registries
 from tagmgr.errors import DocumentError
 
 if TYPE_CHECKING:
+    from tagmgr.filerefs.walk import Skipped
     from tagmgr.pinrefs.edit import FileEdit
     from tagmgr.pinrefs.pins import PinTable
 
@@ -36,20 +38,30 @@ def register(table: CommandTable) -> None:
 def pin_refs(args: argparse.Namespace) -> int:
     from tagmgr.filerefs.find import scan
     from tagmgr.filerefs.walk import collect
-    from tagmgr.pinrefs.edit import write
-    from tagmgr.pinrefs.plan import changed, exit_code, pinnable, plan_pins
+    from tagmgr.pinrefs.plan import changed, exit_code, plan_pins
 
     table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
-    files, problems = collect(args.paths)
-    if problems:
-        raise DocumentError(problems)
-    found = scan(pinnable(files, args.manifest or [], args.lock))
+    inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
+    collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
+    if collected.problems:
+        raise DocumentError(collected.problems)
+    found = scan(collected.files, collected.skipped)
     edits = plan_pins(found, table, with_digest=args.digest)
-    if args.write:
-        for edit in changed(edits):
-            write(edit)
-    _report(args, edits)
+    unwritten = _write(changed(edits)) if args.write else []
+    _report(args, edits, collected.skipped, unwritten)
     return exit_code(edits, written=args.write)
+
+
+def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
+    """Write each file until a signal asks to stop; the edits left unwritten."""
+    from tagmgr.pinrefs.edit import write
+    from tagmgr.system import interrupt
+
+    for index, edit in enumerate(changed):
+        if interrupt.requested():
+            return list(changed[index:])
+        write(edit)
+    return []
 
 
 def _pins_from_lock(path: Path) -> PinTable:
@@ -91,20 +103,33 @@ def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
     return PinTable(pins, digests_known=args.digest)
 
 
-def _report(args: argparse.Namespace, edits: Sequence[FileEdit]) -> None:
+def _report(
+    args: argparse.Namespace,
+    edits: Sequence[FileEdit],
+    skipped: Sequence[Skipped],
+    unwritten: Sequence[FileEdit],
+) -> None:
     from tagmgr.pinrefs.edit import unified_diff
     from tagmgr.report import dump_json
 
+    for left_out in skipped:
+        print(left_out, file=sys.stderr)
     for item in (u for e in edits for u in e.unresolvable):
         written = f" {item.written}:" if item.written else ""
         print(f"{item.location}:{written} {item.message}", file=sys.stderr)
     if args.output == "json":
-        dump_json(_json_document(edits, written=bool(args.write)), sys.stdout)
+        document = _json_document(edits, written=bool(args.write))
+        document["skipped"] = [{"file": str(s.path), "reason": s.reason} for s in skipped]
+        document["unwritten"] = [str(e.path) for e in unwritten]
+        dump_json(document, sys.stdout)
         return
+    not_written = {e.path for e in unwritten}
     for edit in edits:
         if not edit.edits:
             continue
-        if args.write:
+        if edit.path in not_written:
+            print(f"{edit.path}: {len(edit.changes)} references not pinned: interrupted")
+        elif args.write:
             print(f"{edit.path}: {len(edit.changes)} references pinned")
         else:
             sys.stdout.write(unified_diff(edit))

@@ -12,7 +12,7 @@ that does not parse (a Helm template, say) is read as text, and said so.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 from yaml.nodes import CollectionNode
 
@@ -21,6 +21,7 @@ from tagmgr.errors import DocumentError, Location, Problem
 from tagmgr.filerefs.dockerfile import find_in_dockerfile, is_dockerfile
 from tagmgr.filerefs.plaintext import find_in_text
 from tagmgr.filerefs.site import FileRefs, Unreadable, is_template, location_at
+from tagmgr.filerefs.walk import File, Skipped
 from tagmgr.filerefs.yaml import NotYaml, find_in_yaml, parse_collections
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -29,20 +30,29 @@ BINARY_PROBE = 8192
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def read_file(path: str, *, regular_only: bool = True) -> str | Problem:
+def read_file(path: str, *, regular_only: bool = True, follow: bool = True) -> str | Problem:
     """The file's text, a byte order mark kept (an edit writes every byte back), or why it is
     not text: a directory, unreadable, larger than ``MAX_FILE_BYTES``, not UTF-8, binary."""
-    text = read_text(path, "text file", MAX_FILE_BYTES, regular_only=regular_only, keep_bom=True)
+    text = read_text(
+        path, "text file", MAX_FILE_BYTES, regular_only=regular_only, keep_bom=True, follow=follow
+    )
     if isinstance(text, str) and "\0" in text[:BINARY_PROBE]:
         return Problem(Location(path, 1, 1), "", "holds NUL bytes: a binary file, not text")
     return text
 
 
-def scan(paths: Iterable[Path]) -> list[FileRefs]:
-    """The references of each file that is text; one that is not (binary, not UTF-8, too large),
-    as a directory walk meets them, is passed over."""
-    texts = {str(path): read_file(str(path)) for path in paths}
-    return [find_references(file, text) for file, text in texts.items() if isinstance(text, str)]
+def scan(files: Iterable[File], skipped: list[Skipped]) -> list[tuple[File, FileRefs]]:
+    """The references of each file, named as the walk reached it and read at its real path
+    (never through a link that appeared since the walk); a file that cannot be read as text
+    (binary, not UTF-8, too large, no longer a regular file) joins ``skipped``."""
+    found = []
+    for file in files:
+        text = read_file(str(file.real), follow=False)
+        if isinstance(text, Problem):
+            skipped.append(Skipped(file.path, text.message))
+        else:
+            found.append((file, find_references(str(file.path), text)))
+    return found
 
 
 def find_references(file: str, text: str) -> FileRefs:

@@ -8,7 +8,7 @@ environment and history tags, whatever an in-use source names by digest or by ta
 newer than the grace period or without a known time. An index is kept with any kept child and its
 children with it; referrers (signatures) stay while what they refer to stays, and go with it.
 A digest is deleted with every tag on it (the distribution API knows no other way), so a digest
-is deleted only when none of its tags is kept.
+is deleted only when none of its tags is kept. ``deletion.deletion_steps`` orders the deletions.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class RepositoryPlan:
 
 
 def expiry_exit_code(plans: Sequence[RepositoryPlan]) -> int:
-    if any(plan.refusal for plan in plans):
+    if any(plan.refusal or plan.holdings.problems for plan in plans):
         return exitcodes.FAILURE
     pending = any(plan.deletions for plan in plans)
     return exitcodes.CHANGES_PENDING if pending else exitcodes.OK

@@ -51,6 +51,7 @@ class Held:
     children: tuple[str, ...] = ()  # an index's manifests
     subject: str | None = None  # what a referrer (signature, SBOM) is about
     created: datetime | None = None  # from the config; for an index, the newest child's
+    missing: tuple[str, ...] = ()  # children the registry does not hold: the index is broken
 
     def time(self, chain: Chain) -> ImageTime:
         found = build_time(self.tags, chain)
@@ -76,6 +77,17 @@ class Holdings:
 
     def referrers_of(self, digest: str) -> list[str]:
         return sorted(d for d, held in self.images.items() if held.subject == digest)
+
+    @property
+    def problems(self) -> list[str]:
+        """Indexes that name a child the registry does not hold (a run that deleted the child
+        and failed to delete the index, say): they do not pull, and expiry says so."""
+        return [
+            f"{self.name}: index {held.digest} ({', '.join(held.tags) or 'no tags'}) names"
+            f" {child}, which the registry does not hold: it does not pull whole"
+            for _, held in sorted(self.images.items())
+            for child in held.missing
+        ]
 
 
 def referrer_subject(tag: str) -> str | None:

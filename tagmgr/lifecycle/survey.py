@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from tagmgr.errors import RegistryError
 from tagmgr.lifecycle.holdings import Held, Holdings, referrer_subject
 from tagmgr.manifest.environments import Chain, build_time
 from tagmgr.oci.content import (
@@ -58,20 +59,29 @@ class _Reader:
     def read(self, digest: str, tags: tuple[str, ...]) -> list[Held]:
         """The manifest ``digest`` and, for an index, its children (children first)."""
         descriptor, content = self.client.get_manifest(self.repository, digest)
-        what = f"manifest {self.client.registry}/{self.repository}@{digest}"
-        manifest = parse_manifest(content, descriptor.media_type, what)
-        children = (
-            tuple(m.digest for m in manifest.manifests) if isinstance(manifest, ImageIndex) else ()
-        )
-        read_children = [c for child in children for c in self.read(child, ())]
-        subject_digest = manifest.subject.digest if manifest and manifest.subject else None
+        manifest = _parse(self.client, self.repository, digest, content, descriptor.media_type)
+        children, subject_digest = _links(manifest)
+        read = {child: self.read_child(child) for child in children}
+        read_children = [c for found in read.values() for c in found or ()]
         subject_digest = subject_digest or next(filter(None, map(referrer_subject, tags)), None)
         created = None
         if build_time(tags, self.chain) is None:
             created = self.created(manifest, read_children)
         media_type = manifest.media_type if manifest else descriptor.media_type
-        this = Held(digest, media_type, descriptor.size, tags, children, subject_digest, created)
+        missing = tuple(child for child, found in read.items() if found is None)
+        this = Held(
+            digest, media_type, descriptor.size, tags, children, subject_digest, created, missing
+        )
         return [*read_children, this]
+
+    def read_child(self, digest: str) -> list[Held] | None:
+        """``read`` of an index's child; None if the registry does not hold it."""
+        try:
+            return self.read(digest, ())
+        except RegistryError:
+            if self.client.head_manifest(self.repository, digest) is None:
+                return None
+            raise
 
     def created(self, manifest: Manifest | None, children: list[Held]) -> datetime | None:
         if children:
@@ -85,3 +95,24 @@ class _Reader:
         what = f"config {self.client.registry}/{self.repository}@{config.digest}"
         with self.client.open_blob(self.repository, config.digest) as chunks:
             return parse_config(read_document(chunks, what), what).created
+
+
+def manifest_links(client: RegistryClient, repository: str, digest: str) -> tuple[str, ...]:
+    """The digests the manifest ``digest`` names: an index's children, a referrer's subject."""
+    descriptor, content = client.get_manifest(repository, digest)
+    children, subject = _links(_parse(client, repository, digest, content, descriptor.media_type))
+    return (*children, *([subject] if subject else []))
+
+
+def _parse(
+    client: RegistryClient, repository: str, digest: str, content: bytes, media_type: str
+) -> Manifest | None:
+    return parse_manifest(content, media_type, f"manifest {client.registry}/{repository}@{digest}")
+
+
+def _links(manifest: Manifest | None) -> tuple[tuple[str, ...], str | None]:
+    """An index's children, and the ``subject`` a referrer names (if it names one)."""
+    children = (
+        tuple(m.digest for m in manifest.manifests) if isinstance(manifest, ImageIndex) else ()
+    )
+    return children, manifest.subject.digest if manifest and manifest.subject else None

@@ -4,7 +4,8 @@ The file is edited as text. PyYAML's node marks give each value's exact characte
 template value is replaced within its span, and an entry that relies on ``tag_prefix`` gets a
 ``tag:`` right after its ``upstream`` value (a new line in block style, ``, tag: ...`` in a flow
 mapping). Comments, key order, quoting, blank lines, line endings and any byte-order mark are
-untouched because those bytes are never rewritten. The file is replaced atomically, mode kept.
+untouched because those bytes are never rewritten. The file is replaced atomically, mode kept;
+a manifest named through a symlink has its target replaced, and the link stays a link.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tagmgr.documents.atomic import replace_file
 from tagmgr.documents.splice import Edit, splice
+from tagmgr.documents.textfile import read_bytes
 from tagmgr.documents.yamltraps import yaml_scalar
-from tagmgr.errors import Location, ManifestError, Problem
+from tagmgr.errors import Location, ManifestError, Problem, TagmgrError
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
 
 
@@ -29,7 +31,7 @@ def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:
     and a literal ``tag`` is left alone.
     """
     path = Path(path)
-    text = path.read_bytes().decode("utf-8")
+    text = _read(path)
     images = _images(yaml.compose(text), path)
     edits: dict[int, Edit] = {}
     for index, tag in sorted(tags.items()):
@@ -50,7 +52,7 @@ def write_values(
     Return the indices whose text changed.
     """
     path = Path(path)
-    text = path.read_bytes().decode("utf-8")
+    text = _read(path)
     images = _images(yaml.compose(text), path)
     edits: dict[int, Edit] = {}
     for index, value in sorted(values.items()):
@@ -68,6 +70,15 @@ def write_values(
     if edits:
         replace_file(path, splice(text, edits.values()).encode("utf-8"))
     return list(edits)
+
+
+def _read(path: Path) -> str:
+    """The file as it is now, loaded a moment ago; refused, never waited on, if it has become
+    a FIFO or anything else that is not a regular file since."""
+    try:
+        return read_bytes(str(path), -1).decode("utf-8")
+    except (OSError, UnicodeError) as error:
+        raise TagmgrError(f"{path}: cannot read it again to write it: {error}") from error
 
 
 def _replace_value(text: str, key: Node, value: Node, rendered: str) -> Edit:

@@ -9,24 +9,29 @@ from pathlib import Path
 
 from tagmgr.documents.atomic import replace_file
 from tagmgr.documents.splice import Edit, splice
+from tagmgr.filerefs.walk import File
 from tagmgr.pinrefs.pins import Change, Decision, Unresolvable
 
 
 @dataclass
 class FileEdit:
-    path: Path
+    file: File
     text: str
     changes: list[Change] = field(default_factory=list)
     unresolvable: list[Unresolvable] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
 
     @property
+    def path(self) -> Path:
+        return self.file.path
+
+    @property
     def new_text(self) -> str:
         return splice(self.text, self.edits)
 
 
-def plan_file(path: Path, text: str, decisions: Sequence[Decision]) -> FileEdit:
-    result = FileEdit(path, text)
+def plan_file(file: File, text: str, decisions: Sequence[Decision]) -> FileEdit:
+    result = FileEdit(file, text)
     for decision in decisions:
         if isinstance(decision, Unresolvable):
             result.unresolvable.append(decision)
@@ -55,4 +60,5 @@ def unified_diff(edit: FileEdit) -> str:
 
 
 def write(edit: FileEdit) -> None:
-    replace_file(edit.path, edit.new_text.encode("utf-8"))
+    """Replace the file at its real path, the one it was read from (never a link's own path)."""
+    replace_file(edit.file.real, edit.new_text.encode("utf-8"))

@@ -1,6 +1,7 @@
-"""What pin-refs does with the references the finder found, decided without I/O: which files it
-reads, what each reference becomes, and the exit code.
+"""What pin-refs does with the references the finder found, decided without I/O: what each
+reference becomes, and the exit code.
 
+Which files it reads is the walk's (``filerefs.walk.collect``, the pins' own sources left out).
 A place the finder cannot read is unresolvable (exit 1), as an unknown tag is; a template
 expression (``{{ .Values.image }}``) is not: the chart's values, which pin-refs reads too, are
 where its image is pinned.
@@ -9,28 +10,23 @@ where its image is pinned.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from tagmgr import exitcodes
 from tagmgr.filerefs.site import FileRefs
+from tagmgr.filerefs.walk import File
 from tagmgr.pinrefs.edit import FileEdit, plan_file
 from tagmgr.pinrefs.pins import Decision, PinTable, Unresolvable
 
 
-def pinnable(files: Sequence[Path], manifests: Sequence[str], lock: Path | None) -> list[Path]:
-    """``files`` but the pins' own sources (the manifests or the lock given): never pin those."""
-    named = [Path(path) for path in manifests] + ([lock] if lock else [])
-    inputs = {path.resolve() for path in named}
-    return [path for path in files if path.resolve() not in inputs]
-
-
-def plan_pins(found: Iterable[FileRefs], table: PinTable, *, with_digest: bool) -> list[FileEdit]:
+def plan_pins(
+    found: Iterable[tuple[File, FileRefs]], table: PinTable, *, with_digest: bool
+) -> list[FileEdit]:
     """The edit of each file with something to change or to report."""
     edits = []
-    for refs in found:
+    for file, refs in found:
         decisions = _decisions(refs, table, with_digest=with_digest)
         if decisions:
-            edits.append(plan_file(Path(refs.file), refs.text, decisions))
+            edits.append(plan_file(file, refs.text, decisions))
     return edits
 
 

@@ -114,6 +114,7 @@ def report_expiry(
                 stream.write(
                     _decision_text(plan, decision, (results or {}).get(decision.held.digest))
                 )
+        stream.writelines(f"problem: {problem}\n" for problem in plan.holdings.problems)
         if plan.refusal:
             stream.write(f"refused: {plan.refusal}\n")
     deleting = sum(len(plan.deletions) for plan in plans)
@@ -141,6 +142,7 @@ def _plan_record(plan: RepositoryPlan, results: dict[str, str]) -> dict[str, Any
     return {
         "name": plan.holdings.name,
         "refused": plan.refusal,
+        "problems": plan.holdings.problems,
         "images": [
             {
                 "digest": d.held.digest,

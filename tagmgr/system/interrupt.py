@@ -4,9 +4,10 @@ The handler only records the signal: no exception is raised at whatever point th
 happened to be (inside the logging module's lock, say, which an exception would leave held). The
 applier asks ``requested()`` before each entry it starts; work in flight finishes. A second
 signal stops at once: what registered with ``on_abort`` runs (``process`` kills every child) and
-tagmgr exits with the first signal's code. Nothing needs removing first: no secret is ever on disk.
-This module imports nothing of tagmgr's but the exit codes: every command, ``validate`` too, runs
-inside ``handling_signals``.
+tagmgr exits with the first signal's code. Nothing needs removing first: no secret is ever on
+disk, and a file being replaced holds signals off (``held``) until its temporary is gone.
+This module imports nothing of tagmgr's but the exit codes: every command, ``validate`` too,
+runs inside ``handling_signals``.
 """
 
 from __future__ import annotations
@@ -61,6 +62,17 @@ def handling_signals() -> Iterator[None]:
         os.close(reader)
         os.close(writer)
         _received.clear()
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Hold off every signal the calling thread can hold while the block runs; one that comes
+    meanwhile is delivered, and handled or ends tagmgr, as the block ends."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def readline(stream: IO[str]) -> str | None:

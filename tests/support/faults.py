@@ -26,7 +26,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 @dataclass
 class Fault:
-    """What to do to a request: ``kind`` is drop, status, delay, alter or no-mount."""
+    """What to do to a request: ``kind`` is drop, status, delay, alter, no-mount or lost (passed
+    on, but the connection is closed before the answer goes back)."""
 
     kind: str
     status: int = 500
@@ -112,6 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             answer = client.request(self.command, target, headers=headers, content=body)
         except httpx.TransportError:  # the registry is down: so is the proxy, to its client
+            answer = None
+        if answer is None or (fault is not None and fault.kind == "lost"):
             self.close_connection = True
             self.connection.close()
             return

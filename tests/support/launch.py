@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -81,9 +82,7 @@ def run_and_signal(
     """Run tagmgr; as its ``on_copy``-th skopeo copy starts, send ``signals`` one after another."""
     started = time.monotonic()
     process, marker, tmpdir = launch(workdir, *args, env=env)
-    watchdog = threading.Timer(TIMEOUT, process.kill)
-    watchdog.start()
-    try:
+    with bounded(process):
         assert process.stderr is not None
         seen = _read_until(process.stderr, COPY_STARTS, on_copy)
         for count, signum in enumerate(signals, 1):
@@ -91,13 +90,22 @@ def run_and_signal(
             if count < len(signals):  # signals sent at once would merge into one
                 seen += _read_until(process.stderr, f"tagmgr: {signum.name}: ", 1)
         out, rest = process.communicate(timeout=TIMEOUT)
+    seconds = time.monotonic() - started
+    return Finished(process.returncode, out, seen + rest, seconds, marker, tmpdir)
+
+
+@contextmanager
+def bounded(process: subprocess.Popen[str]) -> Iterator[None]:
+    """Kill ``process`` if it is still running ``TIMEOUT`` seconds on, or when the block ends."""
+    watchdog = threading.Timer(TIMEOUT, process.kill)
+    watchdog.start()
+    try:
+        yield
     finally:
         watchdog.cancel()
         if process.poll() is None:
             process.kill()
             process.communicate()
-    seconds = time.monotonic() - started
-    return Finished(process.returncode, out, seen + rest, seconds, marker, tmpdir)
 
 
 def _read_until(stream: IO[str], start: str, count: int) -> str:

@@ -69,4 +69,5 @@ def test_a_pipe_is_read_where_a_tool_s_output_is_expected(tmp_path: Path) -> Non
     documents = load_documents(str(fifo))
     writer.join(timeout=10)
     assert [doc.data for doc in documents] == [{"items": []}]
-    assert str(read_text(str(fifo), "manifest", 100)) == f"{fifo}:1:1: is not a regular file"
+    refused = f"{fifo}:1:1: is a FIFO (named pipe), not a regular file"
+    assert str(read_text(str(fifo), "manifest", 100)) == refused

@@ -1,4 +1,5 @@
-"""The expiry planner, from plain values: ECR's rule semantics, then what tagmgr keeps."""
+"""The expiry planner, from plain values: ECR's rule semantics, then what tagmgr keeps; the order
+its deletions go in, and what stops one."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ from pathlib import Path
 
 from tagmgr import exitcodes
 from tagmgr.errors import Location
-from tagmgr.lifecycle.expiry import Limits, Verdict, expiry_exit_code, plan_expiry
+from tagmgr.lifecycle.deletion import Step, deletion_steps
+from tagmgr.lifecycle.execute import Now, objections
+from tagmgr.lifecycle.expiry import (
+    Decision,
+    Limits,
+    RepositoryPlan,
+    Verdict,
+    expiry_exit_code,
+    plan_expiry,
+)
 from tagmgr.lifecycle.holdings import Held, Holdings
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.policy import CountType, Policy, Rule, TagStatus
@@ -251,3 +261,77 @@ def test_a_child_with_a_tag_of_its_own_is_an_image_of_its_own() -> None:
         ),
     )
     assert result["build-1-amd64"] == (Verdict.KEEP, ("newer than the grace period (7d)",))
+
+
+def test_deletion_steps_send_referrers_before_what_they_need_and_indexes_before_children() -> None:
+    # A signature of the index and one of its child; an image with its signature; all expired.
+    children = image("c1", 30), image("c2", 30)
+    index = image("ix", 30, "build-1", children=tuple(c.digest for c in children))
+    plain = image("p", 30, "build-2")
+    signatures = {
+        name: Held(
+            digest(f"sig-{name}"), held.media_type, 10, (f"{name}.sig",), subject=held.digest
+        )
+        for name, held in (("ix", index), ("c1", children[0]), ("p", plain))
+    }
+    plan = plan_expiry(
+        Policy("p", (rule(1, CountType.SINCE_IMAGE_PUSHED, 14, "build-*"),)),
+        holdings(index, *children, plain, *signatures.values()),
+        InUseSet(),
+        CHAIN,
+        LIMITS,
+    )
+    steps = {step.digest: step for step in deletion_steps(plan)}
+    order = list(steps)
+    names = {
+        index.digest: "ix",
+        children[0].digest: "c1",
+        children[1].digest: "c2",
+        plain.digest: "p",
+        **{held.digest: f"sig-{name}" for name, held in signatures.items()},
+    }
+    assert [names[d] for d in order] == ["sig-c1", "sig-ix", "ix", "c1", "c2", "sig-p", "p"]
+    for position, step in enumerate(steps.values()):
+        assert set(step.after) <= set(order[:position])
+    by_name = {names[d]: step for d, step in steps.items()}
+    assert {names[d] for d in by_name["ix"].after} == {"sig-ix", "sig-c1"}
+    assert {names[d] for d in by_name["c1"].after} == {"ix", "sig-c1"}
+    assert {names[d] for d in by_name["sig-c1"].watch} == {"sig-c1", "c1", "ix"}
+    assert {names[d] for d in by_name["p"].watch} == {"p"}
+
+
+def test_digests_that_wait_on_each_other_come_last_and_wait_for_ever() -> None:
+    # Two signatures, each tagged as the other's: nothing sane, but no loop and nothing sent.
+    first, second = digest("first"), digest("second")
+    held = holdings(
+        Held(first, "m", 1, (f"sha256-{second[7:]}.sig",), subject=second),
+        Held(second, "m", 1, (f"sha256-{first[7:]}.sig",), subject=first),
+        image("x", 30, "build-1"),
+    )
+    decisions = tuple(
+        Decision(h, h.time(CHAIN), Verdict.DELETE, ("test",)) for h in held.images.values()
+    )
+    steps = deletion_steps(RepositoryPlan(held, decisions))
+    assert [s.digest for s in steps] == [digest("x"), first, second]
+    assert (steps[1].after, steps[2].after) == ((second,), (first,))
+
+
+def test_objections_name_what_the_plan_did_not_see_on_what_a_step_watches() -> None:
+    child = image("c", 30)
+    index = image("ix", 30, "build-1", children=(child.digest,))
+    step = Step(child.digest, (index.digest,), (), (child.digest, index.digest))
+    newer, signature = digest("newer"), digest("signature")
+    signature_tag = f"sha256-{child.digest[7:]}.sig"
+    as_planned = {"build-1": index.digest}
+    assert objections(step, holdings(index, child), Now(as_planned, {})) == []
+    now = Now(
+        {**as_planned, "dev": index.digest, "build-9": newer, signature_tag: signature},
+        {newer: (child.digest, digest("other")), signature: ()},
+    )
+    assert objections(step, holdings(index, child), now) == [
+        f"{index.digest[:19]} tagged dev",
+        f"{newer[:19]} (build-9) names it",
+        f"{signature_tag} refers to it",
+    ]
+    now = Now({**as_planned, "0-amd64": child.digest, "latest": child.digest}, {})
+    assert objections(step, holdings(index, child), now) == ["tagged 0-amd64, latest"]

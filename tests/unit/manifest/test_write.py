@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tagmgr.documents.yamltraps import yaml_scalar
-from tagmgr.errors import ManifestError
-from tagmgr.manifest.write import write_tags
+from tagmgr.errors import ManifestError, TagmgrError
+from tagmgr.manifest.write import write_tags, write_values
 
 BEFORE = """\
 # Images built from upstream releases.
@@ -109,6 +111,53 @@ def test_only_the_tags_change(tmp_path: Path, newline: str) -> None:
         "1.10",
         "stx.4.0-r5",
         "stx.4.0-v9",
+    ]
+
+
+def test_a_manifest_named_through_a_symlink_has_its_target_written(tmp_path: Path) -> None:
+    """``describe --write`` and ``versions --write`` edit the file a link names; the link stays."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "repo").mkdir()
+    target = tmp_path / "shared" / "images.yaml"
+    target.write_bytes(BEFORE.encode())
+    link = tmp_path / "repo" / "images.yaml"
+    link.symlink_to("../shared/images.yaml")
+
+    assert write_tags(link, TAGS) == [0, 1, 3, 4, 5]
+    assert write_values(link, "src_build_tag", {2: "z"}, after="name") == [2]
+
+    assert target.read_text() == AFTER.replace(
+        "src_build_tag: x\n  tag: 'v1.0'", "src_build_tag: z\n  tag: 'v1.0'"
+    )
+    assert os.readlink(link) == "../shared/images.yaml"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == [
+        "images.yaml",
+        "images.yaml",
+        "repo",
+        "shared",
+    ]
+
+
+def test_a_manifest_that_became_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    manifest = tmp_path / "images.yaml"
+    os.mkfifo(manifest)
+    outcome: list[str] = []
+
+    def write() -> None:
+        try:
+            write_tags(manifest, TAGS)
+        except TagmgrError as error:
+            outcome.append(str(error))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(20)
+    if writer.is_alive():  # blocked opening it: give it a writer so the test can end
+        with manifest.open("wb"):
+            pass
+        writer.join()
+    assert outcome == [
+        f"{manifest}: cannot read it again to write it: is a FIFO (named pipe), not a regular file"
     ]
 
 

@@ -7,12 +7,18 @@ from pathlib import Path
 from tagmgr import exitcodes
 from tagmgr.errors import Location
 from tagmgr.filerefs.find import find_references
+from tagmgr.filerefs.site import FileRefs
+from tagmgr.filerefs.walk import File, collect
 from tagmgr.oci.reference import ImageReference
 from tagmgr.pinrefs.pins import Pin, PinTable, Unresolvable
-from tagmgr.pinrefs.plan import exit_code, pinnable, plan_pins
+from tagmgr.pinrefs.plan import exit_code, plan_pins
 
 APP = ImageReference.parse("docker.io/team/app")
 TABLE = PinTable([Pin(APP, "v1", frozenset({"build-1"}), None)])
+
+
+def _found(name: str, text: str) -> tuple[File, FileRefs]:
+    return File(Path(name), Path(name)), find_references(name, text)
 
 
 def test_every_decision_of_a_file_in_the_order_it_is_written() -> None:
@@ -23,7 +29,7 @@ def test_every_decision_of_a_file_in_the_order_it_is_written() -> None:
         "c:\n  image: ${APP}\n"
         "d: {image: team/app:old}\n"
     )
-    (edit,) = plan_pins([find_references("v.yaml", text)], TABLE, with_digest=False)
+    (edit,) = plan_pins([_found("v.yaml", text)], TABLE, with_digest=False)
     assert [str(c.site.location) for c in edit.changes] == ["v.yaml:2:12"]
     assert edit.unresolvable == [
         Unresolvable(
@@ -42,18 +48,18 @@ def test_every_decision_of_a_file_in_the_order_it_is_written() -> None:
 
 
 def test_exit_codes() -> None:
-    pending = plan_pins([find_references("v.yaml", "image: team/app\n")], TABLE, with_digest=False)
+    pending = plan_pins([_found("v.yaml", "image: team/app\n")], TABLE, with_digest=False)
     assert exit_code(pending, written=False) == exitcodes.CHANGES_PENDING
     assert exit_code(pending, written=True) == exitcodes.OK
-    assert (
-        plan_pins([find_references("v.yaml", "image: team/app:v1\n")], TABLE, with_digest=False)
-        == []
-    )
+    assert plan_pins([_found("v.yaml", "image: team/app:v1\n")], TABLE, with_digest=False) == []
     assert exit_code([], written=False) == exitcodes.OK
 
 
 def test_the_pins_own_sources_are_never_pinned(tmp_path: Path) -> None:
     manifest, lock, chart = tmp_path / "images.yaml", tmp_path / "tagmgr.lock", tmp_path / "c.yaml"
-    files = [manifest, lock, chart]
-    assert pinnable(files, [str(manifest)], None) == [lock, chart]
-    assert pinnable(files, [], lock) == [manifest, chart]
+    for path in (manifest, lock, chart):
+        path.write_text("")
+    found = collect([tmp_path], leave_out={manifest.resolve()}).files
+    assert [file.path for file in found] == [chart, lock]
+    found = collect([tmp_path], leave_out={lock.resolve()}).files
+    assert [file.path for file in found] == [chart, manifest]
