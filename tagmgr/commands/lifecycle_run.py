@@ -20,7 +20,9 @@ from tagmgr.lifecycle import execute
 from tagmgr.lifecycle.expiry import Limits, expiry_exit_code, plan_expiry, untagged_notes
 from tagmgr.lifecycle.policyfile import load_policy
 from tagmgr.lifecycle.promotion import (
+    Move,
     Promotion,
+    Result,
     TagState,
     plan_promotion,
     plan_rollback,
@@ -34,7 +36,19 @@ from tagmgr.manifest import load_manifests
 from tagmgr.manifest.environments import Chain
 from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries
-from tagmgr.report.lifecycle import report_expiry, report_promotion, report_status
+from tagmgr.report.lifecycle import (
+    outcome_problem,
+    report_expiry,
+    report_promotion,
+    report_status,
+)
+
+_EXIT_CODES = {
+    Result.MOVED: exitcodes.OK,
+    Result.SUPERSEDED: exitcodes.SUPERSEDED,
+    Result.UNRECORDED: exitcodes.FAILURE,
+    Result.VANISHED: exitcodes.FAILURE,
+}
 
 
 def plan_promote(
@@ -89,10 +103,15 @@ def move(
         print("tagmgr: nothing was changed (dry run)", file=sys.stderr)
         return exitcodes.CHANGES_PENDING
     engine = ENGINES[args.engine](registries)
-    execute.promote(promotion, registries, engine, signatures)
-    done = "promoted" if promotion.move.value == "promote" else "rolled-back"
-    report_promotion(args.output, sys.stdout, promotion, done)
-    return exitcodes.OK
+    outcome = execute.promote(promotion, registries, engine, signatures, _now)
+    result = outcome.result.value
+    if outcome.result is Result.MOVED:
+        result = "promoted" if promotion.move is Move.PROMOTE else "rolled-back"
+    report_promotion(args.output, sys.stdout, promotion, result, outcome)
+    if outcome.result is not Result.MOVED:
+        label = "" if outcome.result is Result.SUPERSEDED else "error: "
+        print(f"tagmgr: {label}{outcome_problem(promotion, outcome)}", file=sys.stderr)
+    return _EXIT_CODES[outcome.result]
 
 
 def status(args: argparse.Namespace, chain: Chain) -> None:

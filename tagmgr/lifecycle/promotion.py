@@ -1,10 +1,23 @@
 """Promotion and rollback planning, pure: what the repositories' environment and history tags
-point at in, one ``Promotion`` out, or a refusal saying why.
+point at in, one ``Promotion`` out, or a refusal saying why; and the values that say what a
+carried-out promotion came to (``Outcome``).
 
 A digest reaches an environment only from the one before it in the chain: it must be there now,
 or have been (a history tag of that environment points at it). The first environment takes any
 digest. A rollback moves an environment back to an earlier history entry of its own; both are
 recorded with a new history tag, which is never moved once written.
+
+The invariant ``execute.promote`` keeps, whatever the outcome (a failed write and a rival writer's
+move included; the windows it cannot close are in the README, "Environments"):
+
+- an environment tag and its newest history tag (the latest timestamp) point at the same digest;
+- a history tag points at a digest its environment pointed at when the tag was written, so
+  nothing a failed promotion leaves behind admits a digest to the next environment;
+- a history tag, once written, is never written again.
+
+So the environment tag is written first and history only once the move is read back; a plan
+whose environment already points at the digest but whose newest history tag does not (a run cut
+short) still ``changes``: carrying it out records the move.
 """
 
 from __future__ import annotations
@@ -13,9 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from tagmgr.errors import TagmgrError
-from tagmgr.manifest.environments import Chain, HistoryTag, history_of, history_tag
+from tagmgr.manifest.environments import Chain, HistoryTag, history_of, next_history_tag
 from tagmgr.oci.reference import ImageReference
 
 
@@ -28,6 +42,18 @@ class Move(StrEnum):
     ROLLBACK = "rollback"
 
 
+class Reading(NamedTuple):
+    """An environment as read: the digest it points at and its newest history tag's."""
+
+    at: str | None
+    newest: HistoryTag | None
+    recorded: str | None  # what ``newest`` points at
+
+    @property
+    def agrees(self) -> bool:
+        return self.at is not None and self.at == self.recorded
+
+
 @dataclass(frozen=True)
 class TagState:
     """Tags of one repository and the digests they point at (only the tags that matter)."""
@@ -38,6 +64,11 @@ class TagState:
     def history(self, chain: Chain, environment: str) -> list[tuple[HistoryTag, str]]:
         return history_of(self.tags, chain, environment)
 
+    def reading(self, chain: Chain, environment: str) -> Reading:
+        entries = self.history(chain, environment)
+        newest, tag = entries[-1] if entries else (None, "")
+        return Reading(self.tags.get(environment), newest, self.tags.get(tag))
+
 
 @dataclass(frozen=True)
 class Promotion:
@@ -46,22 +77,41 @@ class Promotion:
     destination: ImageReference  # repository whose environment tag moves
     environment: str
     digest: str
-    history: HistoryTag
-    current: str | None  # what the environment points at now
+    history: HistoryTag  # the tag it would record the move with now; it is named when written
+    before: Reading  # the environment and its newest history tag as planned from
     reason: str  # why the chain allows it
     copy: bool  # the destination repository does not hold the digest yet
 
     @property
+    def current(self) -> str | None:
+        """What the environment points at now."""
+        return self.before.at
+
+    @property
     def changes(self) -> bool:
-        return self.current != self.digest
+        """The environment is elsewhere, or its newest history tag does not record the digest."""
+        return not (self.before.agrees and self.before.at == self.digest)
 
     @property
     def environment_ref(self) -> ImageReference:
         return self.destination.with_tag(self.environment)
 
-    @property
-    def history_ref(self) -> ImageReference:
-        return self.destination.with_tag(self.history.tag)
+
+class Result(StrEnum):
+    """What carrying out a promotion came to."""
+
+    MOVED = "moved"  # the environment points at the digest, and its newest history tag says so
+    SUPERSEDED = "superseded"  # another writer moved the environment elsewhere
+    UNRECORDED = "unrecorded"  # the environment points at the digest; no history tag says so
+    VANISHED = "vanished"  # the digest was deleted (an expire?) while it was promoted
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    after: Reading  # the environment and its newest history tag, read last
+    wrote: bool  # this run wrote the environment tag
+    problem: str | None = None  # why a write of this run failed
 
 
 def plan_promotion(
@@ -85,6 +135,7 @@ def plan_promotion(
         Move.PROMOTE,
         source,
         destination,
+        chain,
         digest=digest,
         environment=environment,
         now=now,
@@ -119,6 +170,7 @@ def plan_rollback(
         Move.ROLLBACK,
         state,
         state,
+        chain,
         digest=state.tags[tag],
         environment=environment,
         now=now,
@@ -146,6 +198,7 @@ def _promotion(
     move: Move,
     source: TagState,
     destination: TagState,
+    chain: Chain,
     *,
     digest: str,
     environment: str,
@@ -153,21 +206,15 @@ def _promotion(
     reason: str,
     copy: bool,
 ) -> Promotion:
-    entry = history_tag(environment, now)
-    taken = destination.tags.get(entry.tag)
-    if taken is not None and taken != digest:
-        raise PromotionRefused(
-            f"{destination.repository.with_tag(entry.tag)} already points at {taken};"
-            " a history tag is never moved: try again in a second"
-        )
+    before = destination.reading(chain, environment)
     return Promotion(
         move,
         source.repository.with_digest(digest),
         destination.repository,
         environment,
         digest,
-        entry,
-        destination.tags.get(environment),
+        next_history_tag(environment, now, before.newest),
+        before,
         reason,
         copy,
     )

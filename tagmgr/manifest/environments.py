@@ -2,14 +2,15 @@
 
 An environment tag (``prd``) moves by design: ``promote`` and ``rollback`` point it at another
 digest. Each move also creates a history tag, ``prd-20261201T232226Z`` (UTC), that never moves,
-so what ran before stays tagged and can be rolled back to.
+so what ran before stays tagged and can be rolled back to. The newest history tag of an
+environment is the one with the latest timestamp, whenever it was written.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from tagmgr.errors import TagmgrError
@@ -97,7 +98,9 @@ def explain_environment(name: str) -> str | None:
 
 
 class HistoryTag(NamedTuple):
-    """``ENV-YYYYMMDDTHHMMSSZ``: ``environment`` pointed at this tag's digest from ``time`` on."""
+    """``ENV-YYYYMMDDTHHMMSSZ``: ``environment`` pointed at this tag's digest when the tag was
+    written, at ``time`` (or, when moves shared a second, a few seconds before: see
+    ``next_history_tag``)."""
 
     time: datetime
     environment: str
@@ -109,6 +112,16 @@ class HistoryTag(NamedTuple):
 
 def history_tag(environment: str, when: datetime) -> HistoryTag:
     return HistoryTag(when.astimezone(UTC).replace(microsecond=0), environment)
+
+
+def next_history_tag(environment: str, now: datetime, newest: HistoryTag | None) -> HistoryTag:
+    """The history tag for a move of ``environment`` at ``now``: that second, or the second after
+    ``newest`` (the environment's newest history tag) when that is not earlier, so the new tag is
+    the newest. Moves within one second, or a clock behind another writer's, put it ahead."""
+    entry = history_tag(environment, now)
+    if newest is None or entry.time > newest.time:
+        return entry
+    return HistoryTag(newest.time + timedelta(seconds=1), environment)
 
 
 def parse_history_tag(tag: str, chain: Chain) -> HistoryTag | None:

@@ -11,12 +11,16 @@ from typing import IO, Any
 
 from tagmgr.lifecycle.expiry import Decision, RepositoryPlan, Verdict
 from tagmgr.lifecycle.holdings import RFC3339
-from tagmgr.lifecycle.promotion import Promotion
+from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
 from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
 from tagmgr.report import JSON_FORMAT_VERSION, dump_json
 
 
-def promotion_record(promotion: Promotion, result: str) -> dict[str, Any]:
+def promotion_record(
+    promotion: Promotion, result: str, outcome: Outcome | None = None
+) -> dict[str, Any]:
+    """``outcome`` once carried out; ``now`` is the environment as read last."""
+    reading = outcome.after if outcome else promotion.before
     return {
         "move": promotion.move.value,
         "source": str(promotion.source),
@@ -24,26 +28,68 @@ def promotion_record(promotion: Promotion, result: str) -> dict[str, Any]:
         "environment": promotion.environment,
         "digest": promotion.digest,
         "previous_digest": promotion.current,
-        "history_tag": promotion.history.tag,
+        "history_tag": _recorded_by(promotion, reading, outcome),
         "copy": promotion.copy,
         "reason": promotion.reason,
         "result": result,
+        "now": {
+            "digest": reading.at,
+            "history_tag": reading.newest.tag if reading.newest else None,
+        },
     }
 
 
-def report_promotion(output: str, stream: IO[str], promotion: Promotion, result: str) -> None:
+def report_promotion(
+    output: str,
+    stream: IO[str],
+    promotion: Promotion,
+    result: str,
+    outcome: Outcome | None = None,
+) -> None:
     if output == "json":
         document = {"format": JSON_FORMAT_VERSION, "command": promotion.move.value}
-        dump_json({**document, "promotion": promotion_record(promotion, result)}, stream)
+        record = promotion_record(promotion, result, outcome)
+        dump_json({**document, "promotion": record}, stream)
         return
     was = promotion.current or "nothing"
+    reading = outcome.after if outcome else promotion.before
+    recorded = _recorded_by(promotion, reading, outcome)
+    if recorded:
+        where = f"history tag {recorded}"
+    else:
+        newest = reading.newest.tag if reading.newest else "none"
+        where = f"now at {reading.at or 'nothing'}, newest history tag {newest}"
     lines = [
         f"{result:<10} {promotion.environment_ref} -> {promotion.digest} (was {was})",
-        f"{'':<10} history tag {promotion.history.tag}; allowed: {promotion.reason}",
+        f"{'':<10} {where}; allowed: {promotion.reason}",
     ]
     if promotion.copy:
         lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
     stream.write("\n".join(lines) + "\n")
+
+
+def outcome_problem(promotion: Promotion, outcome: Outcome) -> str:
+    """Why ``outcome`` is not the move asked for, in one sentence."""
+    env, at = promotion.environment_ref, outcome.after.at or "nothing"
+    if outcome.result is Result.SUPERSEDED:
+        when = "after this run's write" if outcome.wrote else "since the plan; this run left it"
+        return f"{env} was moved to {at} by another writer {when}"
+    if outcome.result is Result.UNRECORDED:
+        unrecorded = f"no history tag could record {env} -> {promotion.digest} ({outcome.problem})"
+        if outcome.after.at != promotion.digest:
+            return f"{unrecorded}; {env} is back at {at}"
+        again = f"promoting that digest to {promotion.environment} again records it"
+        return f"{unrecorded}; {env} points at it: {again}"
+    return f"{outcome.problem}; {env} points at {at}"
+
+
+def _recorded_by(promotion: Promotion, reading: Reading, outcome: Outcome | None) -> str | None:
+    """The history tag that records the move: the one planned, or the newest if it says so."""
+    if outcome is None and promotion.changes:
+        return promotion.history.tag
+    if reading.newest is not None and reading.agrees and reading.at == promotion.digest:
+        return reading.newest.tag
+    return None
 
 
 def report_status(output: str, stream: IO[str], repositories: Sequence[RepositoryStatus]) -> None:

@@ -20,7 +20,8 @@ START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
-    """Each promotion one minute after the last, so history tags never share a second."""
+    """Each reading of the clock one minute after the last (a promotion reads it when planned and
+    when its history tag is written), so history tags never share a second."""
     times = [START]
 
     def tick() -> datetime:
@@ -74,8 +75,8 @@ def test_promote_through_the_chain_then_status_and_rollback(
         promoted = run_tagmgr(capsys, "promote", f"{name}:build-20261101T120000Z", "--to", env)
         assert promoted.code == 0, promoted.err
     assert head_digest(registry.address, repo, "prd") == second.digest
-    assert head_digest(registry.address, repo, f"prd-{stamp(5)}") == first.digest
-    assert head_digest(registry.address, repo, f"prd-{stamp(8)}") == second.digest
+    assert head_digest(registry.address, repo, f"prd-{stamp(8)}") == first.digest
+    assert head_digest(registry.address, repo, f"prd-{stamp(14)}") == second.digest
 
     again = run_tagmgr(capsys, "promote", f"{name}@{second.digest}", "--to", "prd")
     assert again.code == 0
@@ -99,13 +100,13 @@ def test_promote_through_the_chain_then_status_and_rollback(
     assert prd == {
         "environment": "prd",
         "digest": second.digest,
-        "since": f"prd-{stamp(8)}",
+        "since": f"prd-{stamp(14)}",
         "build_tags": ["build-20261101T120000Z"],
         "release_tags": [],
         "src_refs": ["https://opendev.org/starlingx/integ/commit/dac417bd"],
         "history": [
-            {"tag": f"prd-{stamp(5)}", "digest": first.digest},
-            {"tag": f"prd-{stamp(8)}", "digest": second.digest},
+            {"tag": f"prd-{stamp(8)}", "digest": first.digest},
+            {"tag": f"prd-{stamp(14)}", "digest": second.digest},
         ],
         # what the container runs (imageID), and the image: its status names, as any file's
         "in_use": [
@@ -123,16 +124,17 @@ def test_promote_through_the_chain_then_status_and_rollback(
         "environment": "prd",
         "digest": first.digest,
         "previous_digest": second.digest,
-        "history_tag": f"prd-{stamp(10)}",
+        "history_tag": f"prd-{stamp(17)}",
         "copy": False,
-        "reason": f"prd-{stamp(5)} recorded it in prd",
+        "reason": f"prd-{stamp(8)} recorded it in prd",
         "result": "rolled-back",
+        "now": {"digest": first.digest, "history_tag": f"prd-{stamp(17)}"},
     }
     assert head_digest(registry.address, repo, "prd") == first.digest
-    assert head_digest(registry.address, repo, f"prd-{stamp(10)}") == first.digest
+    assert head_digest(registry.address, repo, f"prd-{stamp(17)}") == first.digest
     text = run_tagmgr(capsys, "status", name)
     assert text.out.splitlines()[-2:] == [
-        f"  prd    {first.digest}  since prd-{stamp(10)}",
+        f"  prd    {first.digest}  since prd-{stamp(17)}",
         "         build: build-20261031T120000Z",
     ]
 
@@ -172,7 +174,7 @@ def test_promote_into_another_repository_keeps_the_digest_and_carries_the_signat
     )
     target = f"{repo}-prd"
     assert head_digest(registry.address, target, "prd") == image.digest
-    assert head_digest(registry.address, target, f"prd-{stamp(2)}") == image.digest
+    assert head_digest(registry.address, target, f"prd-{stamp(4)}") == image.digest
     assert head_digest(registry.address, target, signature_tag) == signature.digest
     for child in image.children:
         assert head_digest(registry.address, target, child.digest) == child.digest

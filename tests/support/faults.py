@@ -8,6 +8,7 @@ test's faults stop by themselves.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 import time
@@ -45,6 +46,8 @@ class FaultProxy:
     address: str
     seen: list[str] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
+    puts: list[tuple[str, str]] = field(default_factory=list)
+    """PUTs passed on to the registry, in the order they came: (path, sha256 of the body)."""
 
 
 @contextmanager
@@ -82,6 +85,9 @@ def first(n: int, kind: str, *, when: Callable[[str, str], bool], **how: object)
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle's algorithm each answer on a kept-
+    # alive connection waits out the client's delayed ACK (about 40 ms on Linux).
+    disable_nagle_algorithm = True
 
     def _handle(self) -> None:
         client, rule, state, lock = self.server.proxy  # type: ignore[attr-defined]
@@ -95,6 +101,8 @@ class _Handler(BaseHTTPRequestHandler):
                 state.faults.append(f"{fault.kind} {self.command} {self.path}")
             else:
                 fault = None
+            if self.command == "PUT" and (fault is None or fault.kind not in {"drop", "status"}):
+                state.puts.append((self.path, "sha256:" + hashlib.sha256(body).hexdigest()))
         target = self.path
         if fault is not None and fault.kind == "drop":
             self.close_connection = True

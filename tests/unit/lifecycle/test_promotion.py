@@ -64,7 +64,7 @@ def test_the_first_environment_takes_any_digest() -> None:
     promotion = plan_promotion(state(), state(), digest=A, environment="dev", chain=CHAIN, now=NOW)
     assert (promotion.move, promotion.current, promotion.changes) == (Move.PROMOTE, None, True)
     assert promotion.reason == "dev is the first environment of dev,stg,prd"
-    assert str(promotion.history_ref) == "127.0.0.1:5000/team/app:dev-20261201T232226Z"
+    assert promotion.history.tag == "dev-20261201T232226Z"
 
 
 def test_a_digest_that_was_once_in_the_environment_before_may_go_on() -> None:
@@ -101,10 +101,33 @@ def test_rollback_without_history_is_refused() -> None:
         plan_rollback(state(prd=A), "prd", CHAIN, NOW, to="dev-1")
 
 
-def test_a_history_tag_is_never_moved() -> None:
-    tags = state(dev_20261201T232226Z=B)
-    with pytest.raises(PromotionRefused, match="a history tag is never moved"):
-        plan_promotion(tags, tags, digest=A, environment="dev", chain=CHAIN, now=NOW)
+def test_a_history_tag_is_named_after_the_newest_so_none_is_written_twice() -> None:
+    """Two moves in one second, or a clock behind another writer's: the next second after the
+    newest history tag, whatever the clock says."""
+    same_second = state(dev=B, dev_20261201T232226Z=B)
+    promotion = plan_promotion(
+        same_second, same_second, digest=A, environment="dev", chain=CHAIN, now=NOW
+    )
+    assert promotion.history.tag == "dev-20261201T232227Z"
+    ahead = state(dev=B, dev_20261201T235959Z=B, dev_20261201T000000Z=A)
+    assert plan_rollback(ahead, "dev", CHAIN, NOW).history.tag == "dev-20261202T000000Z"
+
+
+def test_an_environment_at_the_digest_that_its_history_does_not_record_still_changes() -> None:
+    """A run cut short after the environment's write: promoting the digest again records it."""
+    unrecorded = state(dev=A, dev_20261101T000000Z=B)
+    promotion = plan_promotion(
+        unrecorded, unrecorded, digest=A, environment="dev", chain=CHAIN, now=NOW
+    )
+    assert (promotion.current, promotion.changes) == (A, True)
+    recorded = state(dev=A, dev_20261101T000000Z=B, dev_20261102T000000Z=A)
+    promotion = plan_promotion(
+        recorded, recorded, digest=A, environment="dev", chain=CHAIN, now=NOW
+    )
+    assert (promotion.before.newest, promotion.changes) == (
+        history_tag("dev", datetime(2026, 11, 2, tzinfo=UTC)),
+        False,
+    )
 
 
 def test_validate_refuses_a_release_tag_that_is_an_environment_or_history_tag(
