@@ -19,7 +19,7 @@ from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.oci.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
-from tagmgr.registry.options import Connection, RegistryOptions, check_destination
+from tagmgr.registry.options import Connection, RegistryOptions, check_destination, host_header
 from tagmgr.registry.retry import RETRY_SAFE, Reachability, RetryPolicy
 from tagmgr.registry.session import Session, open_session
 
@@ -112,12 +112,22 @@ class ClientBase:
         if retry_safe is not None:
             extensions[RETRY_SAFE] = retry_safe
         request = http.build_request(
-            method, url, headers=headers, content=content, extensions=extensions
+            method,
+            url,
+            headers={**(headers or {}), **host_header(url)},
+            content=content,
+            extensions=extensions,
         )
         try:
             return http.send(request, stream=stream)
         except httpx.RequestError as exc:
             raise request_error(self.registry, url, exc, self._options.timeout) from exc
+        except UnicodeError as exc:  # httpx decodes hosts it follows a redirect between
+            raise RegistryError(
+                self.registry,
+                f"{method} {url.copy_with(query=None)}: a redirect between hosts that are not "
+                f"valid IDNA 2008 ({exc}), which httpx cannot follow",
+            ) from exc
 
     def _ok(self, response: httpx.Response) -> httpx.Response:
         if not response.is_success:

@@ -68,14 +68,26 @@ def check_destination(registry: str, url: httpx.URL) -> httpx.URL:
     """``url`` if it goes to exactly the host and port ``registry`` names, else RegistryError.
 
     A name that slipped past validation (port 70886, which a socket takes modulo 65536 as 5350)
-    or a path that changes the host must never reach another server than the one named.
+    or a path that changes the host must never reach another server than the one named. Hosts
+    are compared as sent, in ASCII: httpx's ``url.host`` decodes a punycode name
+    (``xn--bcher-kva.example`` is ``bücher.example`` there).
     """
     named_host, named_port = split_registry(api_host(registry))
     default = _DEFAULT_PORTS.get(url.scheme)
-    if url.host != named_host or (url.port or default) != (named_port or default):
+    sent_host = url.raw_host.decode("ascii")
+    if sent_host != named_host.lower() or (url.port or default) != (named_port or default):
         raise RegistryError(
             registry,
             f"refusing to send a request to {url.copy_with(query=None)}: not the host "
             "and port this registry names",
         )
     return url
+
+
+def host_header(url: httpx.URL) -> dict[str, str]:
+    """The ``Host`` header for ``url``, from its ASCII name.
+
+    Left to httpx, it is filled in by decoding the host first, which raises for a punycode name
+    that IDNA 2008 refuses, such as ``xn--n3h.com``, a host the reference grammar takes.
+    """
+    return {"Host": url.netloc.decode("ascii")}

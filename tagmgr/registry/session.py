@@ -22,7 +22,13 @@ from tagmgr.registry.auth import RegistryAuth
 from tagmgr.registry.credentials import describe_sources, find_credentials
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
-from tagmgr.registry.options import Connection, RegistryOptions, base_url, check_destination
+from tagmgr.registry.options import (
+    Connection,
+    RegistryOptions,
+    base_url,
+    check_destination,
+    host_header,
+)
 from tagmgr.registry.pace import Pace, PacedTransport
 from tagmgr.registry.proxy import ProxiedTransport, ProxySettings
 from tagmgr.registry.retry import PROBE, Reachability, RetryPolicy, RetryTransport
@@ -87,7 +93,12 @@ def open_session(
             headers={"User-Agent": USER_AGENT},
         )
         try:
-            http.get(ping, auth=None, extensions={PROBE: endpoint is not candidates[-1]})
+            http.get(
+                ping,
+                headers=host_header(ping),
+                auth=None,
+                extensions={PROBE: endpoint is not candidates[-1]},
+            )
         except httpx.RequestError as failure:
             if transport is None:
                 http.close()
