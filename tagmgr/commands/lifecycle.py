@@ -11,7 +11,7 @@ import argparse
 from datetime import timedelta
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, argument, open_registries
+from tagmgr.commands.options import CommandTable, argument, open_registries, registry_map
 from tagmgr.errors import TagmgrError
 from tagmgr.manifest.environments import DEFAULT_CHAIN, Chain, chain_of, parse_chain
 from tagmgr.oci.reference import ImageReference
@@ -117,9 +117,9 @@ def promote(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
 
     chain = _chain(args)
-    mapping = dict(args.map_registry)
-    image = run.mapped(args.image, mapping)
-    into = run.mapped(args.to_repository, mapping) if args.to_repository else None
+    mapping = registry_map(args)
+    image = mapping.apply(args.image)
+    into = mapping.apply(args.to_repository) if args.to_repository else None
     with open_registries(args) as registries:
         promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
         return run.move(args, registries, promotion, signatures)
@@ -129,8 +129,8 @@ def rollback(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
 
     chain = _chain(args)
+    name = registry_map(args).apply(args.name)
     with open_registries(args) as registries:
-        name = run.mapped(args.name, dict(args.map_registry))
         promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
         return run.move(args, registries, promotion, {})
 

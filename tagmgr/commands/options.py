@@ -19,6 +19,7 @@ from tagmgr.engines.names import DEFAULT_ENGINE, ENGINE_NAMES
 from tagmgr.errors import TagmgrError
 
 if TYPE_CHECKING:
+    from tagmgr.oci.registrymap import RegistryMap
     from tagmgr.registry import Registries
 
 T = TypeVar("T")
@@ -133,21 +134,33 @@ def _git_options() -> Parser:
     return git
 
 
-def _registry_pair(text: str) -> tuple[str, str]:
-    from tagmgr.reconcile.targets import parse_registry_pair
+class _MapRegistry(argparse.Action):
+    """Each ``--map-registry FROM=TO`` added to one ``RegistryMap``, parsed here once."""
 
-    return parse_registry_pair(text)
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        from tagmgr.oci.registrymap import RegistryMap, parse_registry_pair
+
+        mapping: RegistryMap = getattr(namespace, self.dest, None) or RegistryMap()
+        try:
+            setattr(namespace, self.dest, mapping.adding(*parse_registry_pair(str(values))))
+        except TagmgrError as error:
+            raise argparse.ArgumentError(self, str(error)) from error
 
 
 def _registry_options() -> Parser:
     registry = Parser(add_help=False)
     registry.add_argument(
         "--map-registry",
-        action="append",
-        default=[],
-        type=argument(_registry_pair),
+        action=_MapRegistry,
         metavar="FROM=TO",
-        help="rewrite the registry part of every name (mirrors, staging)",
+        help="rewrite the registry part of every name read, files and command line alike "
+        "(mirrors, staging)",
     )
     registry.add_argument(
         "--certs-dir",
@@ -181,6 +194,14 @@ def _registry_options() -> Parser:
         "manifests it cannot read)",
     )
     return registry
+
+
+def registry_map(args: argparse.Namespace) -> RegistryMap:
+    """``--map-registry``, parsed once into one value (empty when none was given)."""
+    from tagmgr.oci.registrymap import RegistryMap
+
+    mapping: RegistryMap | None = args.map_registry
+    return mapping or RegistryMap()
 
 
 def open_registries(args: argparse.Namespace) -> Registries:

@@ -8,7 +8,7 @@ tables. A file no reader accepts is an error: expiry never guesses that nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.inusefiles import images_in_use, is_manifest, manifest_in_use
 from tagmgr.lifecycle.runtime import docker_in_use, is_pod_list, pods_in_use
 from tagmgr.lock import LOCK_FORMAT, read_lock
+from tagmgr.oci.registrymap import RegistryMap
 
 Documents = list[LocatedDocument]
 
@@ -56,9 +57,9 @@ FILE_READERS: tuple[FileReader, ...] = (
 SCHEMES: dict[str, Callable[[str], list[InUse]]] = {"docker": docker_in_use}
 
 
-def read_in_use(values: Sequence[str], registry_map: Mapping[str, str] | None = None) -> InUseSet:
-    """Every source's records, their registries rewritten by ``registry_map`` (as
-    ``--map-registry`` does for manifests); all files' problems reported together."""
+def read_in_use(values: Sequence[str], registry_map: RegistryMap | None = None) -> InUseSet:
+    """Every source's records, ``registry_map`` (``--map-registry``) applied to each reference;
+    all files' problems reported together."""
     records: list[InUse] = []
     problems: list[Problem] = []
     for value in values:
@@ -68,16 +69,8 @@ def read_in_use(values: Sequence[str], registry_map: Mapping[str, str] | None = 
             problems += error.problems
     if problems:
         raise ManifestError(problems)
-    mapping = registry_map or {}
-    return InUseSet(
-        replace(
-            r,
-            reference=r.reference.with_registry(
-                mapping.get(r.reference.registry, r.reference.registry)
-            ),
-        )
-        for r in records
-    )
+    mapping = registry_map or RegistryMap()
+    return InUseSet(replace(r, reference=mapping.apply(r.reference)) for r in records)
 
 
 def read_source(value: str) -> list[InUse]:
