@@ -8,7 +8,8 @@
     ├── InvalidReferenceError    an image reference that does not parse
     ├── RegistryError            a registry answered badly or not at all (names the registry)
     │   ├── AuthenticationError  credentials missing or refused
-    │   └── CertificateError     TLS certificate not trusted
+    │   ├── CertificateError     TLS certificate not trusted
+    │   └── TransientWriteError  a write failed as another try may mend, and was sent once
     ├── CredentialsError         an auth file or credential helper that cannot be used
     ├── CommandError             a subprocess failed (command shown with secrets redacted)
     ├── DockerError              a Docker daemon unreachable, or refusing a request
@@ -85,6 +86,12 @@ class AuthenticationError(RegistryError):
 
 class CertificateError(RegistryError):
     """The registry's TLS certificate is not trusted."""
+
+
+class TransientWriteError(RegistryError):
+    """A write failed in a way another try may mend (a 5xx, no answer), and the client did not
+    send it again, as sending it twice is not known to be safe; its owner may redo the whole
+    operation it was part of."""
 
 
 class CredentialsError(TagmgrError):

@@ -181,6 +181,20 @@ def _registry_options() -> Parser:
         "--authfile", type=Path, metavar="PATH", help="credentials file (auth.json format)"
     )
     registry.add_argument(
+        "--request-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="the most one request to a registry may take, its retries and their waits "
+        "included (default: 30)",
+    )
+    registry.add_argument(
+        "--registry-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="a registry that answers nothing for this long is down for the rest of the run "
+        "(default: 60)",
+    )
+    registry.add_argument(
         "--max-rps",
         type=positive_float,
         metavar="N",
@@ -206,13 +220,18 @@ def registry_map(args: argparse.Namespace) -> RegistryMap:
 
 def open_registries(args: argparse.Namespace) -> Registries:
     """The registry clients a command's registry options describe."""
-    from tagmgr.registry import Registries, RegistryOptions
+    from dataclasses import replace
 
+    from tagmgr.registry import Registries, RegistryOptions
+    from tagmgr.registry.policy import RetryPolicy
+
+    times = {"request_timeout": args.request_timeout, "registry_timeout": args.registry_timeout}
     options = RegistryOptions(
         certs_dirs=tuple(args.certs_dir),
         insecure_registries=frozenset(args.insecure_registry),
         authfile=args.authfile,
         max_rps=args.max_rps,
+        retry=replace(RetryPolicy(), **{k: v for k, v in times.items() if v is not None}),
     )
     return Registries(options)
 
@@ -248,6 +267,17 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+MAX_SECONDS = 86_400.0
+
+
+def seconds(text: str) -> float:
+    """A time in seconds: more than 0, at most a day."""
+    value = positive_float(text)
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SECONDS:g} seconds (a day)")
     return value
 
 

@@ -11,6 +11,7 @@ import httpx
 from tagmgr.errors import RegistryError
 from tagmgr.oci.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
 from tagmgr.registry.pace import DEFAULT_CONCURRENCY
+from tagmgr.registry.policy import RetryPolicy
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 
@@ -31,7 +32,8 @@ class RegistryOptions:
     """``--insecure-registry HOST[:PORT]``: plain HTTP or unverified TLS allowed."""
     authfile: Path | None = None
     """``--authfile``: the only auth file read when given."""
-    timeout: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    """Attempts, waits and time allowed per request and per registry (``policy``)."""
     concurrency: int = DEFAULT_CONCURRENCY
     """Requests in flight to one registry at most."""
     max_rps: float | None = None

@@ -31,7 +31,8 @@ from tagmgr.registry.options import (
 )
 from tagmgr.registry.pace import Pace, PacedTransport
 from tagmgr.registry.proxy import ProxiedTransport, ProxySettings
-from tagmgr.registry.retry import PROBE, Reachability, RetryPolicy, RetryTransport
+from tagmgr.registry.reachability import Reachability
+from tagmgr.registry.retry import PROBE, RetryTransport
 from tagmgr.registry.tls import (
     Endpoint,
     clear_text_allowed,
@@ -59,7 +60,7 @@ def open_session(
     *,
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
-    policy: RetryPolicy,
+    clock: Callable[[], float],
     reachability: Reachability,
 ) -> Session:
     """Find credentials and ping each allowed endpoint in turn; the first that answers wins."""
@@ -83,12 +84,13 @@ def open_session(
         http = httpx.Client(
             transport=RetryTransport(
                 PacedTransport(BoundedTransport(inner, registry), pace),
-                policy,
+                options.retry,
                 sleep,
                 reachability=reachability,
+                clock=clock,
             ),
             auth=auth,
-            timeout=options.timeout,
+            timeout=options.retry.request_timeout,
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT},
         )
@@ -102,7 +104,7 @@ def open_session(
         except httpx.RequestError as failure:
             if transport is None:
                 http.close()
-            error = request_error(registry, ping, failure, options.timeout)
+            error = request_error(registry, ping, failure, options.retry.request_timeout)
             if isinstance(error, CertificateError):
                 raise error from failure
             failures.append((error, failure))

@@ -22,6 +22,7 @@ import trustme
 from tagmgr.errors import AuthenticationError, CertificateError, RegistryError
 from tagmgr.oci.descriptor import MANIFEST_MEDIA_TYPES, OCI_MANIFEST, Descriptor
 from tagmgr.registry import Credentials, Registries, RegistryClient, RegistryOptions
+from tagmgr.registry.policy import RetryPolicy
 from tagmgr.registry.tls import SYSTEM_CERTS_DIRS, Endpoint, endpoints, host_cert_dir, ssl_context
 from tests.support.oci import KINDS, ImageFactory
 from tests.support.push import push
@@ -266,10 +267,10 @@ def test_timeouts_say_how_long_was_waited() -> None:
         raise httpx.ReadTimeout("timed out")
 
     with pytest.raises(RegistryError) as caught:
-        client_for(handler, timeout=7.0).head_manifest("app", "v1")
+        client_for(handler, retry=RetryPolicy(request_timeout=7.0)).head_manifest("app", "v1")
     assert str(caught.value) == (
         "registry registry.example: no answer from "
-        "https://registry.example/v2/app/manifests/v1 within 7 s"
+        "https://registry.example/v2/app/manifests/v1 within 7 s (--request-timeout)"
     )
 
 
@@ -448,7 +449,9 @@ def write_authfile(path: Path, registry: str, username: str, password: str) -> P
 
 @pytest.fixture
 def plain(registry: RegistryServer) -> Iterator[RegistryClient]:
-    client = RegistryClient(registry.address, RegistryOptions(timeout=10.0))
+    client = RegistryClient(
+        registry.address, RegistryOptions(retry=RetryPolicy(request_timeout=10.0))
+    )
     yield client
     client.close()
 
