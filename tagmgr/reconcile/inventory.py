@@ -19,7 +19,8 @@ from tagmgr.registry import Registries
 from tagmgr.system.concurrency import map_in_threads
 
 Repository = tuple[str, str]
-TagListing = frozenset[str] | TagmgrError
+TagListing = frozenset[str] | None | TagmgrError
+"""A repository's tags; None when the registry knows no such repository."""
 
 
 def take_inventory(
@@ -66,28 +67,36 @@ def take_inventory(
 
 def _listed(listings: dict[Repository, TagListing], ref: ImageReference) -> bool:
     listing = listings[(ref.registry, ref.repository)]
-    return not isinstance(listing, TagmgrError) and ref.tag in listing
+    return isinstance(listing, frozenset) and ref.tag in listing
 
 
 def _list_tags(registries: Registries, repository: Repository) -> TagListing:
     registry, name = repository
     try:
-        return frozenset(registries.client(registry).list_tags(name))
+        found = registries.client(registry).find_tags(name)
     except TagmgrError as error:
         return error
+    return None if found is None else frozenset(found)
 
 
 def _look_up(registries: Registries, ref: ImageReference, listing: TagListing) -> Lookup:
     if isinstance(listing, TagmgrError):
         return Lookup(error=str(listing))
+    if listing is None:
+        return Lookup(missing=f"the registry has no repository {ref.repository}")
+    absent = Lookup(missing=f"{ref.repository} has no {_part(ref)}")
     if ref.digest is None and ref.tag not in listing:
-        return Lookup()
+        return absent
     try:
         client = registries.client(ref.registry)
         descriptor = client.head_manifest(ref.repository, ref.digest or str(ref.tag))
     except TagmgrError as error:
         return Lookup(error=str(error))
-    return Lookup(descriptor)
+    return Lookup(descriptor) if descriptor is not None else absent
+
+
+def _part(ref: ImageReference) -> str:
+    return f"manifest {ref.digest}" if ref.digest else f"tag {ref.tag}"
 
 
 def _with_pinned_children(registries: Registries, target: Target, lookup: Lookup) -> Lookup:

@@ -95,12 +95,13 @@ def open_session(
             headers={"User-Agent": USER_AGENT},
         )
         try:
-            http.get(
+            answer = http.get(
                 ping,
                 headers=host_header(ping),
                 auth=None,
                 extensions={PROBE: endpoint is not candidates[-1]},
             )
+            _check_is_registry(registry, answer)
         except httpx.RequestError as failure:
             if transport is None:
                 http.close()
@@ -109,11 +110,31 @@ def open_session(
                 raise error from failure
             failures.append((error, failure))
             continue
+        except BaseException:
+            if transport is None:
+                http.close()
+            raise
         connection = Connection(registry, endpoint.tls_verify, cert_dir, credentials)
         log.debug("registry %s: using %s (tls_verify=%s)", registry, url, endpoint.tls_verify)
         return Session(http, url, connection)
     first_error, first_failure = failures[0]  # the HTTPS failure says most
     raise first_error from first_failure
+
+
+def _check_is_registry(registry: str, answer: httpx.Response) -> None:
+    """A registry answers ``GET /v2/`` with 200 or 401; 404 says the server implements no
+    distribution API (the spec's words), and an HTML page is a web site's answer."""
+    content_type = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if answer.status_code != 404 and not (answer.is_success and content_type == "text/html"):
+        return
+    what = f"{answer.status_code} {answer.reason_phrase}".strip()
+    if answer.is_success:
+        what += ", a web page"
+    raise RegistryError(
+        registry,
+        f"not a registry: {answer.request.url} answered {what}, where a registry answers 200 "
+        "or 401; is it the right host and port?",
+    )
 
 
 def _transport(

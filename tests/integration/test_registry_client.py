@@ -151,7 +151,10 @@ def test_head_manifest_sends_every_media_type_and_reads_headers() -> None:
 
 
 def test_head_manifest_missing_is_none() -> None:
-    assert client_for(lambda request: httpx.Response(404)).head_manifest("app", "v9") is None
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200 if request.url.path == "/v2/" else 404)
+
+    assert client_for(handler).head_manifest("app", "v9") is None
 
 
 def test_head_without_digest_falls_back_to_get_and_hashes_the_bytes() -> None:

@@ -1,0 +1,155 @@
+"""Registries that hang, servers that are no registry, sources that are missing, and Ctrl-C, all
+against real servers on 127.0.0.1, each test bounded in time.
+
+A server that accepts connections and never answers is given a budget of a few seconds
+(``--request-timeout``, ``--registry-timeout``): ``plan`` must be done within it, entries on a
+healthy registry beside it must not wait for it, and the message must state the seconds.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from tests.support.e2e import run_tagmgr, write_manifest
+from tests.support.faults import Fault, fault_proxy
+from tests.support.oci import ImageFactory
+from tests.support.push import push
+from tests.support.registry import RegistryServer
+from tests.support.serve import serving
+
+BUDGET = ("--request-timeout", "1", "--registry-timeout", "2")
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """A port that accepts every connection and never says a word; closed on leaving."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        with suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the thread in accept(); close would not
+        listener.close()
+        for connection in held:
+            connection.close()
+        thread.join(5)
+
+
+def entries(address: str, repos: list[str]) -> list[dict[str, str]]:
+    return [{"name": f"{address}/{r}", "src_build_tag": "build-1", "tag": "v1"} for r in repos]
+
+
+def test_a_request_that_gets_no_answer_says_how_long_it_waited(
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The ping answers; the HEAD that follows does not, within --request-timeout."""
+    push(registry.address, repo, "build-1", images.oci())
+
+    def stall_heads(method: str, target: str) -> Fault | None:
+        return Fault("delay", seconds=3.0) if method == "HEAD" else None
+
+    with fault_proxy(registry.address, stall_heads) as proxy:
+        started = time.monotonic()
+        result = run_tagmgr(
+            capsys, "resolve", "--request-timeout", "1", f"{proxy.address}/{repo}:build-1"
+        )
+        seconds = time.monotonic() - started
+    assert (result.code, seconds < 1 + 1.0) == (1, True), f"{seconds:.1f} s"
+    assert result.out == (
+        f"{proxy.address}/{repo}:build-1  error: registry {proxy.address}: no answer from "
+        f"http://{proxy.address}/v2/{repo}/manifests/build-1 within 1 s (--request-timeout)\n"
+    )
+
+
+class WebSite(BaseHTTPRequestHandler):
+    """Some other HTTP server on the port: a 404 page for /v2/, a web page for /."""
+
+    def do_GET(self) -> None:
+        status = 200 if self.path == "/" else 404
+        body = b"<html><body>It works!</body></html>"
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+class SinglePage(WebSite):
+    """A web application that answers every path with its one page."""
+
+    def do_GET(self) -> None:
+        self.path = "/"
+        super().do_GET()
+
+
+@pytest.mark.parametrize(
+    ("site", "answer"), [(WebSite, "404 Not Found"), (SinglePage, "200 OK, a web page")]
+)
+def test_a_server_that_is_no_registry_is_named_so(
+    site: type[BaseHTTPRequestHandler],
+    answer: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serving(site) as server:
+        address = f"127.0.0.1:{server.server_port}"
+        manifest = write_manifest(tmp_path / "m.yaml", entries(address, ["team/app"]))
+        planned = run_tagmgr(capsys, "plan", *BUDGET, manifest)
+    assert planned.code == 1
+    assert planned.out.splitlines()[:2] == [
+        f"error           {address}/team/app:v1 <- build-1",
+        f"                registry {address}: not a registry: http://{address}/v2/ answered "
+        f"{answer}, where a registry answers 200 or 401; is it the right host and port?",
+    ]
+
+
+def test_missing_source_says_whether_the_repository_or_the_tag_is_missing(
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    push(registry.address, f"{repo}/there", "build-1", images.oci())
+    digest = "sha256:" + "0" * 64
+    manifest = write_manifest(
+        tmp_path / "m.yaml",
+        [
+            {"name": f"{registry.address}/{repo}/nowhere", "src_build_tag": "b1", "tag": "v1"},
+            {"name": f"{registry.address}/{repo}/there", "src_build_tag": "b9", "tag": "v1"},
+            {"name": f"{registry.address}/{repo}/there", "src_digest": digest, "tag": "v2"},
+        ],
+    )
+    planned = run_tagmgr(capsys, "plan", manifest)
+    name = f"{registry.address}/{repo}"
+    assert planned.code == 1
+    assert [line.strip() for line in planned.out.splitlines() if line.startswith(" ")] == [
+        f"{name}/nowhere:b1 does not exist: the registry has no repository {repo}/nowhere",
+        f"{name}/there:b9 does not exist: {repo}/there has no tag b9",
+        f"{name}/there@{digest} does not exist: {repo}/there has no manifest {digest}",
+    ]
