@@ -32,10 +32,26 @@ def take_inventory(
 ) -> Inventory:
     """Each repository listed once, each reference looked up at most once.
 
-    With ``trust_existing``, a destination its repository lists is taken as present unread, and
-    a source only such destinations need is not read either.
+    Each registry is read on threads of its own (up to ``jobs``), all registries at once: one
+    that hangs holds up its own entries, for as long as the registry's time budget, and never
+    another registry's. With ``trust_existing``, a destination its repository lists is taken as
+    present unread, and a source only such destinations need is not read either.
     """
-    targets = [item for item in resolved if isinstance(item, Target)]
+    by_registry: dict[str, list[Target]] = {}
+    for item in resolved:
+        if isinstance(item, Target):
+            by_registry.setdefault(item.destination.registry, []).append(item)
+    parts = map_in_threads(
+        lambda targets: _registry_inventory(targets, registries, jobs, trust_existing),
+        list(by_registry.values()),
+        len(by_registry),
+    )
+    return {ref: lookup for part in parts for ref, lookup in part.items()}
+
+
+def _registry_inventory(
+    targets: Sequence[Target], registries: Registries, jobs: int, trust_existing: bool
+) -> dict[ImageReference, Lookup]:
     repositories = sorted(
         {(ref.registry, ref.repository) for t in targets for ref in (t.source, t.destination)}
     )
@@ -58,9 +74,11 @@ def take_inventory(
         return _look_up(registries, ref, listings[(ref.registry, ref.repository)])
 
     inventory = dict(zip(references, map_in_threads(look_up, references, jobs), strict=True))
-    for item in resolved:
-        if isinstance(item, Target) and item.pinned is not None and item.source in inventory:
-            inventory[item.source] = _with_pinned_children(registries, item, inventory[item.source])
+    for target in targets:
+        if target.pinned is not None and target.source in inventory:
+            inventory[target.source] = _with_pinned_children(
+                registries, target, inventory[target.source]
+            )
     inventory.update({ref: Lookup(trusted=True) for ref in trusted})
     return inventory
 

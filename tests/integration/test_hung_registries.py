@@ -58,6 +58,43 @@ def entries(address: str, repos: list[str]) -> list[dict[str, str]]:
     return [{"name": f"{address}/{r}", "src_build_tag": "build-1", "tag": "v1"} for r in repos]
 
 
+def test_a_registry_that_never_answers_is_down_in_its_time_and_holds_back_no_other(
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One lane: before, the healthy entries queued behind the silent registry's 4 + 4 attempts
+    of 30 s each (4 min 6 s); now they are read at once, and the silent one is down in 2 s."""
+    healthy = [f"{repo}/h{n}" for n in range(3)]
+    for name in healthy:
+        push(registry.address, name, "build-1", images.oci(name))
+    asked: list[float] = []
+
+    def record(method: str, target: str) -> None:
+        asked.append(time.monotonic())
+
+    with silent_server() as silent, fault_proxy(registry.address, record) as proxy:
+        manifest = write_manifest(
+            tmp_path / "m.yaml",
+            entries(silent, [f"{repo}/s{n}" for n in range(3)]) + entries(proxy.address, healthy),
+        )
+        started = time.monotonic()
+        result = run_tagmgr(capsys, "plan", "--jobs", "1", *BUDGET, manifest)
+        seconds = time.monotonic() - started
+    assert result.code == 1
+    assert seconds < 2 + 1.5, f"{seconds:.1f} s"
+    assert max(asked) - started < 1.0, "the healthy registry waited for the silent one"
+    lines = result.out.splitlines()
+    assert lines[-1] == "plan: 3 to create, 0 present, 0 conflicts, 0 missing sources, 3 errors"
+    down = (
+        f"registry {silent}: down: nothing answered within 2 s (--registry-timeout; the last "
+        f"request: GET http://{silent}/v2/); nothing more is sent to it in this run"
+    )
+    assert [line.strip() for line in lines if line.startswith(" ")][:3] == [down] * 3
+
+
 def test_a_request_that_gets_no_answer_says_how_long_it_waited(
     registry: RegistryServer,
     repo: str,
