@@ -86,6 +86,7 @@ def plan(args: argparse.Namespace) -> int:
     from tagmgr.reconcile.plan import plan_exit_code
     from tagmgr.report import make_reporter
 
+    interrupt.stop_at_once()  # plan writes nothing: a first Ctrl-C has nothing to wait for
     with open_registries(args) as registries:
         actions = _plan(args, registries)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).plan(actions)

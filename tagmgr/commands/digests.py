@@ -82,8 +82,10 @@ def register(table: CommandTable) -> None:
 def resolve(args: argparse.Namespace) -> int:
     from tagmgr.reconcile.resolve import resolve
     from tagmgr.report.digests import platform_problem, report_resolved
+    from tagmgr.system import interrupt
     from tagmgr.system.concurrency import map_in_threads
 
+    interrupt.stop_at_once()  # resolve writes nothing
     references = [registry_map(args).apply(_reference(text)) for text in args.references]
     failed: list[Resolution] = []
     if args.manifest:
@@ -196,8 +198,11 @@ def check(args: argparse.Namespace) -> int:
     from tagmgr.lock.check import Finding, State, check_entry, check_exit_code, moved_entry
     from tagmgr.reconcile.resolve import resolve, with_children
     from tagmgr.report.digests import report_checked
+    from tagmgr.system import interrupt
     from tagmgr.system.concurrency import map_in_threads
 
+    if not args.update:
+        interrupt.stop_at_once()  # check writes nothing without --update
     locked = read_lock(args.lock_path)
     mapping = registry_map(args)
     with open_registries(args) as registries:

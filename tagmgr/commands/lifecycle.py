@@ -137,7 +137,9 @@ def rollback(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.system import interrupt
 
+    interrupt.stop_at_once()  # status writes nothing
     run.status(args, _chain(args))
     return exitcodes.OK
 

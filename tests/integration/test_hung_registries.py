@@ -8,6 +8,7 @@ healthy registry beside it must not wait for it, and the message must state the 
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ import pytest
 
 from tests.support.e2e import run_tagmgr, write_manifest
 from tests.support.faults import Fault, fault_proxy
+from tests.support.launch import TIMEOUT, launch
 from tests.support.oci import ImageFactory
 from tests.support.push import push
 from tests.support.registry import RegistryServer
@@ -190,3 +192,42 @@ def test_missing_source_says_whether_the_repository_or_the_tag_is_missing(
         f"{name}/there:b9 does not exist: {repo}/there has no tag b9",
         f"{name}/there@{digest} does not exist: {repo}/there has no manifest {digest}",
     ]
+
+
+@pytest.mark.parametrize("command", ["plan", "resolve"])
+def test_a_first_ctrl_c_stops_a_read_only_command_at_once(
+    command: str, registry: RegistryServer, repo: str, images: ImageFactory, tmp_path: Path
+) -> None:
+    """Against a registry paced at 1 s a request; before, the first SIGINT waited for the work
+    in flight (3.1 s in this setting, 8.4 s in the field)."""
+    repos = [f"{repo}/r{n}" for n in range(8)]
+    for name in repos:
+        push(registry.address, name, "build-1", images.oci(name))
+
+    def paced(method: str, target: str) -> Fault:
+        return Fault("delay", seconds=1.0)
+
+    with fault_proxy(registry.address, paced) as proxy:
+        manifest = write_manifest(tmp_path / "m.yaml", entries(proxy.address, repos))
+        args = (
+            [manifest]
+            if command == "plan"
+            else [f"{proxy.address}/{name}:build-1" for name in repos]
+        )
+        process, _, _ = launch(tmp_path / "run", command, "-vv", *args)
+        try:
+            assert process.stderr is not None
+            while " -> " not in (line := process.stderr.readline()) and line:
+                pass  # the first request answered: the command is at work
+            process.send_signal(signal.SIGINT)
+            signalled = time.monotonic()
+            _, err = process.communicate(timeout=TIMEOUT)
+            seconds = time.monotonic() - signalled
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 130
+    assert seconds < 0.5, f"{seconds:.2f} s after the signal"
+    assert "tagmgr: SIGINT: stopped at once\n" in err
+    assert "Traceback" not in err
