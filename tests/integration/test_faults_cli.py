@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.e2e import run_tagmgr, write_manifest
+from tests.support.e2e import entries_for, run_tagmgr, write_manifest
 from tests.support.faults import every, fault_proxy
 from tests.support.launch import COPY_STARTS, WATCHED_APPLY, launch, leftovers
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer
-
-
-def _entries(address: str, repos: list[str]) -> list[dict[str, str]]:
-    return [{"name": f"{address}/{repo}", "src_build_tag": "build", "tag": "v1"} for repo in repos]
 
 
 def test_plan_and_apply_succeed_when_every_tenth_answer_is_a_500(
@@ -38,7 +34,7 @@ def test_plan_and_apply_succeed_when_every_tenth_answer_is_a_500(
         push(registry.address, name, "build", image)
         digests.append(image.digest)
     with fault_proxy(registry.address, every(10, "status")) as proxy:
-        manifest = write_manifest(tmp_path / "m.yaml", _entries(proxy.address, repos))
+        manifest = write_manifest(tmp_path / "m.yaml", entries_for(proxy.address, repos, "build"))
         planned = run_tagmgr(capsys, "plan", "--output", "json", manifest)
         applied = run_tagmgr(capsys, "apply", "--output", "json", manifest)
         again = run_tagmgr(capsys, "plan", "--output", "json", manifest)
@@ -66,7 +62,9 @@ def test_a_registry_killed_for_good_mid_apply_fails_its_entries_at_once_and_othe
             push(doomed.address, name, "build", images.oci())
         for name in live_repos:
             push(registry.address, name, "build", images.oci())
-        entries = _entries(doomed.address, doomed_repos) + _entries(registry.address, live_repos)
+        entries = entries_for(doomed.address, doomed_repos, "build") + entries_for(
+            registry.address, live_repos, "build"
+        )
         manifest = write_manifest(tmp_path / "m.yaml", entries)
         args = (*WATCHED_APPLY, "--output", "json", "--jobs", "1", manifest)
         process, marker, _ = launch(tmp_path / "run", *args)

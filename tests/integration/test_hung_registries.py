@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.e2e import run_tagmgr, write_manifest
+from tests.support.e2e import entries_for, run_tagmgr, write_manifest
 from tests.support.faults import Fault, fault_proxy
 from tests.support.launch import TIMEOUT, launch
 from tests.support.oci import ImageFactory
@@ -56,10 +56,6 @@ def silent_server() -> Iterator[str]:
         thread.join(5)
 
 
-def entries(address: str, repos: list[str]) -> list[dict[str, str]]:
-    return [{"name": f"{address}/{r}", "src_build_tag": "build-1", "tag": "v1"} for r in repos]
-
-
 def test_a_registry_that_never_answers_is_down_in_its_time_and_holds_back_no_other(
     registry: RegistryServer,
     repo: str,
@@ -80,7 +76,8 @@ def test_a_registry_that_never_answers_is_down_in_its_time_and_holds_back_no_oth
     with silent_server() as silent, fault_proxy(registry.address, record) as proxy:
         manifest = write_manifest(
             tmp_path / "m.yaml",
-            entries(silent, [f"{repo}/s{n}" for n in range(3)]) + entries(proxy.address, healthy),
+            entries_for(silent, [f"{repo}/s{n}" for n in range(3)])
+            + entries_for(proxy.address, healthy),
         )
         started = time.monotonic()
         result = run_tagmgr(capsys, "plan", "--jobs", "1", *BUDGET, manifest)
@@ -157,7 +154,7 @@ def test_a_server_that_is_no_registry_is_named_so(
 ) -> None:
     with serving(site) as server:
         address = f"127.0.0.1:{server.server_port}"
-        manifest = write_manifest(tmp_path / "m.yaml", entries(address, ["team/app"]))
+        manifest = write_manifest(tmp_path / "m.yaml", entries_for(address, ["team/app"]))
         planned = run_tagmgr(capsys, "plan", *BUDGET, manifest)
     assert planned.code == 1
     assert planned.out.splitlines()[:2] == [
@@ -208,7 +205,7 @@ def test_a_first_ctrl_c_stops_a_read_only_command_at_once(
         return Fault("delay", seconds=1.0)
 
     with fault_proxy(registry.address, paced) as proxy:
-        manifest = write_manifest(tmp_path / "m.yaml", entries(proxy.address, repos))
+        manifest = write_manifest(tmp_path / "m.yaml", entries_for(proxy.address, repos))
         args = (
             [manifest]
             if command == "plan"
