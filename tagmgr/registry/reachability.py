@@ -68,6 +68,11 @@ class Reachability:
             self._waiting[started] += 1
         return started
 
+    def cancel(self, started: float) -> None:
+        """The attempt that began at ``started`` ended with nothing to judge the registry by."""
+        with self._lock:
+            self._stop_waiting(started)
+
     def left(self) -> float:
         """Seconds an attempt starting now may wait before the registry is due to be down."""
         with self._lock:
@@ -84,9 +89,7 @@ class Reachability:
         that, not the attempt's own timeout, is what to report."""
         silenced = None
         with self._lock:
-            self._waiting[started] -= 1
-            if not self._waiting[started]:
-                del self._waiting[started]
+            self._stop_waiting(started)
             if isinstance(outcome, httpx.Response):
                 self._failures = 0
                 self._last_answer = self._clock()
@@ -103,6 +106,11 @@ class Reachability:
         if self._down is not None:
             log.debug("%s", self._down)
         return silenced
+
+    def _stop_waiting(self, started: float) -> None:
+        self._waiting[started] -= 1
+        if not self._waiting[started]:
+            del self._waiting[started]
 
     def _silent_since(self) -> float | None:
         starts = list(self._waiting)

@@ -125,6 +125,10 @@ class RetryTransport(httpx.BaseTransport):
             outcome = self._inner.handle_request(request)
         except httpx.TransportError as exc:
             outcome = exc
+        except BaseException:  # refused below (an answer too large), or interrupted
+            if reachability is not None:
+                reachability.cancel(started)
+            raise
         if log.isEnabledFor(logging.DEBUG):  # the arguments cost more than a disabled call
             log.debug(
                 "%s %s -> %s (%.3f s)",

@@ -361,3 +361,20 @@ def test_any_answer_restarts_the_registry_s_time() -> None:
             client.get(URL)
         assert script.timeouts == [10.0]
     assert reachability.left() == 15.0
+
+
+def test_an_attempt_refused_below_leaves_nothing_waiting() -> None:
+    """An answer the bounding transport refuses (too large, say) is no silence of the registry."""
+    clock = Clock()
+    reachability = reachability_of(clock)
+
+    def too_large(request: httpx.Request) -> httpx.Response:
+        raise RegistryError("registry.example", "answer larger than 4194304 bytes")
+
+    transport = RetryTransport(
+        httpx.MockTransport(too_large), sleep=clock.sleep, reachability=reachability, clock=clock
+    )
+    with httpx.Client(transport=transport) as client, pytest.raises(RegistryError):
+        client.get(URL)
+    clock.now += 1000.0
+    assert reachability.left() == RetryPolicy().registry_timeout
