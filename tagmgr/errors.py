@@ -13,7 +13,8 @@
     ├── ChainError               an environment chain that cannot be used (manifest.environments)
     ├── RegistryError            a registry answered badly or not at all (names the registry)
     │   ├── AuthenticationError  credentials missing or refused
-    │   └── CertificateError     TLS certificate not trusted
+    │   ├── CertificateError     TLS certificate not trusted
+    │   └── TransientWriteError  a write failed as another try may mend, and was sent once
     ├── ImageFormatError         a manifest, index or config that is not as the image spec has it
     ├── CredentialsError         an auth file or credential helper that cannot be used
     ├── CommandError             a subprocess failed (command shown with secrets redacted)
@@ -114,6 +115,12 @@ class AuthenticationError(RegistryError):
 
 class CertificateError(RegistryError):
     """The registry's TLS certificate is not trusted."""
+
+
+class TransientWriteError(RegistryError):
+    """A write failed in a way another try may mend (a 5xx, no answer), and the client did not
+    send it again, as sending it twice is not known to be safe; its owner may redo the whole
+    operation it was part of."""
 
 
 class ImageFormatError(TagmgrError):

@@ -83,7 +83,9 @@ def tag(text: str) -> str:
 
 def diff(args: argparse.Namespace) -> int:
     from tagmgr.commands import changes_run as run
+    from tagmgr.system import interrupt
 
+    interrupt.stop_at_once()  # diff writes nothing
     return run.diff(args)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
 from tagmgr import exitcodes
 from tagmgr.changes.diff import diff_images
@@ -20,39 +19,32 @@ from tagmgr.changes.pinning import (
 )
 from tagmgr.changes.verdict import ImageDiff, diff_exit_code
 from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
-from tagmgr.commands.options import open_registries
+from tagmgr.commands.options import open_registries, registry_map
 from tagmgr.engines import ENGINES
 from tagmgr.manifest.write import write_values
-from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.apply import Applier
 from tagmgr.reconcile.inventory import take_inventory
 from tagmgr.reconcile.plan import plan
-from tagmgr.reconcile.targets import Target
 from tagmgr.report.changes import write_diff, write_steps
 
 
 def diff(args: argparse.Namespace) -> int:
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
-    mapping = dict(args.map_registry)
-    a, b = (_mapped(ref, mapping) for ref in (args.a, args.b))
+    a, b = map(registry_map(args).apply, (args.a, args.b))
     with open_registries(args) as registries:
         result = diff_images(registries, a, b, ignore)
     write_diff(result, args.output, sys.stdout)
     return diff_exit_code([result.verdict])
 
 
-def _mapped(reference: ImageReference, mapping: dict[str, str]) -> ImageReference:
-    return reference.with_registry(mapping.get(reference.registry, reference.registry))
-
-
 def versions_update(args: argparse.Namespace) -> int:
     versions = load_versions(args.file)
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
-    mapping = dict(args.map_registry)
+    mapping = registry_map(args)
     with open_registries(args) as registries:
 
         def compare(entry: VersionEntry, build: str) -> ImageDiff:
-            name = _mapped(entry.name, mapping)
+            name = mapping.apply(entry.name)
             return diff_images(
                 registries, name.with_tag(str(entry.version)), name.with_tag(build), ignore
             )
@@ -65,8 +57,7 @@ def versions_update(args: argparse.Namespace) -> int:
 def versions_release(args: argparse.Namespace) -> int:
     versions = load_versions(args.file)
     targets = release_targets(versions, args.version, args.build)
-    mapping = dict(args.map_registry)
-    mapped = {i: _mapped_target(t, mapping) for i, t in targets.items()}
+    mapped = {i: t.mapped(registry_map(args)) for i, t in targets.items()}
     with open_registries(args) as registries:
         planned = plan(
             list(mapped.values()), take_inventory(list(mapped.values()), registries, jobs=args.jobs)
@@ -93,11 +84,3 @@ def _finish(
     if failed:
         return exitcodes.FAILURE
     return exitcodes.CHANGES_PENDING if edits and not args.write else exitcodes.OK
-
-
-def _mapped_target(target: Target, mapping: dict[str, str]) -> Target:
-    return replace(
-        target,
-        source=_mapped(target.source, mapping),
-        destination=_mapped(target.destination, mapping),
-    )

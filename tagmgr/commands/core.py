@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, argument, ask, open_registries
+from tagmgr.commands.options import CommandTable, argument, ask, open_registries, registry_map
 from tagmgr.manifest import load_manifests
 from tagmgr.system import interrupt
 
@@ -86,6 +86,7 @@ def plan(args: argparse.Namespace) -> int:
     from tagmgr.reconcile.plan import plan_exit_code
     from tagmgr.report import make_reporter
 
+    interrupt.stop_at_once()  # plan writes nothing: a first Ctrl-C has nothing to wait for
     with open_registries(args) as registries:
         actions = _plan(args, registries)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).plan(actions)
@@ -128,13 +129,14 @@ def _record_lock(
 
 
 def describe(args: argparse.Namespace) -> int:
+    from tagmgr.oci.registrymap import RegistryMap
     from tagmgr.reconcile import pipeline
     from tagmgr.reconcile.targets import Target, Unresolved
     from tagmgr.report import make_reporter
 
     manifests = load_manifests(args.files)
     resolved = pipeline.resolve(
-        manifests, registry_map={}, git_cache=args.git_cache, jobs=args.jobs
+        manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
     )
     derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
     if args.write:
@@ -153,7 +155,7 @@ def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
     return pipeline.plan(
         manifests,
         registries,
-        registry_map=dict(args.map_registry),
+        registry_map=registry_map(args),
         git_cache=args.git_cache,
         jobs=args.jobs,
         trust_existing=args.trust_existing,

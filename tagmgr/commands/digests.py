@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, argument, open_registries, positive_int
+from tagmgr.commands.options import (
+    CommandTable,
+    argument,
+    open_registries,
+    positive_int,
+    registry_map,
+)
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.oci.reference import ImageReference
 
@@ -77,9 +83,11 @@ def register(table: CommandTable) -> None:
 def resolve(args: argparse.Namespace) -> int:
     from tagmgr.reconcile.resolve import resolve
     from tagmgr.report.digests import platform_problem, report_resolved
+    from tagmgr.system import interrupt
     from tagmgr.system.concurrency import map_in_threads
 
-    references = [_reference(text) for text in args.references]
+    interrupt.stop_at_once()  # resolve writes nothing
+    references = [registry_map(args).apply(_reference(text)) for text in args.references]
     failed: list[Resolution] = []
     if args.manifest:
         references_of_manifests, failed = _manifest_references(args)
@@ -122,9 +130,8 @@ def _manifest_references(
     manifests = load_manifests(args.manifest)
     references: list[ImageReference] = []
     failed: list[Resolution] = []
-    registry_map = dict(args.map_registry)
     resolved = pipeline.resolve(
-        manifests, registry_map=registry_map, git_cache=args.git_cache, jobs=args.jobs
+        manifests, registry_map=registry_map(args), git_cache=args.git_cache, jobs=args.jobs
     )
     for item in resolved:
         if isinstance(item, Target):
@@ -146,7 +153,7 @@ def lock(args: argparse.Namespace) -> int:
         actions = pipeline.plan(
             manifests,
             registries,
-            registry_map=dict(args.map_registry),
+            registry_map=registry_map(args),
             git_cache=args.git_cache,
             jobs=args.jobs,
         )
@@ -192,14 +199,19 @@ def check(args: argparse.Namespace) -> int:
     from tagmgr.lock.check import Finding, State, check_entry, check_exit_code, moved_entry
     from tagmgr.reconcile.resolve import resolve, with_children
     from tagmgr.report.digests import report_checked
+    from tagmgr.system import interrupt
     from tagmgr.system.concurrency import map_in_threads
 
+    if not args.update:
+        interrupt.stop_at_once()  # check writes nothing without --update
     locked = read_lock(args.lock_path)
+    mapping = registry_map(args)
     with open_registries(args) as registries:
 
         def check_one(entry: LockEntry) -> Finding:
-            client = registries.client(entry.target.registry)
-            finding = check_entry(entry, resolve(client, entry.target))
+            target = mapping.apply(entry.target)
+            client = registries.client(target.registry)
+            finding = check_entry(entry, resolve(client, target))
             if args.update and finding.state is State.MOVED:
                 return check_entry(entry, with_children(client, finding.now))
             return finding

@@ -11,7 +11,7 @@ import argparse
 from datetime import timedelta
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, argument, open_registries
+from tagmgr.commands.options import CommandTable, argument, open_registries, registry_map
 from tagmgr.documents.explain import clip
 from tagmgr.errors import TagmgrError
 from tagmgr.lifecycle import MAX_DAYS
@@ -119,9 +119,9 @@ def promote(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
 
     chain = _chain(args)
-    mapping = dict(args.map_registry)
-    image = run.mapped(args.image, mapping)
-    into = run.mapped(args.to_repository, mapping) if args.to_repository else None
+    mapping = registry_map(args)
+    image = mapping.apply(args.image)
+    into = mapping.apply(args.to_repository) if args.to_repository else None
     with open_registries(args) as registries:
         promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
         return run.move(args, registries, promotion, signatures)
@@ -131,15 +131,17 @@ def rollback(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
 
     chain = _chain(args)
+    name = registry_map(args).apply(args.name)
     with open_registries(args) as registries:
-        name = run.mapped(args.name, dict(args.map_registry))
         promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
         return run.move(args, registries, promotion, {})
 
 
 def status(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.system import interrupt
 
+    interrupt.stop_at_once()  # status writes nothing
     run.status(args, _chain(args))
     return exitcodes.OK
 

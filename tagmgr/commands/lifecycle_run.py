@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import ask, open_registries
+from tagmgr.commands.options import ask, open_registries, registry_map
 from tagmgr.engines import ENGINES
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.lifecycle import execute
@@ -117,14 +117,18 @@ def move(
 def status(args: argparse.Namespace, chain: Chain) -> None:
     manifests = load_manifests(args.manifest)
     locks = [read_lock(Path(path)) for path in args.lock]
-    mapping = dict(args.map_registry)
+    mapping = registry_map(args)
     in_use = read_in_use([path for group in args.in_use for path in group], mapping)
     found = []
     with open_registries(args) as opened:
-        for name in (mapped(n, mapping) for n in args.names):
+        for name in map(mapping.apply, args.names):
             client = opened.client(name.registry)
             tags = tag_digests(client, name.repository, client.list_tags(name.repository))
-            found.append(repository_status(name, tags, chain, manifests, locks, in_use=in_use))
+            found.append(
+                repository_status(
+                    name, tags, chain, manifests, locks, in_use=in_use, registry_map=mapping
+                )
+            )
     report_status(args.output, sys.stdout, found)
 
 
@@ -132,9 +136,9 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
     policy = load_policy(args.policy)
     for note in untagged_notes(policy):
         print(f"tagmgr: note: {note}", file=sys.stderr)
-    mapping = dict(args.map_registry)
-    listed = [mapped(ImageReference.parse(name), mapping) for name in policy.repositories]
-    names = sorted({*listed, *(mapped(name, mapping) for name in args.names)})
+    mapping = registry_map(args)
+    listed = [ImageReference.parse(name) for name in policy.repositories]
+    names = sorted({*map(mapping.apply, [*listed, *args.names])})
     if not names:
         raise TagmgrError(
             f"{policy.path}: no repositories: list them under repositories: or on the command line"
@@ -175,11 +179,6 @@ def _state(
     client = registries.client(repository.registry)
     wanted = [*wanted_tags(listed, chain), *(t for t in extra or [] if t in listed)]
     return TagState(_repository(repository), tag_digests(client, repository.repository, wanted))
-
-
-def mapped(reference: ImageReference, mapping: dict[str, str]) -> ImageReference:
-    """``reference`` with its registry rewritten as ``--map-registry`` says."""
-    return reference.with_registry(mapping.get(reference.registry, reference.registry))
 
 
 def _repository(reference: ImageReference) -> ImageReference:

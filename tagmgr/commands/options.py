@@ -19,6 +19,7 @@ from tagmgr.engines.names import DEFAULT_ENGINE, ENGINE_NAMES
 from tagmgr.errors import TagmgrError
 
 if TYPE_CHECKING:
+    from tagmgr.oci.registrymap import RegistryMap
     from tagmgr.registry import Registries
 
 T = TypeVar("T")
@@ -133,21 +134,33 @@ def _git_options() -> Parser:
     return git
 
 
-def _registry_pair(text: str) -> tuple[str, str]:
-    from tagmgr.reconcile.targets import parse_registry_pair
+class _MapRegistry(argparse.Action):
+    """Each ``--map-registry FROM=TO`` added to one ``RegistryMap``, parsed here once."""
 
-    return parse_registry_pair(text)
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        from tagmgr.oci.registrymap import RegistryMap, parse_registry_pair
+
+        mapping: RegistryMap = getattr(namespace, self.dest, None) or RegistryMap()
+        try:
+            setattr(namespace, self.dest, mapping.adding(*parse_registry_pair(str(values))))
+        except TagmgrError as error:
+            raise argparse.ArgumentError(self, str(error)) from error
 
 
 def _registry_options() -> Parser:
     registry = Parser(add_help=False)
     registry.add_argument(
         "--map-registry",
-        action="append",
-        default=[],
-        type=argument(_registry_pair),
+        action=_MapRegistry,
         metavar="FROM=TO",
-        help="rewrite the registry part of every name (mirrors, staging)",
+        help="rewrite the registry part of every name read, files and command line alike "
+        "(mirrors, staging)",
     )
     registry.add_argument(
         "--certs-dir",
@@ -168,6 +181,20 @@ def _registry_options() -> Parser:
         "--authfile", type=Path, metavar="PATH", help="credentials file (auth.json format)"
     )
     registry.add_argument(
+        "--request-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="the most one request to a registry may take, its retries and their waits "
+        "included (default: 30)",
+    )
+    registry.add_argument(
+        "--registry-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="a registry that answers nothing for this long is down for the rest of the run "
+        "(default: 60)",
+    )
+    registry.add_argument(
         "--max-rps",
         type=positive_float,
         metavar="N",
@@ -183,15 +210,28 @@ def _registry_options() -> Parser:
     return registry
 
 
+def registry_map(args: argparse.Namespace) -> RegistryMap:
+    """``--map-registry``, parsed once into one value (empty when none was given)."""
+    from tagmgr.oci.registrymap import RegistryMap
+
+    mapping: RegistryMap | None = args.map_registry
+    return mapping or RegistryMap()
+
+
 def open_registries(args: argparse.Namespace) -> Registries:
     """The registry clients a command's registry options describe."""
-    from tagmgr.registry import Registries, RegistryOptions
+    from dataclasses import replace
 
+    from tagmgr.registry import Registries, RegistryOptions
+    from tagmgr.registry.policy import RetryPolicy
+
+    times = {"request_timeout": args.request_timeout, "registry_timeout": args.registry_timeout}
     options = RegistryOptions(
         certs_dirs=tuple(args.certs_dir),
         insecure_registries=frozenset(args.insecure_registry),
         authfile=args.authfile,
         max_rps=args.max_rps,
+        retry=replace(RetryPolicy(), **{k: v for k, v in times.items() if v is not None}),
     )
     return Registries(options)
 
@@ -227,6 +267,17 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+MAX_SECONDS = 86_400.0
+
+
+def seconds(text: str) -> float:
+    """A time in seconds: more than 0, at most a day."""
+    value = positive_float(text)
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SECONDS:g} seconds (a day)")
     return value
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tagmgr.commands.options import CommandTable, open_registries
+from tagmgr.commands.options import CommandTable, open_registries, registry_map
 from tagmgr.errors import DocumentError
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def _pins_from_lock(path: Path) -> PinTable:
 def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
     """Entries as written (files name docker.io, not a mirror); digests HEADed where mapped."""
     from tagmgr.manifest import load_manifests
+    from tagmgr.oci.registrymap import RegistryMap
     from tagmgr.pinrefs.pins import Pin, PinTable
     from tagmgr.reconcile import pipeline
     from tagmgr.reconcile.targets import Target
@@ -82,17 +83,16 @@ def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
 
     manifests = load_manifests(args.manifest)
     resolved = pipeline.resolve(
-        manifests, registry_map={}, git_cache=args.git_cache, jobs=args.jobs
+        manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
     )
     targets = [t for t in resolved if isinstance(t, Target)]
-    mapping = dict(args.map_registry)
+    mapping = registry_map(args)
     digests: list[str | None] = [None] * len(targets)
     if args.digest:
         with open_registries(args) as registries:
 
             def head(target: Target) -> str | None:
-                ref = target.destination
-                ref = ref.with_registry(mapping.get(ref.registry, ref.registry))
+                ref = mapping.apply(target.destination)
                 found = registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
                 return found.digest if found else None
 

@@ -24,6 +24,9 @@ COPY_TIMEOUT_SECONDS = 600.0
 
 
 class SkopeoEngine:
+    """skopeo retries its own requests (``--retry-times``, from the registries' retry policy):
+    a copy that fails after them is final."""
+
     # docker-registry's filesystem storage answers 500 when skopeo uploads blobs into one
     # repository from several processes at once (measured with 12 concurrent copies of one index).
     writes_per_repository = 1
@@ -43,7 +46,7 @@ class SkopeoEngine:
                 "--all",
                 "--preserve-digests",
                 "--quiet",
-                "--retry-times=3",
+                f"--retry-times={self._registries.options.retry.attempts - 1}",
                 *connection_flags("src", src, authfile),
                 *connection_flags("dest", dest, authfile),
                 f"docker://{source}",

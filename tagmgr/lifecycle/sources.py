@@ -10,7 +10,7 @@ is an error: expiry never guesses that nothing is in use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -24,6 +24,7 @@ from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.inusefiles import is_manifest, manifest_in_use, references_in_use
 from tagmgr.lifecycle.runtime import docker_in_use, is_pod_list, pods_running
 from tagmgr.lock import LOCK_FORMAT, read_lock
+from tagmgr.oci.registrymap import RegistryMap
 
 Documents = list[LocatedDocument]
 
@@ -69,20 +70,12 @@ FILE_READERS: tuple[FileReader, ...] = (
 SCHEMES: dict[str, Callable[[str], list[InUse]]] = {"docker": docker_in_use}
 
 
-def read_in_use(values: Sequence[str], registry_map: Mapping[str, str] | None = None) -> InUseSet:
-    """Every source's records, their registries rewritten by ``registry_map`` (as
-    ``--map-registry`` does for manifests); all files' problems reported together."""
+def read_in_use(values: Sequence[str], registry_map: RegistryMap | None = None) -> InUseSet:
+    """Every source's records, ``registry_map`` (``--map-registry``) applied to each reference;
+    all files' problems reported together."""
     records = _all_or_every_problem([partial(read_source, value) for value in values])
-    mapping = registry_map or {}
-    return InUseSet(
-        replace(
-            r,
-            reference=r.reference.with_registry(
-                mapping.get(r.reference.registry, r.reference.registry)
-            ),
-        )
-        for r in records
-    )
+    mapping = registry_map or RegistryMap()
+    return InUseSet(replace(r, reference=mapping.apply(r.reference)) for r in records)
 
 
 def read_source(value: str) -> list[InUse]:

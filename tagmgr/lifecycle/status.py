@@ -14,6 +14,7 @@ from tagmgr.lock import Lock
 from tagmgr.manifest.environments import Chain, build_time, history_of
 from tagmgr.manifest.model import Manifest
 from tagmgr.oci.reference import ImageReference
+from tagmgr.oci.registrymap import RegistryMap
 
 
 @dataclass(frozen=True)
@@ -44,20 +45,23 @@ def repository_status(
     locks: Sequence[Lock] = (),
     *,
     in_use: InUseSet | None = None,
+    registry_map: RegistryMap | None = None,
 ) -> RepositoryStatus:
     """``locks`` give the ``src_ref`` of a digest directly; manifests by the tags at it.
-    ``in_use`` answers where each digest runs: uses of the digest or of any tag at it."""
+    ``in_use`` answers where each digest runs: uses of the digest or of any tag at it.
+    ``registry_map`` applies to the names the manifests and locks give, as to ``repository``."""
+    mapping = registry_map or RegistryMap()
     locked = [
         (entry.digest, entry.src_ref)
         for lock in locks
         for entry in lock.entries
-        if entry.src_ref and entry.target.name == repository.name
+        if entry.src_ref and mapping.apply(entry.target).name == repository.name
     ]
     entries = [
         entry
         for manifest in manifests
         for entry in manifest.entries
-        if entry.src_ref and ImageReference.parse(entry.name).name == repository.name
+        if entry.src_ref and mapping.apply(ImageReference.parse(entry.name)).name == repository.name
     ]
     found = []
     for env in chain.names:

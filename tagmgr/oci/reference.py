@@ -1,8 +1,11 @@
 """Image references, parsed once into (registry, repository, tag, digest).
 
-The grammar is the distribution spec's: a repository is lowercase path components joined by ``/``;
-a tag is ``[A-Za-z0-9_][A-Za-z0-9._-]{0,127}``. tagmgr always wants the registry spelled out, so a
-reviewed manifest never depends on a client's default registry.
+The grammar is the distribution spec's and that of ``github.com/distribution/reference``, which
+Docker, containerd and the registries share: a repository is lowercase path components joined by
+``/``; a tag is ``[A-Za-z0-9_][A-Za-z0-9._-]{0,127}``. tagmgr always wants the registry spelled
+out, so a reviewed manifest never depends on a client's default registry. Where tagmgr reads a
+reference differently from Docker, README's "Image references, as Docker reads them" says how,
+and tests/unit/oci/test_reference_conformance.py pins it.
 """
 
 from __future__ import annotations
@@ -19,23 +22,21 @@ _DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.doc
 
 
 def _ipv6_pattern() -> str:
-    """RFC 4291's text forms: eight groups, or fewer around one ``::``, maybe ending in IPv4.
+    """RFC 4291's hexadecimal text forms: eight groups, or fewer around one ``::``.
 
-    What ``ipaddress.IPv6Address`` accepts, zone indexes (``%eth0``) aside.
+    What ``ipaddress.IPv6Address`` accepts, less zone indexes (``%eth0``) and a dotted IPv4 tail
+    (``::ffff:192.0.2.1``): the reference grammar leaves both out on purpose, and Docker refuses
+    them.
     """
-    group, ipv4 = r"[0-9a-fA-F]{1,4}", rf"{_OCTET}(?:\.{_OCTET}){{3}}"
-    forms = [rf"(?:{group}:){{7}}{group}", rf"(?:{group}:){{6}}{ipv4}"]
+    group = r"[0-9a-fA-F]{1,4}"
+    forms = [rf"(?:{group}:){{7}}{group}"]
     for left in range(8):  # groups before "::"; "::" stands for at least one
         before = rf"(?:{group}:){{{left - 1}}}{group}" if left else ""
-        tails = [rf"{group}(?::{group}){{0,{6 - left}}}"] if left < 7 else []
-        if left <= 5:
-            tails.append(rf"(?:{group}:){{0,{5 - left}}}{ipv4}")
-        after = f"(?:{'|'.join(tails)})?" if tails else ""
+        after = rf"(?:{group}(?::{group}){{0,{6 - left}}})?" if left < 7 else ""
         forms.append(f"{before}::{after}")
     return f"(?:{'|'.join(forms)})"
 
 
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*"
@@ -50,6 +51,7 @@ TAG_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
 DIGEST_PATTERN = r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}"
 
 _TAG_RE = re.compile(TAG_PATTERN)
+_IMAGE_ID_RE = re.compile(r"[a-f0-9]{64}")
 _DIGEST_RE = re.compile(DIGEST_PATTERN)
 SUPPORTED_DIGEST_ALGORITHMS = ("sha256", "sha512")
 MAX_NAME_LENGTH = 255
@@ -87,6 +89,11 @@ class ImageReference(NamedTuple):
 
         Charts, compose files and Dockerfiles leave Docker Hub implied; manifests never do.
         """
+        if _IMAGE_ID_RE.fullmatch(text):
+            raise InvalidReferenceError(
+                f"{text!r}: 64 hexadecimal digits are an image ID, not a name (Docker refuses "
+                "them as a repository name too)"
+            )
         first, slash, _ = text.partition("/")
         if not slash or not looks_like_registry(first):
             text = f"{DOCKER_HUB}/{text}"
@@ -144,20 +151,22 @@ def explain_invalid_name(name: str) -> str | None:
             not slash or not looks_like_registry(registry),
             "name must begin with a registry host such as docker.io/ or 127.0.0.1:5000/",
         ),
-        (not _registry_regex().fullmatch(registry), _explain_invalid_registry(registry)),
+        (True, explain_invalid_registry(registry)),
         (
             len(name) > MAX_NAME_LENGTH,
             f"name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed",
         ),
     ]
     reasons += [(True, r) for r in map(_explain_path_component, repository.split("/")) if r]
-    return next((reason for failed, reason in reasons if failed), None)
+    if not looks_like_registry(registry.lower()):
+        reasons.append((True, _explain_capital_host(registry, repository)))
+    return next((reason for failed, reason in reasons if failed and reason), None)
 
 
 @cache
 def _registry_regex() -> re.Pattern[str]:
-    """Compiled when a reference is first parsed: the IPv6 forms make it 10 ms to compile, which
-    ``validate`` (the schema checks names) would pay for nothing."""
+    """Compiled when a reference is first parsed, not on import: ``validate`` checks names with
+    the schema and need not pay for compiling the IPv6 forms."""
     return re.compile(REGISTRY_PATTERN)
 
 
@@ -174,13 +183,42 @@ def _host_and_port(registry: str) -> tuple[str, str]:
     return host, port
 
 
+def explain_invalid_registry(registry: str) -> str | None:
+    """Say why ``registry`` is not a host[:port] by the grammar, or return None when it is."""
+    return None if _registry_regex().fullmatch(registry) else _explain_invalid_registry(registry)
+
+
+def _explain_capital_host(registry: str, repository: str) -> str:
+    """Why ``Foo/bar`` is refused: Docker reads ``Foo`` as a host, which lowercased is not one."""
+    host = registry.lower()
+    return (
+        f"{registry!r} is taken as a registry host, as Docker takes a first component with "
+        f"capital letters; tagmgr wants such a host with a '.' or its port ({host}:443/"
+        f"{repository}), since {host}/{repository} is a Docker Hub name "
+        f"({DOCKER_HUB}/{host}/{repository})"
+    )
+
+
 def _explain_invalid_registry(registry: str) -> str:
     host, port = _host_and_port(registry)
+    if host.startswith("[") and not re.fullmatch(rf"\[{IPV6_PATTERN}\]", host):
+        return f"registry {registry!r}: {_explain_invalid_ipv6(host[1:].removesuffix(']'))}"
     if port and not re.fullmatch(PORT_PATTERN, port):
         return f"registry {registry!r}: port {port!r} is not a number from 1 to 65535"
-    if host.startswith("[") and not re.fullmatch(rf"\[{IPV6_PATTERN}\]", host):
-        return f"registry {registry!r}: {host} is not an IPv6 address"
     return f"registry {registry!r} is not a valid host[:port]"
+
+
+def _explain_invalid_ipv6(address: str) -> str:
+    try:
+        parsed = ipaddress.IPv6Address(address)
+    except ValueError:
+        return f"[{address}] is not an IPv6 address"
+    if "%" in address:
+        return f"[{address}]: a zone index (%...) names no host another machine can reach"
+    return (
+        f"[{address}]: an IPv6 address with a dotted IPv4 tail is refused, as Docker refuses it; "
+        f"write it in hexadecimal: [{parsed.compressed}]"
+    )
 
 
 def _explain_path_component(component: str) -> str | None:
@@ -225,8 +263,14 @@ def is_valid_tag(tag: str) -> bool:
 
 
 def looks_like_registry(component: str) -> bool:
-    """Docker's rule: the first component is a registry if it has '.' or ':' or is localhost."""
-    return "." in component or ":" in component or component == "localhost"
+    """Docker's rule: the first component is a registry if it has '.' or ':', is localhost, or
+    has capital letters (a Docker Hub namespace never has)."""
+    return (
+        "." in component
+        or ":" in component
+        or component == "localhost"
+        or component != component.lower()
+    )
 
 
 def is_loopback(registry: str) -> bool:

@@ -24,14 +24,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from tagmgr.errors import CopyRefused, TagmgrError
+from tagmgr.errors import TagmgrError, TransientWriteError
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.outcome import Outcome, Result
 from tagmgr.reconcile.plan import Action, Kind
 from tagmgr.reconcile.recheck import AbsenceCheck
 from tagmgr.reconcile.targets import Target
-from tagmgr.registry.retry import RetryPolicy
 from tagmgr.system import interrupt, logs
 from tagmgr.system.concurrency import map_in_threads
 
@@ -41,8 +40,6 @@ if TYPE_CHECKING:
 
 
 log = logs.get(__name__)
-
-COPY_ATTEMPTS = 3
 
 
 class Applier:
@@ -58,7 +55,7 @@ class Applier:
         self._registries = registries
         self._stop = stop
         self._sleep = sleep
-        self._backoff = RetryPolicy()
+        self._policy = registries.options.retry
 
     def apply(
         self,
@@ -147,12 +144,16 @@ class Applier:
         return Outcome(action, Result.CREATED)
 
     def _copy(self, target: Target, source: Descriptor) -> Descriptor | None:
-        """The engine's copy, tried again after a failure for as long as the tag is absent.
+        """The engine's copy; run again only after a write the layer below sent once.
 
-        Sending the same bytes again to a tag nobody has written cannot overwrite anything, and
-        registries fail writes transiently (docker-registry answers 500 to concurrent manifest
-        PUTs). Once the tag exists, whatever wrote it, the read-back judges it. Returns what the
-        engine verified it wrote, or None when the tag must be read back.
+        Retries belong to the layer that sends: the registry client's transport for each
+        request, skopeo for its own (see ``registry.retry``). A failure they have retried is
+        final here. A write the transport did not send again, as sending it twice is not known
+        to be safe (a blob upload's PATCH), is a ``TransientWriteError``: the whole copy is run
+        again, with the policy's attempts and waits, for as long as the tag is absent, since
+        the same bytes sent to a tag nobody has written cannot overwrite anything. Once the tag
+        exists, whatever wrote it, the read-back judges it. Returns what the engine verified it
+        wrote, or None when the tag must be read back.
         """
         attempt = 1
         while True:
@@ -160,14 +161,12 @@ class Applier:
                 return self._engine.copy(
                     target.source.with_digest(source.digest), target.destination
                 )
-            except CopyRefused:
-                raise
-            except TagmgrError as error:
-                if attempt == COPY_ATTEMPTS or self._stop():
+            except TransientWriteError as error:
+                if attempt >= self._policy.attempts or self._stop():
                     raise
                 if self._head(target.destination) is not None:
                     return None
-                delay = self._backoff.delay(attempt, None, random.random())  # noqa: S311
+                delay = self._policy.delay(attempt, None, random.random())  # noqa: S311
                 log.info("%s: %s; trying again in %.1f s", target.destination, error, delay)
             self._sleep(delay)
             attempt += 1

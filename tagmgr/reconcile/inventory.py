@@ -19,7 +19,8 @@ from tagmgr.registry import Registries
 from tagmgr.system.concurrency import map_in_threads
 
 Repository = tuple[str, str]
-TagListing = frozenset[str] | TagmgrError
+TagListing = frozenset[str] | None | TagmgrError
+"""A repository's tags; None when the registry knows no such repository."""
 
 
 def take_inventory(
@@ -31,10 +32,26 @@ def take_inventory(
 ) -> Inventory:
     """Each repository listed once, each reference looked up at most once.
 
-    With ``trust_existing``, a destination its repository lists is taken as present unread, and
-    a source only such destinations need is not read either.
+    Each registry is read on threads of its own (up to ``jobs``), all registries at once: one
+    that hangs holds up its own entries, for as long as the registry's time budget, and never
+    another registry's. With ``trust_existing``, a destination its repository lists is taken as
+    present unread, and a source only such destinations need is not read either.
     """
-    targets = [item for item in resolved if isinstance(item, Target)]
+    by_registry: dict[str, list[Target]] = {}
+    for item in resolved:
+        if isinstance(item, Target):
+            by_registry.setdefault(item.destination.registry, []).append(item)
+    parts = map_in_threads(
+        lambda targets: _registry_inventory(targets, registries, jobs, trust_existing),
+        list(by_registry.values()),
+        len(by_registry),
+    )
+    return {ref: lookup for part in parts for ref, lookup in part.items()}
+
+
+def _registry_inventory(
+    targets: Sequence[Target], registries: Registries, jobs: int, trust_existing: bool
+) -> dict[ImageReference, Lookup]:
     repositories = sorted(
         {(ref.registry, ref.repository) for t in targets for ref in (t.source, t.destination)}
     )
@@ -57,37 +74,47 @@ def take_inventory(
         return _look_up(registries, ref, listings[(ref.registry, ref.repository)])
 
     inventory = dict(zip(references, map_in_threads(look_up, references, jobs), strict=True))
-    for item in resolved:
-        if isinstance(item, Target) and item.pinned is not None and item.source in inventory:
-            inventory[item.source] = _with_pinned_children(registries, item, inventory[item.source])
+    for target in targets:
+        if target.pinned is not None and target.source in inventory:
+            inventory[target.source] = _with_pinned_children(
+                registries, target, inventory[target.source]
+            )
     inventory.update({ref: Lookup(trusted=True) for ref in trusted})
     return inventory
 
 
 def _listed(listings: dict[Repository, TagListing], ref: ImageReference) -> bool:
     listing = listings[(ref.registry, ref.repository)]
-    return not isinstance(listing, TagmgrError) and ref.tag in listing
+    return isinstance(listing, frozenset) and ref.tag in listing
 
 
 def _list_tags(registries: Registries, repository: Repository) -> TagListing:
     registry, name = repository
     try:
-        return frozenset(registries.client(registry).list_tags(name))
+        found = registries.client(registry).find_tags(name)
     except TagmgrError as error:
         return error
+    return None if found is None else frozenset(found)
 
 
 def _look_up(registries: Registries, ref: ImageReference, listing: TagListing) -> Lookup:
     if isinstance(listing, TagmgrError):
         return Lookup(error=str(listing))
+    if listing is None:
+        return Lookup(missing=f"the registry has no repository {ref.repository}")
+    absent = Lookup(missing=f"{ref.repository} has no {_part(ref)}")
     if ref.digest is None and ref.tag not in listing:
-        return Lookup()
+        return absent
     try:
         client = registries.client(ref.registry)
         descriptor = client.head_manifest(ref.repository, ref.digest or str(ref.tag))
     except TagmgrError as error:
         return Lookup(error=str(error))
-    return Lookup(descriptor)
+    return Lookup(descriptor) if descriptor is not None else absent
+
+
+def _part(ref: ImageReference) -> str:
+    return f"manifest {ref.digest}" if ref.digest else f"tag {ref.tag}"
 
 
 def _with_pinned_children(registries: Registries, target: Target, lookup: Lookup) -> Lookup:

@@ -6,12 +6,13 @@ caller loads (and shards) the manifests, this module resolves and reads what the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from tagmgr.git.cache import default_cache_dir
 from tagmgr.git.describe import GitVersioner
 from tagmgr.manifest.model import Manifest
+from tagmgr.oci.registrymap import RegistryMap
 from tagmgr.reconcile.inventory import take_inventory
 from tagmgr.reconcile.plan import Action
 from tagmgr.reconcile.plan import plan as plan_actions
@@ -22,22 +23,20 @@ from tagmgr.registry import Registries
 def resolve(
     manifests: Sequence[Manifest],
     *,
-    registry_map: Mapping[str, str],
+    registry_map: RegistryMap,
     git_cache: Path | None,
     jobs: int,
 ) -> list[Resolved]:
     """Each entry as a concrete target (derived tags described with git), or why it is not."""
     versioner = GitVersioner(git_cache or default_cache_dir(), jobs=jobs)
-    return resolve_targets(
-        manifests, registry_map=dict(registry_map), describe=versioner.describe_all
-    )
+    return resolve_targets(manifests, registry_map=registry_map, describe=versioner.describe_all)
 
 
 def plan(
     manifests: Sequence[Manifest],
     registries: Registries,
     *,
-    registry_map: Mapping[str, str],
+    registry_map: RegistryMap,
     git_cache: Path | None,
     jobs: int,
     trust_existing: bool = False,

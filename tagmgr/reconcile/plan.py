@@ -36,6 +36,8 @@ class Lookup:
     children: Mapping[str, str] = field(default_factory=dict)  # an index's: digest -> platform
     trusted: bool = False
     """Listed by the registry and, under ``--trust-existing``, taken as present unread."""
+    missing: str = ""
+    """Why it is absent, when known: its repository, or its tag in the repository."""
 
 
 Inventory = Mapping[ImageReference, Lookup]
@@ -94,7 +96,8 @@ def _pin_broken(item: Target, source: Descriptor) -> bool:
 def _source_refused(item: Target, source: Lookup, existing: Lookup) -> Action:
     """A source that is missing, or no longer the digest the manifest pinned."""
     if source.descriptor is None or item.pinned is None:
-        return Action(Kind.MISSING_SOURCE, item, message=f"{item.source} does not exist")
+        why = f": {source.missing}" if source.missing else ""
+        return Action(Kind.MISSING_SOURCE, item, message=f"{item.source} does not exist{why}")
     message = _pin_mismatch(item, item.pinned, source.descriptor.digest, source.children)
     return Action(Kind.ERROR, item, source.descriptor, existing.descriptor, message)
 

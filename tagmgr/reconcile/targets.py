@@ -7,12 +7,13 @@ cannot be derived become ``Unresolved`` with a reason, so one bad entry never hi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tagmgr.errors import GitVersionError, TagmgrError
+from tagmgr.errors import GitVersionError
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
 from tagmgr.oci.reference import ImageReference, explain_invalid_tag, is_valid_tag
+from tagmgr.oci.registrymap import RegistryMap
 
 UpstreamKey = tuple[Upstream, Path]
 Describer = Callable[[Sequence[UpstreamKey]], Mapping[UpstreamKey, "str | GitVersionError"]]
@@ -26,6 +27,14 @@ class Target:
     describe: str | None = None  # git describe output, when the tag was derived
     pinned: str | None = None  # src_digest: the digest the source tag must still point at
 
+    def mapped(self, registry_map: RegistryMap) -> Target:
+        """This target with ``registry_map`` applied to its source and destination."""
+        return replace(
+            self,
+            source=registry_map.apply(self.source),
+            destination=registry_map.apply(self.destination),
+        )
+
 
 @dataclass(frozen=True)
 class Unresolved:
@@ -34,30 +43,6 @@ class Unresolved:
 
 
 Resolved = Target | Unresolved
-
-
-def parse_registry_pair(pair: str) -> tuple[str, str]:
-    """Parse ``FROM=TO``: two registry hosts, nothing more (``docker.io=127.0.0.1:5000``).
-
-    A path after the host is refused: tagmgr's client and skopeo would read it differently.
-    """
-    source, sep, destination = pair.partition("=")
-    hosts = (_registry_host(source), _registry_host(destination)) if sep else None
-    if hosts is None or None in hosts:
-        raise TagmgrError(
-            f"{pair!r}: expected FROM=TO, two registry hosts such as docker.io=127.0.0.1:5000"
-        )
-    return hosts[0] or "", hosts[1] or ""
-
-
-def _registry_host(text: str) -> str | None:
-    """``text`` normalised if it is exactly one registry host[:port], else None."""
-    if "/" in text:
-        return None
-    try:
-        return ImageReference.parse(f"{text}/probe").registry
-    except TagmgrError:
-        return None
 
 
 def tag_template(entry: ImageEntry, manifest: Manifest) -> str | None:
@@ -73,7 +58,7 @@ def upstream_key(upstream: Upstream, manifest: Manifest) -> UpstreamKey:
 
 
 def resolve_targets(
-    manifests: Sequence[Manifest], *, registry_map: Mapping[str, str], describe: Describer
+    manifests: Sequence[Manifest], *, registry_map: RegistryMap, describe: Describer
 ) -> list[Resolved]:
     """Concrete targets for every entry, in manifest order, duplicates folded."""
     keys = [
@@ -93,11 +78,10 @@ def resolve_targets(
 def _resolve_entry(
     entry: ImageEntry,
     manifest: Manifest,
-    registry_map: Mapping[str, str],
+    registry_map: RegistryMap,
     described: Mapping[UpstreamKey, str | GitVersionError],
 ) -> Resolved:
-    name = ImageReference.parse(entry.name)
-    name = name.with_registry(registry_map.get(name.registry, name.registry))
+    name = registry_map.apply(ImageReference.parse(entry.name))
     template = tag_template(entry, manifest)
     describe = None
     tag = entry.tag or ""

@@ -22,7 +22,7 @@ import httpx
 
 from tagmgr.errors import AuthenticationError, RegistryError
 from tagmgr.registry.failures import status_error
-from tagmgr.registry.options import Credentials
+from tagmgr.registry.options import Credentials, host_header
 from tagmgr.registry.retry import Decision, decide
 
 DEFAULT_TOKEN_LIFETIME = 60.0  # seconds, when the token service does not say (per the spec)
@@ -191,7 +191,7 @@ class RegistryAuth(httpx.Auth):
         if scope:
             params["scope"] = scope.split(" ")  # one parameter per scope, as the spec asks
         headers = {"Authorization": self._basic_header()} if self._credentials else {}
-        return httpx.Request("GET", realm, params=params, headers=headers)
+        return httpx.Request("GET", realm, params=params, headers={**headers, **host_header(realm)})
 
     def _realm(self, challenge: Challenge) -> httpx.URL:
         """The challenge's realm, checked: an absolute URL, and HTTPS if credentials go there."""

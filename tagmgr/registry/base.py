@@ -15,12 +15,13 @@ from collections.abc import Callable
 
 import httpx
 
-from tagmgr.errors import RegistryError, TagmgrError
+from tagmgr.errors import RegistryError, TagmgrError, TransientWriteError
 from tagmgr.oci.reference import DIGEST_PATTERN
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
-from tagmgr.registry.options import Connection, RegistryOptions, check_destination
-from tagmgr.registry.retry import RETRY_SAFE, Reachability, RetryPolicy
+from tagmgr.registry.options import Connection, RegistryOptions, check_destination, host_header
+from tagmgr.registry.reachability import Reachability
+from tagmgr.registry.retry import NOT_SENT_AGAIN, RETRY_SAFE
 from tagmgr.registry.session import Session, open_session
 
 DIGEST_RE = re.compile(DIGEST_PATTERN)
@@ -42,14 +43,14 @@ class ClientBase:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.registry = registry
         self._options = options
         self._transport = transport
         self._sleep = sleep
-        self._retry = retry or RetryPolicy()
-        self._reachability = Reachability(registry, self._retry.down_after, options.timeout)
+        self._clock = clock
+        self._reachability = self._new_reachability()
         self._session: Session | None = None
         self._failure: TagmgrError | None = None
         self._lock = threading.Lock()
@@ -63,9 +64,17 @@ class ClientBase:
             if self._session is not None:
                 self._session.http.close()
             self._session, self._failure = None, None
-            self._reachability = Reachability(
-                self.registry, self._retry.down_after, self._options.timeout
-            )
+            self._reachability = self._new_reachability()
+
+    def _new_reachability(self) -> Reachability:
+        policy = self._options.retry
+        return Reachability(
+            self.registry,
+            down_after=policy.down_after,
+            registry_timeout=policy.registry_timeout,
+            request_timeout=policy.request_timeout,
+            clock=self._clock,
+        )
 
     def _settled(self) -> Session:
         with self._lock:
@@ -78,7 +87,7 @@ class ClientBase:
                         self._options,
                         transport=self._transport,
                         sleep=self._sleep,
-                        policy=self._retry,
+                        clock=self._clock,
                         reachability=self._reachability,
                     )
                 except TagmgrError as failure:
@@ -112,21 +121,41 @@ class ClientBase:
         if retry_safe is not None:
             extensions[RETRY_SAFE] = retry_safe
         request = http.build_request(
-            method, url, headers=headers, content=content, extensions=extensions
+            method,
+            url,
+            headers={**(headers or {}), **host_header(url)},
+            content=content,
+            extensions=extensions,
         )
         try:
             return http.send(request, stream=stream)
         except httpx.RequestError as exc:
-            raise request_error(self.registry, url, exc, self._options.timeout) from exc
+            error = request_error(self.registry, url, exc, self._options.retry.request_timeout)
+            if request.extensions.get(NOT_SENT_AGAIN):
+                raise TransientWriteError(self.registry, _unprefixed(error)) from exc
+            raise error from exc
+        except UnicodeError as exc:  # httpx decodes hosts it follows a redirect between
+            raise RegistryError(
+                self.registry,
+                f"{method} {url.copy_with(query=None)}: a redirect between hosts that are not "
+                f"valid IDNA 2008 ({exc}), which httpx cannot follow",
+            ) from exc
 
     def _ok(self, response: httpx.Response) -> httpx.Response:
         if not response.is_success:
-            raise status_error(self.registry, response)
+            error = status_error(self.registry, response)
+            if response.request.extensions.get(NOT_SENT_AGAIN):
+                raise TransientWriteError(self.registry, _unprefixed(error))
+            raise error
         return response
 
     def _check_digest(self, kind: str, repository: str, digest: str) -> None:
         if not DIGEST_RE.fullmatch(digest):
             raise RegistryError(self.registry, f"{kind} {repository}@{digest}: not a digest")
+
+
+def _unprefixed(error: RegistryError) -> str:
+    return str(error).removeprefix(f"registry {error.registry}: ")
 
 
 def digest_of(content: bytes, algorithm: str) -> str:

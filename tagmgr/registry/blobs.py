@@ -52,7 +52,9 @@ class BlobClient(ClientBase):
                     yield held
                 held = chunk
         except httpx.RequestError as exc:
-            raise request_error(self.registry, response.url, exc, self._options.timeout) from exc
+            raise request_error(
+                self.registry, response.url, exc, self._options.retry.request_timeout
+            ) from exc
         actual = f"{algorithm}:{hasher.hexdigest()}"
         if actual != digest:
             raise RegistryError(

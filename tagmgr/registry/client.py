@@ -31,7 +31,12 @@ class RegistryClient(BlobClient):
         return self._pages.get(repository)
 
     def list_tags(self, repository: str, *, page_size: int | None = None) -> list[str]:
-        """Every tag, following ``Link: <...>; rel="next"``; ``[]`` if the repository is unknown.
+        """Every tag (``find_tags``); ``[]`` if the repository is unknown."""
+        return self.find_tags(repository, page_size=page_size) or []
+
+    def find_tags(self, repository: str, *, page_size: int | None = None) -> list[str] | None:
+        """Every tag, following ``Link: <...>; rel="next"``; None if the registry knows no such
+        repository (404, ``NAME_UNKNOWN``).
 
         ``page_size`` asks for pages of that many tags (``n``); registries may ignore it. Pages that
         loop, or run past ``MAX_TAG_PAGES`` pages or ``MAX_TAGS`` tags, are a ``RegistryError``.
@@ -47,7 +52,7 @@ class RegistryClient(BlobClient):
             response = self._send("GET", url)
             if response.status_code == 404 and url == start:
                 self._pages[repository] = 1
-                return []
+                return None
             tags.extend(self._tags_in(self._ok(response)))
             if len(tags) > MAX_TAGS:
                 raise self._tag_list_error(repository, f"holds more than {MAX_TAGS} tags")

@@ -69,7 +69,9 @@ def request_error(
             f"if it serves plain HTTP, pass --insecure-registry {registry}",
         )
     if isinstance(exc, httpx.TimeoutException):
-        return RegistryError(registry, f"no answer from {shown} within {timeout:g} s")
+        return RegistryError(
+            registry, f"no answer from {shown} within {timeout:g} s (--request-timeout)"
+        )
     if isinstance(exc, httpx.ConnectError):
         return RegistryError(registry, f"cannot connect to {shown}: {_os_reason(exc)}")
     if isinstance(exc, httpx.TransportError):

@@ -11,6 +11,7 @@ import httpx
 from tagmgr.errors import RegistryError
 from tagmgr.oci.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
 from tagmgr.registry.pace import DEFAULT_CONCURRENCY
+from tagmgr.registry.policy import RetryPolicy
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 
@@ -31,7 +32,8 @@ class RegistryOptions:
     """``--insecure-registry HOST[:PORT]``: plain HTTP or unverified TLS allowed."""
     authfile: Path | None = None
     """``--authfile``: the only auth file read when given."""
-    timeout: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    """Attempts, waits and time allowed per request and per registry (``policy``)."""
     concurrency: int = DEFAULT_CONCURRENCY
     """Requests in flight to one registry at most."""
     max_rps: float | None = None
@@ -68,14 +70,26 @@ def check_destination(registry: str, url: httpx.URL) -> httpx.URL:
     """``url`` if it goes to exactly the host and port ``registry`` names, else RegistryError.
 
     A name that slipped past validation (port 70886, which a socket takes modulo 65536 as 5350)
-    or a path that changes the host must never reach another server than the one named.
+    or a path that changes the host must never reach another server than the one named. Hosts
+    are compared as sent, in ASCII: httpx's ``url.host`` decodes a punycode name
+    (``xn--bcher-kva.example`` is ``bücher.example`` there).
     """
     named_host, named_port = split_registry(api_host(registry))
     default = _DEFAULT_PORTS.get(url.scheme)
-    if url.host != named_host or (url.port or default) != (named_port or default):
+    sent_host = url.raw_host.decode("ascii")
+    if sent_host != named_host.lower() or (url.port or default) != (named_port or default):
         raise RegistryError(
             registry,
             f"refusing to send a request to {url.copy_with(query=None)}: not the host "
             "and port this registry names",
         )
     return url
+
+
+def host_header(url: httpx.URL) -> dict[str, str]:
+    """The ``Host`` header for ``url``, from its ASCII name.
+
+    Left to httpx, it is filled in by decoding the host first, which raises for a punycode name
+    that IDNA 2008 refuses, such as ``xn--n3h.com``, a host the reference grammar takes.
+    """
+    return {"Host": url.netloc.decode("ascii")}

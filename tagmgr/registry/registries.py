@@ -11,7 +11,6 @@ import httpx
 
 from tagmgr.registry.client import RegistryClient
 from tagmgr.registry.options import RegistryOptions
-from tagmgr.registry.retry import RetryPolicy
 
 
 class Registries:
@@ -26,12 +25,10 @@ class Registries:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        retry: RetryPolicy | None = None,
     ) -> None:
         self.options = options
         self._transport = transport
         self._sleep = sleep
-        self._retry = retry
         self._clients: dict[str, RegistryClient] = {}
         self._lock = threading.Lock()
 
@@ -43,7 +40,6 @@ class Registries:
                     self.options,
                     transport=self._transport,
                     sleep=self._sleep,
-                    retry=self._retry,
                 )
             return self._clients[registry]
 

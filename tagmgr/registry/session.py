@@ -22,10 +22,17 @@ from tagmgr.registry.auth import RegistryAuth
 from tagmgr.registry.credentials import describe_sources, find_credentials
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
-from tagmgr.registry.options import Connection, RegistryOptions, base_url, check_destination
+from tagmgr.registry.options import (
+    Connection,
+    RegistryOptions,
+    base_url,
+    check_destination,
+    host_header,
+)
 from tagmgr.registry.pace import Pace, PacedTransport
 from tagmgr.registry.proxy import ProxiedTransport, ProxySettings
-from tagmgr.registry.retry import PROBE, Reachability, RetryPolicy, RetryTransport
+from tagmgr.registry.reachability import Reachability
+from tagmgr.registry.retry import PROBE, RetryTransport
 from tagmgr.registry.tls import (
     Endpoint,
     clear_text_allowed,
@@ -53,7 +60,7 @@ def open_session(
     *,
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
-    policy: RetryPolicy,
+    clock: Callable[[], float],
     reachability: Reachability,
 ) -> Session:
     """Find credentials and ping each allowed endpoint in turn; the first that answers wins."""
@@ -77,30 +84,57 @@ def open_session(
         http = httpx.Client(
             transport=RetryTransport(
                 PacedTransport(BoundedTransport(inner, registry), pace),
-                policy,
+                options.retry,
                 sleep,
                 reachability=reachability,
+                clock=clock,
             ),
             auth=auth,
-            timeout=options.timeout,
+            timeout=options.retry.request_timeout,
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT},
         )
         try:
-            http.get(ping, auth=None, extensions={PROBE: endpoint is not candidates[-1]})
+            answer = http.get(
+                ping,
+                headers=host_header(ping),
+                auth=None,
+                extensions={PROBE: endpoint is not candidates[-1]},
+            )
+            _check_is_registry(registry, answer)
         except httpx.RequestError as failure:
             if transport is None:
                 http.close()
-            error = request_error(registry, ping, failure, options.timeout)
+            error = request_error(registry, ping, failure, options.retry.request_timeout)
             if isinstance(error, CertificateError):
                 raise error from failure
             failures.append((error, failure))
             continue
+        except BaseException:
+            if transport is None:
+                http.close()
+            raise
         connection = Connection(registry, endpoint.tls_verify, cert_dir, credentials)
         log.debug("registry %s: using %s (tls_verify=%s)", registry, url, endpoint.tls_verify)
         return Session(http, url, connection)
     first_error, first_failure = failures[0]  # the HTTPS failure says most
     raise first_error from first_failure
+
+
+def _check_is_registry(registry: str, answer: httpx.Response) -> None:
+    """A registry answers ``GET /v2/`` with 200 or 401; 404 says the server implements no
+    distribution API (the spec's words), and an HTML page is a web site's answer."""
+    content_type = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if answer.status_code != 404 and not (answer.is_success and content_type == "text/html"):
+        return
+    what = f"{answer.status_code} {answer.reason_phrase}".strip()
+    if answer.is_success:
+        what += ", a web page"
+    raise RegistryError(
+        registry,
+        f"not a registry: {answer.request.url} answered {what}, where a registry answers 200 "
+        "or 401; is it the right host and port?",
+    )
 
 
 def _transport(

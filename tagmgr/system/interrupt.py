@@ -6,6 +6,8 @@ applier asks ``requested()`` before each entry it starts; work in flight finishe
 signal stops at once: what registered with ``on_abort`` runs (``process`` kills every child) and
 tagmgr exits with the first signal's code. Nothing needs removing first: no secret is ever on
 disk, and a file being replaced holds signals off (``held``) until its temporary is gone.
+A command that writes nothing calls ``stop_at_once``: it has nothing to finish, so the first
+signal stops it as the second would.
 This module imports nothing of tagmgr's but the exit codes: every command, ``validate`` too,
 runs inside ``handling_signals``.
 """
@@ -26,11 +28,17 @@ EXIT_CODES = {signal.SIGINT: exitcodes.INTERRUPTED, signal.SIGTERM: exitcodes.TE
 _received: list[int] = []  # the signals that came; appending takes no lock a handler could block on
 _wakeup: list[int] = []  # the read end of the pipe signal.set_wakeup_fd writes to
 _on_abort: list[Callable[[], None]] = []  # what a second signal runs before exiting
+_at_once: list[bool] = []  # not empty: the first signal stops at once (a read-only command)
 
 
 def on_abort(action: Callable[[], None]) -> None:
     """Run ``action`` when a second signal stops tagmgr at once; it must be safe in a handler."""
     _on_abort.append(action)
+
+
+def stop_at_once() -> None:
+    """Let the first signal stop tagmgr at once: for a command that writes nothing."""
+    _at_once.append(True)
 
 
 def requested() -> bool:
@@ -62,6 +70,7 @@ def handling_signals() -> Iterator[None]:
         os.close(reader)
         os.close(writer)
         _received.clear()
+        _at_once.clear()
 
 
 @contextmanager
@@ -90,10 +99,11 @@ def _on_signal(signum: int, frame: object) -> None:
     """Said with a bare write: a handler must not take a lock the code it interrupted holds."""
     _received.append(signum)
     name = signal.Signals(signum).name
-    if len(_received) == 1:
+    if len(_received) == 1 and not _at_once:
         os.write(2, f"tagmgr: {name}: nothing new starts; send it again to stop at once\n".encode())
         return
     for action in _on_abort:
         action()
-    os.write(2, f"tagmgr: {name} again: stopped at once\n".encode())
+    again = " again" if len(_received) > 1 else ""
+    os.write(2, f"tagmgr: {name}{again}: stopped at once\n".encode())
     os._exit(exit_code())

@@ -390,7 +390,7 @@ def test_plan_json_document(
                 action="missing-source",
                 source_digest=None,
                 media_type=None,
-                message=f"{name}:build-2 does not exist",
+                message=f"{name}:build-2 does not exist: {repo} has no tag build-2",
             ),
         ],
         "summary": {"create": 1, "missing-source": 1, "present": 1},

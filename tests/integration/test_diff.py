@@ -17,6 +17,7 @@ from tagmgr.changes.ignore import IgnoreRules
 from tagmgr.changes.verdict import ImageDiff, Verdict
 from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryClient, RegistryOptions
+from tagmgr.registry.policy import RetryPolicy
 from tests.support.e2e import run_tagmgr
 from tests.support.layers import (
     Entry,
@@ -271,7 +272,7 @@ def test_a_layer_holding_a_256_mib_file_compares_in_bounded_memory(
 
 
 def compare(a: str, b: str) -> ImageDiff:
-    with Registries(RegistryOptions(timeout=30.0)) as registries:
+    with Registries(RegistryOptions(retry=RetryPolicy(request_timeout=30.0))) as registries:
         return diff_images(
             registries, ImageReference.parse(a), ImageReference.parse(b), IgnoreRules()
         )

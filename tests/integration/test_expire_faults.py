@@ -16,6 +16,7 @@ import pytest
 from tagmgr.errors import TagmgrError
 from tagmgr.lifecycle import execute
 from tagmgr.registry import Registries, RegistryOptions
+from tagmgr.registry.policy import RetryPolicy
 from tests.integration.test_e2e_expire import POLICY as POLICY_FILE
 from tests.support.e2e import Run, run_tagmgr
 from tests.support.expiring import (
@@ -158,7 +159,9 @@ def test_failed_deletes_leave_nothing_broken_and_a_second_run_finishes(
         armed: list[bool] = []
         with (
             fault_proxy(registry.address, faults(rng, armed)) as proxy,
-            Registries(RegistryOptions(timeout=5.0), sleep=waits.append) as registries,
+            Registries(
+                RegistryOptions(retry=RetryPolicy(request_timeout=5.0)), sleep=waits.append
+            ) as registries,
         ):
             plan = planned(registries, proxy.address, name)
             assert len(plan.deletions) == 8

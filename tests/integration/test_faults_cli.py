@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.e2e import run_tagmgr, write_manifest
+from tests.support.e2e import entries_for, run_tagmgr, write_manifest
 from tests.support.faults import every, fault_proxy
 from tests.support.launch import COPY_STARTS, WATCHED_APPLY, launch, leftovers
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer
-
-
-def _entries(address: str, repos: list[str]) -> list[dict[str, str]]:
-    return [{"name": f"{address}/{repo}", "src_build_tag": "build", "tag": "v1"} for repo in repos]
 
 
 def test_plan_and_apply_succeed_when_every_tenth_answer_is_a_500(
@@ -38,7 +34,7 @@ def test_plan_and_apply_succeed_when_every_tenth_answer_is_a_500(
         push(registry.address, name, "build", image)
         digests.append(image.digest)
     with fault_proxy(registry.address, every(10, "status")) as proxy:
-        manifest = write_manifest(tmp_path / "m.yaml", _entries(proxy.address, repos))
+        manifest = write_manifest(tmp_path / "m.yaml", entries_for(proxy.address, repos, "build"))
         planned = run_tagmgr(capsys, "plan", "--output", "json", manifest)
         applied = run_tagmgr(capsys, "apply", "--output", "json", manifest)
         again = run_tagmgr(capsys, "plan", "--output", "json", manifest)
@@ -66,7 +62,9 @@ def test_a_registry_killed_for_good_mid_apply_fails_its_entries_at_once_and_othe
             push(doomed.address, name, "build", images.oci())
         for name in live_repos:
             push(registry.address, name, "build", images.oci())
-        entries = _entries(doomed.address, doomed_repos) + _entries(registry.address, live_repos)
+        entries = entries_for(doomed.address, doomed_repos, "build") + entries_for(
+            registry.address, live_repos, "build"
+        )
         manifest = write_manifest(tmp_path / "m.yaml", entries)
         args = (*WATCHED_APPLY, "--output", "json", "--jobs", "1", manifest)
         process, marker, _ = launch(tmp_path / "run", *args)
@@ -84,16 +82,22 @@ def test_a_registry_killed_for_good_mid_apply_fails_its_entries_at_once_and_othe
                 process.communicate()
     seconds = time.monotonic() - killed
     results = json.loads(out)["entries"]
+    refused = re.escape(f"cannot connect to http://{doomed.address}/v2/faults/") + (
+        r"d[23]/manifests/v1: connection refused"  # the failed copy's HEAD, or the next entry's
+    )
     down = re.compile(
         re.escape(f"registry {doomed.address}: down: 4 connection attempts in a row failed ")
-        + re.escape(f"(the last: cannot connect to http://{doomed.address}/v2/faults/")
-        + r"d[23]"  # the request that made it 4: the failed copy's HEAD, or the next entry's
-        + re.escape("/manifests/v1: connection refused); nothing more is sent to it in this run")
+        + f"\\(the last: {refused}\\)"
+        + re.escape("; nothing more is sent to it in this run")
     )
     assert process.returncode == 1
     assert seconds < 20, f"{seconds:.1f} s after the registry died"
     assert [r["result"] for r in results] == ["created"] * 2 + ["failed"] * 10 + ["created"] * 3
-    messages = {r["message"] for r in results[3:12]}
+    # The request that made it 4 says its own failure; every entry after it, that it is down.
+    assert re.fullmatch(
+        f"registry {re.escape(doomed.address)}: {refused}", results[3]["message"]
+    ) or (down.fullmatch(results[3]["message"]))
+    messages = {r["message"] for r in results[4:12]}
     assert len(messages) == 1
     assert down.fullmatch(messages.pop())
     assert leftovers(marker) == []

@@ -12,6 +12,7 @@ from tagmgr.errors import RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.blobs import BLOB_CHUNK
 from tagmgr.registry.limits import MAX_ANSWER
+from tagmgr.registry.policy import RetryPolicy
 from tests.support.push import open_client, upload_blob
 from tests.support.registry import RegistryServer
 
@@ -79,7 +80,9 @@ def test_a_blob_is_asked_for_by_digest_only() -> None:
 def test_a_real_registry_serves_a_large_blob_whole(registry: RegistryServer, repo: str) -> None:
     with open_client(registry.address) as http:
         upload_blob(http, repo, BIG_DIGEST, BIG)
-    client = RegistryClient(registry.address, RegistryOptions(timeout=10.0))
+    client = RegistryClient(
+        registry.address, RegistryOptions(retry=RetryPolicy(request_timeout=10.0))
+    )
     try:
         assert hashlib.sha256(read_all(client, BIG_DIGEST, repo)).hexdigest() == BIG_DIGEST[7:]
     finally:

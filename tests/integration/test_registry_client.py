@@ -23,6 +23,7 @@ from tagmgr.errors import AuthenticationError, CertificateError, RegistryError
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import MANIFEST_MEDIA_TYPES, OCI_MANIFEST
 from tagmgr.registry import Credentials, Registries, RegistryClient, RegistryOptions
+from tagmgr.registry.policy import RetryPolicy
 from tagmgr.registry.tls import SYSTEM_CERTS_DIRS, Endpoint, endpoints, host_cert_dir, ssl_context
 from tests.support.oci import KINDS, ImageFactory
 from tests.support.push import push
@@ -151,7 +152,10 @@ def test_head_manifest_sends_every_media_type_and_reads_headers() -> None:
 
 
 def test_head_manifest_missing_is_none() -> None:
-    assert client_for(lambda request: httpx.Response(404)).head_manifest("app", "v9") is None
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200 if request.url.path == "/v2/" else 404)
+
+    assert client_for(handler).head_manifest("app", "v9") is None
 
 
 def test_head_without_digest_falls_back_to_get_and_hashes_the_bytes() -> None:
@@ -267,10 +271,10 @@ def test_timeouts_say_how_long_was_waited() -> None:
         raise httpx.ReadTimeout("timed out")
 
     with pytest.raises(RegistryError) as caught:
-        client_for(handler, timeout=7.0).head_manifest("app", "v1")
+        client_for(handler, retry=RetryPolicy(request_timeout=7.0)).head_manifest("app", "v1")
     assert str(caught.value) == (
         "registry registry.example: no answer from "
-        "https://registry.example/v2/app/manifests/v1 within 7 s"
+        "https://registry.example/v2/app/manifests/v1 within 7 s (--request-timeout)"
     )
 
 
@@ -449,7 +453,9 @@ def write_authfile(path: Path, registry: str, username: str, password: str) -> P
 
 @pytest.fixture
 def plain(registry: RegistryServer) -> Iterator[RegistryClient]:
-    client = RegistryClient(registry.address, RegistryOptions(timeout=10.0))
+    client = RegistryClient(
+        registry.address, RegistryOptions(retry=RetryPolicy(request_timeout=10.0))
+    )
     yield client
     client.close()
 

@@ -23,6 +23,7 @@ from tagmgr.oci.mediatypes import OCI_MANIFEST
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
 from tagmgr.registry.limits import MAX_ANSWER
+from tagmgr.registry.policy import RetryPolicy
 from tests.integration.test_registry_client import (
     DIGEST,
     MANIFEST,
@@ -242,7 +243,9 @@ def test_endless_body_from_a_real_socket_is_cut_off() -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     address = f"127.0.0.1:{server.server_address[1]}"
-    client = RegistryClient(address, RegistryOptions(timeout=5.0), sleep=lambda _: None)
+    client = RegistryClient(
+        address, RegistryOptions(retry=RetryPolicy(request_timeout=5.0)), sleep=lambda _: None
+    )
     try:
         with pytest.raises(RegistryError) as caught:
             client.get_manifest("app", "v1")

@@ -17,6 +17,7 @@ from tagmgr.errors import RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.auth import scope_for
 from tagmgr.registry.blobs import BLOB_CHUNK
+from tagmgr.registry.policy import RetryPolicy
 from tests.support.oci import ImageFactory
 from tests.support.push import get_manifest_bytes, head_digest, open_client, push, upload_blob
 from tests.support.registry import RegistryServer
@@ -27,7 +28,9 @@ BIG_DIGEST = "sha256:" + hashlib.sha256(BIG).hexdigest()
 
 @pytest.fixture
 def client(registry: RegistryServer) -> Iterator[RegistryClient]:
-    client = RegistryClient(registry.address, RegistryOptions(timeout=10.0))
+    client = RegistryClient(
+        registry.address, RegistryOptions(retry=RetryPolicy(request_timeout=10.0))
+    )
     yield client
     client.close()
 

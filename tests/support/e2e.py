@@ -33,6 +33,11 @@ def write_manifest(path: Path, entries: list[dict[str, str]]) -> Path:
     return path
 
 
+def entries_for(address: str, repos: list[str], build: str = "build-1") -> list[dict[str, str]]:
+    """One entry a repository of the registry at ``address``: ``build`` gets tag ``v1``."""
+    return [{"name": f"{address}/{repo}", "src_build_tag": build, "tag": "v1"} for repo in repos]
+
+
 def one_entry_manifest(path: Path, name: str) -> Path:
     """The commonest manifest in these tests: ``name:build-1`` gets tag ``v1``."""
     return write_manifest(path, [{"name": name, "src_build_tag": "build-1", "tag": "v1"}])

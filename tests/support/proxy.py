@@ -23,6 +23,8 @@ _IDLE_SECONDS = 10.0  # a pipe that carries nothing this long is closed: tests n
 @dataclass
 class ForwardProxy:
     credentials: tuple[str, str] | None = None
+    hosts: dict[str, str] = field(default_factory=dict)
+    """Names the proxy resolves itself, as an /etc/hosts would: ``{"xn--n3h.com": "127.0.0.1"}``."""
     seen: list[str] = field(default_factory=list)
     """Each request line that passed: ``CONNECT host:port`` or ``GET http://host/path``."""
     refused: list[str] = field(default_factory=list)
@@ -79,6 +81,8 @@ class ForwardProxy:
             request_line, *headers = head.decode("latin-1").split("\r\n")
             method, target, version = request_line.split(" ", 2)
             host = target if method == "CONNECT" else urlsplit(target).netloc
+            name, _, port = host.rpartition(":")
+            host = f"{self.hosts.get(name, name)}:{port}"
             if not self._authorized(headers) or not is_loopback(host):
                 self.refused.append(request_line)
                 client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n")

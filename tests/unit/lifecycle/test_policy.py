@@ -64,7 +64,7 @@ def test_json_with_tabs_loads(tmp_path: Path) -> None:
 def test_every_problem_is_reported_at_its_place(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text(
-        "repositories: [Team/App]\n"
+        "repositories: [team/app]\n"
         "rules:\n"
         "- rulePriority: 1\n"
         "  selection:\n"

@@ -132,5 +132,5 @@ def test_unreadable_images_are_located(tmp_path: Path) -> None:
         f"{path}:52:36: items[0].status.containerStatuses[0].imageID: not an image reference by"
         " digest ('127.0.0.1:5000/shop/web:v1' names no digest)",
         f"{path}:59:36: items[0].status.containerStatuses[1].imageID: not an image reference by"
-        f" digest ('docker.io/Shop/Proxy@{PROXY}': path component 'Shop' must be lowercase)",
+        f" digest ('Shop/Proxy@{PROXY}': path component 'Proxy' must be lowercase)",
     ]

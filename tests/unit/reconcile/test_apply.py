@@ -7,7 +7,7 @@ import threading
 import time
 from collections import Counter
 
-from tagmgr.errors import CommandError, CopyRefused, Location, RegistryError
+from tagmgr.errors import CommandError, CopyRefused, Location, RegistryError, TransientWriteError
 from tagmgr.manifest.model import ImageEntry
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import OCI_INDEX
@@ -17,6 +17,8 @@ from tagmgr.reconcile.outcome import Outcome, Result, apply_exit_code
 from tagmgr.reconcile.plan import Action, Kind
 from tagmgr.reconcile.recheck import AbsenceCheck
 from tagmgr.reconcile.targets import Target
+from tagmgr.registry import RegistryOptions
+from tagmgr.registry.policy import RetryPolicy
 
 SOURCE = Descriptor(OCI_INDEX, "sha256:" + "1" * 64, 10)
 OTHER = Descriptor(OCI_INDEX, "sha256:" + "2" * 64, 10)
@@ -24,6 +26,8 @@ OTHER = Descriptor(OCI_INDEX, "sha256:" + "2" * 64, 10)
 
 class MemoryRegistry:
     """Tags by (repository, tag); also plays Registries and RegistryClient."""
+
+    options = RegistryOptions(retry=RetryPolicy(jitter=0.0))
 
     def __init__(self, pages: int = 1) -> None:
         self.tags: dict[tuple[str, str], Descriptor] = {}
@@ -179,13 +183,25 @@ def test_a_tag_moved_after_its_read_back_is_a_conflict_in_the_final_re_read() ->
     assert apply_exit_code(outcomes) == 1
 
 
-class FlakyEngine(FakeEngine):
-    """Fails its first ``failures`` copies: before writing, or ``after_writing`` the tag."""
+UNSENT = TransientWriteError("registry.example", "PATCH /v2/a/blobs/uploads/1: 500")
 
-    def __init__(self, registry: MemoryRegistry, failures: int, *, after_writing: bool) -> None:
+
+class FlakyEngine(FakeEngine):
+    """Fails its first ``failures`` copies with ``error``: before writing, or ``after_writing``
+    the tag."""
+
+    def __init__(
+        self,
+        registry: MemoryRegistry,
+        failures: int,
+        *,
+        after_writing: bool,
+        error: Exception = UNSENT,
+    ) -> None:
         super().__init__(registry)
         self.failures = failures
         self.after_writing = after_writing
+        self.error = error
         self.attempts = 0
 
     def copy(self, source: ImageReference, destination: ImageReference) -> None:
@@ -193,27 +209,36 @@ class FlakyEngine(FakeEngine):
         if self.attempts > self.failures or self.after_writing:
             super().copy(source, destination)
         if self.attempts <= self.failures:
-            raise CommandError("skopeo copy exited with 1: 500 Internal Server Error")
+            raise self.error
 
 
-def test_a_failed_copy_is_tried_again_only_while_the_tag_is_absent() -> None:
+def test_a_write_sent_once_is_run_again_only_while_the_tag_is_absent() -> None:
+    """The policy's attempts and waits: 4 in all, 0.5, 1, 2 s apart (jitter off)."""
     registry = MemoryRegistry()
     slept: list[float] = []
     transient = FlakyEngine(registry, 2, after_writing=False)
     [outcome] = Applier(transient, registry, sleep=slept.append).apply([create("a", "v1")])  # type: ignore[arg-type]
-    assert (outcome.result, transient.attempts, len(slept)) == (Result.CREATED, 3, 2)
-    assert 0.25 <= slept[0] <= 0.5
-    assert 0.5 <= slept[1] <= 1.0
+    assert (outcome.result, transient.attempts, slept) == (Result.CREATED, 3, [0.5, 1.0])
     written = FlakyEngine(registry, 1, after_writing=True)
     [outcome] = Applier(written, registry, sleep=slept.append).apply([create("b", "v1")])  # type: ignore[arg-type]
     assert (outcome.result, written.attempts) == (Result.CREATED, 1)
     broken = FlakyEngine(registry, 9, after_writing=False)
     [outcome] = Applier(broken, registry, sleep=slept.append).apply([create("c", "v1")])  # type: ignore[arg-type]
-    assert (outcome.result, outcome.message) == (
-        Result.FAILED,
-        "skopeo copy exited with 1: 500 Internal Server Error",
-    )
-    assert broken.attempts == 3
+    assert (outcome.result, outcome.message) == (Result.FAILED, str(UNSENT))
+    assert broken.attempts == 4
+
+
+def test_what_the_layer_below_retried_is_not_run_again() -> None:
+    """skopeo retried its requests, the transport its own: one failed copy is the outcome."""
+    for error in (
+        CommandError("skopeo copy exited with 1: 500 Internal Server Error"),
+        RegistryError("registry.example", "GET /v2/a/blobs/sha256:1: 503 Service Unavailable"),
+    ):
+        registry, slept = MemoryRegistry(), list[float]()
+        engine = FlakyEngine(registry, 1, after_writing=False, error=error)
+        [outcome] = Applier(engine, registry, sleep=slept.append).apply([create("a", "v1")])  # type: ignore[arg-type]
+        assert (outcome.result, outcome.message) == (Result.FAILED, str(error))
+        assert (engine.attempts, slept) == (1, [])
 
 
 class RefusingEngine:

@@ -28,7 +28,7 @@ def test_each_kind_of_action() -> None:
         create.destination: Lookup(),
         present.destination: Lookup(SOURCE),
         conflict.destination: Lookup(OTHER),
-        missing.source: Lookup(),
+        missing.source: Lookup(missing="org/app has no tag gone"),
         missing.destination: Lookup(),
     }
     actions = plan([create, present, conflict, missing], inventory)
@@ -42,7 +42,7 @@ def test_each_kind_of_action() -> None:
         f"docker.io/org/app:x already points at {OTHER.digest}, not {SOURCE.digest}; "
         "an existing tag is never moved"
     )
-    assert actions[3].message == "docker.io/org/app:gone does not exist"
+    assert actions[3].message == "docker.io/org/app:gone does not exist: org/app has no tag gone"
 
 
 def test_registry_errors_and_unresolved_entries_are_errors() -> None:

@@ -1,5 +1,5 @@
-"""The retry table and transport: scripted answers, a recorded sleep, no real waiting; jitter
-is off (``chance`` 0) unless a test is about it."""
+"""The retry table and transport: scripted answers, a recorded sleep and a clock it moves, no
+real waiting; jitter is off (``chance`` 0) unless a test is about it."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import httpx
 import pytest
 
 from tagmgr.errors import RegistryError
+from tagmgr.registry.policy import RetryPolicy
+from tagmgr.registry.reachability import Reachability
 from tagmgr.registry.retry import (
+    NOT_SENT_AGAIN,
     PROBE,
     RETRY_SAFE,
     Decision,
-    Reachability,
-    RetryPolicy,
     RetryTransport,
     decide,
 )
@@ -25,18 +26,40 @@ URL = "https://registry.example/v2/app/manifests/v1"
 Answer = int | tuple[int, dict[str, str | bytes]] | httpx.TransportError
 
 
+class Clock:
+    """Time that passes only when slept, or when a scripted attempt waits out its timeout."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 class Script:
     """A transport answering from a list: a status, (status, headers), or an error to raise.
 
-    Header values given as bytes are sent as they are, as a registry would on the wire."""
+    Header values given as bytes are sent as they are, as a registry would on the wire. With a
+    ``clock``, a timeout answer first waits out the attempt's timeout on it; ``timeouts`` keeps
+    each attempt's."""
 
-    def __init__(self, answers: Iterable[Answer]) -> None:
+    def __init__(self, answers: Iterable[Answer], clock: Clock | None = None) -> None:
         self.answers = list(answers)
         self.calls = 0
+        self.clock = clock
+        self.timeouts: list[float] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         answer = self.answers[self.calls]
         self.calls += 1
+        self.timeouts.append(request.extensions["timeout"]["read"])
+        if isinstance(answer, httpx.TimeoutException) and self.clock is not None:
+            self.clock.now += self.timeouts[-1]
         if isinstance(answer, httpx.TransportError):
             raise answer
         status, headers = answer if isinstance(answer, tuple) else (answer, {})
@@ -139,13 +162,56 @@ def test_attempts_are_bounded_and_the_last_answer_is_handed_up() -> None:
     assert len(slept) == 3
 
 
-def test_total_wait_is_bounded() -> None:
-    policy = RetryPolicy(attempts=10, total_delay=15.0)
+def through(
+    script: Script, clock: Clock, policy: RetryPolicy, reachability: Reachability | None = None
+) -> httpx.Client:
+    transport = RetryTransport(
+        httpx.MockTransport(script),
+        policy,
+        sleep=clock.sleep,
+        reachability=reachability,
+        chance=lambda: 0.0,
+        clock=clock,
+    )
+    return httpx.Client(transport=transport)
+
+
+def test_a_request_takes_no_longer_than_its_timeout_waits_included() -> None:
+    clock = Clock()
+    policy = RetryPolicy(attempts=10, request_timeout=15.0)
     answers: list[Answer] = [(429, {"Retry-After": "10"}), (429, {"Retry-After": "10"}), 200]
-    response, script, slept = send(answers, policy=policy)
-    assert response.status_code == 429
-    assert script.calls == 2
-    assert slept == [10.0]
+    script = Script(answers, clock)
+    with through(script, clock, policy) as client:
+        assert client.get(URL).status_code == 429
+    assert (script.calls, clock.slept, script.timeouts) == (2, [10.0], [15.0, 5.0])
+
+
+def test_an_attempt_waits_only_as_long_as_its_request_has_left() -> None:
+    """Refused at once, 0.5 s waited, then the 9.5 s left, waited out: no third attempt."""
+    clock = Clock()
+    script = Script([refused(), httpx.ReadTimeout("slow"), 200], clock)
+    with (
+        through(script, clock, RetryPolicy(request_timeout=10.0)) as client,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        client.get(URL)
+    assert (script.calls, script.timeouts, clock.slept, clock.now) == (2, [10.0, 9.5], [0.5], 10.0)
+
+
+def test_a_write_that_failed_and_was_not_sent_again_is_marked() -> None:
+    """The client makes a TransientWriteError of it: its owner may run the whole job again."""
+    for answer in (503, refused()):
+        script, clock = Script([answer, 200]), Clock()
+        with through(script, clock, RetryPolicy()) as client, suppress(httpx.ConnectError):
+            request = client.build_request("PATCH", URL)
+            client.send(request)
+        assert (script.calls, request.extensions.get(NOT_SENT_AGAIN)) == (1, True)
+    for method, answer in (("PATCH", 400), ("GET", 503)):
+        script, clock = Script([answer] * 4), Clock()
+        with through(script, clock, RetryPolicy()) as client:
+            request = client.build_request(method, URL)
+            client.send(request)
+        assert NOT_SENT_AGAIN not in request.extensions
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 501])
@@ -219,13 +285,24 @@ def reachable(answers: Iterable[Answer], reachability: Reachability, probe: bool
     transport = RetryTransport(
         httpx.MockTransport(script), sleep=lambda _: None, reachability=reachability
     )
-    with httpx.Client(transport=transport) as client, suppress(httpx.TransportError):
+    with httpx.Client(transport=transport) as client, suppress(httpx.TransportError, RegistryError):
         client.get(URL, extensions={PROBE: probe})
     return script
 
 
+def reachability_of(clock: Clock | None = None, policy: RetryPolicy | None = None) -> Reachability:
+    policy = policy or RetryPolicy()
+    return Reachability(
+        "registry.example",
+        down_after=policy.down_after,
+        registry_timeout=policy.registry_timeout,
+        request_timeout=policy.request_timeout,
+        clock=clock or Clock(),
+    )
+
+
 def test_a_registry_failing_its_connections_in_a_row_is_down_for_the_rest_of_the_run() -> None:
-    reachability = Reachability("registry.example", down_after=4, timeout=30.0)
+    reachability = reachability_of()
     assert reachable([refused(), refused(), refused(), 200], reachability).calls == 4  # reset
     assert reachable([refused_by_the_kernel()], reachability, probe=True).calls == 1  # no count
     assert reachable([refused()] * 4 + [200], reachability).calls == 4  # four in a row: down
@@ -240,3 +317,64 @@ def test_a_registry_failing_its_connections_in_a_row_is_down_for_the_rest_of_the
         with httpx.Client(transport=transport) as client, pytest.raises(RegistryError) as caught:
             client.get(URL)
         assert (str(caught.value), script.calls) == (down, 0)
+
+
+def test_a_registry_that_answers_nothing_is_down_once_its_time_is_up() -> None:
+    """No request waits past what the registry has left: 10 s, 10 s, then the 5 s left of 25."""
+    clock = Clock()
+    policy = RetryPolicy(request_timeout=10.0, registry_timeout=25.0, down_after=99)
+    reachability = reachability_of(clock, policy)
+    waited = []
+    for _ in range(2):
+        script = Script([httpx.ReadTimeout("silence")] * 4, clock)
+        with (
+            through(script, clock, policy, reachability) as client,
+            pytest.raises(httpx.ReadTimeout),
+        ):
+            client.get(URL)
+        waited += script.timeouts
+    script = Script([httpx.ReadTimeout("silence")] * 4, clock)
+    with (
+        through(script, clock, policy, reachability) as client,
+        pytest.raises(RegistryError) as caught,
+    ):
+        client.get(URL)
+    assert (waited, script.timeouts, clock.now) == ([10.0, 10.0], [5.0], 25.0)
+    assert str(caught.value) == (
+        "registry registry.example: down: nothing answered within 25 s (--registry-timeout; the "
+        "last request: GET https://registry.example/v2/app/manifests/v1); nothing more is sent "
+        "to it in this run"
+    )
+    untouched = Script([200], clock)
+    with through(untouched, clock, policy, reachability) as client, pytest.raises(RegistryError):
+        client.get(URL)
+    assert untouched.calls == 0
+
+
+def test_any_answer_restarts_the_registry_s_time() -> None:
+    clock = Clock()
+    policy = RetryPolicy(request_timeout=10.0, registry_timeout=25.0, down_after=99)
+    reachability = reachability_of(clock, policy)
+    for answers in ([httpx.ReadTimeout("silence")], [404], [httpx.ReadTimeout("silence")]):
+        script = Script(answers, clock)
+        with through(script, clock, policy, reachability) as client, suppress(httpx.ReadTimeout):
+            client.get(URL)
+        assert script.timeouts == [10.0]
+    assert reachability.left() == 15.0
+
+
+def test_an_attempt_refused_below_leaves_nothing_waiting() -> None:
+    """An answer the bounding transport refuses (too large, say) is no silence of the registry."""
+    clock = Clock()
+    reachability = reachability_of(clock)
+
+    def too_large(request: httpx.Request) -> httpx.Response:
+        raise RegistryError("registry.example", "answer larger than 4194304 bytes")
+
+    transport = RetryTransport(
+        httpx.MockTransport(too_large), sleep=clock.sleep, reachability=reachability, clock=clock
+    )
+    with httpx.Client(transport=transport) as client, pytest.raises(RegistryError):
+        client.get(URL)
+    clock.now += 1000.0
+    assert reachability.left() == RetryPolicy().registry_timeout

@@ -17,7 +17,7 @@ import pytest
 
 from tagmgr.errors import RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
-from tagmgr.registry.retry import RetryPolicy
+from tagmgr.registry.policy import RetryPolicy
 from tests.integration.test_registry_client import (
     failing,
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
@@ -59,7 +59,7 @@ def client_for(registry: Recorder, address: str = LOOPBACK) -> tuple[RegistryCli
     slept: list[float] = []
     transport = httpx.MockTransport(registry)
     return RegistryClient(
-        address, RegistryOptions(), transport=transport, sleep=slept.append, retry=NO_JITTER
+        address, RegistryOptions(retry=NO_JITTER), transport=transport, sleep=slept.append
     ), slept
 
 
@@ -175,9 +175,7 @@ def test_a_refused_loopback_port_costs_one_settlement() -> None:
         probe.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{probe.getsockname()[1]}"
     slept: list[float] = []
-    client = RegistryClient(
-        address, RegistryOptions(timeout=5.0), sleep=slept.append, retry=NO_JITTER
-    )
+    client = RegistryClient(address, RegistryOptions(retry=NO_JITTER), sleep=slept.append)
     for repository in ("a", "b", "c"):
         with pytest.raises(RegistryError) as caught:
             client.list_tags(repository)
