@@ -1,21 +1,23 @@
 """tagmgr installed as a user installs it: ``python -m build`` makes a wheel and an sdist, and each
 installs into a fresh virtual environment and runs there, schemas included.
 
-The fresh environments borrow tagmgr's dependencies instead of downloading them: the package goes
-in with ``pip install --no-deps``, and a ``.pth`` line puts this virtualenv's site-packages after
-the fresh one's. Those dependencies are exactly the ones pyproject.toml names (this virtualenv was
-installed from it, and the wheel's metadata is checked against it below), and what packaging can
-break (a module or data file left out of the wheel, a schema link that is not followed, the entry
-point) is all in what is installed. That keeps the test at seconds: resolving and fetching the
-dependencies takes 20 s or more, longer when the index is slow. Only ``python -m build`` and
-the sdist's build go to the package index, for setuptools, as every build does. A ``.pth`` line
-names a directory without running the ``.pth`` files in it, so the editable install of this
-checkout stays out, and the test checks that ``tagmgr`` is imported from the fresh environment.
+The fresh environments borrow tagmgr's dependencies: the package goes in with ``pip install
+--no-deps``, and a ``.pth`` line puts this virtualenv's site-packages after the fresh one's. Those
+dependencies are exactly the ones pyproject.toml names (this virtualenv was installed from it, and
+the wheel's metadata is checked against it below), and what packaging can break (a module or data
+file left out, a schema link not followed, the entry point) is all in what is installed. That
+keeps each install at seconds; installing the dependencies too takes 10 to 20 s an environment
+here, and the pre-commit hook's test does it (from the repository, with full resolution). A
+``.pth`` line names a directory without running the ``.pth`` files in it, so the editable install
+of this checkout stays out, and the test checks that ``tagmgr`` comes from the fresh environment.
+Builds take setuptools from the session's wheelhouse (see ``conftest``), as they would from the
+package index.
 """
 
 from __future__ import annotations
 
 import email
+import os
 import subprocess
 import sys
 import sysconfig
@@ -36,10 +38,11 @@ pytestmark = pytest.mark.integration
 TIMEOUT = 300  # a build fetches setuptools into an isolated environment
 
 
-def run(*argv: str | Path, cwd: Path | None = None) -> str:
+def run(*argv: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
         [str(arg) for arg in argv],
         cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -50,9 +53,13 @@ def run(*argv: str | Path, cwd: Path | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def dist(source_checkout: UpstreamRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dist(
+    source_checkout: UpstreamRepo,
+    wheelhouse: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    run(sys.executable, "-m", "build", "--outdir", out, source_checkout.path)
+    run(sys.executable, "-m", "build", "--outdir", out, source_checkout.path, env=wheelhouse)
     return out
 
 
@@ -89,7 +96,9 @@ def test_the_sdist_holds_the_schemas_as_files_not_links(dist: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["*.whl", "*.tar.gz"])
-def test_installed_in_a_fresh_venv_tagmgr_runs(dist: Path, kind: str, tmp_path: Path) -> None:
+def test_installed_in_a_fresh_venv_tagmgr_runs(
+    dist: Path, kind: str, wheelhouse: dict[str, str], tmp_path: Path
+) -> None:
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
@@ -110,6 +119,7 @@ def test_installed_in_a_fresh_venv_tagmgr_runs(dist: Path, kind: str, tmp_path: 
         "--quiet",
         "--no-deps",
         artifact(dist, kind),
+        env=wheelhouse,
     )
 
     work = tmp_path / "work"
