@@ -1,6 +1,6 @@
 """Every file a doc example names exists in the repository, so every example can be run as written.
 
-Two kinds of mention are checked, in CHANGELOG.md and docs/: any path under one of the
+Two kinds of mention are checked, in README.md, CHANGELOG.md and docs/: any path under one of the
 repository's own directories (``examples/policy.yaml``, ``tagmgr/exitcodes.py``), wherever it
 stands but in a command's output; and in the commands of console examples (lines starting with
 ``$ ``), every argument that is a file name (``deploy.yaml``), which must then be a path from
@@ -18,7 +18,9 @@ import pytest
 
 from tests.support.paths import REPO_ROOT
 
-DOCUMENTS = sorted([REPO_ROOT / "CHANGELOG.md", *(REPO_ROOT / "docs").rglob("*.md")])
+DOCUMENTS = sorted(
+    [REPO_ROOT / "README.md", REPO_ROOT / "CHANGELOG.md", *(REPO_ROOT / "docs").rglob("*.md")]
+)
 TOP_DIRECTORIES = ("examples", "manifests", "schemas", "tagmgr", "tests", "scripts", "docs")
 REPO_PATH = re.compile(rf"(?<![\w./~$-])(?:{'|'.join(TOP_DIRECTORIES)})/[\w.*/-]*")
 FILE_SUFFIXES = (".yaml", ".yml", ".json", ".lock", ".toml", ".py", ".md", ".txt")
