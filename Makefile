@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates
 SOURCES := tagmgr tests scripts
 
-.PHONY: all system-deps venv lint test unit demo bench clean
+.PHONY: all system-deps venv lint docs test unit demo bench clean
 
 all: test
 
@@ -34,8 +34,12 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
+# The documentation site, into site/; --strict turns a broken link or a missing snippet into a failure.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 # pytest exits 5 when it collected nothing; any non-zero exit fails the target.
-test: system-deps lint
+test: system-deps lint docs
 	$(BIN)/pytest -q
 
 unit: venv
@@ -45,7 +49,7 @@ demo: system-deps venv
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info site
 
 # Performance figures come from here, measured side by side in one run, never from a timed test.
 bench: system-deps venv

@@ -6,6 +6,6 @@ A new group is a module here with ``register(table: CommandTable) -> None`` and 
 
 from __future__ import annotations
 
-from tagmgr.commands import changes, core, digests, lifecycle, pinrefs
+from tagmgr.commands import changes, core, digests, lifecycle, pinrefs, schemas
 
-GROUPS = (core, digests, pinrefs, lifecycle, changes)
+GROUPS = (core, digests, pinrefs, lifecycle, changes, schemas)

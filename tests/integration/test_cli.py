@@ -181,7 +181,7 @@ def test_console_script_exits_64_without_arguments(tmp_path: Path) -> None:
     assert result.stderr == (
         "usage: tagmgr [-h] [--version]\n"
         "              {validate,plan,apply,describe,resolve,lock,check,pin-refs,promote,rollback,"
-        "status,expire,diff,versions}\n"
+        "status,expire,diff,versions,schema}\n"
         "              ...\n"
         "tagmgr: error: the following arguments are required: command\n"
     )

@@ -1,8 +1,8 @@
 """tagmgr's reference parser over the reference grammar's own test tables and the OCI spec.
 
 Each row of ``docker_reference_cases`` must get Docker's answer, unless ``DIFFERENCES`` names it:
-those are tagmgr's deliberate departures, each with tagmgr's own answer, and README's section
-"Image references, as Docker reads them" lists each one (checked below).
+those are tagmgr's deliberate departures, each with tagmgr's own answer, and the docs page
+docs/reference/image-references.md lists each one (checked below).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Refused(str):
 
 
 # Where tagmgr answers otherwise than Docker: input -> tagmgr's answer (its canonical string, or
-# what it refuses with), and the words README uses for the difference.
+# what it refuses with), and the words the docs page uses for the difference.
 DIFFERENCES: dict[str, tuple[str | bool | Refused, str]] = {
     "Docker/docker": (Refused(CAPITAL_HOST), "capital"),
     "DOCKER/docker": (Refused(CAPITAL_HOST), "capital"),
@@ -53,7 +53,7 @@ DIFFERENCES: dict[str, tuple[str | bool | Refused, str]] = {
     SHA384: (Refused("'sha384' is not supported"), "sha384"),
 }
 
-# README's words for each kind of difference, so a new one cannot go undocumented.
+# The docs page's words for each kind of difference, so a new one cannot go undocumented.
 README_WORDS = {
     "capital": "`LOCALDOMAIN/debian`",
     "lowercase": "`Asdf.com/x` is `asdf.com/x`",
@@ -143,13 +143,12 @@ def test_an_image_id_is_never_a_name(text: str, identifier: bool) -> None:
 
 
 def test_the_differences_are_pinned_and_documented() -> None:
-    """Each difference is one the tables (or go-digest) hold, and README names its kind."""
+    """Each difference is one the tables (or go-digest) hold, and the docs page names its kind."""
     tabled = {text for table in (cases.NORMALIZED, cases.DOMAINS, cases.NAMES) for text, _ in table}
     assert {text for text in DIFFERENCES if text not in tabled} == {SHA384}
     assert agrees(familiar(SHA384), DIFFERENCES[SHA384][0])
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme.split("### Image references, as Docker reads them", 1)[1].split("\n## ")[0]
-    words_in_section = " ".join(section.split())
+    page = (REPO_ROOT / "docs" / "reference" / "image-references.md").read_text()
+    words_in_section = " ".join(page.split())
     missing = [words for words in README_WORDS.values() if words not in words_in_section]
     assert missing == []
     assert {kind for _, kind in DIFFERENCES.values()} <= README_WORDS.keys()
