@@ -23,6 +23,7 @@ SCHEMAS = {
     "manifest": "manifest/manifest.schema.json",
     "lock": "lock/lock.schema.json",
     "versions": "changes/versions.schema.json",
+    "lifecycle-policy": "lifecycle/lifecycle-policy.schema.json",
 }
 """Each published schema by name: its file inside the tagmgr package (a link to
 ``schemas/NAME.schema.json`` in a checkout, a copy in a wheel; see package-data in pyproject).

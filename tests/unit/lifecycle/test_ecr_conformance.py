@@ -395,5 +395,5 @@ def test_the_schema_is_published_beside_the_others_with_a_stable_id() -> None:
     assert SCHEMA_PATH.resolve() == REPO_ROOT / "schemas" / "lifecycle-policy.schema.json"
     assert (schema["$schema"], schema["$id"]) == (
         "https://json-schema.org/draft/2020-12/schema",
-        "urn:tagmgr:schema:lifecycle-policy:1",
+        "urn:tagmgr:schema:lifecycle-policy",
     )
