@@ -72,7 +72,7 @@ def locations(
     config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
     docker_config = Path(env.get("DOCKER_CONFIG") or home / ".docker")
     found = [
-        *_primary(env, home, platform, os.getuid() if uid is None else uid),
+        *_primary(env, home, platform, uid),
         Location(config_home / "containers" / "auth.json"),
         Location(docker_config / "config.json"),
         Location(home / ".dockercfg", legacy=True),
@@ -80,13 +80,15 @@ def locations(
     return list(dict.fromkeys(found))  # off Linux the primary file may be the next one
 
 
-def _primary(env: Mapping[str, str], home: Path, platform: str, uid: int) -> list[Location]:
+def _primary(env: Mapping[str, str], home: Path, platform: str, uid: int | None) -> list[Location]:
     """The file ``podman login`` and ``skopeo login`` write when no file is named."""
     if not platform.startswith("linux"):
         return [Location(home / ".config" / "containers" / "auth.json")]
     runtime_dir = env.get("XDG_RUNTIME_DIR")
     if not runtime_dir:
-        return [Location(PER_UID_DIRECTORY / str(uid) / "auth.json")]
+        return [
+            Location(PER_UID_DIRECTORY / str(os.getuid() if uid is None else uid) / "auth.json")
+        ]
     if not Path(runtime_dir).exists():
         log.warning(
             "%s, named by $XDG_RUNTIME_DIR, does not exist: its containers/auth.json is not "
