@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from tagmgr.errors import CommandError
 from tagmgr.oci.reference import ImageReference
-from tagmgr.registry import Connection, Registries
+from tagmgr.registry import Connection, Credentials, Registries
 from tagmgr.system import process
 
 SKOPEO = "skopeo"
@@ -38,8 +38,13 @@ class SkopeoEngine:
         """Returns None: skopeo says nothing of what it wrote, so the caller reads it back."""
         src = self._registries.client(source.registry).connection()
         dest = self._registries.client(destination.registry).connection()
-        secrets = [c.credentials.password for c in (src, dest) if c.credentials]
-        with memory_authfile([src, dest]) as (authfile, descriptor):
+        logins = {
+            f"{ref.registry}/{ref.repository}": found
+            for ref, connection in ((source, src), (destination, dest))
+            if (found := connection.credentials(ref.repository)) is not None
+        }
+        secrets = [credentials.password for credentials in logins.values()]
+        with memory_authfile(logins) as (authfile, descriptor):
             argv = [
                 SKOPEO,
                 "copy",
@@ -78,8 +83,9 @@ def connection_flags(side: str, connection: Connection, authfile: str) -> list[s
 
 
 @contextmanager
-def memory_authfile(connections: list[Connection]) -> Iterator[tuple[str, int]]:
-    """An auth.json holding just these registries, as ``(path, descriptor)``, in memory only.
+def memory_authfile(logins: dict[str, Credentials]) -> Iterator[tuple[str, int]]:
+    """An auth.json holding just these logins, by repository (``host/name``, the most specific
+    key skopeo looks for), as ``(path, descriptor)``, in memory only.
 
     The file is anonymous (``memfd_create``): skopeo inherits the descriptor and opens it as
     ``/proc/self/fd/N`` (skopeo 1.9 reads it so), and it is gone once both have closed it, however
@@ -87,9 +93,8 @@ def memory_authfile(connections: list[Connection]) -> Iterator[tuple[str, int]]:
     uses exactly what tagmgr resolved, and no secret ever appears on a command line.
     """
     auths = {
-        c.registry: {"auth": _basic_token(c.credentials.username, c.credentials.password)}
-        for c in connections
-        if c.credentials is not None
+        key: {"auth": _basic_token(credentials.username, credentials.password)}
+        for key, credentials in logins.items()
     }
     descriptor = os.memfd_create("tagmgr-auth.json")
     try:
