@@ -63,7 +63,9 @@ def _compare_platform(
         except LayerFormatError as error:
             raise LayerFormatError(f"{reference} ({image.platform}): {error}") from error
 
-    reasons = compare_configs(one.config, other.config)
-    reasons += compare_stacks(one.layers, other.layers, read, ignore)
+    found = compare_configs(one.config, other.config, ignore)
+    found += compare_stacks(one.layers, other.layers, read, ignore)
+    reasons = tuple(reason for reason in found if not reason.ignored_by)
+    ignored = tuple(reason for reason in found if reason.ignored_by)
     verdict = platform_verdict(False, reasons)
-    return PlatformDiff(one.platform, one.digest, other.digest, verdict, tuple(reasons))
+    return PlatformDiff(one.platform, one.digest, other.digest, verdict, reasons, ignored)

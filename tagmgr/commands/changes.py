@@ -25,7 +25,7 @@ def register(table: CommandTable) -> None:
     _register_versions(table)
 
 
-IGNORE_HELP = "path globs whose differences do not count"
+IGNORE_HELP = "rules (paths, label:, env:, config:...) whose differences do not count"
 
 
 def _register_versions(table: CommandTable) -> None:
