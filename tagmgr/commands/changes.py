@@ -9,6 +9,7 @@ from tagmgr import exitcodes
 from tagmgr.commands.options import CommandTable, Parser, argument, positive_int
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.oci.reference import ImageReference, explain_invalid_tag, is_valid_tag
+from tagmgr.oci.transport import ImageLocation, parse_location
 
 
 def register(table: CommandTable) -> None:
@@ -19,12 +20,18 @@ def register(table: CommandTable) -> None:
         "compare two images, ignoring build noise (exit 0: identical or equivalent, 2: changed)",
         [registry],
     )
-    diffing.add_argument("a", type=argument(image_reference), metavar="REF_A", help="an image")
-    diffing.add_argument("b", type=argument(image_reference), metavar="REF_B", help="its rebuild")
+    diffing.add_argument("a", type=argument(image_location), metavar="IMAGE_A", help=LOCATION_HELP)
+    diffing.add_argument(
+        "b", type=argument(image_location), metavar="IMAGE_B", help="its rebuild, spelled alike"
+    )
     diffing.add_argument("--ignore", metavar="FILE", help=IGNORE_HELP)
     _register_versions(table)
 
 
+LOCATION_HELP = (
+    "an image: a registry reference, or oci:DIR[:REF], oci-archive:FILE[:REF], "
+    "docker-archive:FILE[:REF], docker-daemon:NAME:TAG"
+)
 IGNORE_HELP = "rules (paths, label:, env:, config:...) whose differences do not count"
 
 
@@ -68,11 +75,11 @@ def _versions_file(command: Parser, build_help: str, *, required: bool) -> None:
     )
 
 
-def image_reference(text: str) -> ImageReference:
-    reference = ImageReference.parse(text)
-    if reference.tag is None and reference.digest is None:
+def image_location(text: str) -> ImageLocation:
+    location = parse_location(text)
+    if isinstance(location, ImageReference) and location.tag is None and location.digest is None:
         raise InvalidReferenceError(f"{text!r}: give a tag or a digest (name:tag, name@sha256:...)")
-    return reference
+    return location
 
 
 def tag(text: str) -> str:

@@ -22,6 +22,7 @@ from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
 from tagmgr.commands.options import open_registries, registry_map
 from tagmgr.engines import ENGINES
 from tagmgr.manifest.write import write_values
+from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.apply import Applier
 from tagmgr.reconcile.inventory import take_inventory
 from tagmgr.reconcile.plan import plan
@@ -30,7 +31,8 @@ from tagmgr.report.changes import write_diff, write_steps
 
 def diff(args: argparse.Namespace) -> int:
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
-    a, b = map(registry_map(args).apply, (args.a, args.b))
+    mapping = registry_map(args)
+    a, b = (mapping.apply(x) if isinstance(x, ImageReference) else x for x in (args.a, args.b))
     with open_registries(args) as registries:
         result = diff_images(registries, a, b, ignore)
     write_diff(result, args.output, sys.stdout)
