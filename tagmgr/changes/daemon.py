@@ -16,12 +16,12 @@ image ID and diff_ids, do not.
 
 from __future__ import annotations
 
-import hashlib
 import tarfile
 from collections.abc import Iterator, Mapping
 
 from tagmgr.changes.filesystem import LayerChanges
 from tagmgr.changes.images import ImageSide, PlatformImage
+from tagmgr.changes.local import image_id as local_image_id
 from tagmgr.changes.local import saved_platform, walk_sniffed
 from tagmgr.changes.streams import ChunkReader
 from tagmgr.changes.walk import READ_SIZE, Layer
@@ -85,7 +85,7 @@ def _walk_saved(
                 found = walk_sniffed(member.name, chunks)
                 if found is not None and found[1] in wanted:
                     walked[found[1]] = found[0]
-    if content is None or f"sha256:{hashlib.sha256(content).hexdigest()}" != image_id:
+    if content is None or local_image_id(content) != image_id:
         raise ImageFormatError(
             f"{what}: the daemon's save stream holds no config of image {image_id} "
             "(was the name given to another image while it was read?)"

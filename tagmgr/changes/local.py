@@ -26,7 +26,7 @@ from tagmgr.changes.walk import READ_SIZE, Layer, read_layer, walk_layer
 from tagmgr.errors import ImageFormatError, TagmgrError
 from tagmgr.oci.content import ImageConfig, parse_config, read_document
 from tagmgr.oci.descriptor import Descriptor
-from tagmgr.oci.dockersave import MANIFEST_FILE, parse_saved, select_saved
+from tagmgr.oci.dockersave import MANIFEST_FILE, SavedImage, parse_saved, select_saved
 from tagmgr.oci.layout import INDEX_FILE, LAYOUT_FILE, blob_path, check_layout, select_manifest
 from tagmgr.oci.platform import UNKNOWN
 from tagmgr.oci.transport import DOCKER_ARCHIVE, OCI, LocalImage
@@ -174,21 +174,31 @@ def walk_sniffed(name: str, chunks: Iterator[bytes]) -> tuple[LayerChanges, str]
     return walk_layer(Layer(name, media_type, ""), rest) if media_type else None
 
 
-def read_docker_archive(files: Files, image: LocalImage) -> ImageSide:
+def saved_config(files: Files, image: LocalImage) -> tuple[SavedImage, bytes]:
+    """The archive's entry for ``image``, and its config's bytes."""
     with files.open(MANIFEST_FILE) as chunks:
         listed = parse_saved(read_document(chunks, f"{image}: {MANIFEST_FILE}"), str(image))
     saved = select_saved(listed, image.ref, image.source_index, str(image))
     with files.open(saved.config) as chunks:
-        content = read_document(chunks, f"{image}: {saved.config}")
-    image_id = f"sha256:{hashlib.sha256(content).hexdigest()}"
+        return saved, read_document(chunks, f"{image}: {saved.config}")
+
+
+def image_id(config: bytes) -> str:
+    """What Docker calls the image: the sha256 of its config's bytes."""
+    return f"sha256:{hashlib.sha256(config).hexdigest()}"
+
+
+def read_docker_archive(files: Files, image: LocalImage) -> ImageSide:
+    saved, content = saved_config(files, image)
+    identity = image_id(content)
     config = parse_config(content, f"config {image}: {saved.config}")
-    platform = saved_platform(image_id, config, len(saved.layers), str(image))
+    platform = saved_platform(identity, config, len(saved.layers), str(image))
     layers = tuple(
         Layer(path, "", diff_id)
         for path, diff_id in zip(saved.layers, config.diff_ids, strict=True)
     )
-    one = PlatformImage(platform, image_id, config.document, layers)
-    return ImageSide(str(image), image_id, {platform: one}, SavedLayers(files, image))
+    one = PlatformImage(platform, identity, config.document, layers)
+    return ImageSide(str(image), identity, {platform: one}, SavedLayers(files, image))
 
 
 def saved_platform(image_id: str, config: ImageConfig, layers: int, what: str) -> str:
@@ -201,13 +211,20 @@ def saved_platform(image_id: str, config: ImageConfig, layers: int, what: str) -
 
 
 @contextmanager
-def opened_local(image: LocalImage) -> Iterator[ImageSide]:
-    """The image at a layout or archive, open for its layers to be read while in the block."""
+def opened_files(image: LocalImage) -> Iterator[Files]:
+    """The files of a layout directory, or of a layout or docker save archive."""
     where = f"{image.transport}:{image.path}"
     if image.transport == OCI:
-        yield read_layout(DirectoryFiles(image.path, where), image)
+        yield DirectoryFiles(image.path, where)
         return
     with TarFiles.opened(image.path, where) as files:
+        yield files
+
+
+@contextmanager
+def opened_local(image: LocalImage) -> Iterator[ImageSide]:
+    """The image at a layout or archive, open for its layers to be read while in the block."""
+    with opened_files(image) as files:
         if image.transport == DOCKER_ARCHIVE:
             yield read_docker_archive(files, image)
         else:

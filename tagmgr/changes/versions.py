@@ -14,10 +14,11 @@ from typing import NotRequired, TypedDict, cast
 from tagmgr.documents.loader import DocumentKind, load_document
 from tagmgr.documents.located import LocatedDocument
 from tagmgr.documents.yamldoc import ANY_INDEX, MANIFEST_RULES
-from tagmgr.errors import Location, Problem, VersionsError
+from tagmgr.errors import Location, Problem, TagmgrError, VersionsError
 from tagmgr.manifest import MAX_MANIFEST_BYTES
 from tagmgr.manifest.validate import MANIFEST_WORDS
 from tagmgr.oci.reference import ImageReference
+from tagmgr.oci.transport import LOCAL_TRANSPORTS, LocalImage, parse_location
 
 SCHEMA_PATH = Path(__file__).with_name("versions.schema.json")
 NOUN = "versions file"
@@ -45,6 +46,10 @@ class _EntryData(TypedDict):
     name: str
     version: NotRequired[str | None]
     pin: NotRequired[str]
+    local: NotRequired[str]
+
+
+BUILD_PLACEHOLDER = "{build}"
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,24 @@ class VersionEntry:
     version: str | None
     pin: Pin
     location: Location
+    local: str | None = None  # where each build is on this machine; {build} stands for its tag
 
     @property
     def field_path(self) -> str:
         return f"images[{self.index}]"
+
+    def local_build(self, build: str) -> LocalImage:
+        """The local image of build ``build``, or ``TagmgrError`` if the entry names none."""
+        if self.local is None:
+            raise TagmgrError(f"{self.field_path} names no local image (local: ...)")
+        text = self.local.replace(BUILD_PLACEHOLDER, build)
+        location = parse_location(text) if text.partition(":")[0] in LOCAL_TRANSPORTS else None
+        if not isinstance(location, LocalImage):
+            raise TagmgrError(
+                f"{self.local!r} is not an image on this machine: oci:DIR[:REF], "
+                "oci-archive:FILE[:REF], docker-archive:FILE[:REF] or docker-daemon:NAME:TAG"
+            )
+        return location
 
 
 @dataclass(frozen=True)
@@ -81,12 +100,26 @@ def load_versions(path: str) -> VersionsFile:
                     item.get("version"),
                     Pin(item.get("pin", Pin.AUTO)),
                     doc.location(("images", index)),
+                    item.get("local"),
                 )
             )
         problems += _repeated_names(doc, entries)
+        problems += _bad_locals(doc, entries)
     if problems:
         raise VersionsError(problems)
     return VersionsFile(path, tuple(entries))
+
+
+def _bad_locals(doc: LocatedDocument, entries: list[VersionEntry]) -> list[Problem]:
+    problems = []
+    for entry in entries:
+        if entry.local is not None:
+            try:
+                entry.local_build("build")
+            except TagmgrError as error:
+                where = doc.location(("images", entry.index, "local"))
+                problems.append(Problem(where, f"{entry.field_path}.local", str(error)))
+    return problems
 
 
 def _repeated_names(doc: LocatedDocument, entries: list[VersionEntry]) -> list[Problem]:

@@ -47,6 +47,9 @@ def _register_versions(table: CommandTable) -> None:
         [registry],
     )
     _versions_file(updating, "the new build's tag", required=True)
+    updating.add_argument(
+        "--local", action="store_true", help="compare each entry's local image of the build"
+    )
     updating.add_argument("--ignore", metavar="FILE", help=IGNORE_HELP)
     updating.add_argument("--write", action="store_true", help="edit the file in place")
     releasing = versions.add(
@@ -57,6 +60,9 @@ def _register_versions(table: CommandTable) -> None:
     )
     _versions_file(releasing, "the build to release", required=True)
     releasing.add_argument("version", type=argument(tag), metavar="VERSION", help="the release tag")
+    releasing.add_argument(
+        "--local", action="store_true", help="push each entry's local image of the build"
+    )
     releasing.add_argument(
         "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
     )

@@ -8,6 +8,7 @@ import sys
 from tagmgr import exitcodes
 from tagmgr.changes.diff import diff_images
 from tagmgr.changes.ignore import IgnoreRules, load_ignore_file
+from tagmgr.changes.localrelease import daemon_host, release_local
 from tagmgr.changes.pinning import (
     Step,
     VersionStep,
@@ -21,8 +22,10 @@ from tagmgr.changes.verdict import ImageDiff, diff_exit_code
 from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
 from tagmgr.commands.options import open_registries, registry_map
 from tagmgr.engines import ENGINES
+from tagmgr.engines.skopeo import push_local
 from tagmgr.manifest.write import write_values
 from tagmgr.oci.reference import ImageReference
+from tagmgr.oci.transport import LocalImage
 from tagmgr.reconcile.apply import Applier
 from tagmgr.reconcile.inventory import take_inventory
 from tagmgr.reconcile.plan import plan
@@ -47,9 +50,8 @@ def versions_update(args: argparse.Namespace) -> int:
 
         def compare(entry: VersionEntry, build: str) -> ImageDiff:
             name = mapping.apply(entry.name)
-            return diff_images(
-                registries, name.with_tag(str(entry.version)), name.with_tag(build), ignore
-            )
+            fresh = entry.local_build(build) if args.local else name.with_tag(build)
+            return diff_images(registries, name.with_tag(str(entry.version)), fresh, ignore)
 
         comparisons = compare_builds(versions, args.build, compare)
     steps = [decide_update(e, comparisons.get(e.index)) for e in versions.entries]
@@ -58,6 +60,8 @@ def versions_update(args: argparse.Namespace) -> int:
 
 def versions_release(args: argparse.Namespace) -> int:
     versions = load_versions(args.file)
+    if args.local:
+        return _release_local(versions, args)
     targets = release_targets(versions, args.version, args.build)
     mapped = {i: t.mapped(registry_map(args)) for i, t in targets.items()}
     with open_registries(args) as registries:
@@ -69,6 +73,26 @@ def versions_release(args: argparse.Namespace) -> int:
         if args.write:
             applier = Applier(ENGINES[args.engine](registries), registries)
             outcomes = dict(zip(mapped, applier.apply(planned, jobs=args.jobs), strict=True))
+    steps = decide_release(versions, args.version, actions, outcomes)
+    return _finish("versions release", versions, steps, args)
+
+
+def _release_local(versions: VersionsFile, args: argparse.Namespace) -> int:
+    mapping = registry_map(args)
+    host = daemon_host()
+    with open_registries(args) as registries:
+
+        def push(image: LocalImage, destination: ImageReference) -> None:
+            push_local(registries, str(image), destination, host)
+
+        actions, outcomes = release_local(
+            versions,
+            args.version,
+            args.build,
+            lambda entry: mapping.apply(entry.name),
+            registries=registries,
+            push=push if args.write else None,
+        )
     steps = decide_release(versions, args.version, actions, outcomes)
     return _finish("versions release", versions, steps, args)
 
