@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
 from tagmgr.documents.loader import DocumentKind, load_document
-from tagmgr.documents.located import LocatedDocument
+from tagmgr.documents.located import FieldPath, LocatedDocument
 from tagmgr.documents.yamldoc import ANY_INDEX, MANIFEST_RULES
 from tagmgr.errors import Location, Problem, TagmgrError, VersionsError
 from tagmgr.manifest import MAX_MANIFEST_BYTES
@@ -60,29 +60,49 @@ class VersionEntry:
     pin: Pin
     location: Location
     local: str | None = None  # where each build is on this machine; {build} stands for its tag
+    variable: str = ""  # in a shell versions file, the NAME_VER it is assigned to
 
     @property
     def field_path(self) -> str:
-        return f"images[{self.index}]"
+        return self.variable or f"images[{self.index}]"
 
     def local_build(self, build: str) -> LocalImage:
         """The local image of build ``build``, or ``TagmgrError`` if the entry names none."""
         if self.local is None:
             raise TagmgrError(f"{self.field_path} names no local image (local: ...)")
-        text = self.local.replace(BUILD_PLACEHOLDER, build)
-        location = parse_location(text) if text.partition(":")[0] in LOCAL_TRANSPORTS else None
-        if not isinstance(location, LocalImage):
-            raise TagmgrError(
-                f"{self.local!r} is not an image on this machine: oci:DIR[:REF], "
-                "oci-archive:FILE[:REF], docker-archive:FILE[:REF] or docker-daemon:NAME:TAG"
-            )
-        return location
+        return local_image(self.local, build)
+
+
+def local_image(template: str, build: str) -> LocalImage:
+    """``local:`` with ``{build}`` replaced; ``TagmgrError`` if that is no local image."""
+    text = template.replace(BUILD_PLACEHOLDER, build)
+    location = parse_location(text) if text.partition(":")[0] in LOCAL_TRANSPORTS else None
+    if not isinstance(location, LocalImage):
+        raise TagmgrError(
+            f"{template!r} is not an image on this machine: oci:DIR[:REF], "
+            "oci-archive:FILE[:REF], docker-archive:FILE[:REF] or docker-daemon:NAME:TAG"
+        )
+    return location
+
+
+def local_problems(
+    doc: LocatedDocument, locals_at: dict[str, tuple[FieldPath, str]]
+) -> list[Problem]:
+    """A problem for each ``local:`` value that names no local image, by its field's name."""
+    problems = []
+    for field, (path, template) in locals_at.items():
+        try:
+            local_image(template, "build")
+        except TagmgrError as error:
+            problems.append(Problem(doc.location(path), field, str(error)))
+    return problems
 
 
 @dataclass(frozen=True)
 class VersionsFile:
     path: str
     entries: tuple[VersionEntry, ...]
+    image_map: str | None = None  # a shell versions file's image map (``shellversions``)
 
 
 def load_versions(path: str) -> VersionsFile:
@@ -104,22 +124,17 @@ def load_versions(path: str) -> VersionsFile:
                 )
             )
         problems += _repeated_names(doc, entries)
-        problems += _bad_locals(doc, entries)
+        problems += local_problems(
+            doc,
+            {
+                f"{e.field_path}.local": (("images", e.index, "local"), e.local)
+                for e in entries
+                if e.local is not None
+            },
+        )
     if problems:
         raise VersionsError(problems)
     return VersionsFile(path, tuple(entries))
-
-
-def _bad_locals(doc: LocatedDocument, entries: list[VersionEntry]) -> list[Problem]:
-    problems = []
-    for entry in entries:
-        if entry.local is not None:
-            try:
-                entry.local_build("build")
-            except TagmgrError as error:
-                where = doc.location(("images", entry.index, "local"))
-                problems.append(Problem(where, f"{entry.field_path}.local", str(error)))
-    return problems
 
 
 def _repeated_names(doc: LocatedDocument, entries: list[VersionEntry]) -> list[Problem]:

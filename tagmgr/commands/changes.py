@@ -79,6 +79,12 @@ def _versions_file(command: Parser, build_help: str, *, required: bool) -> None:
     command.add_argument(
         "--build", required=required, type=argument(tag), metavar="TAG", help=build_help
     )
+    if required:  # update and release; export reads the YAML file only
+        command.add_argument(
+            "--image-map",
+            metavar="MAP",
+            help="FILE is a shell file of NAME_VER assignments; MAP names each one's image",
+        )
 
 
 def image_location(text: str) -> ImageLocation:

@@ -18,6 +18,7 @@ from tagmgr.changes.pinning import (
     new_versions,
     release_targets,
 )
+from tagmgr.changes.shellversions import load_shell_versions, write_shell_versions
 from tagmgr.changes.verdict import ImageDiff, diff_exit_code
 from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
 from tagmgr.commands.options import open_registries, registry_map
@@ -42,8 +43,14 @@ def diff(args: argparse.Namespace) -> int:
     return diff_exit_code([result.verdict])
 
 
+def _load(args: argparse.Namespace) -> VersionsFile:
+    if args.image_map:
+        return load_shell_versions(args.file, args.image_map)
+    return load_versions(args.file)
+
+
 def versions_update(args: argparse.Namespace) -> int:
-    versions = load_versions(args.file)
+    versions = _load(args)
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
     mapping = registry_map(args)
     with open_registries(args) as registries:
@@ -59,7 +66,7 @@ def versions_update(args: argparse.Namespace) -> int:
 
 
 def versions_release(args: argparse.Namespace) -> int:
-    versions = load_versions(args.file)
+    versions = _load(args)
     if args.local:
         return _release_local(versions, args)
     targets = release_targets(versions, args.version, args.build)
@@ -104,7 +111,9 @@ def _finish(
     failed = any(step.step is Step.ERROR for step in steps)
     edits = new_versions(steps)
     written = bool(args.write and edits)
-    if written:
+    if written and versions.image_map:
+        write_shell_versions(versions, edits)
+    elif written:
         write_values(versions.path, "version", edits, after="name")
     write_steps(command, steps, written=written, output=args.output, stream=sys.stdout)
     if failed:
