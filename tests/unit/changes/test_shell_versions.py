@@ -116,25 +116,30 @@ def test_problems_are_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     ]
 
 
-def test_the_image_map_is_checked(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "variables:\n  svcweb: {name: vro/svcweb}\n",
+            "2:18: variables.svcweb.name: name must begin with a registry host such as "
+            "docker.io/ or 127.0.0.1:5000/",
+        ),
+        (
+            "variables:\n  svcweb: {name: docker.io/vro/svcweb}\n",
+            "2:11: variables.svcweb: not a shell variable ending in _VER (letters, digits, '_'; "
+            "no digit first)",
+        ),
+        (
+            "variables:\n  svcweb_VER: {name: docker.io/vro/w, local: 'x:y'}\n",
+            "2:46: variables.svcweb_VER.local: 'x:y' is not an image on this machine: "
+            "oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF] or "
+            "docker-daemon:NAME:TAG",
+        ),
+    ],
+)
+def test_the_image_map_is_checked(tmp_path: Path, text: str, message: str) -> None:
     path, image_map = files(tmp_path)
-    Path(image_map).write_text("variables:\n  svcweb: {name: vro/svcweb}\n")
+    Path(image_map).write_text(text)
     with pytest.raises(VersionsError) as caught:
         load_shell_versions(path, image_map)
-    assert str(caught.value) == (
-        f"{image_map}:2:18: variables.svcweb.name: name must begin with a registry host such as "
-        "docker.io/ or 127.0.0.1:5000/"
-    )
-    Path(image_map).write_text("variables:\n  svcweb: {name: docker.io/vro/svcweb}\n")
-    with pytest.raises(VersionsError) as caught:
-        load_shell_versions(path, image_map)
-    assert str(caught.value) == (
-        f"{image_map}:2:11: variables.svcweb: not a shell variable ending in _VER (letters, "
-        "digits, '_'; no digit first)"
-    )
-    Path(image_map).write_text("variables:\n  svcweb_VER: {name: docker.io/vro/w, local: 'x:y'}\n")
-    with pytest.raises(VersionsError) as caught:
-        load_shell_versions(path, image_map)
-    assert str(caught.value).startswith(
-        f"{image_map}:2:46: variables.svcweb_VER.local: 'x:y' is not an image on this machine"
-    )
+    assert str(caught.value) == f"{image_map}:{message}"
