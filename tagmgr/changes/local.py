@@ -15,12 +15,12 @@ import itertools
 import os
 import tarfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
 
 from tagmgr.changes.filesystem import LayerChanges
-from tagmgr.changes.images import ImageSide, ManifestStore, PlatformImage, read_image
+from tagmgr.changes.images import Chunks, ImageSide, ManifestStore, PlatformImage, read_image
 from tagmgr.changes.streams import SNIFF_BYTES, LayerFormatError, sniffed_layer_type
 from tagmgr.changes.walk import READ_SIZE, Layer, read_layer, walk_layer
 from tagmgr.errors import ImageFormatError, TagmgrError
@@ -30,8 +30,6 @@ from tagmgr.oci.dockersave import MANIFEST_FILE, SavedImage, parse_saved, select
 from tagmgr.oci.layout import INDEX_FILE, LAYOUT_FILE, blob_path, check_layout, select_manifest
 from tagmgr.oci.platform import UNKNOWN
 from tagmgr.oci.transport import DOCKER_ARCHIVE, OCI, LocalImage
-
-Chunks = AbstractContextManager[Iterator[bytes]]
 
 
 class Files(Protocol):

@@ -55,9 +55,6 @@ class LocalImage(NamedTuple):
         """``@INDEX``'s number, for a docker-archive."""
         return int(self.ref[1:]) if _INDEX.fullmatch(self.ref) else None
 
-    def with_ref(self, ref: str) -> LocalImage:
-        return self._replace(ref=ref)
-
 
 ImageLocation = ImageReference | LocalImage
 
