@@ -8,6 +8,7 @@ import sys
 from tagmgr import exitcodes
 from tagmgr.changes.diff import diff_images
 from tagmgr.changes.ignore import IgnoreRules, load_ignore_file
+from tagmgr.changes.localrelease import daemon_host, release_local
 from tagmgr.changes.pinning import (
     Step,
     VersionStep,
@@ -17,11 +18,15 @@ from tagmgr.changes.pinning import (
     new_versions,
     release_targets,
 )
+from tagmgr.changes.shellversions import load_shell_versions, write_shell_versions
 from tagmgr.changes.verdict import ImageDiff, diff_exit_code
 from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
 from tagmgr.commands.options import open_registries, registry_map
 from tagmgr.engines import ENGINES
+from tagmgr.engines.skopeo import push_local
 from tagmgr.manifest.write import write_values
+from tagmgr.oci.reference import ImageReference
+from tagmgr.oci.transport import LocalImage
 from tagmgr.reconcile.apply import Applier
 from tagmgr.reconcile.inventory import take_inventory
 from tagmgr.reconcile.plan import plan
@@ -30,24 +35,30 @@ from tagmgr.report.changes import write_diff, write_steps
 
 def diff(args: argparse.Namespace) -> int:
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
-    a, b = map(registry_map(args).apply, (args.a, args.b))
+    mapping = registry_map(args)
+    a, b = (mapping.apply(x) if isinstance(x, ImageReference) else x for x in (args.a, args.b))
     with open_registries(args) as registries:
         result = diff_images(registries, a, b, ignore)
     write_diff(result, args.output, sys.stdout)
     return diff_exit_code([result.verdict])
 
 
+def _load(args: argparse.Namespace) -> VersionsFile:
+    if args.image_map:
+        return load_shell_versions(args.file, args.image_map)
+    return load_versions(args.file)
+
+
 def versions_update(args: argparse.Namespace) -> int:
-    versions = load_versions(args.file)
+    versions = _load(args)
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
     mapping = registry_map(args)
     with open_registries(args) as registries:
 
         def compare(entry: VersionEntry, build: str) -> ImageDiff:
             name = mapping.apply(entry.name)
-            return diff_images(
-                registries, name.with_tag(str(entry.version)), name.with_tag(build), ignore
-            )
+            fresh = entry.local_build(build) if args.local else name.with_tag(build)
+            return diff_images(registries, name.with_tag(str(entry.version)), fresh, ignore)
 
         comparisons = compare_builds(versions, args.build, compare)
     steps = [decide_update(e, comparisons.get(e.index)) for e in versions.entries]
@@ -55,7 +66,9 @@ def versions_update(args: argparse.Namespace) -> int:
 
 
 def versions_release(args: argparse.Namespace) -> int:
-    versions = load_versions(args.file)
+    versions = _load(args)
+    if args.local:
+        return _release_local(versions, args)
     targets = release_targets(versions, args.version, args.build)
     mapped = {i: t.mapped(registry_map(args)) for i, t in targets.items()}
     with open_registries(args) as registries:
@@ -71,6 +84,26 @@ def versions_release(args: argparse.Namespace) -> int:
     return _finish("versions release", versions, steps, args)
 
 
+def _release_local(versions: VersionsFile, args: argparse.Namespace) -> int:
+    mapping = registry_map(args)
+    host = daemon_host()
+    with open_registries(args) as registries:
+
+        def push(image: LocalImage, destination: ImageReference) -> None:
+            push_local(registries, str(image), destination, host)
+
+        actions, outcomes = release_local(
+            versions,
+            args.version,
+            args.build,
+            lambda entry: mapping.apply(entry.name),
+            registries=registries,
+            push=push if args.write else None,
+        )
+    steps = decide_release(versions, args.version, actions, outcomes)
+    return _finish("versions release", versions, steps, args)
+
+
 def _finish(
     command: str, versions: VersionsFile, steps: list[VersionStep], args: argparse.Namespace
 ) -> int:
@@ -78,7 +111,9 @@ def _finish(
     failed = any(step.step is Step.ERROR for step in steps)
     edits = new_versions(steps)
     written = bool(args.write and edits)
-    if written:
+    if written and versions.image_map:
+        write_shell_versions(versions, edits)
+    elif written:
         write_values(versions.path, "version", edits, after="name")
     write_steps(command, steps, written=written, output=args.output, stream=sys.stdout)
     if failed:

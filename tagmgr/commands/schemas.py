@@ -23,6 +23,7 @@ SCHEMAS = {
     "manifest": "manifest/manifest.schema.json",
     "lock": "lock/lock.schema.json",
     "versions": "changes/versions.schema.json",
+    "versions-image-map": "changes/versions-image-map.schema.json",
     "lifecycle-policy": "lifecycle/lifecycle-policy.schema.json",
 }
 """Each published schema by name: its file inside the tagmgr package (a link to

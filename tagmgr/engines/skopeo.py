@@ -57,12 +57,41 @@ class SkopeoEngine:
                 f"docker://{source}",
                 f"docker://{destination}",
             ]
-            result = process.run(
-                argv, timeout=COPY_TIMEOUT_SECONDS, secrets=secrets, pass_fds=[descriptor]
-            )
-        if result.returncode != 0:
-            reason = process.redact(skopeo_message(result.stderr), secrets)
-            raise CommandError(f"skopeo copy exited with {result.returncode}: {reason}")
+            _run(argv, secrets, descriptor)
+
+
+def push_local(
+    registries: Registries, source: str, destination: ImageReference, daemon_host: str | None
+) -> None:
+    """``skopeo copy --preserve-digests SOURCE docker://DESTINATION``, ``SOURCE`` an image on
+    this machine as skopeo spells it (``oci:DIR:REF``, ``docker-daemon:NAME:TAG``, ...).
+
+    A layout's manifest is copied byte for byte; an image with none (docker save, a daemon) gets
+    the manifest skopeo writes. skopeo reaches a daemon only where it is told (it does not read
+    ``DOCKER_HOST``): ``daemon_host`` is given to it as ``--src-daemon-host``.
+    """
+    dest = registries.client(destination.registry).connection()
+    secrets = [dest.credentials.password] if dest.credentials else []
+    with memory_authfile([dest]) as (authfile, descriptor):
+        argv = [
+            SKOPEO,
+            "copy",
+            "--preserve-digests",
+            "--quiet",
+            f"--retry-times={registries.options.retry.attempts - 1}",
+            *([f"--src-daemon-host={daemon_host}"] if daemon_host else []),
+            *connection_flags("dest", dest, authfile),
+            source,
+            f"docker://{destination}",
+        ]
+        _run(argv, secrets, descriptor)
+
+
+def _run(argv: list[str], secrets: list[str], authfile: int) -> None:
+    result = process.run(argv, timeout=COPY_TIMEOUT_SECONDS, secrets=secrets, pass_fds=[authfile])
+    if result.returncode != 0:
+        reason = process.redact(skopeo_message(result.stderr), secrets)
+        raise CommandError(f"skopeo copy exited with {result.returncode}: {reason}")
 
 
 def skopeo_message(stderr: bytes) -> str:

@@ -12,7 +12,8 @@ from tagmgr.report import JSON_FORMAT_VERSION, dump_json
 
 
 def reason_record(reason: Reason) -> dict[str, str]:
-    return {"kind": reason.kind, "subject": reason.subject, "detail": reason.detail}
+    record = {"kind": reason.kind, "subject": reason.subject, "detail": reason.detail}
+    return {**record, "rule": reason.ignored_by} if reason.ignored_by else record
 
 
 def diff_record(diff: ImageDiff) -> dict[str, Any]:
@@ -29,6 +30,7 @@ def diff_record(diff: ImageDiff) -> dict[str, Any]:
                 "digest_b": platform.digest_b,
                 "verdict": platform.verdict.value,
                 "reasons": [reason_record(reason) for reason in platform.reasons],
+                "ignored": [reason_record(reason) for reason in platform.ignored],
             }
             for platform in diff.platforms
         ],
@@ -43,11 +45,17 @@ def write_diff(diff: ImageDiff, output: str, stream: IO[str]) -> None:
     for platform in diff.platforms:
         stream.write(f"  {platform.platform}: {platform.verdict.value}{_digests(platform)}\n")
         write_reasons(platform.reasons, stream, indent=4)
+        write_reasons(platform.ignored, stream, indent=4)
 
 
 def write_reasons(reasons: Sequence[Reason], stream: IO[str], *, indent: int) -> None:
     for reason in reasons:
-        stream.write(f"{' ' * indent}{reason}\n")
+        stream.write(f"{' ' * indent}{reason_text(reason)}\n")
+
+
+def reason_text(reason: Reason) -> str:
+    """``file-added srv/index.html: file``; an ignored one says by which rule."""
+    return f"ignored by {reason.ignored_by}: {reason}" if reason.ignored_by else str(reason)
 
 
 def _digests(platform: PlatformDiff) -> str:
@@ -72,6 +80,11 @@ def step_record(step: VersionStep) -> dict[str, Any]:
             {"platform": platform.platform, **reason_record(reason)}
             for platform in (step.diff.platforms if step.diff else ())
             for reason in platform.reasons
+        ],
+        "ignored": [
+            {"platform": platform.platform, **reason_record(reason)}
+            for platform in (step.diff.platforms if step.diff else ())
+            for reason in platform.ignored
         ],
         "action": action.kind.value if action else None,
         "result": outcome.result.value if outcome else None,
@@ -99,7 +112,7 @@ def write_steps(
         stream.write(f"{step.step.value:<9} {step.entry.name.name}  {_version_text(step)}\n")
         if step.message:
             stream.write(f"{'':<9} {step.message}\n")
-        if step.step is Step.UNPIN and step.diff is not None:
+        if step.step in (Step.UNPIN, Step.KEEP) and step.diff is not None:
             _write_platform_reasons(step.diff, stream)
     summary = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()))
     stream.write(f"\n{command}: {summary or 'no images'}; {_file_note(steps, written)}\n")
@@ -110,8 +123,8 @@ def _write_platform_reasons(diff: ImageDiff, stream: IO[str]) -> None:
     named = len(diff.platforms) > 1
     for platform in diff.platforms:
         prefix = f"{platform.platform}: " if named else ""
-        for reason in platform.reasons:
-            stream.write(f"{'':10}{prefix}{reason}\n")
+        for reason in (*platform.reasons, *platform.ignored):
+            stream.write(f"{'':10}{prefix}{reason_text(reason)}\n")
 
 
 def _version_text(step: VersionStep) -> str:
