@@ -71,8 +71,10 @@ def push_local(
     ``DOCKER_HOST``): ``daemon_host`` is given to it as ``--src-daemon-host``.
     """
     dest = registries.client(destination.registry).connection()
-    secrets = [dest.credentials.password] if dest.credentials else []
-    with memory_authfile([dest]) as (authfile, descriptor):
+    found = dest.credentials(destination.repository)
+    logins = {f"{destination.registry}/{destination.repository}": found} if found else {}
+    secrets = [found.password] if found else []
+    with memory_authfile(logins) as (authfile, descriptor):
         argv = [
             SKOPEO,
             "copy",
@@ -118,8 +120,9 @@ def memory_authfile(logins: dict[str, Credentials]) -> Iterator[tuple[str, int]]
 
     The file is anonymous (``memfd_create``): skopeo inherits the descriptor and opens it as
     ``/proc/self/fd/N`` (skopeo 1.9 reads it so), and it is gone once both have closed it, however
-    either ends. Nothing is ever on disk. skopeo never looks at the user's own auth files, so it
-    uses exactly what tagmgr resolved, and no secret ever appears on a command line.
+    either ends. Nothing is ever on disk, and no secret ever appears on a command line. skopeo
+    1.9 (containers/image before 5.24) still reads the user's default auth files after this one,
+    so for a registry this file has no key for, skopeo may find credentials tagmgr did not use.
     """
     auths = {
         key: {"auth": _basic_token(credentials.username, credentials.password)}
