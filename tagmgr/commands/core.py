@@ -41,8 +41,13 @@ def register(table: CommandTable) -> None:
     planning = table.add(
         "plan",
         plan,
-        "show what apply would do (exit 0: nothing, 2: changes, 1: problems)",
+        "show what apply would do (exit 0: a valid plan, changes or not; 1: problems)",
         [files, git, registry],
+    )
+    planning.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when tags would be created, 0 only when there is nothing to do",
     )
     applying = table.add(
         "apply", apply, "create missing tags; never move an existing one", [files, git, registry]
@@ -104,7 +109,10 @@ def plan(args: argparse.Namespace) -> int:
     with open_registries(args) as registries, reading:
         actions = _plan(args, registries, reading)
     publish(planned(actions, verbose=args.verbose > 0), options)
-    return plan_exit_code(actions)
+    code = plan_exit_code(actions)
+    if code == exitcodes.CHANGES_PENDING and not args.detailed_exitcode:
+        return exitcodes.OK  # a valid plan passes a CI step, changes or not
+    return code
 
 
 def apply(args: argparse.Namespace) -> int:

@@ -102,7 +102,7 @@ images:
             f"{word:<15} {target_b} <- build-2{describe_b}  {second.digest[:19]}\n"
         )
 
-    planned = run_tagmgr(capsys, "plan", cache, manifest)
+    planned = run_tagmgr(capsys, "plan", "--detailed-exitcode", cache, manifest)
     assert (planned.code, planned.err) == (2, "")
     assert planned.out == lines("create") + (
         "\nplan: 2 to create, 0 present, 0 conflicts, 0 missing sources, 0 errors\n"
