@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, Parser, argument, positive_int
+from tagmgr.commands.options import (
+    CommandTable,
+    Parser,
+    argument,
+    positive_int,
+    quiet_option,
+    report_options,
+)
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.oci.reference import ImageReference, explain_invalid_tag, is_valid_tag
 from tagmgr.oci.transport import ImageLocation, parse_location
@@ -52,6 +58,7 @@ def _register_versions(table: CommandTable) -> None:
     )
     updating.add_argument("--ignore", metavar="FILE", help=IGNORE_HELP)
     updating.add_argument("--write", action="store_true", help="edit the file in place")
+    quiet_option(updating, "images that keep their version")
     releasing = versions.add(
         "release",
         versions_release,
@@ -67,6 +74,7 @@ def _register_versions(table: CommandTable) -> None:
         "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
     )
     releasing.add_argument("--write", action="store_true", help="create the tags and edit the file")
+    quiet_option(releasing, "images that keep their version")
     exporting = versions.add(
         "export", versions_export, "print each image's version for a shell to source"
     )
@@ -121,20 +129,9 @@ def versions_release(args: argparse.Namespace) -> int:
 
 
 def versions_export(args: argparse.Namespace) -> int:
-    from tagmgr.changes.export import export_env, exported
     from tagmgr.changes.versions import load_versions
-    from tagmgr.report import JSON_FORMAT_VERSION, dump_json
+    from tagmgr.report.changes import exports
+    from tagmgr.report.publish import publish
 
-    versions = load_versions(args.file)
-    if args.output != "json":
-        sys.stdout.write(export_env(versions, args.build))
-        return exitcodes.OK
-    images = [
-        {"name": name, "variable": variable, "version": version}
-        for name, variable, version in exported(versions, args.build)
-    ]
-    dump_json(
-        {"format": JSON_FORMAT_VERSION, "command": "versions export", "images": images},
-        sys.stdout,
-    )
+    publish(exports(load_versions(args.file), args.build), report_options(args))
     return exitcodes.OK

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from tagmgr import exitcodes
 from tagmgr.changes.diff import diff_images
@@ -21,7 +20,7 @@ from tagmgr.changes.pinning import (
 from tagmgr.changes.shellversions import load_shell_versions, write_shell_versions
 from tagmgr.changes.verdict import ImageDiff, diff_exit_code
 from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
-from tagmgr.commands.options import open_registries, registry_map
+from tagmgr.commands.options import open_registries, registry_map, report_options
 from tagmgr.engines import ENGINES
 from tagmgr.engines.skopeo import push_local
 from tagmgr.manifest.write import write_values
@@ -30,7 +29,9 @@ from tagmgr.oci.transport import LocalImage
 from tagmgr.reconcile.apply import Applier
 from tagmgr.reconcile.inventory import take_inventory
 from tagmgr.reconcile.plan import plan
-from tagmgr.report.changes import write_diff, write_steps
+from tagmgr.report.changes import diffed, stepped
+from tagmgr.report.progress import Progress
+from tagmgr.report.publish import publish
 
 
 def diff(args: argparse.Namespace) -> int:
@@ -39,7 +40,7 @@ def diff(args: argparse.Namespace) -> int:
     a, b = (mapping.apply(x) if isinstance(x, ImageReference) else x for x in (args.a, args.b))
     with open_registries(args) as registries:
         result = diff_images(registries, a, b, ignore)
-    write_diff(result, args.output, sys.stdout)
+    publish(diffed(result), report_options(args))
     return diff_exit_code([result.verdict])
 
 
@@ -53,12 +54,16 @@ def versions_update(args: argparse.Namespace) -> int:
     versions = _load(args)
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
     mapping = registry_map(args)
-    with open_registries(args) as registries:
+    reading = Progress.on_terminal("versions update: comparing builds", report_options(args))
+    with open_registries(args) as registries, reading:
+        reading.expect(len(versions.entries))
 
         def compare(entry: VersionEntry, build: str) -> ImageDiff:
             name = mapping.apply(entry.name)
             fresh = entry.local_build(build) if args.local else name.with_tag(build)
-            return diff_images(registries, name.with_tag(str(entry.version)), fresh, ignore)
+            found = diff_images(registries, name.with_tag(str(entry.version)), fresh, ignore)
+            reading.advance(str(name))
+            return found
 
         comparisons = compare_builds(versions, args.build, compare)
     steps = [decide_update(e, comparisons.get(e.index)) for e in versions.entries]
@@ -72,9 +77,11 @@ def versions_release(args: argparse.Namespace) -> int:
     targets = release_targets(versions, args.version, args.build)
     mapped = {i: t.mapped(registry_map(args)) for i, t in targets.items()}
     with open_registries(args) as registries:
-        planned = plan(
-            list(mapped.values()), take_inventory(list(mapped.values()), registries, jobs=args.jobs)
-        )
+        with Progress.on_terminal(
+            "versions release: reading registries", report_options(args)
+        ) as reading:
+            found = take_inventory(list(mapped.values()), registries, jobs=args.jobs, tally=reading)
+        planned = plan(list(mapped.values()), found)
         actions = dict(zip(mapped, planned, strict=True))
         outcomes = None
         if args.write:
@@ -115,7 +122,7 @@ def _finish(
         write_shell_versions(versions, edits)
     elif written:
         write_values(versions.path, "version", edits, after="name")
-    write_steps(command, steps, written=written, output=args.output, stream=sys.stdout)
+    publish(stepped(command, steps, written=written), report_options(args))
     if failed:
         return exitcodes.FAILURE
     return exitcodes.CHANGES_PENDING if edits and not args.write else exitcodes.OK

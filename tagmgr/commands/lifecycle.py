@@ -11,7 +11,13 @@ import argparse
 from datetime import timedelta
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, argument, open_registries, registry_map
+from tagmgr.commands.options import (
+    CommandTable,
+    argument,
+    open_registries,
+    quiet_option,
+    registry_map,
+)
 from tagmgr.documents.explain import clip
 from tagmgr.errors import TagmgrError
 from tagmgr.lifecycle import MAX_DAYS
@@ -99,6 +105,7 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
     )
     _in_use_option(parser, "never deleted")
     parser.add_argument("--yes", "-y", action="store_true", help="delete (default: dry run)")
+    quiet_option(parser, "images kept")
     parser.add_argument(
         "--keep-newer-than",
         type=argument(parse_age),

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import ask, open_registries, registry_map
+from tagmgr.commands.options import ask, open_registries, registry_map, report_options
 from tagmgr.engines import ENGINES
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.lifecycle import execute
@@ -36,12 +36,9 @@ from tagmgr.manifest import load_manifests
 from tagmgr.manifest.environments import Chain
 from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries
-from tagmgr.report.lifecycle import (
-    outcome_problem,
-    report_expiry,
-    report_promotion,
-    report_status,
-)
+from tagmgr.report import lifecycle as report
+from tagmgr.report.progress import Progress
+from tagmgr.report.publish import publish, show
 
 _EXIT_CODES = {
     Result.MOVED: exitcodes.OK,
@@ -95,11 +92,12 @@ def move(
     promotion: Promotion,
     signatures: Mapping[str, str],
 ) -> int:
+    options = report_options(args)
     if not promotion.changes:
-        report_promotion(args.output, sys.stdout, promotion, "present")
+        publish(report.moved(promotion, "present"), options)
         return exitcodes.OK
     if args.dry_run or not _confirmed(args, promotion):
-        report_promotion(args.output, sys.stdout, promotion, "planned")
+        publish(report.moved(promotion, "planned"), options)
         print("tagmgr: nothing was changed (dry run)", file=sys.stderr)
         return exitcodes.CHANGES_PENDING
     engine = ENGINES[args.engine](registries)
@@ -107,10 +105,7 @@ def move(
     result = outcome.result.value
     if outcome.result is Result.MOVED:
         result = "promoted" if promotion.move is Move.PROMOTE else "rolled-back"
-    report_promotion(args.output, sys.stdout, promotion, result, outcome)
-    if outcome.result is not Result.MOVED:
-        label = "" if outcome.result is Result.SUPERSEDED else "error: "
-        print(f"tagmgr: {label}{outcome_problem(promotion, outcome)}", file=sys.stderr)
+    publish(report.moved(promotion, result, outcome), options)
     return _EXIT_CODES[outcome.result]
 
 
@@ -119,8 +114,13 @@ def status(args: argparse.Namespace, chain: Chain) -> None:
     locks = [read_lock(Path(path)) for path in args.lock]
     mapping = registry_map(args)
     in_use = read_in_use([path for group in args.in_use for path in group], mapping)
+    options = report_options(args)
     found = []
-    with open_registries(args) as opened:
+    with (
+        open_registries(args) as opened,
+        Progress.on_terminal("status: reading repositories", options) as progress,
+    ):
+        progress.expect(len(args.names))
         for name in map(mapping.apply, args.names):
             client = opened.client(name.registry)
             tags = tag_digests(client, name.repository, client.list_tags(name.repository))
@@ -129,7 +129,8 @@ def status(args: argparse.Namespace, chain: Chain) -> None:
                     name, tags, chain, manifests, locks, in_use=in_use, registry_map=mapping
                 )
             )
-    report_status(args.output, sys.stdout, found)
+            progress.advance(str(name))
+    publish(report.status(found), options)
 
 
 def expire(args: argparse.Namespace, chain: Chain) -> int:
@@ -145,25 +146,20 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
         )
     in_use = read_in_use([path for group in args.in_use for path in group], mapping)
     limits = Limits(_now(), args.keep_newer_than, args.max_delete_share)
+    options = report_options(args)
     with open_registries(args) as opened:
-        plans = [
-            plan_expiry(
-                policy,
-                survey(opened.client(n.registry), n.repository, chain),
-                in_use,
-                chain,
-                limits,
-            )
-            for n in names
-        ]
-        for plan in plans:
-            for problem in [*plan.holdings.problems, *filter(None, [plan.refusal])]:
-                print(f"tagmgr: error: {problem}", file=sys.stderr)
+        with Progress.on_terminal("expire: reading repositories", options) as progress:
+            progress.expect(len(names))
+            plans = []
+            for n in names:
+                holdings = survey(opened.client(n.registry), n.repository, chain)
+                plans.append(plan_expiry(policy, holdings, in_use, chain, limits))
+                progress.advance(str(n))
         if not args.yes or any(plan.refusal for plan in plans):
-            report_expiry(args.output, sys.stdout, plans, verbose=args.verbose > 0)
+            publish(report.expiry(plans, verbose=args.verbose > 0), options)
             return expiry_exit_code(plans)
         results = {d: r for plan in plans for d, r in execute.delete(plan, opened).items()}
-    report_expiry(args.output, sys.stdout, plans, results, verbose=args.verbose > 0)
+    publish(report.expiry(plans, results, verbose=args.verbose > 0), options)
     failed = any(result not in execute.DONE for result in results.values())
     broken = any(plan.holdings.problems for plan in plans)
     return exitcodes.FAILURE if failed or broken else exitcodes.OK
@@ -189,7 +185,7 @@ def _confirmed(args: argparse.Namespace, promotion: Promotion) -> bool:
     """On a terminal, show the move and ask; without one (CI), proceed, as apply does."""
     if args.yes or not sys.stdin.isatty():
         return True
-    report_promotion("text", sys.stderr, promotion, "planned")
+    show(report.moved(promotion, "planned"), sys.stderr)
     return ask(f"Move {promotion.environment_ref}?")
 
 

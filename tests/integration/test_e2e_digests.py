@@ -105,13 +105,14 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     assert (moved.code, moved.out) == (
         2,
         f"moved      {name}:v1  {first.digest} -> {second.digest}\n\n"
-        "check: 0 unchanged, 1 moved, 0 gone, 0 errors\n",
+        "check: 0 unchanged, 1 moved, 0 gone, 0 errors\n"
+        f"\nproblems:\n  {name}:v1 moved from {first.digest} to {second.digest}\n",
     )
     assert lock_path.read_bytes() == before
 
     updated = run_tagmgr(capsys, "check", "--update", lock_path)
     assert updated.code == 2
-    assert updated.out.endswith("1 moved, 0 gone, 0 errors; the lock file was updated\n")
+    assert "1 moved, 0 gone, 0 errors; the lock file was updated\n\nproblems:\n" in updated.out
     entry = json.loads(lock_path.read_text())["entries"][0]
     assert (entry["digest"], entry["platforms"]) == (second.digest, [])
     assert run_tagmgr(capsys, "check", lock_path).code == 0
