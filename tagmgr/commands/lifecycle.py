@@ -11,7 +11,13 @@ import argparse
 from datetime import timedelta
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, argument, open_registries, registry_map
+from tagmgr.commands.options import (
+    CommandTable,
+    argument,
+    open_registries,
+    positive_int,
+    registry_map,
+)
 from tagmgr.documents.explain import clip
 from tagmgr.errors import TagmgrError
 from tagmgr.lifecycle import MAX_DAYS
@@ -112,6 +118,13 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         metavar="PERCENT",
         help="refuse a run deleting more of a repository (default: 50%%)",
+    )
+    parser.add_argument(
+        "--keep-history",
+        type=positive_int,
+        metavar="N",
+        help="history tags keep their digest only among the newest N of each environment"
+        " (default: all do)",
     )
 
 

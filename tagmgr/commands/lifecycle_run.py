@@ -144,7 +144,7 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
             f"{policy.path}: no repositories: list them under repositories: or on the command line"
         )
     in_use = read_in_use([path for group in args.in_use for path in group], mapping)
-    limits = Limits(_now(), args.keep_newer_than, args.max_delete_share)
+    limits = Limits(_now(), args.keep_newer_than, args.max_delete_share, args.keep_history)
     with open_registries(args) as opened:
         plans = [
             plan_expiry(
