@@ -98,30 +98,42 @@ def report_checked(
         stream.write(_finding_text(finding) + "\n")
     stream.write(
         f"\ncheck: {counts[State.UNCHANGED]} unchanged, {counts[State.MOVED]} moved, "
-        f"{counts[State.GONE]} gone, {counts[State.ERROR]} errors"
+        f"{counts[State.GONE]} gone, {counts[State.SOURCE_MOVED]} sources moved, "
+        f"{counts[State.SOURCE_GONE]} sources gone, {counts[State.ERROR]} errors"
         + ("; the lock file was updated" if updated else "")
         + "\n"
     )
 
 
+def source_not_updated(finding: Finding) -> str:
+    """Why ``check --update`` left an entry whose build tag moved as it was."""
+    return (
+        f"{finding.checked}, the source of {finding.entry.target}, moved"
+        f" ({finding.locked_digest} -> {finding.new_digest}); --update does not follow a build"
+        " tag: one that moved is a rebuilt or tampered source, not a new release. The entry was"
+        " left as it was: find out who pushed it, then put the tag back or lock a new build"
+    )
+
+
 def _finding_text(finding: Finding) -> str:
-    entry = finding.entry
-    head = f"{finding.state.value:<10} {entry.target}"
-    if finding.state is State.MOVED:
-        return f"{head}  {entry.digest} -> {finding.new_digest}"
-    if finding.state is State.GONE:
-        return f"{head}  was {entry.digest}"
+    head = f"{finding.state.value:<10} {finding.checked}"
+    of = f"  (source of {finding.entry.target})" if finding.source else ""
+    if finding.state in (State.MOVED, State.SOURCE_MOVED):
+        return f"{head}  {finding.locked_digest} -> {finding.new_digest}{of}"
+    if finding.state in (State.GONE, State.SOURCE_GONE):
+        return f"{head}  was {finding.locked_digest}{of}"
     if finding.state is State.ERROR:
-        return f"{head}  {finding.now.error}"
-    return f"{head}  {entry.digest}"
+        return f"{head}  {finding.now.error}{of}"
+    return f"{head}  {finding.locked_digest}{of}"
 
 
 def _finding_record(finding: Finding) -> dict[str, Any]:
     return {
         "target": str(finding.entry.target),
         "source": str(finding.entry.source),
+        "checked": "source" if finding.source else "target",
         "state": finding.state.value,
-        "locked_digest": finding.entry.digest,
+        "locked_digest": finding.locked_digest,
         "digest": finding.new_digest,
         "message": finding.now.error,
     }
