@@ -72,7 +72,7 @@ def register(table: CommandTable) -> None:
     checking = table.add(
         "check",
         check,
-        "HEAD every locked tag (exit 0: none moved, 2: moved or gone, 1: problems)",
+        "HEAD every locked tag, build tags too (exit 0: none moved, 2: moved or gone, 1: problems)",
         [registry],
     )
     checking.add_argument("lock_path", type=Path, metavar="LOCKFILE", help="the lock file")
@@ -196,12 +196,22 @@ def record_applied(path: Path, actions: Sequence[Action], registries: Registries
 
 
 def check(args: argparse.Namespace) -> int:
-    """One HEAD per locked target; with ``--update``, one GET more per moved index."""
+    """One HEAD per locked target and per source build tag; with ``--update``, one GET more per
+    moved index."""
     from tagmgr.lock import read_lock, write_lock
     from tagmgr.lock.build import timestamp
-    from tagmgr.lock.check import Finding, State, check_entry, check_exit_code, moved_entry
+    from tagmgr.lock.check import (
+        Finding,
+        State,
+        check_entry,
+        check_exit_code,
+        check_source,
+        moved_entry,
+        source_tag,
+        to_update,
+    )
     from tagmgr.reconcile.resolve import resolve, with_children
-    from tagmgr.report.digests import checked
+    from tagmgr.report.digests import checked, source_not_updated
     from tagmgr.report.progress import Progress
     from tagmgr.report.publish import publish
     from tagmgr.system import interrupt
@@ -218,20 +228,30 @@ def check(args: argparse.Namespace) -> int:
     ):
         progress.expect(len(locked.entries))
 
-        def check_one(entry: LockEntry) -> Finding:
+        def check_one(entry: LockEntry) -> list[Finding]:
             target = mapping.apply(entry.target)
             client = registries.client(target.registry)
             finding = check_entry(entry, resolve(client, target))
             if args.update and finding.state is State.MOVED:
                 finding = check_entry(entry, with_children(client, finding.now))
             progress.advance(str(target))
-            return finding
+            build_tag = source_tag(entry)
+            if build_tag is None:
+                return [finding]
+            source = mapping.apply(build_tag)
+            built = resolve(registries.client(source.registry), source)
+            return [finding, check_source(entry, built)]
 
-        findings = map_in_threads(check_one, list(locked.entries), args.jobs)
-    moved = [f for f in findings if f.state is State.MOVED]
+        pairs = map_in_threads(check_one, list(locked.entries), args.jobs)
+    findings = [finding for pair in pairs for finding in pair]
+    moved = to_update(findings) if args.update else []
     updated = False
-    if args.update and moved:
+    if moved:
         now = timestamp()
         updated = write_lock(args.lock_path, locked.updated(moved_entry(f, now) for f in moved))
     publish(checked(findings, updated=updated), options)
+    if args.update:
+        for finding in findings:
+            if finding.state is State.SOURCE_MOVED:
+                print(f"tagmgr: error: {source_not_updated(finding)}", file=sys.stderr)
     return check_exit_code(findings)

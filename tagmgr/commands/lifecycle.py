@@ -15,6 +15,7 @@ from tagmgr.commands.options import (
     CommandTable,
     argument,
     open_registries,
+    positive_int,
     quiet_option,
     registry_map,
 )
@@ -45,6 +46,14 @@ def register(table: CommandTable) -> None:
     rolling.add_argument("--env", required=True, metavar="ENV", help="the environment")
     rolling.add_argument("--to", metavar="HISTORY_TAG", help="this entry, not the previous one")
     for moving in (promoting, rolling):
+        moving.add_argument(
+            "--require-signature",
+            action="append",
+            default=[],
+            metavar="KEY",
+            help="refuse unless a cosign signature by a public key in this PEM file signs the"
+            " digest; repeated, each must have signed",
+        )
         _chain_options(moving)
         moving.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
         moving.add_argument("--dry-run", action="store_true", help="only show what would move")
@@ -120,6 +129,13 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
         metavar="PERCENT",
         help="refuse a run deleting more of a repository (default: 50%%)",
     )
+    parser.add_argument(
+        "--keep-history",
+        type=positive_int,
+        metavar="N",
+        help="history tags keep their digest only among the newest N of each environment"
+        " (default: all do)",
+    )
 
 
 def promote(args: argparse.Namespace) -> int:
@@ -129,8 +145,10 @@ def promote(args: argparse.Namespace) -> int:
     mapping = registry_map(args)
     image = mapping.apply(args.image)
     into = mapping.apply(args.to_repository) if args.to_repository else None
+    required = run.signers(args)
     with open_registries(args) as registries:
         promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
+        promotion = run.gate(registries, promotion, required)
         return run.move(args, registries, promotion, signatures)
 
 
@@ -139,8 +157,10 @@ def rollback(args: argparse.Namespace) -> int:
 
     chain = _chain(args)
     name = registry_map(args).apply(args.name)
+    required = run.signers(args)
     with open_registries(args) as registries:
         promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
+        promotion = run.gate(registries, promotion, required)
         return run.move(args, registries, promotion, {})
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,12 +23,14 @@ from tagmgr.lifecycle.policyfile import load_policy
 from tagmgr.lifecycle.promotion import (
     Move,
     Promotion,
+    PromotionRefused,
     Result,
     TagState,
     plan_promotion,
     plan_rollback,
     wanted_tags,
 )
+from tagmgr.lifecycle.signatures import Signer, load_signer, read_signatures, unsigned
 from tagmgr.lifecycle.sources import read_in_use
 from tagmgr.lifecycle.status import repository_status
 from tagmgr.lifecycle.survey import survey, tag_digests
@@ -84,6 +87,25 @@ def plan_roll_back(
 ) -> Promotion:
     listed = registries.client(name.registry).list_tags(name.repository)
     return plan_rollback(_state(registries, name, listed, chain), environment, chain, _now(), to)
+
+
+def signers(args: argparse.Namespace) -> list[Signer]:
+    """The ``--require-signature`` keys, read before anything else is."""
+    return [load_signer(path) for path in args.require_signature]
+
+
+def gate(registries: Registries, promotion: Promotion, required: Sequence[Signer]) -> Promotion:
+    """``promotion`` with the keys that signed its digest; ``PromotionRefused`` naming each key
+    that did not, when one is ``required`` (in the repository the digest comes from)."""
+    if not required:
+        return promotion
+    source = promotion.source
+    client = registries.client(source.registry)
+    found = read_signatures(client, source.repository, promotion.digest)
+    refusals = unsigned(required, promotion.digest, found, source.name)
+    if refusals:
+        raise PromotionRefused(f"{source}: {'; '.join(refusals)}; nothing moved")
+    return replace(promotion, signed_by=tuple(signer.path for signer in required))
 
 
 def move(
@@ -145,7 +167,7 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
             f"{policy.path}: no repositories: list them under repositories: or on the command line"
         )
     in_use = read_in_use([path for group in args.in_use for path in group], mapping)
-    limits = Limits(_now(), args.keep_newer_than, args.max_delete_share)
+    limits = Limits(_now(), args.keep_newer_than, args.max_delete_share, args.keep_history)
     options = report_options(args)
     with open_registries(args) as opened:
         with Progress.on_terminal("expire: reading repositories", options) as progress:

@@ -30,7 +30,8 @@ Expiry deletes by digest, which takes every tag on it, one digest at a time in t
 is sent only once all before it went, so one that failed or was skipped keeps what comes after
 it. Just before each DELETE the tags are read again (listed, each HEADed, listed once more), and
 the digest is skipped if a tag, an index or a referrer the plan did not see is now on it or on
-what it is part of or about (a promotion meanwhile, say). Between that read and the DELETE is a
+what it is part of or about (a promotion meanwhile, say), or if a history tag on it is, among the
+tags read now, one that keeps its digest (``retention``). Between that read and the DELETE is a
 window nothing closes: the distribution API has no conditional DELETE (README, "Expire"). A
 DELETE not answered 202 is checked: gone with its tags (the answer was lost), still there, or
 gone with its tags left behind, which docker-registry does when a tag is written meanwhile.
@@ -48,6 +49,7 @@ from tagmgr.lifecycle.deletion import Step, deletion_steps
 from tagmgr.lifecycle.expiry import RepositoryPlan
 from tagmgr.lifecycle.holdings import Holdings, referrer_subject
 from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
+from tagmgr.lifecycle.retention import HistoryWindow
 from tagmgr.lifecycle.survey import manifest_links, tag_digests
 from tagmgr.manifest.environments import Chain, HistoryTag, history_of, next_history_tag
 from tagmgr.oci.descriptor import Descriptor
@@ -204,7 +206,7 @@ DONE = frozenset({"deleted", "gone"})
 
 def delete(plan: RepositoryPlan, registries: Registries) -> dict[str, str]:
     """Digest -> deleted, gone (not there when deleted), skipped: why, or failed: why."""
-    repository = _Repository(registries.client(plan.holdings.registry), plan.holdings)
+    repository = _Repository(registries.client(plan.holdings.registry), plan)
     results: dict[str, str] = {}
     for step in deletion_steps(plan):
         results[step.digest] = _carry_out(step, repository, results)
@@ -219,7 +221,7 @@ def _carry_out(step: Step, repository: _Repository, results: Mapping[str, str]) 
         now = repository.now()
     except TagmgrError as error:
         return f"failed: reading the tags again: {error}"
-    found = objections(step, repository.holdings, now)
+    found = objections(step, repository.holdings, now, repository.window)
     if found:
         unsigned = _deleted_referrers(step)
         return f"skipped: {'; '.join(found)} since the plan{unsigned}"
@@ -234,16 +236,30 @@ class Now:
     links: Mapping[str, tuple[str, ...]]  # digests the plan did not know -> the digests they name
 
 
-def objections(step: Step, holdings: Holdings, now: Now) -> list[str]:
+def objections(step: Step, holdings: Holdings, now: Now, window: HistoryWindow) -> list[str]:
     """Why ``step``'s DELETE must not be sent: on a digest it watches, a tag the plan did not see
-    (an environment or history tag among them: the plan never deletes those), or an index or a
-    referrer pushed since."""
+    (an environment or history tag among them), a history tag that keeps its digest among the
+    tags as read now, or an index or a referrer pushed since. A history tag beyond ``window``,
+    which the plan saw, is no objection: that is what the window is for."""
     unseen = {
         tag: digest
         for tag, digest in sorted(now.tags.items())
         if digest not in holdings.images or tag not in holdings.images[digest].tags
     }
-    return _tagged(step, unseen) + _naming(step, unseen, now.links)
+    kept = _kept_history(step, now, window, unseen)
+    return _tagged(step, unseen) + kept + _naming(step, unseen, now.links)
+
+
+def _kept_history(
+    step: Step, now: Now, window: HistoryWindow, unseen: Mapping[str, str]
+) -> list[str]:
+    """History tags the plan saw beyond the window that are within it now (newer entries of
+    their environment deleted since, say); one the plan did not see is ``_tagged`` already."""
+    return [
+        f"{'' if digest == step.digest else _short(digest) + ' '}tag {tag} is {why}"
+        for tag, why in sorted(window.kept(now.tags).items())
+        if (digest := now.tags[tag]) in step.watch and tag not in unseen
+    ]
 
 
 def _tagged(step: Step, unseen: Mapping[str, str]) -> list[str]:
@@ -286,8 +302,8 @@ def _deleted_referrers(step: Step) -> str:
 class _Repository:
     """The repository being expired: read again before each DELETE, and deleted from."""
 
-    def __init__(self, client: RegistryClient, holdings: Holdings) -> None:
-        self.client, self.holdings = client, holdings
+    def __init__(self, client: RegistryClient, plan: RepositoryPlan) -> None:
+        self.client, self.holdings, self.window = client, plan.holdings, plan.window
         self.links: dict[str, tuple[str, ...]] = {}  # a manifest never changes: read once
 
     def now(self) -> Now:

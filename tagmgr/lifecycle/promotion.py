@@ -81,6 +81,7 @@ class Promotion:
     before: Reading  # the environment and its newest history tag as planned from
     reason: str  # why the chain allows it
     copy: bool  # the destination repository does not hold the digest yet
+    signed_by: tuple[str, ...] = ()  # the public key files whose cosign signature was required
 
     @property
     def current(self) -> str | None:

@@ -75,13 +75,14 @@ def checked(findings: Sequence[Finding], *, updated: bool) -> Report:
         columns=("", "target", "locked digest", "digest now"),
         summary_line=(
             f"{counts[State.UNCHANGED]} unchanged, {counts[State.MOVED]} moved, "
-            f"{counts[State.GONE]} gone, {counts[State.ERROR]} errors"
+            f"{counts[State.GONE]} gone, {counts[State.SOURCE_MOVED]} sources moved, "
+            f"{counts[State.SOURCE_GONE]} sources gone, {counts[State.ERROR]} errors"
             + ("; the lock file was updated" if updated else "")
         ),
         problems=tuple(
             Located(Place(), _finding_problem(f))
             for f in findings
-            if f.state is not State.UNCHANGED
+            if f.state not in (State.UNCHANGED, State.SOURCE_GONE)
         ),
     )
 
@@ -155,16 +156,26 @@ def _resolution_record(resolution: Resolution, platform: Platform | None) -> dic
     }
 
 
+def source_not_updated(finding: Finding) -> str:
+    """Why ``check --update`` left an entry whose build tag moved as it was."""
+    return (
+        f"{finding.checked}, the source of {finding.entry.target}, moved"
+        f" ({finding.locked_digest} -> {finding.new_digest}); --update does not follow a build"
+        " tag: one that moved is a rebuilt or tampered source, not a new release. The entry was"
+        " left as it was: find out who pushed it, then put the tag back or lock a new build"
+    )
+
+
 def _finding_text(finding: Finding) -> str:
-    entry = finding.entry
-    head = f"{finding.state.value:<10} {entry.target}"
-    if finding.state is State.MOVED:
-        return f"{head}  {entry.digest} -> {finding.new_digest}"
-    if finding.state is State.GONE:
-        return f"{head}  was {entry.digest}"
+    head = f"{finding.state.value:<10} {finding.checked}"
+    of = f"  (source of {finding.entry.target})" if finding.source else ""
+    if finding.state in (State.MOVED, State.SOURCE_MOVED):
+        return f"{head}  {finding.locked_digest} -> {finding.new_digest}{of}"
+    if finding.state in (State.GONE, State.SOURCE_GONE):
+        return f"{head}  was {finding.locked_digest}{of}"
     if finding.state is State.ERROR:
-        return f"{head}  {finding.now.error}"
-    return f"{head}  {entry.digest}"
+        return f"{head}  {finding.now.error}{of}"
+    return f"{head}  {finding.locked_digest}{of}"
 
 
 def _finding_cells(finding: Finding) -> tuple[str, ...]:
@@ -172,24 +183,26 @@ def _finding_cells(finding: Finding) -> tuple[str, ...]:
         now = plain(_finding_problem(finding))
     else:
         now = code(finding.new_digest) if finding.new_digest else "none"
-    return (finding.state.value, code(str(finding.entry.target)), code(finding.entry.digest), now)
+    return (finding.state.value, code(str(finding.checked)), code(finding.locked_digest), now)
 
 
 def _finding_problem(finding: Finding) -> str:
-    target, locked = finding.entry.target, finding.entry.digest
-    if finding.state is State.MOVED:
-        return f"{target} moved from {locked} to {finding.new_digest}"
-    if finding.state is State.GONE:
-        return f"{target} is gone; it was at {locked}"
-    return f"{target}: {finding.now.error}"
+    checked, locked = finding.checked, finding.locked_digest
+    of = f", the source of {finding.entry.target}," if finding.source else ""
+    if finding.state in (State.MOVED, State.SOURCE_MOVED):
+        return f"{checked}{of} moved from {locked} to {finding.new_digest}"
+    if finding.state in (State.GONE, State.SOURCE_GONE):
+        return f"{checked}{of} is gone; it was at {locked}"
+    return f"{checked}: {finding.now.error}"
 
 
 def _finding_record(finding: Finding) -> dict[str, Any]:
     return {
         "target": str(finding.entry.target),
         "source": str(finding.entry.source),
+        "checked": "source" if finding.source else "target",
         "state": finding.state.value,
-        "locked_digest": finding.entry.digest,
+        "locked_digest": finding.locked_digest,
         "digest": finding.new_digest,
         "message": finding.now.error,
     }

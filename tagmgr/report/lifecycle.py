@@ -41,6 +41,7 @@ def promotion_record(
         "history_tag": _recorded_by(promotion, reading, outcome),
         "copy": promotion.copy,
         "reason": promotion.reason,
+        "signed_by": list(promotion.signed_by),
         "result": result,
         "now": {
             "digest": reading.at,
@@ -63,6 +64,8 @@ def moved(promotion: Promotion, result: str, outcome: Outcome | None = None) -> 
         f"{result:<10} {promotion.environment_ref} -> {promotion.digest} (was {was})",
         f"{'':<10} {where}; allowed: {promotion.reason}",
     ]
+    if promotion.signed_by:
+        lines.append(f"{'':<10} signed (cosign) by {', '.join(promotion.signed_by)}")
     if promotion.copy:
         lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
     problem = None

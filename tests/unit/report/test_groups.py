@@ -10,9 +10,10 @@ from tagmgr.lifecycle.expiry import Decision, RepositoryPlan
 from tagmgr.lifecycle.expiry import Verdict as Action
 from tagmgr.lifecycle.holdings import Held, Holdings, ImageTime, TimeSource
 from tagmgr.lifecycle.promotion import Move, Promotion, Reading
+from tagmgr.lifecycle.retention import HistoryWindow
 from tagmgr.lock.check import Finding, State
 from tagmgr.lock.model import LockEntry
-from tagmgr.manifest.environments import HistoryTag
+from tagmgr.manifest.environments import Chain, HistoryTag
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import OCI_INDEX, OCI_MANIFEST
 from tagmgr.oci.reference import ImageReference
@@ -49,11 +50,18 @@ def test_check_as_markdown_lists_what_moved_and_recaps_it() -> None:
         ],
         updated=False,
     )
-    assert report.summary == {"unchanged": 1, "moved": 1, "gone": 1, "error": 1}
+    assert report.summary == {
+        "unchanged": 1,
+        "moved": 1,
+        "gone": 1,
+        "source-moved": 0,
+        "source-gone": 0,
+        "error": 1,
+    }
     assert markdown(report, quiet=True) == (
         "## tagmgr check\n"
         "\n"
-        "1 unchanged, 1 moved, 1 gone, 1 errors\n"
+        "1 unchanged, 1 moved, 1 gone, 0 sources moved, 0 sources gone, 1 errors\n"
         "\n"
         "|  | target | locked digest | digest now |\n"
         "|---|---|---|---|\n"
@@ -116,6 +124,7 @@ def test_expire_as_markdown_counts_every_verdict_and_result() -> None:
             Decision(old, time, Action.DELETE, ("rule 1 (old builds) expires it",)),
             Decision(kept, time, Action.KEEP, ("rule 1 (old builds) picks it, but kept",)),
         ),
+        HistoryWindow(Chain(("dev", "stg", "prd"))),
     )
     report = expiry([plan], {A: "deleted"})
     assert report.summary == {
