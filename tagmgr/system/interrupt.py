@@ -9,6 +9,8 @@ disk, and a file being replaced holds signals off (``held``) until its temporary
 A command that writes nothing calls ``stop_at_once``: it has nothing to finish, so the first
 signal stops it as the second would; one that writes reads under ``stopping_at_once`` until its
 first write, then asks ``requested()`` between writes.
+Before ``handling_signals`` (while the interpreter imports tagmgr) ``install`` makes a signal stop
+tagmgr at once, nothing having started, with its exit code and no ``KeyboardInterrupt``.
 This module imports nothing of tagmgr's but the exit codes: every command, ``validate`` too,
 runs inside ``handling_signals``.
 """
@@ -35,6 +37,13 @@ _at_once: list[bool] = []  # not empty: the first signal stops at once (a read-o
 def on_abort(action: Callable[[], None]) -> None:
     """Run ``action`` when a second signal stops tagmgr at once; it must be safe in a handler."""
     _on_abort.append(action)
+
+
+def install() -> None:
+    """Until ``handling_signals``, a SIGINT or SIGTERM stops tagmgr at once: for the entry point,
+    before it imports the rest of tagmgr."""
+    for signum in EXIT_CODES:
+        signal.signal(signum, _before_start)
 
 
 def stop_at_once() -> None:
@@ -114,6 +123,11 @@ def _on_signal(signum: int, frame: object) -> None:
     if len(_received) == 1 and not _at_once:
         os.write(2, f"tagmgr: {name}: nothing new starts; send it again to stop at once\n".encode())
         return
+    _stop_now()
+
+
+def _before_start(signum: int, frame: object) -> None:
+    _received.append(signum)
     _stop_now()
 
 
