@@ -312,3 +312,32 @@ def test_describe_write_finishes_the_file_in_flight_and_writes_no_other(tmp_path
     assert err.splitlines()[-len(unwritten) - 1 :] == [*unwritten, "tagmgr: interrupted"]
     assert "Traceback" not in err
     assert [name for name in os.listdir(manifests) if is_temporary(name)] == []
+
+
+def test_versions_release_pins_what_it_created_and_creates_nothing_more(
+    registry: RegistryServer, repo: str, images: ImageFactory, tmp_path: Path
+) -> None:
+    """The signal comes with the first tag's manifest PUT: that tag is created and pinned; the
+    second is not started and stays unpinned."""
+    built = {name: images.oci(name) for name in ("api", "web")}
+    for name, image in built.items():
+        push(registry.address, f"{repo}/{name}", "b2", image)
+    versions = tmp_path / "versions.yaml"
+    entries = (f"- name: docker.io/{repo}/{name}\n  version: null\n" for name in built)
+    versions.write_text("images:\n" + "".join(entries))
+    rule = SignalOn(
+        signal.SIGTERM, lambda method, target: method == "PUT" and "/manifests/v2" in target
+    )
+    with fault_proxy(registry.address, rule) as proxy:
+        args = ("versions", "release", versions, "v2", "--build", "b2", "--write", "--jobs", "1")
+        done = run_signalled(tmp_path, rule, *args, f"--map-registry=docker.io={proxy.address}")
+    assert done.code == 143, done.err
+    assert [head_digest(registry.address, f"{repo}/{name}", "v2") for name in built] == [
+        built["api"].digest,
+        None,
+    ]
+    assert versions.read_text() == (
+        f"images:\n- name: docker.io/{repo}/api\n  version: v2\n"
+        f"- name: docker.io/{repo}/web\n  version: null\n"
+    )
+    assert "interrupted before it started" in done.out
