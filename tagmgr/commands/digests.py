@@ -175,12 +175,9 @@ def lock(args: argparse.Namespace) -> int:
             )
         entries, problems = lock_entries(actions, registries, jobs=args.jobs)
         previous = read_lock(path) if path.exists() and not problems else Lock()
-    written = False
-    if not problems and interrupt.requested():  # since the reading: the write is not started
-        print(f"tagmgr: {path} was not written: interrupted", file=sys.stderr)
-    elif not problems:
-        written = write_lock(path, previous.replaced_by(entries))
-    publish(locked(path, len(entries), written, problems), options)
+    stopped = interrupt.requested()  # since the reading: the write is not started
+    written = not (problems or stopped) and write_lock(path, previous.replaced_by(entries))
+    publish(locked(path, len(entries), written, problems, stopped=stopped), options)
     return exitcodes.FAILURE if problems else exitcodes.OK
 
 
