@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tagmgr.lifecycle.execute import DONE, NOT_STARTED
-from tagmgr.lifecycle.expiry import Decision, RepositoryPlan, Verdict
+from tagmgr.lifecycle.expiry import ExpiryDecision, ExpiryVerdict, RepositoryPlan
 from tagmgr.lifecycle.holdings import RFC3339
 from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
 from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
@@ -215,7 +215,7 @@ def expiry(
         "expire",
         {"repositories": [_plan_record(plan, done) for plan in plans]},
         {
-            **counted(Verdict, (d.verdict for plan in plans for d in plan.decisions)),
+            **counted(ExpiryVerdict, (d.verdict for plan in plans for d in plan.decisions)),
             **counted(_DELETION_RESULTS, (r.split(":")[0] for r in done.values())),
             "refused": sum(1 for plan in plans if plan.refusal),
             "repositories": len(plans),
@@ -236,7 +236,7 @@ def _plan_rows(plan: RepositoryPlan, results: Mapping[str, str], verbose: bool) 
     rows = [
         _decision_row(plan, decision, results.get(decision.held.digest))
         for decision in plan.decisions
-        if verbose or decision.verdict is Verdict.DELETE or _picked(decision)
+        if verbose or decision.verdict is ExpiryVerdict.DELETE or _picked(decision)
     ]
     rows += [Row(f"problem: {problem}") for problem in plan.holdings.problems]
     if plan.refusal:
@@ -244,12 +244,12 @@ def _plan_rows(plan: RepositoryPlan, results: Mapping[str, str], verbose: bool) 
     return rows
 
 
-def _picked(decision: Decision) -> bool:
+def _picked(decision: ExpiryDecision) -> bool:
     """Kept although a rule picked it: the protections worth showing."""
     return bool(decision.reasons) and decision.reasons[0].endswith(", but kept")
 
 
-def _decision_row(plan: RepositoryPlan, decision: Decision, result: str | None) -> Row:
+def _decision_row(plan: RepositoryPlan, decision: ExpiryDecision, result: str | None) -> Row:
     held = decision.held
     word = result or decision.verdict.value
     tags = ", ".join(held.tags) or "no tags"
@@ -262,7 +262,7 @@ def _decision_row(plan: RepositoryPlan, decision: Decision, result: str | None) 
         plain(str(decision.time)),
         plain("; ".join(decision.reasons)),
     )
-    kept = decision.verdict is Verdict.KEEP
+    kept = decision.verdict is ExpiryVerdict.KEEP
     return Row("\n".join(lines), cells, change=not kept, kind="kept" if kept else word)
 
 
