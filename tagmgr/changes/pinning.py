@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tagmgr.changes.verdict import ImageDiff, Verdict
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff
 from tagmgr.changes.versions import PinMode, VersionEntry, VersionsFile
 from tagmgr.errors import TagmgrError
 from tagmgr.manifest.model import ImageEntry
@@ -51,7 +51,7 @@ def decide_update(entry: VersionEntry, comparison: Comparison | None) -> Version
         return VersionStep(entry, Step.UNPINNED, None)
     if isinstance(comparison, str) or comparison is None:
         return VersionStep(entry, Step.ERROR, entry.version, message=comparison or "")
-    if comparison.verdict is Verdict.CHANGED:
+    if comparison.verdict is DiffVerdict.CHANGED:
         return VersionStep(entry, Step.UNPIN, None, comparison)
     return VersionStep(entry, Step.KEEP, entry.version, comparison)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tagmgr.changes.verdict import ImageDiff, PlatformDiff, Reason, Verdict
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff, PlatformDiff, Reason
 from tagmgr.lifecycle.expiry import ExpiryDecision, ExpiryVerdict, RepositoryPlan
 from tagmgr.lifecycle.holdings import Held, Holdings, ImageTime, TimeSource
 from tagmgr.lifecycle.promotion import Move, Promotion, Reading
@@ -162,8 +162,10 @@ def test_diff_as_markdown_has_a_row_per_platform_with_its_reasons() -> None:
         A,
         B,
         (
-            PlatformDiff("linux/amd64", A, B, Verdict.CHANGED, (Reason("file-added", "srv/x"),)),
-            PlatformDiff("linux/arm64", C, C, Verdict.IDENTICAL),
+            PlatformDiff(
+                "linux/amd64", A, B, DiffVerdict.CHANGED, (Reason("file-added", "srv/x"),)
+            ),
+            PlatformDiff("linux/arm64", C, C, DiffVerdict.IDENTICAL),
         ),
     )
     report = diffed(diff)
