@@ -1,5 +1,5 @@
 """The order of an expiry plan's deletions, pure: each DELETE with what must go before it and what
-must not have changed since the plan for it to be sent (``execute.delete`` checks both)."""
+must not have changed since the plan for it to be sent (``execute_expiry.delete`` checks both)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ or have been (a history tag of that environment points at it). The first environ
 digest. A rollback moves an environment back to an earlier history entry of its own; both are
 recorded with a new history tag, which is never moved once written.
 
-The invariant ``execute.promote`` keeps, whatever the outcome (a failed write and a rival writer's
-move included; the windows it cannot close are in the README, "Environments"):
+The invariant ``execute_promotion.promote`` keeps, whatever the outcome (a failed write and a
+rival writer's move included; the windows it cannot close are in docs/concepts/environments.md,
+"What remains racy"):
 
 - an environment tag and its newest history tag (the latest timestamp) point at the same digest;
 - a history tag points at a digest its environment pointed at when the tag was written, so

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tagmgr.lifecycle.execute import DONE, NOT_STARTED
+from tagmgr.lifecycle.execute_expiry import DONE, NOT_STARTED
 from tagmgr.lifecycle.expiry import ExpiryDecision, ExpiryVerdict, RepositoryPlan
 from tagmgr.lifecycle.holdings import RFC3339
 from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result

@@ -9,7 +9,7 @@ from pathlib import Path
 from tagmgr import exitcodes
 from tagmgr.errors import Location
 from tagmgr.lifecycle.deletion import Step, deletion_steps
-from tagmgr.lifecycle.execute import Now, objections
+from tagmgr.lifecycle.execute_expiry import Now, objections
 from tagmgr.lifecycle.expiry import (
     ExpiryDecision,
     ExpiryVerdict,

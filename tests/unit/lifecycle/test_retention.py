@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tagmgr.lifecycle.deletion import deletion_steps
-from tagmgr.lifecycle.execute import Now, objections
+from tagmgr.lifecycle.execute_expiry import Now, objections
 from tagmgr.lifecycle.expiry import ExpiryVerdict, Limits, plan_expiry
 from tagmgr.lifecycle.holdings import Held
 from tagmgr.lifecycle.inuse import InUseSet
