@@ -24,7 +24,7 @@ from tagmgr.lifecycle.promotion import (
     Move,
     Promotion,
     PromotionRefused,
-    Result,
+    PromotionResult,
     TagState,
     plan_promotion,
     plan_rollback,
@@ -45,11 +45,11 @@ from tagmgr.report.publish import publish, show
 from tagmgr.system import interrupt
 
 _EXIT_CODES = {
-    Result.MOVED: exitcodes.OK,
-    Result.SUPERSEDED: exitcodes.SUPERSEDED,
-    Result.UNRECORDED: exitcodes.FAILURE,
-    Result.VANISHED: exitcodes.FAILURE,
-    Result.NOT_STARTED: exitcodes.FAILURE,  # the signal's own code replaces it (cli)
+    PromotionResult.MOVED: exitcodes.OK,
+    PromotionResult.SUPERSEDED: exitcodes.SUPERSEDED,
+    PromotionResult.UNRECORDED: exitcodes.FAILURE,
+    PromotionResult.VANISHED: exitcodes.FAILURE,
+    PromotionResult.NOT_STARTED: exitcodes.FAILURE,  # the signal's own code replaces it (cli)
 }
 
 
@@ -127,7 +127,7 @@ def move(
     engine = ENGINES[args.engine](registries)
     outcome = execute_promotion.promote(promotion, registries, engine, signatures, _now)
     result = outcome.result.value
-    if outcome.result is Result.MOVED:
+    if outcome.result is PromotionResult.MOVED:
         result = "promoted" if promotion.move is Move.PROMOTE else "rolled-back"
     publish(report.moved(promotion, result, outcome), options)
     return _EXIT_CODES[outcome.result]

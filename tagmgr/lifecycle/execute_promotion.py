@@ -44,7 +44,7 @@ from datetime import datetime
 from tagmgr.engines import CopyEngine
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.lifecycle.holdings import referrer_subject
-from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
+from tagmgr.lifecycle.promotion import Promotion, PromotionOutcome, PromotionResult, Reading
 from tagmgr.manifest.environments import Chain, HistoryTag, history_of, next_history_tag
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.reference import ImageReference
@@ -68,7 +68,7 @@ def promote(
     clock: Callable[[], datetime],
     *,
     stop: Callable[[], bool] = interrupt.requested,
-) -> Outcome:
+) -> PromotionOutcome:
     """``signatures``: tag -> digest of the referrer tags to carry into another repository.
 
     Raises the environment write's error when it failed and the environment is elsewhere.
@@ -97,18 +97,22 @@ def promote(
     if gone or after.at is None:  # no tag is deleted but with the manifest it points at
         deleted = source if gone else f"what {promotion.environment_ref} pointed at"
         problem = f"{deleted} was deleted while it was promoted (an expire?)"
-        return Outcome(Result.VANISHED, _put_back(client, promotion, clock, None), wrote, problem)
+        return PromotionOutcome(
+            PromotionResult.VANISHED, _put_back(client, promotion, clock, None), wrote, problem
+        )
     if after.at != promotion.digest:
-        return Outcome(Result.SUPERSEDED, after, wrote)
+        return PromotionOutcome(PromotionResult.SUPERSEDED, after, wrote)
     if not after.agrees:
         after = _put_back(client, promotion, clock, promotion.digest) if wrote else after
-        return Outcome(Result.UNRECORDED, after, wrote, problem)
-    return Outcome(Result.MOVED, after, wrote)
+        return PromotionOutcome(PromotionResult.UNRECORDED, after, wrote, problem)
+    return PromotionOutcome(PromotionResult.MOVED, after, wrote)
 
 
-def _not_started(promotion: Promotion) -> Outcome:
+def _not_started(promotion: Promotion) -> PromotionOutcome:
     """Stopped before the environment write: nothing of it read again, as planned."""
-    return Outcome(Result.NOT_STARTED, promotion.before, False, "asked to stop before the move")
+    return PromotionOutcome(
+        PromotionResult.NOT_STARTED, promotion.before, False, "asked to stop before the move"
+    )
 
 
 def _move(
