@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tagmgr.errors import GitVersionError
-from tagmgr.git.describe import CANDIDATES, HASH_WIDTH, GitVersioner, Outcome
+from tagmgr.git.describe import CANDIDATES, HASH_WIDTH, DescribeResult, GitVersioner
 from tagmgr.manifest.model import Upstream
 from tagmgr.system import process
 from tests.support.githistory import grow_history
@@ -52,7 +52,7 @@ def git_says(repo: UpstreamRepo, sha: str, match: str | None) -> str | None:
     return f"{parsed['tag'].replace('/', '-')}-{parsed['depth']}-g{sha[:HASH_WIDTH]}"
 
 
-def tagmgr_says(outcome: Outcome) -> str | None:
+def tagmgr_says(outcome: DescribeResult) -> str | None:
     return None if isinstance(outcome, GitVersionError) else outcome
 
 
