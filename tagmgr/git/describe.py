@@ -1,6 +1,7 @@
 """Version strings for upstream commits: ``git describe``, made reproducible.
 
-The rule, for a commit C and an optional glob ``match`` (README, "The describe rule"):
+The rule, for a commit C and an optional glob ``match`` (docs/concepts/derived-tags.md,
+"The describe rule"):
 
 * Tags are lightweight and annotated alike (``--tags``), filtered by ``match`` (``--match``).
 * The tag is git describe's choice, with ``--candidates=27``, the most git 2.39 accepts, pinned so

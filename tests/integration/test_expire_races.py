@@ -224,7 +224,8 @@ def test_the_window_left_is_between_the_last_read_and_the_delete(
     interleave: Interleave,
 ) -> None:
     # The distribution API has no conditional DELETE: a tag put on the digest after its last
-    # read and before the DELETE goes with it. The README states this window; here it is.
+    # read and before the DELETE goes with it. docs/commands/expire.md states this window; here
+    # it is.
     target = old[0]
     plan = stage(registry.address, repo, content([target], current))
     results, _ = interleave(plan, target, "delete_manifest", before=lambda args: True)

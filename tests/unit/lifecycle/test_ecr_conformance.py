@@ -4,7 +4,7 @@ The reference is AWS's "Lifecycle policy properties in Amazon ECR", "Examples of
 policies in Amazon ECR" and the evaluation rules of "Automate the cleanup of images by using
 lifecycle policies". Each example policy loads as it is and picks the images the page says; each
 policy ECR refuses is refused here with ECR's reason; what tagmgr cannot do is refused with its
-own. Where tagmgr differs from ECR on purpose, a test below says so (README, Expire).
+own. Where tagmgr differs from ECR on purpose, a test below says so (docs/commands/expire.md).
 """
 
 from __future__ import annotations
@@ -336,7 +336,7 @@ def test_a_rule_for_untagged_images_says_every_time_what_to_use_instead(tmp_path
     assert untagged_notes(tagged) == []
 
 
-# Deliberate differences from ECR (README, Expire): each one pinned.
+# Deliberate differences from ECR (docs/commands/expire.md): each one pinned.
 def test_difference_numbers_are_bounded(tmp_path: Path) -> None:
     path = write(
         tmp_path,
