@@ -18,7 +18,7 @@ from tagmgr.oci.content import (
     Manifest,
     parse_config,
     parse_manifest,
-    read_document,
+    read_capped,
 )
 from tagmgr.oci.mediatypes import IMAGE_CONFIG_TYPES
 from tagmgr.registry import RegistryClient
@@ -94,7 +94,7 @@ class _Reader:
             return None  # an artifact's config: the image spec forbids reading an unknown type
         what = f"config {self.client.registry}/{self.repository}@{config.digest}"
         with self.client.open_blob(self.repository, config.digest) as chunks:
-            return parse_config(read_document(chunks, what), what).created
+            return parse_config(read_capped(chunks, what), what).created
 
 
 def manifest_links(client: RegistryClient, repository: str, digest: str) -> tuple[str, ...]:

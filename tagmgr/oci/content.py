@@ -129,7 +129,7 @@ def parse_config(content: bytes, what: str) -> ImageConfig:
         raise ImageFormatError(f"{what}: {bad}") from None
 
 
-def read_document(chunks: Iterable[bytes], what: str) -> bytes:
+def read_capped(chunks: Iterable[bytes], what: str) -> bytes:
     """The bytes of a manifest or config, read up to ``MAX_DOCUMENT_BYTES`` and no further."""
     data = bytearray()
     for chunk in chunks:
