@@ -61,7 +61,7 @@ class ImageIndex:
     annotations: Annotations = ()
 
 
-Manifest = ImageManifest | ImageIndex
+ManifestOrIndex = ImageManifest | ImageIndex
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class _Bad(Exception):
         super().__init__(f"{path}: {problem}" if path else problem)
 
 
-def parse_manifest(content: bytes, media_type: str, what: str) -> Manifest | None:
+def parse_manifest(content: bytes, media_type: str, what: str) -> ManifestOrIndex | None:
     """The image manifest or index ``content`` holds, or None when it is of a media type tagmgr
     does not read (another manifest format, an unknown artifact).
 
