@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from tagmgr.errors import TagmgrError
-from tagmgr.lifecycle.deletion import Step, deletion_steps
+from tagmgr.lifecycle.deletion import DeletionStep, deletion_steps
 from tagmgr.lifecycle.expiry import RepositoryPlan
 from tagmgr.lifecycle.holdings import Holdings, referrer_subject
 from tagmgr.lifecycle.retention import HistoryWindow
@@ -48,7 +48,7 @@ def delete(
     return results
 
 
-def _carry_out(step: Step, repository: _Repository, results: Mapping[str, str]) -> str:
+def _carry_out(step: DeletionStep, repository: _Repository, results: Mapping[str, str]) -> str:
     waiting = [d for d in step.after if results.get(d) not in DONE]
     if waiting:
         return f"skipped: {', '.join(map(_short, waiting))} had to go first and did not"
@@ -71,7 +71,9 @@ class Now:
     links: Mapping[str, tuple[str, ...]]  # digests the plan did not know -> the digests they name
 
 
-def objections(step: Step, holdings: Holdings, now: Now, window: HistoryWindow) -> list[str]:
+def objections(
+    step: DeletionStep, holdings: Holdings, now: Now, window: HistoryWindow
+) -> list[str]:
     """Why ``step``'s DELETE must not be sent: on a digest it watches, a tag the plan did not see
     (an environment or history tag among them), a history tag that keeps its digest among the
     tags as read now, or an index or a referrer pushed since. A history tag beyond ``window``,
@@ -86,7 +88,7 @@ def objections(step: Step, holdings: Holdings, now: Now, window: HistoryWindow) 
 
 
 def _kept_history(
-    step: Step, now: Now, window: HistoryWindow, unseen: Mapping[str, str]
+    step: DeletionStep, now: Now, window: HistoryWindow, unseen: Mapping[str, str]
 ) -> list[str]:
     """History tags the plan saw beyond the window that are within it now (newer entries of
     their environment deleted since, say); one the plan did not see is ``_tagged`` already."""
@@ -97,7 +99,7 @@ def _kept_history(
     ]
 
 
-def _tagged(step: Step, unseen: Mapping[str, str]) -> list[str]:
+def _tagged(step: DeletionStep, unseen: Mapping[str, str]) -> list[str]:
     gained: dict[str, list[str]] = {}
     for tag, digest in unseen.items():
         if digest in step.watch:
@@ -109,7 +111,7 @@ def _tagged(step: Step, unseen: Mapping[str, str]) -> list[str]:
 
 
 def _naming(
-    step: Step, unseen: Mapping[str, str], links: Mapping[str, tuple[str, ...]]
+    step: DeletionStep, unseen: Mapping[str, str], links: Mapping[str, tuple[str, ...]]
 ) -> list[str]:
     """Referrer tags about a watched digest, and manifests new to the plan that name one."""
     found = []
@@ -124,7 +126,7 @@ def _naming(
     return list(dict.fromkeys(found))
 
 
-def _deleted_referrers(step: Step) -> str:
+def _deleted_referrers(step: DeletionStep) -> str:
     """What a skipped image lost before the skip: its signatures went first (``after``)."""
     if not step.referrers:
         return ""
@@ -181,7 +183,7 @@ class _Repository:
         return "gone"
 
 
-def _it(step: Step, digest: str | None) -> str:
+def _it(step: DeletionStep, digest: str | None) -> str:
     return "it" if digest == step.digest else _short(str(digest))
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tagmgr import exitcodes
 from tagmgr.errors import Location
-from tagmgr.lifecycle.deletion import Step, deletion_steps
+from tagmgr.lifecycle.deletion import DeletionStep, deletion_steps
 from tagmgr.lifecycle.execute_expiry import Now, objections
 from tagmgr.lifecycle.expiry import (
     ExpiryDecision,
@@ -325,7 +325,7 @@ def test_digests_that_wait_on_each_other_come_last_and_wait_for_ever() -> None:
 def test_objections_name_what_the_plan_did_not_see_on_what_a_step_watches() -> None:
     child = image("c", 30)
     index = image("ix", 30, "build-1", children=(child.digest,))
-    step = Step(child.digest, (index.digest,), (), (child.digest, index.digest))
+    step = DeletionStep(child.digest, (index.digest,), (), (child.digest, index.digest))
     newer, signature = digest("newer"), digest("signature")
     signature_tag = f"sha256-{child.digest[7:]}.sig"
     as_planned = {"build-1": index.digest}
