@@ -63,7 +63,8 @@ def run() -> NoReturn:
 
     By then every file, connection, thread and child process is closed with the ``with`` that
     opened it, and nothing is registered to run at exit; freeing every module and object one by
-    one was 8 % of ``tagmgr validate`` (callgrind), which a pre-commit hook runs on every commit.
+    one is a share of ``tagmgr validate`` (docs/design.md), which a pre-commit hook runs on every
+    commit.
     tagmgr's signal handling lasts to that end: a signal that comes as tagmgr finishes is one it
     handles, never Python's default (a ``KeyboardInterrupt`` and its traceback).
     """

@@ -17,14 +17,14 @@ from tagmgr import exitcodes
 from tagmgr.commands.options import ask, open_registries, registry_map, report_options
 from tagmgr.engines import ENGINES
 from tagmgr.errors import RegistryError, TagmgrError
-from tagmgr.lifecycle import execute
+from tagmgr.lifecycle import execute_expiry, execute_promotion
 from tagmgr.lifecycle.expiry import Limits, expiry_exit_code, plan_expiry, untagged_notes
 from tagmgr.lifecycle.policyfile import load_policy
 from tagmgr.lifecycle.promotion import (
     Move,
     Promotion,
     PromotionRefused,
-    Result,
+    PromotionResult,
     TagState,
     plan_promotion,
     plan_rollback,
@@ -45,11 +45,11 @@ from tagmgr.report.publish import publish, show
 from tagmgr.system import interrupt
 
 _EXIT_CODES = {
-    Result.MOVED: exitcodes.OK,
-    Result.SUPERSEDED: exitcodes.SUPERSEDED,
-    Result.UNRECORDED: exitcodes.FAILURE,
-    Result.VANISHED: exitcodes.FAILURE,
-    Result.NOT_STARTED: exitcodes.FAILURE,  # the signal's own code replaces it (cli)
+    PromotionResult.MOVED: exitcodes.OK,
+    PromotionResult.SUPERSEDED: exitcodes.SUPERSEDED,
+    PromotionResult.UNRECORDED: exitcodes.FAILURE,
+    PromotionResult.VANISHED: exitcodes.FAILURE,
+    PromotionResult.NOT_STARTED: exitcodes.FAILURE,  # the signal's own code replaces it (cli)
 }
 
 
@@ -67,7 +67,7 @@ def plan_promote(
         raise RegistryError(image.registry, f"{image} does not exist")
     digest = found.digest
     source_tags = client.list_tags(image.repository)
-    signatures = execute.referrer_tags(source_tags, digest)
+    signatures = execute_promotion.referrer_tags(source_tags, digest)
     source = _state(registries, _repository(image), source_tags, chain)
     destination = source
     if to_repository is not None and to_repository.name != source.repository.name:
@@ -125,9 +125,9 @@ def move(
         print("tagmgr: nothing was changed (dry run)", file=sys.stderr)
         return exitcodes.CHANGES_PENDING
     engine = ENGINES[args.engine](registries)
-    outcome = execute.promote(promotion, registries, engine, signatures, _now)
+    outcome = execute_promotion.promote(promotion, registries, engine, signatures, _now)
     result = outcome.result.value
-    if outcome.result is Result.MOVED:
+    if outcome.result is PromotionResult.MOVED:
         result = "promoted" if promotion.move is Move.PROMOTE else "rolled-back"
     publish(report.moved(promotion, result, outcome), options)
     return _EXIT_CODES[outcome.result]
@@ -187,9 +187,9 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
         if not args.yes or any(plan.refusal for plan in plans):
             publish(report.expiry(plans, verbose=args.verbose > 0), options)
             return expiry_exit_code(plans)
-        results = {d: r for plan in plans for d, r in execute.delete(plan, opened).items()}
+        results = {d: r for plan in plans for d, r in execute_expiry.delete(plan, opened).items()}
     publish(report.expiry(plans, results, verbose=args.verbose > 0), options)
-    failed = any(result not in execute.DONE for result in results.values())
+    failed = any(result not in execute_expiry.DONE for result in results.values())
     broken = any(plan.holdings.problems for plan in plans)
     return exitcodes.FAILURE if failed or broken else exitcodes.OK
 

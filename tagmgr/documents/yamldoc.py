@@ -11,8 +11,8 @@ rules, this works on parser events and never builds a node graph: nesting is ref
 costs recursion, and aliases add no work (an alias is its anchor's value, counted at its size).
 
 The events come from libyaml's C parser when PyYAML was built with it (as PyPI's wheels are), else
-from PyYAML's pure-Python one, about ten times slower; both give the same events and marks, so every
-check above holds with either (the tests run under both).
+from PyYAML's pure-Python one, several times slower (docs/design.md); both give the same events and
+marks, so every check above holds with either (the tests run under both).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from tagmgr.errors import ImageFormatError, TagmgrError
-from tagmgr.oci.content import ImageManifest, parse_manifest, read_document
+from tagmgr.oci.content import ImageManifest, parse_manifest, read_capped
 from tagmgr.registry import RegistryClient
 
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
@@ -195,6 +195,6 @@ def read_signatures(client: RegistryClient, repository: str, digest: str) -> lis
         if layer.media_type != SIMPLE_SIGNING or signature is None:
             continue
         with client.open_blob(repository, layer.digest) as chunks:
-            payload = read_document(chunks, f"payload {layer.digest} of {what}")
+            payload = read_capped(chunks, f"payload {layer.digest} of {what}")
         found.append(Signature(payload, signature, f"{tag} layer {number}"))
     return found

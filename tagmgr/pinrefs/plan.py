@@ -15,7 +15,7 @@ from tagmgr import exitcodes
 from tagmgr.filerefs.site import FileRefs
 from tagmgr.filerefs.walk import File
 from tagmgr.pinrefs.edit import FileEdit, plan_file
-from tagmgr.pinrefs.pins import Decision, PinTable, Unresolvable
+from tagmgr.pinrefs.pins import PinTable, SiteDecision, Unresolvable
 
 
 def plan_pins(
@@ -30,8 +30,8 @@ def plan_pins(
     return edits
 
 
-def _decisions(refs: FileRefs, table: PinTable, *, with_digest: bool) -> list[Decision]:
-    decisions: list[Decision] = [
+def _decisions(refs: FileRefs, table: PinTable, *, with_digest: bool) -> list[SiteDecision]:
+    decisions: list[SiteDecision] = [
         decision
         for site in refs.references
         if (decision := table.decide(site, with_digest=with_digest)) is not None
@@ -42,7 +42,7 @@ def _decisions(refs: FileRefs, table: PinTable, *, with_digest: bool) -> list[De
     return sorted(decisions, key=lambda d: _location(d)[1:])
 
 
-def _location(decision: Decision) -> tuple[str, int, int]:
+def _location(decision: SiteDecision) -> tuple[str, int, int]:
     where = decision.location if isinstance(decision, Unresolvable) else decision.site.location
     return (where.file, where.line, where.column)
 

@@ -1,4 +1,4 @@
-"""Applying a plan: the only place that changes a registry.
+"""Applying a plan: the executor of its tag creations, each checked before and after its write.
 
 Each creation re-checks that the tag is still absent (``recheck``: a tag list of its repository
 at most ``recheck.MAX_AGE`` old, or a HEAD), copies the source *by digest* (so what was

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tagmgr.lifecycle.execute import DONE, NOT_STARTED
-from tagmgr.lifecycle.expiry import Decision, RepositoryPlan, Verdict
+from tagmgr.lifecycle.execute_expiry import DONE, NOT_STARTED
+from tagmgr.lifecycle.expiry import ExpiryDecision, ExpiryVerdict, RepositoryPlan
 from tagmgr.lifecycle.holdings import RFC3339
-from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
+from tagmgr.lifecycle.promotion import Promotion, PromotionOutcome, PromotionResult, Reading
 from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
 from tagmgr.report.markdown import code, plain
 from tagmgr.report.model import Located, Place, Report, Row, counted, many
@@ -28,7 +28,7 @@ _DELETION_RESULTS = ("deleted", "gone", "skipped", "failed", NOT_STARTED)
 
 
 def promotion_record(
-    promotion: Promotion, result: str, outcome: Outcome | None = None
+    promotion: Promotion, result: str, outcome: PromotionOutcome | None = None
 ) -> dict[str, Any]:
     """``outcome`` once carried out; ``now`` is the environment as read last."""
     reading = outcome.after if outcome else promotion.before
@@ -51,7 +51,7 @@ def promotion_record(
     }
 
 
-def moved(promotion: Promotion, result: str, outcome: Outcome | None = None) -> Report:
+def moved(promotion: Promotion, result: str, outcome: PromotionOutcome | None = None) -> Report:
     """A promotion or rollback: planned, found done already, or carried out (``outcome``)."""
     was = promotion.current or "nothing"
     reading = outcome.after if outcome else promotion.before
@@ -70,9 +70,10 @@ def moved(promotion: Promotion, result: str, outcome: Outcome | None = None) -> 
     if promotion.copy:
         lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
     problem = None
-    if outcome is not None and outcome.result is not Result.MOVED:
+    if outcome is not None and outcome.result is not PromotionResult.MOVED:
         problem = outcome_problem(promotion, outcome)
-    quiet = (Result.SUPERSEDED, Result.NOT_STARTED)  # not errors: another writer, a stop
+    # Not errors: another writer, a stop.
+    quiet = (PromotionResult.SUPERSEDED, PromotionResult.NOT_STARTED)
     label = "" if outcome is not None and outcome.result in quiet else "error: "
     cells = (
         result,
@@ -94,13 +95,13 @@ def moved(promotion: Promotion, result: str, outcome: Outcome | None = None) -> 
     )
 
 
-def outcome_problem(promotion: Promotion, outcome: Outcome) -> str:
+def outcome_problem(promotion: Promotion, outcome: PromotionOutcome) -> str:
     """Why ``outcome`` is not the move asked for, in one sentence."""
     env, at = promotion.environment_ref, outcome.after.at or "nothing"
-    if outcome.result is Result.SUPERSEDED:
+    if outcome.result is PromotionResult.SUPERSEDED:
         when = "after this run's write" if outcome.wrote else "since the plan; this run left it"
         return f"{env} was moved to {at} by another writer {when}"
-    if outcome.result is Result.UNRECORDED:
+    if outcome.result is PromotionResult.UNRECORDED:
         unrecorded = f"no history tag could record {env} -> {promotion.digest} ({outcome.problem})"
         if outcome.after.at != promotion.digest:
             return f"{unrecorded}; {env} is back at {at}"
@@ -109,7 +110,9 @@ def outcome_problem(promotion: Promotion, outcome: Outcome) -> str:
     return f"{outcome.problem}; {env} points at {at}"
 
 
-def _recorded_by(promotion: Promotion, reading: Reading, outcome: Outcome | None) -> str | None:
+def _recorded_by(
+    promotion: Promotion, reading: Reading, outcome: PromotionOutcome | None
+) -> str | None:
     """The history tag that records the move: the one planned, or the newest if it says so."""
     if outcome is None and promotion.changes:
         return promotion.history.tag
@@ -215,7 +218,7 @@ def expiry(
         "expire",
         {"repositories": [_plan_record(plan, done) for plan in plans]},
         {
-            **counted(Verdict, (d.verdict for plan in plans for d in plan.decisions)),
+            **counted(ExpiryVerdict, (d.verdict for plan in plans for d in plan.decisions)),
             **counted(_DELETION_RESULTS, (r.split(":")[0] for r in done.values())),
             "refused": sum(1 for plan in plans if plan.refusal),
             "repositories": len(plans),
@@ -236,7 +239,7 @@ def _plan_rows(plan: RepositoryPlan, results: Mapping[str, str], verbose: bool) 
     rows = [
         _decision_row(plan, decision, results.get(decision.held.digest))
         for decision in plan.decisions
-        if verbose or decision.verdict is Verdict.DELETE or _picked(decision)
+        if verbose or decision.verdict is ExpiryVerdict.DELETE or _picked(decision)
     ]
     rows += [Row(f"problem: {problem}") for problem in plan.holdings.problems]
     if plan.refusal:
@@ -244,12 +247,12 @@ def _plan_rows(plan: RepositoryPlan, results: Mapping[str, str], verbose: bool) 
     return rows
 
 
-def _picked(decision: Decision) -> bool:
+def _picked(decision: ExpiryDecision) -> bool:
     """Kept although a rule picked it: the protections worth showing."""
     return bool(decision.reasons) and decision.reasons[0].endswith(", but kept")
 
 
-def _decision_row(plan: RepositoryPlan, decision: Decision, result: str | None) -> Row:
+def _decision_row(plan: RepositoryPlan, decision: ExpiryDecision, result: str | None) -> Row:
     held = decision.held
     word = result or decision.verdict.value
     tags = ", ".join(held.tags) or "no tags"
@@ -262,7 +265,7 @@ def _decision_row(plan: RepositoryPlan, decision: Decision, result: str | None) 
         plain(str(decision.time)),
         plain("; ".join(decision.reasons)),
     )
-    kept = decision.verdict is Verdict.KEEP
+    kept = decision.verdict is ExpiryVerdict.KEEP
     return Row("\n".join(lines), cells, change=not kept, kind="kept" if kept else word)
 
 

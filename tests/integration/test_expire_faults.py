@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tagmgr.errors import TagmgrError
-from tagmgr.lifecycle import execute
+from tagmgr.lifecycle import execute_expiry
 from tagmgr.registry import Registries, RegistryOptions
 from tagmgr.registry.policy import RetryPolicy
 from tests.integration.test_e2e_expire import POLICY as POLICY_FILE
@@ -169,7 +169,7 @@ def test_failed_deletes_leave_nothing_broken_and_a_second_run_finishes(
             plan = planned(registries, proxy.address, name)
             assert len(plan.deletions) == 8
             armed.append(True)
-            execute.delete(plan, registries)
+            execute_expiry.delete(plan, registries)
         broken[name] = problems(registry.address, name)
         unfinished[name] = _second_run(registry.address, name)
     assert not any([*broken.values(), *unfinished.values()]), "\n".join(
@@ -181,7 +181,7 @@ def _second_run(address: str, repo: str) -> list[str]:
     """What a second run, without faults, leaves undone."""
     try:
         with Registries(RegistryOptions()) as registries:
-            results = execute.delete(planned(registries, address, repo), registries)
+            results = execute_expiry.delete(planned(registries, address, repo), registries)
     except TagmgrError as error:
         return [f"{repo}: {error}"]
     left = sorted(set(tags_of(address, repo)) - KEPT)

@@ -294,8 +294,8 @@ def test_deployment_compose_and_dockerfile_diffs_are_exact(
 def test_a_digest_after_a_plain_tag_keeps_it_plain(
     tmp_path: Path, lock_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """README: quoting stays byte for byte. ``tag: v1`` becomes ``tag: v1@sha256:...``, plain,
-    as YAML 1.1 and 1.2 both read it as text."""
+    """docs/commands/pin-refs.md: quoting stays byte for byte. ``tag: v1`` becomes
+    ``tag: v1@sha256:...``, plain, as YAML 1.1 and 1.2 both read it as text."""
     text = f"image:\n  repository: starlingx/intel-gpu-plugin\n  tag: {GPU_BUILD}  # build\n"
     values = write(tmp_path / "values.yaml", text)
     result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, "--digest", "--write", values)
