@@ -145,7 +145,7 @@ class _Repository:
 
     def now(self) -> Now:
         """The tags, each HEADed, then listed once more: a tag created while the HEADs ran (a
-        promotion's history tag, written before it moves the environment tag) is HEADed too."""
+        promotion's history tag, written just after it moves the environment tag) is HEADed too."""
         name = self.holdings.repository
         tags = tag_digests(self.client, name, self.client.list_tags(name))
         created = set(self.client.list_tags(name)) - set(tags)
@@ -165,7 +165,7 @@ class _Repository:
 
     def _carried_out(self, digest: str, now: Now, answer: str) -> str:
         """After a DELETE not answered 202: gone if the registry carried it out (a lost answer),
-        and whole, that is, without leaving the tags it had listed (README, "Expire")."""
+        and whole, that is, without leaving the tags it had listed (docs/commands/expire.md)."""
         name = self.holdings.repository
         had = {tag for tag, at in now.tags.items() if at == digest}
         try:
