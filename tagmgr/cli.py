@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from tagmgr import __version__, exitcodes
 from tagmgr.commands import GROUPS
-from tagmgr.commands.options import CommandTable, Parser, option_groups
+from tagmgr.commands.options import CommandTable, Parser, add_commands, examples, option_groups
 from tagmgr.errors import TagmgrError
 from tagmgr.report import report_error
 from tagmgr.system import interrupt, logs
@@ -26,14 +26,22 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub-command; anything else (``--help``, a typo) gets the whole table.
     """
     only = _named_command(argv)
-    parser = Parser(prog="tagmgr", description="Declarative container-image tag manager.")
+    parser = Parser(
+        prog="tagmgr",
+        description="Declarative container-image tag manager.",
+        epilog=examples(
+            "tagmgr validate manifests/*.yaml\n"
+            "tagmgr plan manifests/starlingx.yaml\n"
+            "tagmgr COMMAND --help     # its options, with examples"
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"tagmgr {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    subparsers = add_commands(parser, "command")
     table = CommandTable(subparsers, option_groups(), only=only)
     for group in GROUPS:
         group.register(table)
     if only is not None and only not in subparsers.choices:
-        return build_parser()  # not a sub-command: the usage error lists them all
+        return build_parser()  # not a sub-command: the usage error names the nearest
     return parser
 
 

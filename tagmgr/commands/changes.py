@@ -18,6 +18,8 @@ def register(table: CommandTable) -> None:
         diff,
         "compare two images, ignoring build noise (exit 0: identical or equivalent, 2: changed)",
         [registry],
+        example="tagmgr diff --ignore examples/diff-ignore "
+        "registry.example.com/team/app:build-41 registry.example.com/team/app:build-42",
     )
     diffing.add_argument("a", type=argument(image_reference), metavar="REF_A", help="an image")
     diffing.add_argument("b", type=argument(image_reference), metavar="REF_B", help="its rebuild")
@@ -31,13 +33,18 @@ IGNORE_HELP = "path globs whose differences do not count"
 def _register_versions(table: CommandTable) -> None:
     registry = table.groups.registry
     versions = table.add_group(
-        "versions", "per-image release versions, pinned until a build changes"
+        "versions",
+        "per-image release versions, pinned until a build changes",
+        example="tagmgr versions update examples/versions.yaml --build b42\n"
+        "tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --write\n"
+        "tagmgr versions export examples/versions.yaml",
     )
     updating = versions.add(
         "update",
         versions_update,
         "unpin auto-pinned images whose build really changed (exit 2: the file would change)",
         [registry],
+        example="tagmgr versions update examples/versions.yaml --build b42 --write",
     )
     _versions_file(updating, "the new build's tag", required=True)
     updating.add_argument("--ignore", metavar="FILE", help=IGNORE_HELP)
@@ -46,7 +53,8 @@ def _register_versions(table: CommandTable) -> None:
         "release",
         versions_release,
         "tag every unpinned auto image's build VERSION (never moving a tag) and pin it",
-        [registry],
+        [registry, table.groups.engine],
+        example="tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --write",
     )
     _versions_file(releasing, "the build to release", required=True)
     releasing.add_argument("version", type=argument(tag), metavar="VERSION", help="the release tag")
@@ -55,10 +63,15 @@ def _register_versions(table: CommandTable) -> None:
     )
     releasing.add_argument("--write", action="store_true", help="create the tags and edit the file")
     exporting = versions.add(
-        "export", versions_export, "print each image's version for a shell to source"
+        "export",
+        versions_export,
+        "print each image's version for a shell to source",
+        example='eval "$(tagmgr versions export examples/versions.yaml --build b42)"',
     )
     _versions_file(exporting, "the version of unpinned images", required=False)
-    exporting.add_argument("--format", choices=("env",), required=True, help="output format")
+    exporting.add_argument(
+        "--format", choices=("env",), default="env", help="output format (default: env)"
+    )
 
 
 def _versions_file(command: Parser, build_help: str, *, required: bool) -> None:

@@ -28,15 +28,28 @@ if TYPE_CHECKING:
 
 def register(table: CommandTable) -> None:
     files, git, registry = table.groups.files, table.groups.git, table.groups.registry
-    table.add("validate", validate, "check manifests against the schema and the rules", [files])
+    table.add(
+        "validate",
+        validate,
+        "check manifests against the schema and the rules",
+        [files],
+        example="tagmgr validate manifests/*.yaml",
+    )
     planning = table.add(
         "plan",
         plan,
         "show what apply would do (exit 0: nothing, 2: changes, 1: problems)",
         [files, git, registry],
+        example="tagmgr plan manifests/starlingx.yaml\n"
+        "tagmgr plan --output json --shard index/4 manifests/*.yaml",
     )
     applying = table.add(
-        "apply", apply, "create missing tags; never move an existing one", [files, git, registry]
+        "apply",
+        apply,
+        "create missing tags; never move an existing one",
+        [files, git, registry, table.groups.engine],
+        example="tagmgr apply manifests/starlingx.yaml   # shows the plan, asks on a terminal\n"
+        "tagmgr apply --yes --lock examples/tagmgr.lock manifests/starlingx.yaml",
     )
     applying.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
     applying.add_argument(
@@ -45,7 +58,12 @@ def register(table: CommandTable) -> None:
     for command in (planning, applying):
         _selection_options(command)
     describing = table.add(
-        "describe", describe, "print tags derived from upstream commits", [files, git]
+        "describe",
+        describe,
+        "print tags derived from upstream commits",
+        [files, git],
+        example="tagmgr describe examples/derived.yaml\n"
+        "tagmgr describe --write examples/derived.yaml   # fix them in the file",
     )
     describing.add_argument(
         "--write", action="store_true", help="write the derived tags into the files"

@@ -42,7 +42,12 @@ def _platform(text: str) -> Platform:
 def register(table: CommandTable) -> None:
     files, git, registry = table.groups.files, table.groups.git, table.groups.registry
     resolving = table.add(
-        "resolve", resolve, "print the digest each reference points at (HEAD)", [git, registry]
+        "resolve",
+        resolve,
+        "print the digest each reference points at (HEAD)",
+        [git, registry],
+        example="tagmgr resolve docker.io/library/alpine:3.20 --platforms\n"
+        "tagmgr resolve --manifest manifests/starlingx.yaml",
     )
     resolving.add_argument("references", nargs="*", metavar="REF", help="image references")
     resolving.add_argument(
@@ -57,9 +62,14 @@ def register(table: CommandTable) -> None:
         metavar="OS/ARCH[/VARIANT]",
         help="the digest of one platform's manifest inside an index",
     )
-    locking = table.add("lock", lock, "write a lock file of every entry", [files, git, registry])
+    locking = table.add(
+        "lock",
+        lock,
+        "write a lock file of every entry",
+        [files, git, registry],
+        example="tagmgr lock --lock-file examples/tagmgr.lock manifests/starlingx.yaml",
+    )
     locking.add_argument(
-        "-o",
         "--lock-file",
         type=Path,
         default=DEFAULT_LOCK,
@@ -67,11 +77,14 @@ def register(table: CommandTable) -> None:
         dest="lock_path",
         help="the lock file to write (default: %(default)s)",
     )
+    locking.hint("output", "-o is --output, as on every command: the lock file is --lock-file PATH")
     checking = table.add(
         "check",
         check,
         "HEAD every locked tag (exit 0: none moved, 2: moved or gone, 1: problems)",
         [registry],
+        example="tagmgr check examples/tagmgr.lock\n"
+        "tagmgr check --update examples/tagmgr.lock   # rewrite the entries that moved",
     )
     checking.add_argument("lock_path", type=Path, metavar="LOCKFILE", help="the lock file")
     checking.add_argument("--update", action="store_true", help="rewrite the moved entries")

@@ -118,7 +118,7 @@ def status(args: argparse.Namespace, chain: Chain) -> None:
     manifests = load_manifests(args.manifest)
     locks = [read_lock(Path(path)) for path in args.lock]
     mapping = registry_map(args)
-    in_use = read_in_use([path for group in args.in_use for path in group], mapping)
+    in_use = read_in_use(args.in_use, mapping)
     found = []
     with open_registries(args) as opened:
         for name in map(mapping.apply, args.names):
@@ -143,7 +143,7 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
         raise TagmgrError(
             f"{policy.path}: no repositories: list them under repositories: or on the command line"
         )
-    in_use = read_in_use([path for group in args.in_use for path in group], mapping)
+    in_use = read_in_use(args.in_use, mapping)
     limits = Limits(_now(), args.keep_newer_than, args.max_delete_share)
     with open_registries(args) as opened:
         plans = [

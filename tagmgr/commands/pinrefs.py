@@ -26,6 +26,8 @@ def register(table: CommandTable) -> None:
         pin_refs,
         "pin image references in files to stable tags (exit 2: a reference would change)",
         [git, registry],
+        example="tagmgr pin-refs --manifest manifests/starlingx.yaml examples/chart/   # a diff\n"
+        "tagmgr pin-refs --lock examples/tagmgr.lock --digest --write examples/chart/",
     )
     pinning.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files, directories")
     source = pinning.add_mutually_exclusive_group(required=True)

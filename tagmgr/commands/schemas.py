@@ -31,7 +31,12 @@ A new schema is one line here; its ``$id`` is ``urn:tagmgr:schema:NAME``."""
 
 
 def register(table: CommandTable) -> None:
-    command = table.add("schema", schema, "print a published JSON Schema (without NAME: list them)")
+    command = table.add(
+        "schema",
+        schema,
+        "print a published JSON Schema (without NAME: list them)",
+        example="tagmgr schema\ntagmgr schema manifest > .tagmgr/manifest.schema.json",
+    )
     command.add_argument(
         "name", nargs="?", choices=tuple(SCHEMAS), metavar="NAME", help=", ".join(SCHEMAS)
     )

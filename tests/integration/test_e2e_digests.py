@@ -90,7 +90,7 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     assert [p["digest"] for p in locked[0]["platforms"]] == [c.digest for c in first.children]
     before = lock_path.read_bytes()
 
-    relocked = run_tagmgr(capsys, "lock", manifest, "-o", lock_path)
+    relocked = run_tagmgr(capsys, "lock", manifest, "--lock-file", lock_path)
     assert (relocked.code, relocked.out) == (0, f"{lock_path}: 1 entries, unchanged\n")
     assert lock_path.read_bytes() == before
 

@@ -87,7 +87,7 @@ def test_expire_protects_what_is_in_use_and_survives_garbage_collection(
         manifest.write_text(
             f"images:\n- name: {name}\n  src_build_tag: build-20190105T000000Z\n  tag: v1.0\n"
         )
-        in_use = ["--in-use", str(deploy), str(compose), str(manifest)]
+        in_use = [arg for path in (deploy, compose, manifest) for arg in ("--in-use", str(path))]
 
         dry = run_tagmgr(capsys, "expire", "--policy", policy, *in_use)
         assert dry.code == 2, dry.err

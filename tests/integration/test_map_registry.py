@@ -91,7 +91,7 @@ def test_every_command_with_a_reference_asks_the_mirror(
     assert head_digest(mirror, repo, "v1") == first.digest
     assert tagmgr("resolve", "--manifest", manifest).out.count(first.digest) == 2
     lock = tmp_path / "tagmgr.lock"
-    tagmgr("lock", "-o", lock, manifest)
+    tagmgr("lock", "--lock-file", lock, manifest)
     tagmgr("check", lock)
 
     values = tmp_path / "values.yaml"
