@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from tagmgr import exitcodes
+from tagmgr.commands import confirm
 from tagmgr.commands.options import CommandTable, Parser, argument, positive_int
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.oci.reference import ImageReference, explain_invalid_tag, is_valid_tag
@@ -35,8 +36,8 @@ def _register_versions(table: CommandTable) -> None:
     versions = table.add_group(
         "versions",
         "per-image release versions, pinned until a build changes",
-        example="tagmgr versions update examples/versions.yaml --build b42\n"
-        "tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --write\n"
+        example="tagmgr versions update examples/versions.yaml --build b42 --dry-run\n"
+        "tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --yes\n"
         "tagmgr versions export examples/versions.yaml",
     )
     updating = versions.add(
@@ -44,24 +45,26 @@ def _register_versions(table: CommandTable) -> None:
         versions_update,
         "unpin auto-pinned images whose build really changed (exit 2: the file would change)",
         [registry],
-        example="tagmgr versions update examples/versions.yaml --build b42 --write",
+        example="tagmgr versions update examples/versions.yaml --build b42   # asks first\n"
+        "tagmgr versions update examples/versions.yaml --build b42 --yes",
     )
     _versions_file(updating, "the new build's tag", required=True)
     updating.add_argument("--ignore", metavar="FILE", help=IGNORE_HELP)
-    updating.add_argument("--write", action="store_true", help="edit the file in place")
+    confirm.add_options(updating, "edit the file in place", write=True)
     releasing = versions.add(
         "release",
         versions_release,
         "tag every unpinned auto image's build VERSION (never moving a tag) and pin it",
         [registry, table.groups.engine],
-        example="tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --write",
+        example="tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --dry-run\n"
+        "tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --yes",
     )
     _versions_file(releasing, "the build to release", required=True)
     releasing.add_argument("version", type=argument(tag), metavar="VERSION", help="the release tag")
     releasing.add_argument(
         "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
     )
-    releasing.add_argument("--write", action="store_true", help="create the tags and edit the file")
+    confirm.add_options(releasing, "create the tags and edit the file", write=True)
     exporting = versions.add(
         "export",
         versions_export,

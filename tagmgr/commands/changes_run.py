@@ -19,12 +19,13 @@ from tagmgr.changes.pinning import (
 )
 from tagmgr.changes.verdict import ImageDiff, diff_exit_code
 from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
+from tagmgr.commands import confirm
 from tagmgr.commands.options import open_registries, registry_map
 from tagmgr.engines import ENGINES
 from tagmgr.manifest.write import write_values
 from tagmgr.reconcile.apply import Applier
 from tagmgr.reconcile.inventory import take_inventory
-from tagmgr.reconcile.plan import plan
+from tagmgr.reconcile.plan import Kind, plan
 from tagmgr.report.changes import write_diff, write_steps
 
 
@@ -51,6 +52,9 @@ def versions_update(args: argparse.Namespace) -> int:
 
         comparisons = compare_builds(versions, args.build, compare)
     steps = [decide_update(e, comparisons.get(e.index)) for e in versions.entries]
+    decision = _confirm("versions update", versions, steps, args)
+    if decision is not confirm.Decision.YES:
+        return _unchanged("versions update", steps, decision, args)
     return _finish("versions update", versions, steps, args)
 
 
@@ -63,24 +67,45 @@ def versions_release(args: argparse.Namespace) -> int:
             list(mapped.values()), take_inventory(list(mapped.values()), registries, jobs=args.jobs)
         )
         actions = dict(zip(mapped, planned, strict=True))
-        outcomes = None
-        if args.write:
-            applier = Applier(ENGINES[args.engine](registries), registries)
-            outcomes = dict(zip(mapped, applier.apply(planned, jobs=args.jobs), strict=True))
+        steps = decide_release(versions, args.version, actions, None)
+        decision = _confirm("versions release", versions, steps, args)
+        if decision is not confirm.Decision.YES:
+            return _unchanged("versions release", steps, decision, args)
+        applier = Applier(ENGINES[args.engine](registries), registries)
+        outcomes = dict(zip(mapped, applier.apply(planned, jobs=args.jobs), strict=True))
     steps = decide_release(versions, args.version, actions, outcomes)
     return _finish("versions release", versions, steps, args)
+
+
+def _confirm(
+    command: str, versions: VersionsFile, steps: list[VersionStep], args: argparse.Namespace
+) -> confirm.Decision:
+    created = any(step.action and step.action.kind is Kind.CREATE for step in steps)
+    return confirm.confirm(
+        args,
+        bool(new_versions(steps)),
+        lambda stream: write_steps(command, steps, written=False, output="text", stream=stream),
+        f"{'Create these tags and write' if created else 'Write'} {versions.path}?",
+    )
+
+
+def _unchanged(
+    command: str, steps: list[VersionStep], decision: confirm.Decision, args: argparse.Namespace
+) -> int:
+    if decision.shown:
+        write_steps(command, steps, written=False, output=args.output, stream=sys.stdout)
+    failed = any(step.step is Step.ERROR for step in steps)
+    pending = bool(new_versions(steps))
+    return confirm.unchanged(args, decision, pending=pending, failed=failed, to="change the file")
 
 
 def _finish(
     command: str, versions: VersionsFile, steps: list[VersionStep], args: argparse.Namespace
 ) -> int:
-    """Report, and write the new versions when asked: what failed stays as it was."""
+    """Report, and write the new versions: what failed stays as it was."""
     failed = any(step.step is Step.ERROR for step in steps)
     edits = new_versions(steps)
-    written = bool(args.write and edits)
-    if written:
+    if edits:
         write_values(versions.path, "version", edits, after="name")
-    write_steps(command, steps, written=written, output=args.output, stream=sys.stdout)
-    if failed:
-        return exitcodes.FAILURE
-    return exitcodes.CHANGES_PENDING if edits and not args.write else exitcodes.OK
+    write_steps(command, steps, written=bool(edits), output=args.output, stream=sys.stdout)
+    return exitcodes.FAILURE if failed else exitcodes.OK

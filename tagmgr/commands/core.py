@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, argument, ask, open_registries, registry_map
+from tagmgr.commands import confirm
+from tagmgr.commands.options import CommandTable, argument, open_registries, registry_map
 from tagmgr.manifest import load_manifests
 from tagmgr.system import interrupt
 
@@ -49,9 +50,10 @@ def register(table: CommandTable) -> None:
         "create missing tags; never move an existing one",
         [files, git, registry, table.groups.engine],
         example="tagmgr apply manifests/starlingx.yaml   # shows the plan, asks on a terminal\n"
-        "tagmgr apply --yes --lock examples/tagmgr.lock manifests/starlingx.yaml",
+        "tagmgr apply --dry-run manifests/starlingx.yaml\n"
+        "tagmgr apply --yes --lock examples/tagmgr.lock manifests/starlingx.yaml   # CI",
     )
-    applying.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
+    confirm.add_options(applying, "create the tags")
     applying.add_argument(
         "--lock", type=Path, dest="lock_path", metavar="PATH", help="write or update a lock file"
     )
@@ -65,8 +67,8 @@ def register(table: CommandTable) -> None:
         example="tagmgr describe examples/derived.yaml\n"
         "tagmgr describe --write examples/derived.yaml   # fix them in the file",
     )
-    describing.add_argument(
-        "--write", action="store_true", help="write the derived tags into the files"
+    confirm.add_options(
+        describing, "write the derived tags into the files", write=True, detailed=False
     )
 
 
@@ -115,15 +117,26 @@ def apply(args: argparse.Namespace) -> int:
     from tagmgr.engines import ENGINES
     from tagmgr.reconcile.apply import Applier
     from tagmgr.reconcile.outcome import apply_exit_code
-    from tagmgr.report import Progress, make_reporter
+    from tagmgr.reconcile.plan import FAILURES, Kind
+    from tagmgr.report import Progress, TextReporter, make_reporter
 
     reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
     with open_registries(args) as registries:
         actions = _plan(args, registries)
-        if not _confirmed(args, actions):
-            if not interrupt.requested():
-                print("tagmgr: nothing was changed", file=sys.stderr)
-            return exitcodes.FAILURE
+        pending = any(a.kind is Kind.CREATE for a in actions)
+        decision = confirm.confirm(
+            args,
+            pending and not interrupt.requested(),  # interrupted: the applier starts nothing
+            lambda stream: TextReporter(stream, verbose=args.verbose).plan(actions),
+            "Create these tags?",
+        )
+        if decision is not confirm.Decision.YES:
+            if decision.shown:
+                reporter.plan(actions)
+            failed = any(a.kind in FAILURES for a in actions)
+            return confirm.unchanged(
+                args, decision, pending=pending, failed=failed, to="create these tags"
+            )
         progress = Progress(len(actions))
         applier = Applier(ENGINES[args.engine](registries), registries)
         outcomes = applier.apply(actions, jobs=args.jobs, on_outcome=progress)
@@ -157,7 +170,7 @@ def describe(args: argparse.Namespace) -> int:
         manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
     )
     derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
-    if args.write:
+    if args.yes:  # describe only reads unless its command line says to write
         _write_derived_tags(manifests, derived)
     make_reporter(args.output, sys.stdout, verbose=args.verbose).described(derived)
     unresolved = any(isinstance(item, Unresolved) for item in derived)
@@ -178,22 +191,6 @@ def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
         jobs=args.jobs,
         trust_existing=args.trust_existing,
     )
-
-
-def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
-    """On a terminal, show the plan and ask before writing; without one (CI), proceed.
-
-    Interrupted already, proceed too: the applier starts nothing, and reports so.
-    """
-    from tagmgr.reconcile.plan import Kind
-    from tagmgr.report import TextReporter
-
-    if args.yes or not sys.stdin.isatty() or not any(a.kind is Kind.CREATE for a in actions):
-        return True
-    if interrupt.requested():
-        return True
-    TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
-    return ask("Create these tags?")
 
 
 def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:

@@ -10,9 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from tagmgr import exitcodes
+from tagmgr.commands import confirm
 from tagmgr.commands.options import (
     CommandTable,
     argument,
@@ -67,7 +68,8 @@ def register(table: CommandTable) -> None:
         lock,
         "write a lock file of every entry",
         [files, git, registry],
-        example="tagmgr lock --lock-file examples/tagmgr.lock manifests/starlingx.yaml",
+        example="tagmgr lock --lock-file examples/tagmgr.lock manifests/starlingx.yaml\n"
+        "tagmgr lock --yes manifests/starlingx.yaml   # CI: write tagmgr.lock without asking",
     )
     locking.add_argument(
         "--lock-file",
@@ -78,16 +80,18 @@ def register(table: CommandTable) -> None:
         help="the lock file to write (default: %(default)s)",
     )
     locking.hint("output", "-o is --output, as on every command: the lock file is --lock-file PATH")
+    confirm.add_options(locking, "write the lock file", write=True)
     checking = table.add(
         "check",
         check,
         "HEAD every locked tag (exit 0: none moved, 2: moved or gone, 1: problems)",
         [registry],
         example="tagmgr check examples/tagmgr.lock\n"
-        "tagmgr check --update examples/tagmgr.lock   # rewrite the entries that moved",
+        "tagmgr check --update --yes examples/tagmgr.lock   # rewrite the entries that moved",
     )
     checking.add_argument("lock_path", type=Path, metavar="LOCKFILE", help="the lock file")
     checking.add_argument("--update", action="store_true", help="rewrite the moved entries")
+    confirm.add_options(checking, "rewrite them (with --update)", write=True, detailed=False)
     checking.add_argument(
         "--jobs", type=positive_int, default=4, metavar="N", help="parallel HEADs (default: 4)"
     )
@@ -156,7 +160,7 @@ def _manifest_references(
 
 def lock(args: argparse.Namespace) -> int:
     """Plan as ``plan`` does; write the lock only when every entry resolved."""
-    from tagmgr.lock import Lock, read_lock, write_lock
+    from tagmgr.lock import Lock, lock_differs, read_lock, write_lock
     from tagmgr.lock.build import lock_entries
     from tagmgr.manifest import load_manifests
     from tagmgr.reconcile import pipeline
@@ -177,15 +181,31 @@ def lock(args: argparse.Namespace) -> int:
         return exitcodes.FAILURE
     path: Path = args.lock_path
     previous = read_lock(path) if path.exists() else Lock()
-    written = write_lock(path, previous.replaced_by(entries))
-    if args.output == "json":
+    locked = previous.replaced_by(entries)
+    pending = lock_differs(path, locked)
+    decision = confirm.confirm(
+        args,
+        pending,
+        lambda stream: _report_lock("text", stream, path, len(entries), "to be written"),
+        f"Write {path}?",
+    )
+    if decision is not confirm.Decision.YES:
+        if decision.shown:
+            _report_lock(args.output, sys.stdout, path, len(entries), "not written")
+        return confirm.unchanged(args, decision, pending=pending, failed=False, to=f"write {path}")
+    written = write_lock(path, locked)
+    _report_lock(args.output, sys.stdout, path, len(entries), "written" if written else "unchanged")
+    return exitcodes.OK
+
+
+def _report_lock(output: str, stream: IO[str], path: Path, entries: int, state: str) -> None:
+    if output == "json":
         from tagmgr.report import JSON_FORMAT_VERSION, dump_json
 
         document = {"format": JSON_FORMAT_VERSION, "command": "lock", "lock": str(path)}
-        dump_json({**document, "entries": len(entries), "written": written}, sys.stdout)
+        dump_json({**document, "entries": entries, "written": state == "written"}, stream)
     else:
-        print(f"{path}: {len(entries)} entries, {'written' if written else 'unchanged'}")
-    return exitcodes.OK
+        stream.write(f"{path}: {entries} entries, {state}\n")
 
 
 def record_applied(path: Path, actions: Sequence[Action], registries: Registries, jobs: int) -> int:
@@ -233,6 +253,19 @@ def check(args: argparse.Namespace) -> int:
     moved = [f for f in findings if f.state is State.MOVED]
     updated = False
     if args.update and moved:
+        decision = confirm.confirm(
+            args,
+            True,
+            lambda stream: report_checked("text", stream, findings, updated=False),
+            f"Rewrite the {len(moved)} moved entries in {args.lock_path}?",
+        )
+        if decision is not confirm.Decision.YES:
+            if decision.shown:
+                report_checked(args.output, sys.stdout, findings, updated=False)
+            if decision is confirm.Decision.DRY_RUN:
+                return check_exit_code(findings)  # check's own: 2, they moved
+            to = f"rewrite {args.lock_path}"
+            return confirm.unchanged(args, decision, pending=True, failed=False, to=to)
         now = timestamp()
         updated = write_lock(args.lock_path, locked.updated(moved_entry(f, now) for f in moved))
     report_checked(args.output, sys.stdout, findings, updated=updated)

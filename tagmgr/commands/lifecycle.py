@@ -1,8 +1,7 @@
 """The lifecycle sub-commands: promote, rollback, status and expire, each returning an exit code.
 
-promote and rollback move environment tags: on a terminal they show the plan and ask, without one
-(CI) they proceed, as apply does; ``--dry-run`` only shows. expire deletes, so it is a dry run
-unless ``--yes``, terminal or not.
+promote and rollback move environment tags and expire deletes images: each confirms as every
+command that changes something does (``confirm``).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import os
 from datetime import timedelta
 
 from tagmgr import exitcodes
+from tagmgr.commands import confirm
 from tagmgr.commands.options import CommandTable, argument, open_registries, registry_map
 from tagmgr.documents.explain import clip
 from tagmgr.engines.names import DEFAULT_ENGINE
@@ -55,8 +55,7 @@ def register(table: CommandTable) -> None:
     rolling.set_defaults(engine=DEFAULT_ENGINE)
     for moving in (promoting, rolling):
         _chain_options(moving)
-        moving.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
-        moving.add_argument("--dry-run", action="store_true", help="only show what would move")
+        confirm.add_options(moving, "move the environment")
     showing = table.add(
         "status",
         status,
@@ -76,7 +75,9 @@ def register(table: CommandTable) -> None:
         expire,
         "delete old images by an ECR lifecycle policy, never one in use",
         [registry],
-        example="tagmgr expire --policy examples/policy.yaml --in-use examples/deploy.yaml",
+        example="tagmgr expire --policy examples/policy.yaml --in-use examples/deploy.yaml "
+        "--dry-run\n"
+        "tagmgr expire --policy examples/policy.yaml --in-use examples/deploy.yaml --yes   # CI",
     )
     _expire_options(expiring)
     _chain_options(expiring)
@@ -120,7 +121,7 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
         help="repositories, besides the policy's repositories:",
     )
     _in_use_option(parser, "never deleted")
-    parser.add_argument("--yes", "-y", action="store_true", help="delete (default: dry run)")
+    confirm.add_options(parser, "delete the images")
     parser.add_argument(
         "--keep-newer-than",
         type=argument(parse_age),

@@ -13,11 +13,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import ask, open_registries, registry_map
+from tagmgr.commands import confirm
+from tagmgr.commands.options import open_registries, registry_map
 from tagmgr.engines import ENGINES
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.lifecycle import execute
-from tagmgr.lifecycle.expiry import Limits, expiry_exit_code, plan_expiry, untagged_notes
+from tagmgr.lifecycle.expiry import (
+    Limits,
+    RepositoryPlan,
+    expiry_exit_code,
+    plan_expiry,
+    untagged_notes,
+)
 from tagmgr.lifecycle.policyfile import load_policy
 from tagmgr.lifecycle.promotion import (
     Move,
@@ -95,13 +102,21 @@ def move(
     promotion: Promotion,
     signatures: Mapping[str, str],
 ) -> int:
+    decision = confirm.confirm(
+        args,
+        promotion.changes,
+        lambda stream: report_promotion("text", stream, promotion, "planned"),
+        f"Move {promotion.environment_ref}?",
+    )
+    if decision is not confirm.Decision.YES:
+        if decision.shown:
+            planned = "planned" if promotion.changes else "present"
+            report_promotion(args.output, sys.stdout, promotion, planned)
+        to = f"move {promotion.environment_ref}"
+        return confirm.unchanged(args, decision, pending=promotion.changes, failed=False, to=to)
     if not promotion.changes:
         report_promotion(args.output, sys.stdout, promotion, "present")
         return exitcodes.OK
-    if args.dry_run or not _confirmed(args, promotion):
-        report_promotion(args.output, sys.stdout, promotion, "planned")
-        print("tagmgr: nothing was changed (dry run)", file=sys.stderr)
-        return exitcodes.CHANGES_PENDING
     engine = ENGINES[args.engine](registries)
     outcome = execute.promote(promotion, registries, engine, signatures, _now)
     result = outcome.result.value
@@ -159,14 +174,38 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
         for plan in plans:
             for problem in [*plan.holdings.problems, *filter(None, [plan.refusal])]:
                 print(f"tagmgr: error: {problem}", file=sys.stderr)
-        if not args.yes or any(plan.refusal for plan in plans):
-            report_expiry(args.output, sys.stdout, plans, verbose=args.verbose > 0)
-            return expiry_exit_code(plans)
+        code = _not_deleting(args, plans)
+        if code is not None:
+            return code
         results = {d: r for plan in plans for d, r in execute.delete(plan, opened).items()}
     report_expiry(args.output, sys.stdout, plans, results, verbose=args.verbose > 0)
     failed = any(result not in execute.DONE for result in results.values())
     broken = any(plan.holdings.problems for plan in plans)
     return exitcodes.FAILURE if failed or broken else exitcodes.OK
+
+
+def _not_deleting(args: argparse.Namespace, plans: list[RepositoryPlan]) -> int | None:
+    """The exit code of a run that deletes nothing (a repository refused, or no yes), after
+    reporting what it would have deleted; None to go on and delete."""
+    verbose = args.verbose > 0
+    deleting = sum(len(plan.deletions) for plan in plans)
+    refused = any(plan.refusal for plan in plans)
+    decision = confirm.confirm(
+        args,
+        bool(deleting) and not refused,
+        lambda stream: report_expiry("text", stream, plans, verbose=verbose),
+        f"Delete these {deleting} images?",
+    )
+    if decision is confirm.Decision.YES and not refused:
+        return None
+    if refused or decision.shown:
+        report_expiry(args.output, sys.stdout, plans, verbose=verbose)
+    if refused:
+        return exitcodes.FAILURE
+    failed = expiry_exit_code(plans) == exitcodes.FAILURE
+    return confirm.unchanged(
+        args, decision, pending=bool(deleting), failed=failed, to="delete these images"
+    )
 
 
 def _state(
@@ -183,14 +222,6 @@ def _state(
 
 def _repository(reference: ImageReference) -> ImageReference:
     return ImageReference(reference.registry, reference.repository)
-
-
-def _confirmed(args: argparse.Namespace, promotion: Promotion) -> bool:
-    """On a terminal, show the move and ask; without one (CI), proceed, as apply does."""
-    if args.yes or not sys.stdin.isatty():
-        return True
-    report_promotion("text", sys.stderr, promotion, "planned")
-    return ask(f"Move {promotion.environment_ref}?")
 
 
 def _now() -> datetime:

@@ -312,21 +312,6 @@ def open_registries(args: argparse.Namespace) -> Registries:
     return Registries(options)
 
 
-def ask(question: str) -> bool:
-    """Ask on stderr (stdout may be a file of JSON) and read a yes; end of input is a no, and
-    so is an interruption while waiting."""
-    from tagmgr.system import interrupt
-
-    sys.stderr.write(f"{question} [y/N] ")
-    sys.stderr.flush()
-    answer = interrupt.readline(sys.stdin)
-    if answer is None:
-        return False
-    if not answer:
-        sys.stderr.write("\n")
-    return answer.strip().lower() in {"y", "yes"}
-
-
 def argument(parse: Callable[[str], T]) -> Callable[[str], T]:
     """An argparse type from a parser raising TagmgrError, so bad values are usage errors."""
 

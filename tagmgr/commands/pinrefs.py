@@ -1,5 +1,5 @@
 """pin-refs: move image references in charts, compose files, Dockerfiles and text to the
-reviewed stable tags (and digests). A diff without ``--write``; edits in place with it."""
+reviewed stable tags (and digests): a diff, then the edits in place once confirmed (``confirm``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tagmgr import exitcodes
+from tagmgr.commands import confirm
 from tagmgr.commands.options import CommandTable, open_registries, registry_map
 from tagmgr.errors import DocumentError
 
@@ -26,20 +28,21 @@ def register(table: CommandTable) -> None:
         pin_refs,
         "pin image references in files to stable tags (exit 2: a reference would change)",
         [git, registry],
-        example="tagmgr pin-refs --manifest manifests/starlingx.yaml examples/chart/   # a diff\n"
-        "tagmgr pin-refs --lock examples/tagmgr.lock --digest --write examples/chart/",
+        example="tagmgr pin-refs --manifest manifests/starlingx.yaml --dry-run examples/chart/\n"
+        "tagmgr pin-refs --lock examples/tagmgr.lock --digest --yes examples/chart/",
     )
     pinning.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files, directories")
     source = pinning.add_mutually_exclusive_group(required=True)
     source.add_argument("--manifest", action="append", metavar="FILE", help="manifest files")
     source.add_argument("--lock", type=Path, metavar="LOCKFILE", help="a lock file")
     pinning.add_argument("--digest", action="store_true", help="write repo:tag@sha256:...")
-    pinning.add_argument("--write", action="store_true", help="edit the files in place")
+    confirm.add_options(pinning, "edit the files in place", write=True)
 
 
 def pin_refs(args: argparse.Namespace) -> int:
     from tagmgr.filerefs.find import scan
     from tagmgr.filerefs.walk import collect
+    from tagmgr.pinrefs.edit import unified_diff
     from tagmgr.pinrefs.plan import changed, exit_code, plan_pins
 
     table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
@@ -49,9 +52,24 @@ def pin_refs(args: argparse.Namespace) -> int:
         raise DocumentError(collected.problems)
     found = scan(collected.files, collected.skipped)
     edits = plan_pins(found, table, with_digest=args.digest)
-    unwritten = _write(changed(edits)) if args.write else []
-    _report(args, edits, collected.skipped, unwritten)
-    return exit_code(edits, written=args.write)
+    pending = changed(edits)
+    decision = confirm.confirm(
+        args,
+        bool(pending),
+        lambda stream: stream.writelines(map(unified_diff, pending)),
+        f"Pin the references in {_files(len(pending))}?",
+    )
+    written = decision is confirm.Decision.YES
+    unwritten = _write(pending) if written else []
+    _report(args, edits, collected.skipped, unwritten, written=written, diff=decision.shown)
+    if written:
+        return exit_code(edits)
+    failed = exit_code(edits) == exitcodes.FAILURE
+    return confirm.unchanged(args, decision, pending=bool(pending), failed=failed, to="pin them")
+
+
+def _files(count: int) -> str:
+    return "this file" if count == 1 else f"these {count} files"
 
 
 def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
@@ -110,17 +128,21 @@ def _report(
     edits: Sequence[FileEdit],
     skipped: Sequence[Skipped],
     unwritten: Sequence[FileEdit],
+    *,
+    written: bool,
+    diff: bool,
 ) -> None:
+    """``diff``: the changes not written are still to be shown (no one was asked about them)."""
     from tagmgr.pinrefs.edit import unified_diff
     from tagmgr.report import dump_json
 
     for left_out in skipped:
         print(left_out, file=sys.stderr)
     for item in (u for e in edits for u in e.unresolvable):
-        written = f" {item.written}:" if item.written else ""
-        print(f"{item.location}:{written} {item.message}", file=sys.stderr)
+        location = f" {item.written}:" if item.written else ""
+        print(f"{item.location}:{location} {item.message}", file=sys.stderr)
     if args.output == "json":
-        document = _json_document(edits, written=bool(args.write))
+        document = _json_document(edits, written=written)
         document["skipped"] = [{"file": str(s.path), "reason": s.reason} for s in skipped]
         document["unwritten"] = [str(e.path) for e in unwritten]
         dump_json(document, sys.stdout)
@@ -131,9 +153,9 @@ def _report(
             continue
         if edit.path in not_written:
             print(f"{edit.path}: {len(edit.changes)} references not pinned: interrupted")
-        elif args.write:
+        elif written:
             print(f"{edit.path}: {len(edit.changes)} references pinned")
-        else:
+        elif diff:
             sys.stdout.write(unified_diff(edit))
 
 

@@ -547,11 +547,15 @@ def test_apply_with_yes_does_not_ask(pending: Pending) -> None:
     assert pending.tag_digest() == pending.digest
 
 
-def test_apply_without_a_terminal_proceeds(pending: Pending) -> None:
-    """CI: standard input is not a terminal, so nothing is asked and the tag is created."""
+def test_apply_without_a_terminal_or_yes_creates_nothing_and_fails(pending: Pending) -> None:
+    """CI that forgot --yes: nothing can be asked, so nothing is created, and the job fails."""
     result = run_process(pending.tmp, *TAGMGR, "apply", pending.manifest)
-    assert (result.returncode, result.stdout, result.stderr) == (0, pending.created_text(), "")
-    assert pending.tag_digest() == pending.digest
+    assert (result.returncode, result.stdout) == (1, pending.plan_text())
+    assert result.stderr == (
+        "tagmgr: error: not confirmed, and no terminal to ask on: nothing was changed; give --yes"
+        " to create these tags, or --dry-run to only show it\n"
+    )
+    assert pending.tag_digest() is None
 
 
 def test_interrupt_at_the_question_exits_130(pending: Pending) -> None:
