@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from tagmgr import exitcodes
 from tagmgr.commands import command_line
+from tagmgr.commands.settings import apply_settings
 from tagmgr.errors import TagmgrError
 from tagmgr.report import report_error
 from tagmgr.system import interrupt, logs
@@ -71,6 +72,7 @@ def run() -> NoReturn:
 def _run(args: argparse.Namespace) -> int:
     logs.configure(args.verbose)
     try:
+        apply_settings(args)
         return int(args.run(args))
     except KeyboardInterrupt:
         print("tagmgr: interrupted", file=sys.stderr)

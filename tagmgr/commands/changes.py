@@ -62,7 +62,7 @@ def _register_versions(table: CommandTable) -> None:
     _versions_file(releasing, "the build to release", required=True)
     releasing.add_argument("version", type=argument(tag), metavar="VERSION", help="the release tag")
     releasing.add_argument(
-        "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
+        "--jobs", type=positive_int, metavar="N", help="parallel work (default: 4)"
     )
     confirm.add_options(releasing, "create the tags and edit the file", write=True)
     exporting = versions.add(

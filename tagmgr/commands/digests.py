@@ -93,7 +93,7 @@ def register(table: CommandTable) -> None:
     checking.add_argument("--update", action="store_true", help="rewrite the moved entries")
     confirm.add_options(checking, "rewrite them (with --update)", write=True, detailed=False)
     checking.add_argument(
-        "--jobs", type=positive_int, default=4, metavar="N", help="parallel HEADs (default: 4)"
+        "--jobs", type=positive_int, metavar="N", help="parallel HEADs (default: 4)"
     )
 
 

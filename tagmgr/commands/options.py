@@ -199,9 +199,7 @@ def _git_options() -> Parser:
         help="where upstream repositories are cloned "
         "(default: $XDG_CACHE_HOME/tagmgr/git, else ~/.cache/tagmgr/git)",
     )
-    git.add_argument(
-        "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
-    )
+    git.add_argument("--jobs", type=positive_int, metavar="N", help="parallel work (default: 4)")
     return git
 
 
@@ -279,9 +277,8 @@ def _engine_options() -> Parser:
     engine.add_argument(
         "--engine",
         choices=ENGINE_NAMES,
-        default=DEFAULT_ENGINE,
-        help="copy engine (default: %(default)s: the api engine's cheapest path, skopeo for "
-        "manifests it cannot read)",
+        help=f"copy engine (default: {DEFAULT_ENGINE}: the api engine's cheapest path, skopeo "
+        "for manifests it cannot read)",
     )
     return engine
 

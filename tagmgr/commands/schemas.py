@@ -24,6 +24,7 @@ SCHEMAS = {
     "lock": "lock/lock.schema.json",
     "versions": "changes/versions.schema.json",
     "lifecycle-policy": "lifecycle/lifecycle-policy.schema.json",
+    "config": "commands/config.schema.json",
 }
 """Each published schema by name: its file inside the tagmgr package (a link to
 ``schemas/NAME.schema.json`` in a checkout, a copy in a wheel; see package-data in pyproject).

@@ -23,7 +23,7 @@ CASES = [
     (("versions", "up"), ["update"]),
     (("plan", "--tr"), ["--trust-existing"]),
     (("plan", "-o", ""), ["json", "text"]),
-    (("schema", ""), ["lifecycle-policy", "lock", "manifest", "versions"]),
+    (("schema", ""), ["config", "lifecycle-policy", "lock", "manifest", "versions"]),
     (("completion", ""), ["bash", "fish", "zsh"]),
     (("apply", "--engine", ""), ["api", "auto", "docker", "skopeo"]),
     (("apply", "--dry"), ["--dry-run"]),
