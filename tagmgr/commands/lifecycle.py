@@ -147,7 +147,7 @@ def promote(args: argparse.Namespace) -> int:
     into = mapping.apply(args.to_repository) if args.to_repository else None
     with open_registries(args) as registries:
         promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
-        return run.move(args, registries, promotion, signatures)
+        return run.move(args, registries, promotion, signatures, chain)
 
 
 def rollback(args: argparse.Namespace) -> int:
@@ -157,7 +157,7 @@ def rollback(args: argparse.Namespace) -> int:
     name = registry_map(args).apply(args.name)
     with open_registries(args) as registries:
         promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
-        return run.move(args, registries, promotion, {})
+        return run.move(args, registries, promotion, {}, chain)
 
 
 def status(args: argparse.Namespace) -> int:

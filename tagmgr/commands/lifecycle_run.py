@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from tagmgr import exitcodes
 from tagmgr.commands import confirm
@@ -36,16 +37,17 @@ from tagmgr.lifecycle.promotion import (
     wanted_tags,
 )
 from tagmgr.lifecycle.sources import read_in_use
-from tagmgr.lifecycle.status import repository_status
+from tagmgr.lifecycle.status import digest_names, repository_status
 from tagmgr.lifecycle.survey import survey, tag_digests
 from tagmgr.lock import read_lock
 from tagmgr.manifest import load_manifests
-from tagmgr.manifest.environments import Chain
+from tagmgr.manifest.environments import Chain, build_time, history_of
 from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries
 from tagmgr.report.lifecycle import (
     outcome_problem,
     report_expiry,
+    report_move_names,
     report_promotion,
     report_status,
 )
@@ -101,11 +103,12 @@ def move(
     registries: Registries,
     promotion: Promotion,
     signatures: Mapping[str, str],
+    chain: Chain,
 ) -> int:
     decision = confirm.confirm(
         args,
         promotion.changes,
-        lambda stream: report_promotion("text", stream, promotion, "planned"),
+        lambda stream: _show_move(stream, registries, promotion, chain),
         f"Move {promotion.environment_ref}?",
     )
     if decision is not confirm.Decision.YES:
@@ -129,6 +132,25 @@ def move(
     return _EXIT_CODES[outcome.result]
 
 
+NAMED_TAGS = 64
+"""Of a repository's tags with a build time, the newest read to name the digests of a move."""
+
+
+def _show_move(stream: IO[str], registries: Registries, promotion: Promotion, chain: Chain) -> None:
+    """The move, and what its digests are by name, for a person asked whether to make it."""
+    report_promotion("text", stream, promotion, "planned")
+    repository = promotion.destination
+    client = registries.client(repository.registry)
+    listed = client.list_tags(repository.repository)
+    history = [tag for _, tag in history_of(listed, chain, promotion.environment)][-NAMED_TAGS:]
+    built = sorted((found, tag) for tag in listed if (found := build_time([tag], chain)))
+    wanted = [*history, *(tag for _, tag in built[-NAMED_TAGS:])]
+    tags = tag_digests(client, repository.repository, wanted)
+    env = promotion.environment
+    now = digest_names(tags, chain, env, promotion.current)
+    report_move_names(stream, promotion, now, digest_names(tags, chain, env, promotion.digest))
+
+
 def status(args: argparse.Namespace, chain: Chain) -> None:
     manifests = load_manifests(args.manifest)
     locks = [read_lock(Path(path)) for path in args.lock]
@@ -144,7 +166,7 @@ def status(args: argparse.Namespace, chain: Chain) -> None:
                     name, tags, chain, manifests, locks, in_use=in_use, registry_map=mapping
                 )
             )
-    report_status(args.output, sys.stdout, found)
+    report_status(args.output, sys.stdout, found, verbose=args.verbose > 0)
 
 
 def expire(args: argparse.Namespace, chain: Chain) -> int:

@@ -12,7 +12,7 @@ from typing import IO, Any
 from tagmgr.lifecycle.expiry import Decision, RepositoryPlan, Verdict
 from tagmgr.lifecycle.holdings import RFC3339
 from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
-from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
+from tagmgr.lifecycle.status import DigestNames, EnvironmentStatus, RepositoryStatus
 from tagmgr.report import JSON_FORMAT_VERSION, dump_json
 
 
@@ -92,7 +92,36 @@ def _recorded_by(promotion: Promotion, reading: Reading, outcome: Outcome | None
     return None
 
 
-def report_status(output: str, stream: IO[str], repositories: Sequence[RepositoryStatus]) -> None:
+def report_move_names(
+    stream: IO[str], promotion: Promotion, now: DigestNames, then: DigestNames
+) -> None:
+    """Under a planned move, for a person asked to confirm it: what each digest is."""
+    env = promotion.environment
+    lines = [f"{'':<10} from: {_digest_names(now, f'in {env} since')}"]
+    lines.append(f"{'':<10} to:   {_digest_names(then, f'was in {env} from')}")
+    stream.write("\n".join(lines) + "\n")
+
+
+def _digest_names(names: DigestNames, recorded: str) -> str:
+    if names.digest is None:
+        return "nothing"
+    builds = ", ".join(names.builds) or "no build tag read"
+    text = f"{names.digest}  {builds}"
+    if names.releases:
+        text += f"; also {', '.join(names.releases)}"
+    if names.recorded is not None:
+        at = names.recorded.time.strftime("%Y-%m-%d %H:%M:%S UTC")
+        text += f"; {recorded} {at} ({names.recorded.tag})"
+    return text
+
+
+def report_status(
+    output: str,
+    stream: IO[str],
+    repositories: Sequence[RepositoryStatus],
+    *,
+    verbose: bool = False,
+) -> None:
     if output == "json":
         records = [
             {
@@ -108,7 +137,7 @@ def report_status(output: str, stream: IO[str], repositories: Sequence[Repositor
     for repository in repositories:
         stream.write(f"{repository.name}\n")
         for env in repository.environments:
-            stream.write(_status_line(env))
+            stream.write(_status_line(env) + _history_lines(env, verbose))
 
 
 def _status_record(env: EnvironmentStatus) -> dict[str, Any]:
@@ -122,6 +151,23 @@ def _status_record(env: EnvironmentStatus) -> dict[str, Any]:
         "history": [{"tag": tag, "digest": digest} for tag, digest in env.history],
         "in_use": list(env.in_use),
     }
+
+
+SHOWN_HISTORY = 5
+"""History entries status shows per environment, newest first (``-v``: all of them)."""
+
+
+def _history_lines(env: EnvironmentStatus, verbose: bool) -> str:
+    """The history ``rollback --to`` takes, newest first."""
+    entries = list(reversed(env.history))
+    shown = entries if verbose else entries[:SHOWN_HISTORY]
+    lines = [
+        f"  {'':<6} {'history:' if index == 0 else '':<8} {tag}  {digest}"
+        for index, (tag, digest) in enumerate(shown)
+    ]
+    if len(entries) > len(shown):
+        lines.append(f"  {'':<6} {'':<8} and {len(entries) - len(shown)} older (-v lists them)")
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _status_line(env: EnvironmentStatus) -> str:
