@@ -81,5 +81,5 @@ def _unknown_option(word: str, options: Iterable[str]) -> str:
 
 
 def _nearest(word: str, choices: Sequence[str]) -> str:
-    near = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    near = difflib.get_close_matches(word, choices, n=3, cutoff=0.75)
     return f"did you mean {' or '.join(near)}?" if near else ""

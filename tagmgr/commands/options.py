@@ -9,6 +9,7 @@ Docker libraries it never uses. Heavy modules are imported inside the functions 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Run = Callable[[argparse.Namespace], int]
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # a value, as argparse reads it
 
 
 class Parser(argparse.ArgumentParser):
@@ -60,13 +64,37 @@ class Parser(argparse.ArgumentParser):
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
         """As argparse's, but what is left over is an error of this parser, which knows its own
-        options (argparse leaves a sub-command's leftovers to the top level, which does not)."""
+        options (argparse leaves a sub-command's leftovers to the top level, which does not).
+
+        An unknown option is said before anything else: argparse would take the word after it
+        for an argument, and complain about that word instead.
+        """
+        unknown = [] if self._subparsers or args is None else self._unknown_options(args)
+        if unknown:
+            self._unrecognized(unknown)
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:
-            from tagmgr.commands.mistakes import unrecognized
-
-            self.error(unrecognized(extras, self._option_string_actions))
+            self._unrecognized(extras)
         return parsed, extras
+
+    def _unknown_options(self, args: Sequence[str]) -> list[str]:
+        known = self._option_string_actions
+        unknown = []
+        for arg in args:
+            if arg == "--":
+                break
+            if arg == "-" or not arg.startswith("-") or _NEGATIVE_NUMBER.match(arg):
+                continue
+            name = arg.split("=", 1)[0]
+            abbreviated = name.startswith("--") and any(option.startswith(name) for option in known)
+            if not (name in known or abbreviated or name[:2] in known):
+                unknown.append(arg)
+        return unknown
+
+    def _unrecognized(self, words: Sequence[str]) -> NoReturn:
+        from tagmgr.commands.mistakes import unrecognized
+
+        self.error(unrecognized(words, self._option_string_actions))
 
 
 class OptionGroups(NamedTuple):

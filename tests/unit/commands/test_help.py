@@ -61,6 +61,15 @@ def test_a_group_alone_prints_its_help(capsys: pytest.CaptureFixture[str]) -> No
             "tagmgr versions update: error: unknown option --ignroe: did you mean --ignore?",
         ),
         (["schema", "--zzz"], "tagmgr schema: error: unknown option --zzz"),
+        (  # said before the word after it is read as a NAME (and refused as one)
+            ["status", "--engine", "api", "docker.io/team/app"],
+            "tagmgr status: error: unknown option --engine",
+        ),
+        (
+            ["expire", "--policy", "p.yaml", "--keep-newer-than", "-1"],
+            "tagmgr expire: error: argument --keep-newer-than: '-1': expected a number and d, h,"
+            " m or s, such as 7d or 12h",
+        ),
         (
             ["diff", "docker.io/a/b:1", "docker.io/a/b:2", "c"],
             "tagmgr diff: error: unrecognized arguments: c",
@@ -75,6 +84,8 @@ def test_a_group_alone_prints_its_help(capsys: pytest.CaptureFixture[str]) -> No
         "option",
         "option=",
         "far",
+        "before-its-value",
+        "negative-value",
         "extra",
     ],
 )
