@@ -30,6 +30,9 @@ CONFIG_ENV = "TAGMGR_CONFIG"
 PROJECT_FILE = Path(".tagmgr.yaml")
 SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
 MAX_CONFIG_BYTES = 1024 * 1024
+AUTH_ENV = ("REGISTRY_AUTH_FILE", "TAGMGR_AUTH_JSON")
+"""The environment's credentials, read where credentials are looked for: when one is set, a
+file's ``authfile`` is not (the command line's ``--authfile`` still comes first)."""
 
 
 class Setting(NamedTuple):
@@ -119,8 +122,7 @@ def _settings() -> tuple[Setting, ...]:
             lambda value, _base: list(value),
             [],
         ),
-        # The environment's is REGISTRY_AUTH_FILE, skopeo's and podman's: read where credentials
-        # are looked for, it comes before a file's authfile (see _from_files).
+        # The environment's are AUTH_ENV, read where credentials are looked for.
         Setting("authfile", None, Path, _path),
         Setting("request-timeout", "TAGMGR_REQUEST_TIMEOUT", seconds, _number(seconds)),
         Setting("registry-timeout", "TAGMGR_REGISTRY_TIMEOUT", seconds, _number(seconds)),
@@ -144,8 +146,8 @@ def apply_settings(args: argparse.Namespace, environ: Mapping[str, str] = os.env
         if value is None:
             files = _from_files(environ) if files is None else files
             value = files.get(setting.key)
-            if setting.key == "authfile" and environ.get("REGISTRY_AUTH_FILE"):
-                value = None
+            if setting.key == "authfile" and any(environ.get(name) for name in AUTH_ENV):
+                value = None  # the environment's credentials come before a file's
         setattr(args, setting.dest, setting.default if value is None else value)
 
 

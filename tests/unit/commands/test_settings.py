@@ -127,13 +127,11 @@ def test_tagmgr_config_names_the_one_file_and_empty_means_none(home: Path, tmp_p
     assert config_files(env(home)) == [Path(".tagmgr.yaml"), home / "tagmgr" / "config.yaml"]
 
 
-def test_registry_auth_file_comes_before_a_file_s_authfile(home: Path) -> None:
+def test_the_environment_s_credentials_come_before_a_file_s_authfile(home: Path) -> None:
     Path(".tagmgr.yaml").write_text("authfile: ~/auth.json\n", encoding="utf-8")
     assert parsed("plan", "m.yaml", environ=env(home)).authfile == Path.home() / "auth.json"
-    variables = env(home, REGISTRY_AUTH_FILE="/run/auth.json")
-    assert (
-        parsed("plan", "m.yaml", environ=variables).authfile is None
-    )  # read where it is looked for
+    for name in ("REGISTRY_AUTH_FILE", "TAGMGR_AUTH_JSON"):  # read where credentials are sought
+        assert parsed("plan", "m.yaml", environ=env(home, **{name: "x"})).authfile is None
 
 
 def test_a_key_a_command_does_not_take_is_left_alone(home: Path) -> None:
