@@ -62,25 +62,16 @@ class _Within(TagmgrError):
         self.key = key
 
 
-def _registry_map(pairs: list[str]) -> Any:
+def _registry_map(pairs: Mapping[str, str]) -> Any:
+    """``{where: "FROM=TO"}`` as one ``RegistryMap``; a bad pair is a problem at its ``where``."""
     from tagmgr.oci.registrymap import RegistryMap, parse_registry_pair
 
     mapping = RegistryMap()
-    for pair in pairs:
-        mapping = mapping.adding(*parse_registry_pair(pair))
-    return mapping
-
-
-def _file_registry_map(value: dict[str, str], _base: Path) -> Any:
-    """A file's ``FROM: TO`` mapping; a bad pair is located at its key."""
-    from tagmgr.oci.registrymap import RegistryMap, parse_registry_pair
-
-    mapping = RegistryMap()
-    for source, target in value.items():
+    for where, pair in pairs.items():
         try:
-            mapping = mapping.adding(*parse_registry_pair(f"{source}={target}"))
+            mapping = mapping.adding(*parse_registry_pair(pair))
         except TagmgrError as error:
-            raise _Within(source, str(error)) from error
+            raise _Within(where, str(error)) from error
     return mapping
 
 
@@ -105,8 +96,8 @@ def _settings() -> tuple[Setting, ...]:
         Setting(
             "map-registry",
             "TAGMGR_MAP_REGISTRY",
-            lambda text: _registry_map(_words(text)),
-            _file_registry_map,
+            lambda text: _registry_map({pair: pair for pair in _words(text)}),
+            lambda value, _base: _registry_map({k: f"{k}={v}" for k, v in value.items()}),
         ),
         Setting(
             "certs-dir",
@@ -195,7 +186,7 @@ def load_config(path: Path) -> dict[str, Any]:
     values = {}
     for setting in _settings():
         key = (setting.key,)
-        if setting.key in data and not any(path[:1] == key for path in doc.reported):
+        if setting.key in data and not any(seen[:1] == key for seen in doc.reported):
             try:
                 values[setting.key] = setting.value(data[setting.key], path.parent)
             except _Within as error:
