@@ -54,7 +54,7 @@ def _words(text: str) -> list[str]:
     return [word for word in re.split(r"[\s,]+", text) if word]
 
 
-class _Within(TagmgrError):
+class _Within(ValueError):
     """A problem with one item of a file's value: ``key`` is where under the setting's key."""
 
     def __init__(self, key: str, message: str) -> None:
