@@ -40,16 +40,16 @@ def resolved(resolutions: Sequence[Resolution], platform: Platform | None) -> Re
     )
 
 
-def locked(path: Path, entries: int, written: bool, problems: Sequence[str]) -> Report:
-    """A lock written (or unchanged), or not written for ``problems``."""
+def locked(path: Path, entries: int, state: str, problems: Sequence[str] = ()) -> Report:
+    """A lock file ``written``, ``unchanged``, ``to be written`` (asked about) or ``not
+    written`` (no yes); not written for ``problems`` whatever ``state`` says."""
     if problems:
         text, state = f"{path}: not written", "not written"
     else:
-        state = "written" if written else "unchanged"
         text = f"{path}: {entries} entries, {state}"
     return Report(
         "lock",
-        {"lock": str(path), "entries": entries, "written": written},
+        {"lock": str(path), "entries": entries, "written": state == "written"},
         {"entries": entries},
         rows=(Row(text, (code(str(path)), str(entries), state)),),
         columns=("lock file", "entries", ""),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.e2e import one_entry_manifest, run_tagmgr
+from tests.support.e2e import DRY_RUN_NOTE, one_entry_manifest, run_tagmgr
 from tests.support.oci import ImageFactory
 from tests.support.push import open_client, push
 from tests.support.registry import RegistryServer
@@ -83,14 +83,14 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     push(registry.address, repo, "build-1", first)
     manifest = one_entry_manifest(tmp_path / "m.yaml", name)
     lock_path = tmp_path / "tagmgr.lock"
-    applied = run_tagmgr(capsys, "apply", "--lock", lock_path, manifest)
+    applied = run_tagmgr(capsys, "apply", "--yes", "--lock", lock_path, manifest)
     assert applied.code == 0, applied.err
     locked = json.loads(lock_path.read_text())["entries"]
     assert [(e["target"], e["digest"]) for e in locked] == [(f"{name}:v1", first.digest)]
     assert [p["digest"] for p in locked[0]["platforms"]] == [c.digest for c in first.children]
     before = lock_path.read_bytes()
 
-    relocked = run_tagmgr(capsys, "lock", manifest, "-o", lock_path)
+    relocked = run_tagmgr(capsys, "lock", manifest, "--lock-file", lock_path)
     assert (relocked.code, relocked.out) == (0, f"{lock_path}: 1 entries, unchanged\n")
     assert lock_path.read_bytes() == before
 
@@ -113,7 +113,7 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     )
     assert lock_path.read_bytes() == before
 
-    updated = run_tagmgr(capsys, "check", "--update", lock_path)
+    updated = run_tagmgr(capsys, "check", "--update", "--yes", lock_path)
     assert updated.code == 2
     assert "0 sources gone, 0 errors; the lock file was updated\n\nproblems:\n" in updated.out
     entry = json.loads(lock_path.read_text())["entries"][0]
@@ -134,11 +134,11 @@ def test_pin_refs_with_digests_from_the_registry_pins_the_index_digest(
     push(registry.address, repo, "build-1", index)
     name = f"{registry.address}/{repo}"
     manifest = one_entry_manifest(tmp_path / "m.yaml", name)
-    assert run_tagmgr(capsys, "apply", manifest).code == 0
+    assert run_tagmgr(capsys, "apply", "--yes", manifest).code == 0
     values = tmp_path / "values.yaml"
     values.write_text(f"app:\n  image: {name}:build-1  # built by CI\n")
-    result = run_tagmgr(capsys, "pin-refs", "--manifest", manifest, "--digest", values)
-    assert (result.code, result.err) == (2, "")
+    result = run_tagmgr(capsys, "pin-refs", "--manifest", manifest, "--digest", "--dry-run", values)
+    assert (result.code, result.err) == (0, DRY_RUN_NOTE)
     assert result.out == (
         f"--- a/{values}\n+++ b/{values}\n@@ -1,2 +1,2 @@\n app:\n"
         f"-  image: {name}:build-1  # built by CI\n"
@@ -177,7 +177,7 @@ def test_check_catches_a_build_tag_pushed_again_and_update_refuses_to_follow_it(
     push(registry.address, repo, "build-1", built)
     lock_path = tmp_path / "tagmgr.lock"
     manifest = one_entry_manifest(tmp_path / "m.yaml", name)
-    assert run_tagmgr(capsys, "apply", "--lock", lock_path, manifest).code == 0
+    assert run_tagmgr(capsys, "apply", "--yes", "--lock", lock_path, manifest).code == 0
     before = lock_path.read_bytes()
 
     push(registry.address, repo, "build-1", rebuilt)  # a rebuilt (or tampered) source
@@ -199,7 +199,7 @@ def test_check_catches_a_build_tag_pushed_again_and_update_refuses_to_follow_it(
     ]
     assert found["summary"]["source-moved"] == 1
 
-    refused = run_tagmgr(capsys, "check", "--update", lock_path)
+    refused = run_tagmgr(capsys, "check", "--update", "--yes", lock_path)
     assert refused.code == 2
     assert refused.err == (
         f"tagmgr: error: {name}:build-1, the source of {name}:v1, moved ({built.digest} ->"
