@@ -34,6 +34,7 @@ from tagmgr.reconcile.plan import Action, Kind, plan
 from tagmgr.report.changes import diffed, stepped
 from tagmgr.report.progress import Progress
 from tagmgr.report.publish import publish, show
+from tagmgr.system import interrupt
 
 
 def diff(args: argparse.Namespace) -> int:
@@ -53,11 +54,14 @@ def _load(args: argparse.Namespace) -> VersionsFile:
 
 
 def versions_update(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     versions = _load(args)
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
     mapping = registry_map(args)
     reading = Progress.on_terminal("versions update: comparing builds", report_options(args))
-    with open_registries(args) as registries, reading:
+    # Until the write, a stop has nothing to finish.
+    with interrupt.stopping_at_once(), open_registries(args) as registries, reading:
         reading.expect(len(versions.entries))
 
         def compare(entry: VersionEntry, build: str) -> ImageDiff:
@@ -72,19 +76,24 @@ def versions_update(args: argparse.Namespace) -> int:
     decision = _confirm("versions update", versions, steps, args)
     if decision is not confirm.Decision.YES:
         return _unchanged("versions update", steps, decision, args)
-    return _finish("versions update", versions, steps, args)
+    return _finish("versions update", versions, steps, args, records_writes=False)
 
 
 def versions_release(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     versions = _load(args)
     if args.local:
         return _release_local(versions, args)
     targets = release_targets(versions, args.version, args.build)
     mapped = {i: t.mapped(registry_map(args)) for i, t in targets.items()}
     with open_registries(args) as registries:
-        with Progress.on_terminal(
-            "versions release: reading registries", report_options(args)
-        ) as reading:
+        with (
+            interrupt.stopping_at_once(),  # until the first tag is created
+            Progress.on_terminal(
+                "versions release: reading registries", report_options(args)
+            ) as reading,
+        ):
             found = take_inventory(list(mapped.values()), registries, jobs=args.jobs, tally=reading)
         planned = plan(list(mapped.values()), found)
         actions = dict(zip(mapped, planned, strict=True))
@@ -95,7 +104,7 @@ def versions_release(args: argparse.Namespace) -> int:
         applier = Applier(ENGINES[args.engine](registries), registries)
         outcomes = dict(zip(mapped, applier.apply(planned, jobs=args.jobs), strict=True))
     steps = decide_release(versions, args.version, actions, outcomes)
-    return _finish("versions release", versions, steps, args)
+    return _finish("versions release", versions, steps, args, records_writes=True)
 
 
 def _release_local(versions: VersionsFile, args: argparse.Namespace) -> int:
@@ -116,14 +125,15 @@ def _release_local(versions: VersionsFile, args: argparse.Namespace) -> int:
                 push=pushing,
             )
 
-        actions, _ = release(None)
+        with interrupt.stopping_at_once():  # until the first push
+            actions, _ = release(None)
         steps = decide_release(versions, args.version, actions, None)
         decision = _confirm("versions release", versions, steps, args)
         if decision is not confirm.Decision.YES:
             return _unchanged("versions release", steps, decision, args)
         actions, outcomes = release(push)  # each push looks at its tag again first
     steps = decide_release(versions, args.version, actions, outcomes)
-    return _finish("versions release", versions, steps, args)
+    return _finish("versions release", versions, steps, args, records_writes=True)
 
 
 def _confirm(
@@ -150,14 +160,25 @@ def _unchanged(
 
 
 def _finish(
-    command: str, versions: VersionsFile, steps: list[VersionStep], args: argparse.Namespace
+    command: str,
+    versions: VersionsFile,
+    steps: list[VersionStep],
+    args: argparse.Namespace,
+    *,
+    records_writes: bool,
 ) -> int:
-    """Report, and write the new versions: what failed stays as it was."""
+    """Report, and write the new versions (confirmed): what failed stays as it was.
+
+    After a stop, the file is written only if it records tags this run created (release: the
+    entries not started stay unpinned, as failed ones do); update's edits are then not written.
+    """
     failed = any(step.step is Step.ERROR for step in steps)
     edits = new_versions(steps)
-    if edits and versions.image_map:
+    stopped = bool(edits) and interrupt.requested() and not records_writes
+    written = bool(edits) and not stopped
+    if written and versions.image_map:
         write_shell_versions(versions, edits)
-    elif edits:
+    elif written:
         write_values(versions.path, "version", edits, after="name")
-    publish(stepped(command, steps, written=bool(edits)), report_options(args))
+    publish(stepped(command, steps, written=written, interrupted=stopped), report_options(args))
     return exitcodes.FAILURE if failed else exitcodes.OK

@@ -7,6 +7,7 @@ the registry client, the engines, the applier and git are imported by the comman
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,6 +112,7 @@ def validate(args: argparse.Namespace) -> int:
     from tagmgr.report.core import validated
     from tagmgr.report.publish import publish
 
+    interrupt.stop_at_once()  # validate writes nothing
     publish(validated(load_manifests(args.files)), report_options(args))
     return exitcodes.OK
 
@@ -142,6 +144,8 @@ def apply(args: argparse.Namespace) -> int:
     from tagmgr.report.progress import Progress
     from tagmgr.report.publish import publish, show
 
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     options = report_options(args)
     with open_registries(args) as registries:
         with Progress.on_terminal("apply: reading registries", options) as reading:
@@ -192,13 +196,17 @@ def describe(args: argparse.Namespace) -> int:
     from tagmgr.report.core import described
     from tagmgr.report.publish import publish
 
-    manifests = load_manifests(args.files)
-    resolved = pipeline.resolve(
-        manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
-    )
+    if not args.yes:
+        interrupt.stop_at_once()  # describe writes nothing without a yes
+    with interrupt.stopping_at_once():  # until the first file is written
+        manifests = load_manifests(args.files)
+        resolved = pipeline.resolve(
+            manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
+        )
     derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
     if args.yes:  # describe only reads unless its command line says to write
-        _write_derived_tags(manifests, derived)
+        for path in _write_derived_tags(manifests, derived):
+            print(f"tagmgr: {path} was not written: interrupted", file=sys.stderr)
     publish(described(derived), report_options(args))
     unresolved = any(isinstance(item, Unresolved) for item in derived)
     return exitcodes.FAILURE if unresolved else exitcodes.OK
@@ -221,18 +229,23 @@ def _plan(args: argparse.Namespace, registries: Registries, tally: Tally) -> lis
     )
 
 
-def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:
+def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> list[str]:
+    """Each file's tags, until a signal asks to stop; the files left unwritten."""
     from tagmgr.manifest.write import write_tags
     from tagmgr.reconcile.targets import Target
 
     concrete = {
         id(item.entry): item.destination.tag for item in derived if isinstance(item, Target)
     }
+    unwritten = []
     for manifest in manifests:
         tags = {
             index: tag
             for index, entry in enumerate(manifest.entries)
             if (tag := concrete.get(id(entry))) is not None
         }
-        if tags:
+        if tags and interrupt.requested():
+            unwritten.append(manifest.path)
+        elif tags:
             write_tags(manifest.path, tags)
+    return unwritten

@@ -176,14 +176,16 @@ def lock(args: argparse.Namespace) -> int:
     from tagmgr.report.digests import locked
     from tagmgr.report.progress import Progress
     from tagmgr.report.publish import publish, show
+    from tagmgr.system import interrupt
 
-    manifests = load_manifests(args.files)
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     options = report_options(args)
     path: Path = args.lock_path
-    with open_registries(args) as registries:
+    with interrupt.stopping_at_once(), open_registries(args) as registries:  # until the write
         with Progress.on_terminal("lock: reading registries", options) as reading:
             actions = pipeline.plan(
-                manifests,
+                load_manifests(args.files),
                 registries,
                 registry_map=registry_map(args),
                 git_cache=args.git_cache,
@@ -191,10 +193,10 @@ def lock(args: argparse.Namespace) -> int:
                 tally=reading,
             )
         entries, problems = lock_entries(actions, registries, jobs=args.jobs)
+        previous = read_lock(path) if path.exists() and not problems else Lock()
     if problems:
         publish(locked(path, len(entries), "not written", problems), options)
         return exitcodes.FAILURE
-    previous = read_lock(path) if path.exists() else Lock()
     lock_file = previous.replaced_by(entries)
     pending = lock_differs(path, lock_file)
     decision = confirm.confirm(
@@ -207,6 +209,9 @@ def lock(args: argparse.Namespace) -> int:
         if decision.shown:
             publish(locked(path, len(entries), "not written"), options)
         return confirm.unchanged(args, decision, pending=pending, failed=False, to=f"write {path}")
+    if pending and interrupt.requested():  # since the reading: the write is not started
+        publish(locked(path, len(entries), "not written: interrupted"), options)
+        return exitcodes.OK  # the signal's own code replaces it (cli)
     written = write_lock(path, lock_file)
     publish(locked(path, len(entries), "written" if written else "unchanged"), options)
     return exitcodes.OK
@@ -247,12 +252,13 @@ def check(args: argparse.Namespace) -> int:
     from tagmgr.system import interrupt
     from tagmgr.system.concurrency import map_in_threads
 
-    if not args.update:
-        interrupt.stop_at_once()  # check writes nothing without --update
+    if not args.update or args.dry_run:
+        interrupt.stop_at_once()  # check writes nothing without --update, nor in a dry run
     locked = read_lock(args.lock_path)
     mapping = registry_map(args)
     options = report_options(args)
     with (
+        interrupt.stopping_at_once(),  # until the write
         open_registries(args) as registries,
         Progress.on_terminal("check: reading registries", options) as progress,
     ):
@@ -276,7 +282,9 @@ def check(args: argparse.Namespace) -> int:
     findings = [finding for pair in pairs for finding in pair]
     moved = to_update(findings) if args.update else []
     updated = False
-    if moved:
+    if moved and interrupt.requested():  # since the reading
+        print(f"tagmgr: {args.lock_path} was not updated: interrupted", file=sys.stderr)
+    elif moved:
         decision = confirm.confirm(
             args,
             True,

@@ -43,14 +43,18 @@ def pin_refs(args: argparse.Namespace) -> int:
     from tagmgr.pinrefs.plan import changed, exit_code, plan_pins
     from tagmgr.report.pinrefs import pinned
     from tagmgr.report.publish import publish, show
+    from tagmgr.system import interrupt
 
-    table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
-    inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
-    collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
-    if collected.problems:
-        raise DocumentError(collected.problems)
-    found = scan(collected.files, collected.skipped)
-    edits = plan_pins(found, table, with_digest=args.digest)
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
+    with interrupt.stopping_at_once():  # until the first file is written
+        table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
+        inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
+        collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
+        if collected.problems:
+            raise DocumentError(collected.problems)
+        found = scan(collected.files, collected.skipped)
+        edits = plan_pins(found, table, with_digest=args.digest)
     pending = changed(edits)
     options = report_options(args)
     decision = confirm.confirm(

@@ -41,8 +41,9 @@ def resolved(resolutions: Sequence[Resolution], platform: Platform | None) -> Re
 
 
 def locked(path: Path, entries: int, state: str, problems: Sequence[str] = ()) -> Report:
-    """A lock file ``written``, ``unchanged``, ``to be written`` (asked about) or ``not
-    written`` (no yes); not written for ``problems`` whatever ``state`` says."""
+    """A lock file ``written``, ``unchanged``, ``to be written`` (asked about), ``not written``
+    (no yes) or ``not written: interrupted`` (a stop before the write); not written for
+    ``problems`` whatever ``state`` says."""
     if problems:
         text, state = f"{path}: not written", "not written"
     else:
