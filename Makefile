@@ -3,16 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates
+APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates zsh fish
 SOURCES := tagmgr tests scripts
 
 .PHONY: all system-deps venv lint docs test unit demo bench clean
 
 all: test
 
-# Debian packages for the real registry, copier and Docker daemon; installed only when missing.
+# Debian packages for the real registry, copier and Docker daemon, and the shells whose completion
+# scripts the tests load; installed only when missing.
 system-deps:
-	@missing=""; for cmd in skopeo docker-registry dockerd git; do \
+	@missing=""; for cmd in skopeo docker-registry dockerd git zsh fish; do \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for:$$missing"; \

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tagmgr.commands.settings import CONFIG_ENV, _settings
 from tests.support.dockerd import DockerDaemon
 from tests.support.gate import require_dockerd, require_integration_tools
 from tests.support.oci import ImageFactory
@@ -31,6 +32,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if REGISTRY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def _no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No configuration of this machine's: no .tagmgr.yaml, user file or TAGMGR_* setting (a test
+    of the configuration sets its own, or removes TAGMGR_CONFIG)."""
+    monkeypatch.setenv(CONFIG_ENV, "")
+    for setting in _settings():
+        if setting.env:
+            monkeypatch.delenv(setting.env, raising=False)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from tagmgr.lifecycle.holdings import referrer_subject
 from tagmgr.lifecycle.inuse import InUseSet
 from tagmgr.lock import Lock
-from tagmgr.manifest.environments import Chain, build_time, history_of
+from tagmgr.manifest.environments import Chain, HistoryTag, build_time, history_of
 from tagmgr.manifest.model import Manifest
 from tagmgr.oci.reference import ImageReference
 from tagmgr.oci.registrymap import RegistryMap
@@ -93,11 +94,42 @@ def _environment(tags: Mapping[str, str], chain: Chain, environment: str) -> Env
         return EnvironmentStatus(environment, None, None, history=history)
     # The promotion that put it there is the latest history entry, if that entry is this digest.
     since = history[-1][0] if history and history[-1][1] == digest else None
+    builds, releases = _named(tags, chain, digest)
+    return EnvironmentStatus(environment, digest, since, builds, releases, history=history)
+
+
+class DigestNames(NamedTuple):
+    """What a person knows a digest of a repository by: its build tags, its other tags, and the
+    newest history tag of an environment that recorded it there (with its time)."""
+
+    digest: str | None
+    builds: tuple[str, ...]
+    releases: tuple[str, ...]
+    recorded: HistoryTag | None
+
+
+def digest_names(
+    tags: Mapping[str, str], chain: Chain, environment: str, digest: str | None
+) -> DigestNames:
+    """``tags``: as many of the repository's tags as were read (tag -> digest)."""
+    if digest is None:
+        return DigestNames(None, (), (), None)
+    builds, releases = _named(tags, chain, digest)
+    recorded = [
+        parsed for parsed, tag in history_of(tags, chain, environment) if tags[tag] == digest
+    ]
+    return DigestNames(digest, builds, releases, recorded[-1] if recorded else None)
+
+
+def _named(
+    tags: Mapping[str, str], chain: Chain, digest: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The build tags (a tag with a build time) and the other tags at ``digest``, neither an
+    environment's, a history tag nor a signature's."""
     others = sorted(
         tag
         for tag, at in tags.items()
         if at == digest and not chain.is_reserved(tag) and referrer_subject(tag) is None
     )
     builds = tuple(tag for tag in others if build_time([tag], chain))
-    releases = tuple(tag for tag in others if tag not in builds)
-    return EnvironmentStatus(environment, digest, since, builds, releases, history=history)
+    return builds, tuple(tag for tag in others if tag not in builds)

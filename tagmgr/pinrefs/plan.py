@@ -51,8 +51,7 @@ def changed(edits: Sequence[FileEdit]) -> list[FileEdit]:
     return [edit for edit in edits if edit.edits]
 
 
-def exit_code(edits: Sequence[FileEdit], *, written: bool) -> int:
-    """1 when anything is unresolvable; else 2 when a file would change (a dry run), else 0."""
-    if any(edit.unresolvable for edit in edits):
-        return exitcodes.FAILURE
-    return exitcodes.CHANGES_PENDING if changed(edits) and not written else exitcodes.OK
+def exit_code(edits: Sequence[FileEdit]) -> int:
+    """1 when anything is unresolvable, else 0; what a change not made exits with is the
+    confirmation's to say (``tagmgr.commands.confirm``)."""
+    return exitcodes.FAILURE if any(edit.unresolvable for edit in edits) else exitcodes.OK

@@ -9,7 +9,7 @@ from tagmgr.lifecycle.execute_expiry import DONE, NOT_STARTED
 from tagmgr.lifecycle.expiry import ExpiryDecision, ExpiryVerdict, RepositoryPlan
 from tagmgr.lifecycle.holdings import RFC3339
 from tagmgr.lifecycle.promotion import Promotion, PromotionOutcome, PromotionResult, Reading
-from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
+from tagmgr.lifecycle.status import DigestNames, EnvironmentStatus, RepositoryStatus
 from tagmgr.report.markdown import code, plain
 from tagmgr.report.model import Located, Place, Report, Row, counted, many
 
@@ -51,8 +51,18 @@ def promotion_record(
     }
 
 
-def moved(promotion: Promotion, result: str, outcome: PromotionOutcome | None = None) -> Report:
-    """A promotion or rollback: planned, found done already, or carried out (``outcome``)."""
+def moved(
+    promotion: Promotion,
+    result: str,
+    outcome: PromotionOutcome | None = None,
+    *,
+    names: tuple[DigestNames, DigestNames] | None = None,
+) -> Report:
+    """A promotion or rollback: planned, found done already, or carried out (``outcome``).
+
+    ``names``: what the digest now there and the one to come are known by, for a person asked
+    to confirm the move.
+    """
     was = promotion.current or "nothing"
     reading = outcome.after if outcome else promotion.before
     recorded = _recorded_by(promotion, reading, outcome)
@@ -69,6 +79,10 @@ def moved(promotion: Promotion, result: str, outcome: PromotionOutcome | None = 
         lines.append(f"{'':<10} signed (cosign) by {', '.join(promotion.signed_by)}")
     if promotion.copy:
         lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
+    if names is not None:
+        env = promotion.environment
+        lines.append(f"{'':<10} from: {_digest_names(names[0], f'in {env} since')}")
+        lines.append(f"{'':<10} to:   {_digest_names(names[1], f'was in {env} from')}")
     problem = None
     if outcome is not None and outcome.result is not PromotionResult.MOVED:
         problem = outcome_problem(promotion, outcome)
@@ -93,6 +107,19 @@ def moved(promotion: Promotion, result: str, outcome: PromotionOutcome | None = 
         problems=(Located(Place(), problem),) if problem else (),
         warnings=(f"tagmgr: {label}{problem}",) if problem else (),
     )
+
+
+def _digest_names(names: DigestNames, recorded: str) -> str:
+    if names.digest is None:
+        return "nothing"
+    builds = ", ".join(names.builds) or "no build tag read"
+    text = f"{names.digest}  {builds}"
+    if names.releases:
+        text += f"; also {', '.join(names.releases)}"
+    if names.recorded is not None:
+        at = names.recorded.time.strftime("%Y-%m-%d %H:%M:%S UTC")
+        text += f"; {recorded} {at} ({names.recorded.tag})"
+    return text
 
 
 def outcome_problem(promotion: Promotion, outcome: PromotionOutcome) -> str:
@@ -121,7 +148,7 @@ def _recorded_by(
     return None
 
 
-def status(repositories: Sequence[RepositoryStatus]) -> Report:
+def status(repositories: Sequence[RepositoryStatus], *, verbose: bool = False) -> Report:
     records = [
         {
             "name": repository.name,
@@ -135,7 +162,7 @@ def status(repositories: Sequence[RepositoryStatus]) -> Report:
     for repository in repositories:
         rows.append(Row(repository.name))
         rows += [
-            Row(_status_text(env), _status_cells(repository, env))
+            Row(_status_text(env, verbose), _status_cells(repository, env))
             for env in repository.environments
         ]
     return Report(
@@ -162,9 +189,30 @@ def _status_record(env: EnvironmentStatus) -> dict[str, Any]:
     }
 
 
-def _status_text(env: EnvironmentStatus) -> str:
+SHOWN_HISTORY = 5
+"""History entries status shows per environment, newest first (``-v``: all of them)."""
+
+
+def _history_lines(env: EnvironmentStatus, verbose: bool) -> list[str]:
+    """The history ``rollback --to`` takes, newest first."""
+    entries = list(reversed(env.history))
+    shown = entries if verbose else entries[:SHOWN_HISTORY]
+    lines = [
+        f"  {'':<6} {'history:' if index == 0 else '':<8} {tag}  {digest}"
+        for index, (tag, digest) in enumerate(shown)
+    ]
+    if len(entries) > len(shown):
+        lines.append(f"  {'':<6} {'':<8} and {len(entries) - len(shown)} older (-v lists them)")
+    return lines
+
+
+def _status_text(env: EnvironmentStatus, verbose: bool) -> str:
+    return "\n".join([*_status_lines(env), *_history_lines(env, verbose)])
+
+
+def _status_lines(env: EnvironmentStatus) -> list[str]:
     if env.digest is None:
-        return f"  {env.environment:<6} not set"
+        return [f"  {env.environment:<6} not set"]
     since = f"since {env.since}" if env.since else "since unknown (no history tag)"
     lines = [f"  {env.environment:<6} {env.digest}  {since}"]
     for label, values in (
@@ -175,7 +223,7 @@ def _status_text(env: EnvironmentStatus) -> str:
         if values:
             lines.append(f"  {'':<6} {label}: {', '.join(values)}")
     lines += [f"  {'':<6} in use: {where}" for where in env.in_use]
-    return "\n".join(lines)
+    return lines
 
 
 def _status_cells(repository: RepositoryStatus, env: EnvironmentStatus) -> tuple[str, ...]:

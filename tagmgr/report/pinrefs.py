@@ -1,6 +1,6 @@
 """The report of ``pin-refs``: each change at its place, what cannot be pinned, what was left.
 
-Text is a unified diff of each file that would change (or, with ``--write``, a line per file
+Text is a unified diff of each file that would change (or, once confirmed, a line per file
 written); what was skipped and what cannot be pinned also go to stderr, whatever the format.
 """
 
@@ -22,7 +22,10 @@ def pinned(
     unwritten: Sequence[FileEdit],
     *,
     written: bool,
+    diff: bool = True,
 ) -> Report:
+    """``diff``: show the diff of what is not written in text (False when a person was shown it
+    already, on the terminal, and said no)."""
     changes = [change for edit in edits for change in edit.changes]
     problems = tuple(
         Located(Place.at(u.location), f"{u.written}: {u.message}" if u.written else u.message)
@@ -32,7 +35,7 @@ def pinned(
     not_written = {edit.path for edit in unwritten}
     rows: list[Row] = []
     for edit in (e for e in edits if e.edits):
-        rows.append(Row(_file_text(edit, edit.path in not_written, written)))
+        rows.append(Row(_file_text(edit, edit.path in not_written, written, diff)))
         rows += [Row("", _change_cells(change)) for change in edit.changes]
     files = sum(1 for edit in edits if edit.edits)
     verb = "pinned" if written else "to pin"
@@ -66,12 +69,12 @@ def pinned(
     )
 
 
-def _file_text(edit: FileEdit, interrupted: bool, written: bool) -> str:
+def _file_text(edit: FileEdit, interrupted: bool, written: bool, diff: bool) -> str:
     if interrupted:
         return f"{edit.path}: {len(edit.changes)} references not pinned: interrupted"
     if written:
         return f"{edit.path}: {len(edit.changes)} references pinned"
-    return unified_diff(edit).removesuffix("\n")
+    return unified_diff(edit).removesuffix("\n") if diff else ""
 
 
 def _change_cells(change: Change) -> tuple[str, ...]:

@@ -27,14 +27,14 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     push(registry.address, repo, "build-1", first)
     manifest = one_entry_manifest(tmp_path / "m.yaml", name)
     lock_path = tmp_path / "tagmgr.lock"
-    applied = run_tagmgr(capsys, "apply", "--lock", lock_path, manifest)
+    applied = run_tagmgr(capsys, "apply", "--yes", "--lock", lock_path, manifest)
     assert applied.code == 0, applied.err
     locked = json.loads(lock_path.read_text())["entries"]
     assert [(e["target"], e["digest"]) for e in locked] == [(f"{name}:v1", first.digest)]
     assert [p["digest"] for p in locked[0]["platforms"]] == [c.digest for c in first.children]
     before = lock_path.read_bytes()
 
-    relocked = run_tagmgr(capsys, "lock", manifest, "-o", lock_path)
+    relocked = run_tagmgr(capsys, "lock", manifest, "--lock-file", lock_path)
     assert (relocked.code, relocked.out) == (0, f"{lock_path}: 1 entries, unchanged\n")
     assert lock_path.read_bytes() == before
 
@@ -57,7 +57,7 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     )
     assert lock_path.read_bytes() == before
 
-    updated = run_tagmgr(capsys, "check", "--update", lock_path)
+    updated = run_tagmgr(capsys, "check", "--update", "--yes", lock_path)
     assert updated.code == 2
     assert "0 sources gone, 0 errors; the lock file was updated\n\nproblems:\n" in updated.out
     entry = json.loads(lock_path.read_text())["entries"][0]
@@ -79,7 +79,7 @@ def test_check_catches_a_build_tag_pushed_again_and_update_refuses_to_follow_it(
     push(registry.address, repo, "build-1", built)
     lock_path = tmp_path / "tagmgr.lock"
     manifest = one_entry_manifest(tmp_path / "m.yaml", name)
-    assert run_tagmgr(capsys, "apply", "--lock", lock_path, manifest).code == 0
+    assert run_tagmgr(capsys, "apply", "--yes", "--lock", lock_path, manifest).code == 0
     before = lock_path.read_bytes()
 
     push(registry.address, repo, "build-1", rebuilt)  # a rebuilt (or tampered) source
@@ -101,7 +101,7 @@ def test_check_catches_a_build_tag_pushed_again_and_update_refuses_to_follow_it(
     ]
     assert found["summary"]["source-moved"] == 1
 
-    refused = run_tagmgr(capsys, "check", "--update", lock_path)
+    refused = run_tagmgr(capsys, "check", "--update", "--yes", lock_path)
     assert refused.code == 2
     assert refused.err == (
         f"tagmgr: error: {name}:build-1, the source of {name}:v1, moved ({built.digest} ->"

@@ -401,7 +401,7 @@ def test_a_move_no_history_tag_can_record_is_put_back_or_reported_unrecorded(
 
     with fault_proxy(registry.address, rule) as proxy:
         moved = f"{proxy.address}/{repo}:dev"
-        promote = ("promote", f"{proxy.address}/{repo}:build-1", "--to", "dev", *CHAIN)
+        promote = ("promote", f"{proxy.address}/{repo}:build-1", "--to", "dev", "--yes", *CHAIN)
         unrecorded = run_tagmgr(capsys, *promote)
         with open_client(registry.address) as look:
             left = (digest_at(look, repo, "dev"), disagreement(look, repo, "dev"))

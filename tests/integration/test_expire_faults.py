@@ -18,7 +18,7 @@ from tagmgr.lifecycle import execute_expiry
 from tagmgr.registry import Registries, RegistryOptions
 from tagmgr.registry.policy import RetryPolicy
 from tests.integration.test_e2e_expire import POLICY as POLICY_FILE
-from tests.support.e2e import Run, run_tagmgr
+from tests.support.e2e import DRY_RUN_NOTE, Run, run_tagmgr
 from tests.support.expiring import (
     CURRENT_TAG,
     OLD_TAGS,
@@ -77,12 +77,12 @@ def test_a_broken_index_is_reported_and_the_rest_still_expires(
     delete_manifest(registry.address, repo, missing)
     problem = broken_index_problem(f"{registry.address}/{repo}", broken, OLD_TAGS[0], missing)
 
-    dry = expire(capsys, policy)
-    assert (dry.code, dry.err) == (1, f"tagmgr: error: {problem}\n")
+    dry = expire(capsys, policy, "--dry-run")
+    assert (dry.code, dry.err) == (1, f"tagmgr: error: {problem}\n{DRY_RUN_NOTE}")
     assert f"problem: {problem}\n" in dry.out
     recap = f"\n\nproblems:\n  {problem}\n"
     assert dry.out.endswith(f"\nexpire: 3 to delete, 1 kept, in 1 repository{recap}")
-    document = expire(capsys, policy, "--output", "json")
+    document = expire(capsys, policy, "--dry-run", "--output", "json")
     assert document.json()["repositories"][0]["problems"] == [problem]
 
     done = expire(capsys, policy, "--yes")
