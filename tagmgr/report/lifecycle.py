@@ -63,26 +63,8 @@ def moved(
     ``names``: what the digest now there and the one to come are known by, for a person asked
     to confirm the move.
     """
-    was = promotion.current or "nothing"
-    reading = outcome.after if outcome else promotion.before
-    recorded = _recorded_by(promotion, reading, outcome)
-    if recorded:
-        where = f"history tag {recorded}"
-    else:
-        newest = reading.newest.tag if reading.newest else "none"
-        where = f"now at {reading.at or 'nothing'}, newest history tag {newest}"
-    lines = [
-        f"{result:<10} {promotion.environment_ref} -> {promotion.digest} (was {was})",
-        f"{'':<10} {where}; allowed: {promotion.reason}",
-    ]
-    if promotion.signed_by:
-        lines.append(f"{'':<10} signed (cosign) by {', '.join(promotion.signed_by)}")
-    if promotion.copy:
-        lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
-    if names is not None:
-        env = promotion.environment
-        lines.append(f"{'':<10} from: {_digest_names(names[0], f'in {env} since')}")
-        lines.append(f"{'':<10} to:   {_digest_names(names[1], f'was in {env} from')}")
+    where = _history_where(promotion, outcome)
+    lines = _moved_lines(promotion, result, where, names)
     problem = None
     if outcome is not None and outcome.result is not PromotionResult.MOVED:
         problem = outcome_problem(promotion, outcome)
@@ -107,6 +89,38 @@ def moved(
         problems=(Located(Place(), problem),) if problem else (),
         warnings=(f"tagmgr: {label}{problem}",) if problem else (),
     )
+
+
+def _history_where(promotion: Promotion, outcome: PromotionOutcome | None) -> str:
+    """The history tag that records the move, or where the environment and its history stand."""
+    reading = outcome.after if outcome else promotion.before
+    recorded = _recorded_by(promotion, reading, outcome)
+    if recorded:
+        return f"history tag {recorded}"
+    newest = reading.newest.tag if reading.newest else "none"
+    return f"now at {reading.at or 'nothing'}, newest history tag {newest}"
+
+
+def _moved_lines(
+    promotion: Promotion,
+    result: str,
+    where: str,
+    names: tuple[DigestNames, DigestNames] | None,
+) -> list[str]:
+    was = promotion.current or "nothing"
+    lines = [
+        f"{result:<10} {promotion.environment_ref} -> {promotion.digest} (was {was})",
+        f"{'':<10} {where}; allowed: {promotion.reason}",
+    ]
+    if promotion.signed_by:
+        lines.append(f"{'':<10} signed (cosign) by {', '.join(promotion.signed_by)}")
+    if promotion.copy:
+        lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
+    if names is not None:
+        env = promotion.environment
+        lines.append(f"{'':<10} from: {_digest_names(names[0], f'in {env} since')}")
+        lines.append(f"{'':<10} to:   {_digest_names(names[1], f'was in {env} from')}")
+    return lines
 
 
 def _digest_names(names: DigestNames, recorded: str) -> str:
@@ -245,23 +259,6 @@ def expiry(
     """The decisions; ``results`` (digest -> deleted, gone, skipped: ..., failed: ...,
     not-started) once deletion ran."""
     done = results or {}
-    deleting = sum(len(plan.deletions) for plan in plans)
-    total = sum(len(plan.decisions) for plan in plans)
-    word = "deleted" if results is not None else "to delete"
-    where = "repository" if len(plans) == 1 else "repositories"
-    stopped = sum(result == NOT_STARTED for result in done.values())
-    counts = f"{deleting - stopped} {word}" + (f", {stopped} not started" if stopped else "")
-    failures = [
-        Located(Place(), f"{plan.holdings.name}@{d.held.digest}: {result}")
-        for plan in plans
-        for d in plan.decisions
-        if (result := done.get(d.held.digest)) and result.split(":")[0] not in {*DONE, NOT_STARTED}
-    ]
-    problems = [
-        *(Located(Place(), problem) for plan in plans for problem in plan.holdings.problems),
-        *(Located(Place(), f"refused: {plan.refusal}") for plan in plans if plan.refusal),
-        *failures,
-    ]
     return Report(
         "expire",
         {"repositories": [_plan_record(plan, done) for plan in plans]},
@@ -273,13 +270,42 @@ def expiry(
         },
         rows=tuple(row for plan in plans for row in _plan_rows(plan, done, verbose)),
         columns=("", "image", "tags", "time", "reasons"),
-        summary_line=f"{counts}, {total - deleting} kept, in {len(plans)} {where}",
-        problems=tuple(problems),
+        summary_line=_expiry_summary(plans, results),
+        problems=_expiry_problems(plans, done),
         warnings=tuple(
             f"tagmgr: error: {problem}"
             for plan in plans
             for problem in [*plan.holdings.problems, *filter(None, [plan.refusal])]
         ),
+    )
+
+
+def _expiry_summary(plans: Sequence[RepositoryPlan], results: Mapping[str, str] | None) -> str:
+    """``3 to delete, 5 kept, in 2 repositories``; once run, what was deleted or not started."""
+    deleting = sum(len(plan.deletions) for plan in plans)
+    kept = sum(len(plan.decisions) for plan in plans) - deleting
+    stopped = sum(result == NOT_STARTED for result in (results or {}).values())
+    word = "deleted" if results is not None else "to delete"
+    counts = f"{deleting - stopped} {word}" + (f", {stopped} not started" if stopped else "")
+    where = "repository" if len(plans) == 1 else "repositories"
+    return f"{counts}, {kept} kept, in {len(plans)} {where}"
+
+
+def _expiry_problems(
+    plans: Sequence[RepositoryPlan], results: Mapping[str, str]
+) -> tuple[Located, ...]:
+    """What the survey found broken, each refusal, and each DELETE that failed."""
+    failures = [
+        Located(Place(), f"{plan.holdings.name}@{d.held.digest}: {result}")
+        for plan in plans
+        for d in plan.decisions
+        if (result := results.get(d.held.digest))
+        and result.split(":")[0] not in {*DONE, NOT_STARTED}
+    ]
+    return (
+        *(Located(Place(), problem) for plan in plans for problem in plan.holdings.problems),
+        *(Located(Place(), f"refused: {plan.refusal}") for plan in plans if plan.refusal),
+        *failures,
     )
 
 
