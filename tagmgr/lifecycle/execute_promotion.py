@@ -93,9 +93,22 @@ def promote(
     after, problem = _settle(client, promotion, clock)
     if failure is not None and after.at != promotion.digest:
         raise failure
-    gone = client.head_manifest(repository, promotion.digest) is None
+    return _judged(client, promotion, clock, after=after, wrote=wrote, problem=problem)
+
+
+def _judged(
+    client: RegistryClient,
+    promotion: Promotion,
+    clock: Callable[[], datetime],
+    *,
+    after: Reading,
+    wrote: bool,
+    problem: str | None,
+) -> PromotionOutcome:
+    """What became of the move, from the reading after it; put back what must not stay."""
+    gone = client.head_manifest(promotion.destination.repository, promotion.digest) is None
     if gone or after.at is None:  # no tag is deleted but with the manifest it points at
-        deleted = source if gone else f"what {promotion.environment_ref} pointed at"
+        deleted = promotion.source if gone else f"what {promotion.environment_ref} pointed at"
         problem = f"{deleted} was deleted while it was promoted (an expire?)"
         return PromotionOutcome(
             PromotionResult.VANISHED, _put_back(client, promotion, clock, None), wrote, problem

@@ -13,7 +13,7 @@ from tagmgr.lifecycle.holdings import referrer_subject
 from tagmgr.lifecycle.inuse import InUseSet
 from tagmgr.lock import Lock
 from tagmgr.manifest.environments import Chain, HistoryTag, build_time, history_of
-from tagmgr.manifest.model import Manifest
+from tagmgr.manifest.model import ImageEntry, Manifest
 from tagmgr.oci.reference import ImageReference
 from tagmgr.oci.registrymap import RegistryMap
 
@@ -52,18 +52,8 @@ def repository_status(
     ``in_use`` answers where each digest runs: uses of the digest or of any tag at it.
     ``registry_map`` applies to the names the manifests and locks give, as to ``repository``."""
     mapping = registry_map or RegistryMap()
-    locked = [
-        (entry.digest, entry.src_ref)
-        for lock in locks
-        for entry in lock.entries
-        if entry.src_ref and mapping.apply(entry.target).name == repository.name
-    ]
-    entries = [
-        entry
-        for manifest in manifests
-        for entry in manifest.entries
-        if entry.src_ref and mapping.apply(ImageReference.parse(entry.name)).name == repository.name
-    ]
+    locked = _locked_src_refs(locks, mapping, repository)
+    entries = _entries_with_src_ref(manifests, mapping, repository)
     found = []
     for env in chain.names:
         status = _environment(tags, chain, env)
@@ -73,6 +63,29 @@ def repository_status(
         uses = _uses(in_use or InUseSet(), repository, status)
         found.append(replace(status, src_refs=tuple(sorted(refs)), in_use=uses))
     return RepositoryStatus(repository.name, tuple(found))
+
+
+def _locked_src_refs(
+    locks: Sequence[Lock], mapping: RegistryMap, repository: ImageReference
+) -> list[tuple[str, str]]:
+    """(digest, src_ref) of the lock entries of this repository."""
+    return [
+        (entry.digest, entry.src_ref)
+        for lock in locks
+        for entry in lock.entries
+        if entry.src_ref and mapping.apply(entry.target).name == repository.name
+    ]
+
+
+def _entries_with_src_ref(
+    manifests: Sequence[Manifest], mapping: RegistryMap, repository: ImageReference
+) -> list[ImageEntry]:
+    return [
+        entry
+        for manifest in manifests
+        for entry in manifest.entries
+        if entry.src_ref and mapping.apply(ImageReference.parse(entry.name)).name == repository.name
+    ]
 
 
 def _uses(
