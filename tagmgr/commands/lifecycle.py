@@ -167,6 +167,7 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
 
 def promote(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.lifecycle import moves
     from tagmgr.system import interrupt
 
     if args.dry_run:
@@ -178,13 +179,16 @@ def promote(args: argparse.Namespace) -> int:
     required = run.signers(args)
     with open_registries(args) as registries:
         with interrupt.stopping_at_once():  # nothing is written before the move
-            promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
-            promotion = run.gate(registries, promotion, required)
+            promotion, signatures = moves.plan_promote(
+                registries, image, args.to, into, chain, now=run.now()
+            )
+            promotion = moves.signature_gate(registries, promotion, required)
         return run.move(args, registries, promotion, signatures, chain)
 
 
 def rollback(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.lifecycle import moves
     from tagmgr.system import interrupt
 
     if args.dry_run:
@@ -194,8 +198,10 @@ def rollback(args: argparse.Namespace) -> int:
     required = run.signers(args)
     with open_registries(args) as registries:
         with interrupt.stopping_at_once():  # nothing is written before the move
-            promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
-            promotion = run.gate(registries, promotion, required)
+            promotion = moves.plan_roll_back(
+                registries, name, args.env, args.to, chain, now=run.now()
+            )
+            promotion = moves.signature_gate(registries, promotion, required)
         return run.move(args, registries, promotion, {}, chain)
 
 

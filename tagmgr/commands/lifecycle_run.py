@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -18,7 +17,7 @@ from tagmgr import exitcodes
 from tagmgr.commands import confirm
 from tagmgr.commands.options import open_registries, registry_map, report_options
 from tagmgr.engines import ENGINES
-from tagmgr.errors import RegistryError, TagmgrError
+from tagmgr.errors import TagmgrError
 from tagmgr.lifecycle import execute_expiry, execute_promotion
 from tagmgr.lifecycle.expiry import (
     Limits,
@@ -31,14 +30,9 @@ from tagmgr.lifecycle.policyfile import load_policy
 from tagmgr.lifecycle.promotion import (
     Move,
     Promotion,
-    PromotionRefused,
     PromotionResult,
-    TagState,
-    plan_promotion,
-    plan_rollback,
-    wanted_tags,
 )
-from tagmgr.lifecycle.signatures import Signer, load_signer, read_signatures, unsigned
+from tagmgr.lifecycle.signatures import Signer, load_signer
 from tagmgr.lifecycle.sources import read_in_use
 from tagmgr.lifecycle.status import digest_names, repository_status
 from tagmgr.lifecycle.survey import survey, tag_digests
@@ -62,61 +56,9 @@ _EXIT_CODES = {
 }
 
 
-def plan_promote(
-    registries: Registries,
-    image: ImageReference,
-    environment: str,
-    to_repository: ImageReference | None,
-    chain: Chain,
-) -> tuple[Promotion, dict[str, str]]:
-    chain.index(environment)
-    client = registries.client(image.registry)
-    found = client.head_manifest(image.repository, image.digest or str(image.tag))
-    if found is None:
-        raise RegistryError(image.registry, f"{image} does not exist")
-    digest = found.digest
-    source_tags = client.list_tags(image.repository)
-    signatures = execute_promotion.referrer_tags(source_tags, digest)
-    source = _state(registries, _repository(image), source_tags, chain)
-    destination = source
-    if to_repository is not None and to_repository.name != source.repository.name:
-        dest_client = registries.client(to_repository.registry)
-        listed = dest_client.list_tags(to_repository.repository)
-        destination = _state(registries, to_repository, listed, chain, extra=signatures)
-        held = tag_digests(client, image.repository, signatures)
-        carried = {t: d for t, d in held.items() if destination.tags.get(t) != d}
-    else:
-        carried = {}
-    promotion = plan_promotion(
-        source, destination, digest=digest, environment=environment, chain=chain, now=_now()
-    )
-    return promotion, carried
-
-
-def plan_roll_back(
-    registries: Registries, name: ImageReference, environment: str, to: str | None, chain: Chain
-) -> Promotion:
-    listed = registries.client(name.registry).list_tags(name.repository)
-    return plan_rollback(_state(registries, name, listed, chain), environment, chain, _now(), to)
-
-
 def signers(args: argparse.Namespace) -> list[Signer]:
     """The ``--require-signature`` keys, read before anything else is."""
     return [load_signer(path) for path in args.require_signature]
-
-
-def gate(registries: Registries, promotion: Promotion, required: Sequence[Signer]) -> Promotion:
-    """``promotion`` with the keys that signed its digest; ``PromotionRefused`` naming each key
-    that did not, when one is ``required`` (in the repository the digest comes from)."""
-    if not required:
-        return promotion
-    source = promotion.source
-    client = registries.client(source.registry)
-    found = read_signatures(client, source.repository, promotion.digest)
-    refusals = unsigned(required, promotion.digest, found, source.name)
-    if refusals:
-        raise PromotionRefused(f"{source}: {'; '.join(refusals)}; nothing moved")
-    return replace(promotion, signed_by=tuple(signer.path for signer in required))
 
 
 def move(
@@ -143,7 +85,7 @@ def move(
         publish(report.moved(promotion, "present"), options)
         return exitcodes.OK
     engine = ENGINES[args.engine](registries)
-    outcome = execute_promotion.promote(promotion, registries, engine, signatures, _now)
+    outcome = execute_promotion.promote(promotion, registries, engine, signatures, now)
     result = outcome.result.value
     if outcome.result is PromotionResult.MOVED:
         result = "promoted" if promotion.move is Move.PROMOTE else "rolled-back"
@@ -212,7 +154,7 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
             f"{policy.path}: no repositories: list them under repositories: or on the command line"
         )
     in_use = read_in_use(args.in_use, mapping)
-    limits = Limits(_now(), args.keep_newer_than, args.max_delete_share, args.keep_history)
+    limits = Limits(now(), args.keep_newer_than, args.max_delete_share, args.keep_history)
     options = report_options(args)
     with open_registries(args) as opened:
         with (
@@ -261,21 +203,5 @@ def _not_deleting(
     )
 
 
-def _state(
-    registries: Registries,
-    repository: ImageReference,
-    listed: list[str],
-    chain: Chain,
-    extra: list[str] | None = None,
-) -> TagState:
-    client = registries.client(repository.registry)
-    wanted = [*wanted_tags(listed, chain), *(t for t in extra or [] if t in listed)]
-    return TagState(_repository(repository), tag_digests(client, repository.repository, wanted))
-
-
-def _repository(reference: ImageReference) -> ImageReference:
-    return ImageReference(reference.registry, reference.repository)
-
-
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)

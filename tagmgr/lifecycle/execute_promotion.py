@@ -38,12 +38,11 @@ again records the move.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from tagmgr.engines import CopyEngine
 from tagmgr.errors import RegistryError, TagmgrError
-from tagmgr.lifecycle.holdings import referrer_subject
 from tagmgr.lifecycle.promotion import Promotion, PromotionOutcome, PromotionResult, Reading
 from tagmgr.manifest.environments import Chain, HistoryTag, history_of, next_history_tag
 from tagmgr.oci.descriptor import Descriptor
@@ -53,11 +52,6 @@ from tagmgr.system import interrupt
 
 SETTLE_READS = 4
 """Readings per run: this run's record, a second try of it, and a rival's move in between."""
-
-
-def referrer_tags(tags: Sequence[str], digest: str) -> list[str]:
-    """The tags that refer to ``digest`` by the tag scheme (cosign's signatures and the like)."""
-    return sorted(tag for tag in tags if referrer_subject(tag) == digest)
 
 
 def promote(

@@ -28,7 +28,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
         times.append(times[-1] + timedelta(minutes=1))
         return times[-1]
 
-    monkeypatch.setattr(run, "_now", tick)
+    monkeypatch.setattr(run, "now", tick)
     return times
 
 

@@ -50,7 +50,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> None:
         times.append(times[-1] + timedelta(minutes=1))
         return times[-1]
 
-    monkeypatch.setattr(run, "_now", tick)
+    monkeypatch.setattr(run, "now", tick)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def trial_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """A clock that stands still within a trial, so the two racers always share its second (the
     hardest case for naming history tags), and that a call moves on a minute for the next."""
     times = [START]
-    monkeypatch.setattr(run, "_now", lambda: times[-1])
+    monkeypatch.setattr(run, "now", lambda: times[-1])
     return lambda: times.append(times[-1] + timedelta(minutes=1))
 
 

@@ -36,7 +36,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     frozen = Clock()
-    monkeypatch.setattr(run, "_now", lambda: frozen.now)
+    monkeypatch.setattr(run, "now", lambda: frozen.now)
     return frozen
 
 

@@ -49,7 +49,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> None:
         times.append(times[-1] + timedelta(minutes=1))
         return times[-1]
 
-    monkeypatch.setattr(lifecycle_run, "_now", tick)
+    monkeypatch.setattr(lifecycle_run, "now", tick)
 
 
 def ok(result: Run, code: int = 0) -> Run:
