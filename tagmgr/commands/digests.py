@@ -27,7 +27,6 @@ from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.oci.reference import ImageReference
 
 if TYPE_CHECKING:
-    from tagmgr.lock import LockEntry
     from tagmgr.oci.platform import Platform
     from tagmgr.reconcile.plan import Action
     from tagmgr.reconcile.resolve import Resolution
@@ -235,22 +234,12 @@ def check(args: argparse.Namespace) -> int:
     moved index."""
     from tagmgr.lock import read_lock, write_lock
     from tagmgr.lock.build import timestamp
-    from tagmgr.lock.check import (
-        Finding,
-        State,
-        check_entry,
-        check_exit_code,
-        check_source,
-        moved_entry,
-        source_tag,
-        to_update,
-    )
-    from tagmgr.reconcile.resolve import resolve, with_children
+    from tagmgr.lock.check import State, check_exit_code, moved_entry, to_update
+    from tagmgr.lock.verify import verify_lock
     from tagmgr.report.digests import checked, source_not_updated
     from tagmgr.report.progress import Progress
     from tagmgr.report.publish import publish, show
     from tagmgr.system import interrupt
-    from tagmgr.system.concurrency import map_in_threads
 
     if not args.update or args.dry_run:
         interrupt.stop_at_once()  # check writes nothing without --update, nor in a dry run
@@ -262,24 +251,9 @@ def check(args: argparse.Namespace) -> int:
         open_registries(args) as registries,
         Progress.on_terminal("check: reading registries", options) as progress,
     ):
-        progress.expect(len(locked.entries))
-
-        def check_one(entry: LockEntry) -> list[Finding]:
-            target = mapping.apply(entry.target)
-            client = registries.client(target.registry)
-            finding = check_entry(entry, resolve(client, target))
-            if args.update and finding.state is State.MOVED:
-                finding = check_entry(entry, with_children(client, finding.now))
-            progress.advance(str(target))
-            build_tag = source_tag(entry)
-            if build_tag is None:
-                return [finding]
-            source = mapping.apply(build_tag)
-            built = resolve(registries.client(source.registry), source)
-            return [finding, check_source(entry, built)]
-
-        pairs = map_in_threads(check_one, list(locked.entries), args.jobs)
-    findings = [finding for pair in pairs for finding in pair]
+        findings = verify_lock(
+            locked, registries, mapping, update=args.update, jobs=args.jobs, tally=progress
+        )
     moved = to_update(findings) if args.update else []
     updated = False
     if moved and interrupt.requested():  # since the reading
