@@ -41,6 +41,7 @@ def pin_refs(args: argparse.Namespace) -> int:
     from tagmgr.filerefs.find import scan
     from tagmgr.filerefs.walk import collect
     from tagmgr.pinrefs.plan import changed, exit_code, plan_pins
+    from tagmgr.pinrefs.sources import pins_from_lock
     from tagmgr.report.pinrefs import pinned
     from tagmgr.report.publish import publish, show
     from tagmgr.system import interrupt
@@ -48,7 +49,7 @@ def pin_refs(args: argparse.Namespace) -> int:
     if args.dry_run:
         interrupt.stop_at_once()  # a dry run writes nothing
     with interrupt.stopping_at_once():  # until the first file is written
-        table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
+        table = pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
         inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
         collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
         if collected.problems:
@@ -89,40 +90,16 @@ def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
     return []
 
 
-def _pins_from_lock(path: Path) -> PinTable:
-    from tagmgr.lock import read_lock
-    from tagmgr.pinrefs.pins import Pin, PinTable
-
-    entries = read_lock(path).entries
-    return PinTable(Pin.of(entry.target, entry.source, entry.digest) for entry in entries)
-
-
 def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
-    """Entries as written (files name docker.io, not a mirror); digests HEADed where mapped."""
     from tagmgr.manifest import load_manifests
-    from tagmgr.oci.registrymap import RegistryMap
-    from tagmgr.pinrefs.pins import Pin, PinTable
-    from tagmgr.reconcile import pipeline
-    from tagmgr.reconcile.targets import Target
-    from tagmgr.system.concurrency import map_in_threads
+    from tagmgr.pinrefs.sources import pins_from_manifests
 
-    manifests = load_manifests(args.manifest)
-    resolved = pipeline.resolve(
-        manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
-    )
-    targets = [t for t in resolved if isinstance(t, Target)]
-    mapping = registry_map(args)
-    digests: list[str | None] = [None] * len(targets)
-    if args.digest:
-        with open_registries(args) as registries:
-
-            def head(target: Target) -> str | None:
-                ref = mapping.apply(target.destination)
-                found = registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
-                return found.digest if found else None
-
-            digests = map_in_threads(head, targets, args.jobs)
-    pins = (
-        Pin.of(t.destination, t.source, digest) for t, digest in zip(targets, digests, strict=True)
-    )
-    return PinTable(pins, digests_known=args.digest)
+    manifests, mapping = load_manifests(args.manifest), registry_map(args)
+    if not args.digest:
+        return pins_from_manifests(
+            manifests, None, mapping, git_cache=args.git_cache, jobs=args.jobs
+        )
+    with open_registries(args) as registries:
+        return pins_from_manifests(
+            manifests, registries, mapping, git_cache=args.git_cache, jobs=args.jobs
+        )
