@@ -26,12 +26,10 @@ from tagmgr.manifest import load_manifests
 from tagmgr.system import interrupt
 
 if TYPE_CHECKING:
-    from tagmgr.manifest.model import Manifest
     from tagmgr.reconcile.inventory import Tally
     from tagmgr.reconcile.outcome import Outcome
     from tagmgr.reconcile.plan import Action
     from tagmgr.reconcile.shard import Shard
-    from tagmgr.reconcile.targets import Resolved
     from tagmgr.registry import Registries
 
 
@@ -192,6 +190,7 @@ def _record_lock(
 def describe(args: argparse.Namespace) -> int:
     from tagmgr.oci.registrymap import RegistryMap
     from tagmgr.reconcile import pipeline
+    from tagmgr.reconcile.derived import write_derived_tags
     from tagmgr.reconcile.targets import Target, Unresolved
     from tagmgr.report.core import described
     from tagmgr.report.publish import publish
@@ -205,7 +204,7 @@ def describe(args: argparse.Namespace) -> int:
         )
     derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
     if args.yes:  # describe only reads unless its command line says to write
-        for path in _write_derived_tags(manifests, derived):
+        for path in write_derived_tags(manifests, derived):
             print(f"tagmgr: {path} was not written: interrupted", file=sys.stderr)
     publish(described(derived), report_options(args))
     unresolved = any(isinstance(item, Unresolved) for item in derived)
@@ -227,25 +226,3 @@ def _plan(args: argparse.Namespace, registries: Registries, tally: Tally) -> lis
         trust_existing=args.trust_existing,
         tally=tally,
     )
-
-
-def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> list[str]:
-    """Each file's tags, until a signal asks to stop; the files left unwritten."""
-    from tagmgr.manifest.write import write_tags
-    from tagmgr.reconcile.targets import Target
-
-    concrete = {
-        id(item.entry): item.destination.tag for item in derived if isinstance(item, Target)
-    }
-    unwritten = []
-    for manifest in manifests:
-        tags = {
-            index: tag
-            for index, entry in enumerate(manifest.entries)
-            if (tag := concrete.get(id(entry))) is not None
-        }
-        if tags and interrupt.requested():
-            unwritten.append(manifest.path)
-        elif tags:
-            write_tags(manifest.path, tags)
-    return unwritten
