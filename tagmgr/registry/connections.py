@@ -1,11 +1,11 @@
-"""Keep-alive HTTP/1.1 connections on ``http.client``, behind httpx's transport interface.
+"""Keep-alive HTTP/1.1 connections behind httpx's transport interface.
 
-httpx's own transport (httpcore over h11) cost about 0.45 ms of CPU per request here, where
-``http.client`` on the same keep-alive socket costs 0.2 ms, and a registry run is a thousand small
-requests (see docs/design.md, make bench). This transport keeps httpx's ``Request`` and
-``Response`` (and so the auth flow, the retries and every test's ``MockTransport``) and speaks
-HTTP/1.1 with ``http.client``: one pool of idle connections per origin, each taken by one request
-at a time and put back once its answer was read to the end.
+httpx's own transport (httpcore over h11) cost about 0.45 ms of CPU per request here, more than
+the rest of tagmgr's client together, and a registry run is a thousand small requests (see
+docs/design.md, make bench). This transport keeps httpx's ``Request`` and ``Response`` (and so
+the auth flow, the retries and every test's ``MockTransport``) and speaks HTTP/1.1 itself
+(``wire``): one pool of idle connections per origin, each taken by one request at a time and put
+back once its answer was read to the end.
 
 A request through a proxy goes to the proxy: in absolute form for plain HTTP, through a
 ``CONNECT`` tunnel for HTTPS. Failures are raised as httpx's exceptions, each from the
@@ -15,7 +15,6 @@ A request through a proxy goes to the proxy: in absolute form for plain HTTP, th
 from __future__ import annotations
 
 import base64
-import http.client
 import select
 import socket
 import ssl
@@ -28,6 +27,7 @@ from urllib.parse import unquote
 import httpx
 
 from tagmgr.registry.tls import Trust
+from tagmgr.registry.wire import Body, ProtocolError, read_head, request_head
 
 KEEPALIVE_SECONDS = 5.0  # an idle connection older than this is closed, not reused
 CHUNK = 64 * 1024
@@ -36,78 +36,34 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]  # scheme, host as sent (ASCII, IPv6 without brackets), port
 
 
-class _Connection(http.client.HTTPConnection):
-    """One connection to an origin, direct or through a proxy, TLS when the origin is https."""
+class _Connection:
+    """One open connection to an origin, direct, through a proxy, or tunnelled through one."""
 
-    def __init__(
-        self, origin: Origin, trust: Trust, proxy: httpx.URL | None, timeout: float | None
-    ) -> None:
+    def __init__(self, origin: Origin, sock: socket.socket, *, forwarded: bool) -> None:
         self.origin = origin
-        self._trust = trust
-        self._proxy = proxy
-        super().__init__(origin[1], origin[2], timeout=timeout)
-
-    @property
-    def tunnelled(self) -> bool:
-        return self._proxy is not None and self.origin[0] == "https"
-
-    def connect(self) -> None:
-        while True:
-            context = self._trust.context() if self.origin[0] == "https" else None
-            try:
-                self.sock = self._open(context)
-                return
-            except ssl.SSLCertVerificationError:
-                if context is None or not self._trust.widen(context):
-                    raise
-
-    def _open(self, context: ssl.SSLContext | None) -> socket.socket:
-        _, host, port = self.origin
-        address = (host, port)
-        if self._proxy is not None:
-            address = (self._proxy.raw_host.decode("ascii"), self._proxy.port or 80)
-        sock = socket.create_connection(address, self.timeout)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self.tunnelled:
-                _open_tunnel(sock, host, port, _proxy_headers(self._proxy))
-            if context is not None:
-                sock = context.wrap_socket(sock, server_hostname=host)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+        self.forwarded = forwarded
+        """True when requests go to a proxy in absolute form (plain HTTP through a proxy)."""
 
     def alive(self) -> bool:
         """False if the peer closed it, or sent something unasked, while it sat idle."""
-        if self.sock is None:
-            return False
         poll = select.poll()
         poll.register(self.sock, select.POLLIN)
         return not poll.poll(0)
 
+    def timeout(self, seconds: float | None) -> None:
+        """The socket's timeout, set only when it changes (each setting is a system call)."""
+        if self.sock.gettimeout() != seconds:
+            self.sock.settimeout(seconds)
 
-def _open_tunnel(sock: socket.socket, host: str, port: int, headers: dict[str, str]) -> None:
-    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-    answer = http.client.HTTPResponse(sock, method="CONNECT")
-    answer.begin()
-    if answer.status != 200:
-        raise httpx.ProxyError(f"{answer.status} {answer.reason}".strip())
-
-
-def _proxy_headers(proxy: httpx.URL | None) -> dict[str, str]:
-    """``Proxy-Authorization`` from the proxy URL's user name and password, if it has them."""
-    if proxy is None or not proxy.userinfo:
-        return {}
-    pair = unquote(proxy.userinfo.decode("ascii")).encode()
-    return {"Proxy-Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"}
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
 
 
 class PooledTransport(httpx.BaseTransport):
-    """Requests over pooled ``http.client`` connections; thread-safe.
+    """Requests over pooled connections; thread-safe.
 
     ``trust`` gives the TLS context of https origins; ``proxy`` (``http://[user:pass@]host:port``)
     carries every request when given.
@@ -122,6 +78,7 @@ class PooledTransport(httpx.BaseTransport):
     ) -> None:
         self._trust = trust
         self._proxy = httpx.URL(proxy) if proxy is not None else None
+        self._proxy_fields = _proxy_fields(self._proxy)
         self._clock = clock
         self._idle: dict[Origin, list[tuple[_Connection, float]]] = {}
         self._lock = threading.Lock()
@@ -130,21 +87,21 @@ class PooledTransport(httpx.BaseTransport):
         timeouts = request.extensions.get("timeout", {})
         connection = self._connection(request.url, timeouts.get("connect"))
         try:
-            answer = self._exchange(connection, request, timeouts)
+            with _mapped(httpx.WriteTimeout, httpx.WriteError):
+                connection.timeout(timeouts.get("write"))
+                connection.sock.sendall(self._message(connection, request))
+            with _mapped(httpx.ReadTimeout, httpx.ReadError):
+                connection.timeout(timeouts.get("read"))
+                head = read_head(connection.reader)
+                body = Body(connection.reader, head, request.method)
         except BaseException:
             connection.close()
             raise
         return httpx.Response(
-            answer.status,
-            headers=[
-                (name.encode("latin-1"), value.encode("latin-1"))
-                for name, value in answer.getheaders()
-            ],
-            stream=_Answer(answer, connection, self._put_back),
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": answer.reason.encode("latin-1"),
-            },
+            head.status,
+            headers=head.fields,
+            stream=_Answer(body, connection, self._put_back),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
         )
 
     def close(self) -> None:
@@ -155,7 +112,7 @@ class PooledTransport(httpx.BaseTransport):
                 connection.close()
 
     def _connection(self, url: httpx.URL, timeout: float | None) -> _Connection:
-        """An idle connection to ``url``'s origin still open, else a new one, connected."""
+        """An idle connection to ``url``'s origin still open, else a new one."""
         scheme = url.scheme
         origin = (scheme, url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[scheme])
         oldest = self._clock() - KEEPALIVE_SECONDS
@@ -168,64 +125,98 @@ class PooledTransport(httpx.BaseTransport):
             if since >= oldest and connection.alive():
                 return connection
             connection.close()
-        connection = _Connection(origin, self._trust, self._proxy, timeout)
         with _mapped(httpx.ConnectTimeout, httpx.ConnectError):
-            connection.connect()
-        return connection
+            sock = self._open(origin, timeout)
+        return _Connection(origin, sock, forwarded=self._proxy is not None and scheme == "http")
 
-    def _exchange(
-        self, connection: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
-    ) -> http.client.HTTPResponse:
+    def _open(self, origin: Origin, timeout: float | None) -> socket.socket:
+        """A socket to ``origin``, its TLS verified as ``trust`` says; a certificate a narrow
+        trust did not verify gets another try with the wide one (see ``tls.Trust``)."""
+        while True:
+            context = self._trust.context() if origin[0] == "https" else None
+            try:
+                return self._connect(origin, context, timeout)
+            except ssl.SSLCertVerificationError:
+                if context is None or not self._trust.widen(context):
+                    raise
+
+    def _connect(
+        self, origin: Origin, context: ssl.SSLContext | None, timeout: float | None
+    ) -> socket.socket:
+        _, host, port = origin
+        proxy = self._proxy
+        address = (host, port) if proxy is None else (proxy.raw_host.decode(), proxy.port or 80)
+        sock = socket.create_connection(address, timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if proxy is not None and context is not None:
+                _open_tunnel(sock, host, port, self._proxy_fields)
+            if context is not None:
+                sock = context.wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _message(self, connection: _Connection, request: httpx.Request) -> bytes:
         url = request.url
-        forwarded = self._proxy is not None and not connection.tunnelled
-        target = str(url) if forwarded else url.raw_path.decode("ascii")
-        headers = list(request.headers.raw)
-        if forwarded:
-            headers += [(k.encode(), v.encode()) for k, v in _proxy_headers(self._proxy).items()]
+        fields = list(request.headers.raw)
+        target = url.raw_path.decode("ascii")
+        if connection.forwarded:
+            target = str(url)
+            fields += self._proxy_fields
         body = request.read()
-        with _mapped(httpx.WriteTimeout, httpx.WriteError):
-            connection.sock.settimeout(timeouts.get("write"))
-            connection.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
-            for name, value in headers:
-                connection.putheader(name, value)
-            connection.endheaders(body or None)
-        with _mapped(httpx.ReadTimeout, httpx.ReadError):
-            connection.sock.settimeout(timeouts.get("read"))
-            return connection.getresponse()
+        try:
+            return request_head(request.method, target, fields) + body
+        except ProtocolError as error:
+            raise httpx.LocalProtocolError(str(error), request=request) from error
 
     def _put_back(self, connection: _Connection) -> None:
         with self._lock:
             self._idle.setdefault(connection.origin, []).append((connection, self._clock()))
 
 
+def _open_tunnel(
+    sock: socket.socket, host: str, port: int, fields: list[tuple[bytes, bytes]]
+) -> None:
+    """Ask the proxy on ``sock`` for a tunnel to ``host:port``; ProxyError if it refuses."""
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sock.sendall(request_head("CONNECT", target, [(b"Host", target.encode("ascii")), *fields]))
+    with sock.makefile("rb", buffering=0) as reader:  # unbuffered: TLS bytes follow the answer
+        head = read_head(reader)
+    if head.status != 200:
+        raise httpx.ProxyError(f"{head.status} {head.reason.decode('latin-1')}".strip())
+
+
+def _proxy_fields(proxy: httpx.URL | None) -> list[tuple[bytes, bytes]]:
+    """``Proxy-Authorization`` from the proxy URL's user name and password, if it has them."""
+    if proxy is None or not proxy.userinfo:
+        return []
+    pair = unquote(proxy.userinfo.decode("ascii")).encode()
+    return [(b"Proxy-Authorization", b"Basic " + base64.b64encode(pair))]
+
+
 class _Answer(httpx.SyncByteStream):
-    """An answer's body, read in chunks; its connection goes back to the pool once read whole."""
+    """An answer's body; its connection goes back to the pool once the body was read whole."""
 
     def __init__(
-        self,
-        answer: http.client.HTTPResponse,
-        connection: _Connection,
-        put_back: Callable[[_Connection], None],
+        self, body: Body, connection: _Connection, put_back: Callable[[_Connection], None]
     ) -> None:
-        self._answer = answer
+        self._body = body
         self._connection: _Connection | None = connection
         self._put_back = put_back
-        self._whole = False
 
     def __iter__(self) -> Iterator[bytes]:
         with _mapped(httpx.ReadTimeout, httpx.ReadError):
-            while chunk := self._answer.read(CHUNK):
-                yield chunk
-        self._whole = True
+            yield from self._body.chunks(CHUNK)
 
     def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        if self._whole and not self._answer.will_close:
+        if self._body.whole and self._body.reusable:
             self._put_back(connection)
         else:
-            self._answer.close()
             connection.close()
 
 
@@ -233,12 +224,12 @@ class _Answer(httpx.SyncByteStream):
 def _mapped(
     timeout: type[httpx.TransportError], failure: type[httpx.TransportError]
 ) -> Iterator[None]:
-    """``OSError`` and ``http.client``'s errors raised as httpx's, from the original."""
+    """``OSError`` and malformed answers raised as httpx's errors, from the original."""
     try:
         yield
     except TimeoutError as exc:
         raise timeout(str(exc) or "timed out") from exc
-    except (http.client.RemoteDisconnected, http.client.HTTPException) as exc:
-        raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
+    except ProtocolError as exc:
+        raise httpx.RemoteProtocolError(str(exc)) from exc
     except OSError as exc:
         raise failure(str(exc)) from exc
