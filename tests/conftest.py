@@ -39,6 +39,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         require_integration_tools()
 
 
+@pytest.fixture(autouse=True)
+def no_job_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under GitHub Actions, tagmgr adds its reports to ``$GITHUB_STEP_SUMMARY``: tests that run
+    tagmgr must not write into the summary of the job that runs them."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
     """A plain-HTTP registry on 127.0.0.1 shared by the session; ``repo`` keeps tests apart."""

@@ -9,6 +9,7 @@ Each blob is read at most once per comparison, whichever side names it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from tagmgr.changes.filesystem import LayerChanges, Tree
 from tagmgr.changes.ignore import IgnoreRules
@@ -42,17 +43,20 @@ def compare_stacks(
 def compare_files(
     a: Mapping[str, Record], b: Mapping[str, Record], ignore: IgnoreRules
 ) -> list[Reason]:
+    """A reason per path that differs; one an ignore rule names is marked ``ignored_by`` it."""
     reasons = []
     for path in sorted(a.keys() | b.keys()):
-        if ignore.ignores(path):
-            continue
         before, after = a.get(path), b.get(path)
         if before is None and after is not None:
-            reasons.append(Reason("file-added", path, after.kind.value))
+            reason = Reason("file-added", path, after.kind.value)
         elif after is None and before is not None:
-            reasons.append(Reason("file-removed", path, before.kind.value))
+            reason = Reason("file-removed", path, before.kind.value)
         elif before is not None and after is not None and before != after:
-            reasons.append(Reason("file-modified", path, ", ".join(differences(before, after))))
+            reason = Reason("file-modified", path, ", ".join(differences(before, after)))
+        else:
+            continue
+        rule = ignore.path_rule(path)
+        reasons.append(replace(reason, ignored_by=rule.text) if rule else reason)
     return reasons
 
 

@@ -3,12 +3,15 @@
 What a container runs with counts: the process (``Entrypoint``, ``Cmd``, ``Env``, ``User``,
 ``WorkingDir``, ...), its metadata (``Labels``) and the platform. ``Env`` and ``Labels`` are
 compared by name, so a new order is not a change; ``ExposedPorts`` and ``Volumes`` as sets.
+A difference a team's ignore rules name (``ConfigNoise``) is still a reason, marked as ignored.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import Protocol
 
 from tagmgr.changes.verdict import Reason
 
@@ -26,9 +29,26 @@ RUNTIME_FIELDS = (
 )
 BY_NAME_FIELDS = ("Env", "Labels")
 SET_FIELDS = ("ExposedPorts", "Volumes")
+NAMED_FIELDS = (*BY_NAME_FIELDS, *SET_FIELDS)
+CONFIG_FIELDS = (*PLATFORM_FIELDS, *RUNTIME_FIELDS, *NAMED_FIELDS)
 
 
-def compare_configs(a: Mapping[str, object], b: Mapping[str, object]) -> list[Reason]:
+class ConfigNoise(Protocol):
+    def config_rule(self, field: str, name: str | None = None) -> str | None:
+        """The rule that makes a difference in ``field`` (or its entry ``name``) no change."""
+
+
+class _NoNoise:
+    def config_rule(self, field: str, name: str | None = None) -> str | None:
+        return None
+
+
+NO_NOISE: ConfigNoise = _NoNoise()
+
+
+def compare_configs(
+    a: Mapping[str, object], b: Mapping[str, object], noise: ConfigNoise = NO_NOISE
+) -> list[Reason]:
     reasons = [
         Reason("config", name, f"{_shown(a.get(name))} -> {_shown(b.get(name))}")
         for name in PLATFORM_FIELDS
@@ -39,11 +59,16 @@ def compare_configs(a: Mapping[str, object], b: Mapping[str, object]) -> list[Re
         before, after = _unset_if_empty(run_a.get(name)), _unset_if_empty(run_b.get(name))
         if before != after:
             reasons.append(Reason("config", name, f"{_shown(before)} -> {_shown(after)}"))
+    marked = [
+        replace(reason, ignored_by=noise.config_rule(reason.subject) or "") for reason in reasons
+    ]
     for name in BY_NAME_FIELDS:
-        reasons += _by_name(name, _named(name, run_a.get(name)), _named(name, run_b.get(name)))
+        marked += _by_name(
+            name, _named(name, run_a.get(name)), _named(name, run_b.get(name)), noise
+        )
     for name in SET_FIELDS:
-        reasons += _by_name(name, _keys(run_a.get(name)), _keys(run_b.get(name)))
-    return reasons
+        marked += _by_name(name, _keys(run_a.get(name)), _keys(run_b.get(name)), noise)
+    return marked
 
 
 def _runtime(config: Mapping[str, object]) -> Mapping[str, object]:
@@ -67,16 +92,21 @@ def _keys(value: object) -> dict[str, object]:
     return dict.fromkeys(value) if isinstance(value, dict) else {}
 
 
-def _by_name(field: str, a: Mapping[str, object], b: Mapping[str, object]) -> list[Reason]:
+def _by_name(
+    field: str, a: Mapping[str, object], b: Mapping[str, object], noise: ConfigNoise
+) -> list[Reason]:
     reasons = []
     for key in sorted(a.keys() | b.keys()):
-        subject = f"{field}[{key}]"
         if key not in a:
-            reasons.append(Reason("config", subject, _added(b[key])))
+            detail = _added(b[key])
         elif key not in b:
-            reasons.append(Reason("config", subject, "removed"))
+            detail = "removed"
         elif a[key] != b[key]:
-            reasons.append(Reason("config", subject, f"{_shown(a[key])} -> {_shown(b[key])}"))
+            detail = f"{_shown(a[key])} -> {_shown(b[key])}"
+        else:
+            continue
+        ignored_by = noise.config_rule(field, key) or ""
+        reasons.append(Reason("config", f"{field}[{key}]", detail, ignored_by))
     return reasons
 
 

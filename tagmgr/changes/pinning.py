@@ -74,7 +74,7 @@ def release_targets(versions: VersionsFile, version: str, build: str) -> dict[in
     """``name:version <- name:build`` for every unpinned auto entry, by entry index."""
     return {
         entry.index: Target(
-            _as_manifest_entry(entry, build, version),
+            as_manifest_entry(entry, build, version),
             entry.name.with_tag(build),
             entry.name.with_tag(version),
         )
@@ -118,7 +118,7 @@ def new_versions(steps: Sequence[VersionStep]) -> dict[int, str | None]:
     return {step.entry.index: step.version for step in steps if step.step in (Step.PIN, Step.UNPIN)}
 
 
-def _as_manifest_entry(entry: VersionEntry, build: str, version: str) -> ImageEntry:
+def as_manifest_entry(entry: VersionEntry, build: str, version: str) -> ImageEntry:
     return ImageEntry(
         name=entry.name.name,
         src_build_tag=build,

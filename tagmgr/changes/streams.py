@@ -13,9 +13,17 @@ import zlib
 from collections.abc import Iterator
 
 from tagmgr.errors import TagmgrError
-from tagmgr.oci.mediatypes import Compression, layer_compression
+from tagmgr.oci.mediatypes import (
+    OCI_LAYER,
+    OCI_LAYER_GZIP,
+    OCI_LAYER_ZSTD,
+    Compression,
+    layer_compression,
+)
 
 _GZIP_WINDOW = 16 + zlib.MAX_WBITS  # a gzip header and trailer around deflate data
+SNIFF_BYTES = 512  # one tar header: enough to tell a tar, a gzip stream and a zstd frame apart
+_TAR_MAGIC = slice(257, 262)
 
 
 class LayerFormatError(TagmgrError):
@@ -115,3 +123,16 @@ def uncompressed(media_type: str, chunks: Iterator[bytes]) -> HashingReader:
             "and Docker tar layers, uncompressed or gzip'd"
         )
     return HashingReader(raw)
+
+
+def sniffed_layer_type(head: bytes) -> str:
+    """The media type a layer's first ``SNIFF_BYTES`` show, for layers no manifest describes
+    (``docker save`` names none): gzip or zstd by their magic numbers, a tar by its ``ustar``
+    magic, or by the zero block that is all an empty tar holds; "" for anything else."""
+    if head.startswith(b"\x1f\x8b"):
+        return OCI_LAYER_GZIP
+    if head.startswith(b"\x28\xb5\x2f\xfd"):
+        return OCI_LAYER_ZSTD
+    if head[_TAR_MAGIC] == b"ustar" or (len(head) == SNIFF_BYTES and not any(head)):
+        return OCI_LAYER
+    return ""

@@ -22,6 +22,7 @@ class Reason:
     kind: str  # platform-added, platform-removed, config, file-added, file-removed, file-modified
     subject: str
     detail: str = ""
+    ignored_by: str = ""  # the ignore rule, as written, that makes this difference no change
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject}" + (f": {self.detail}" if self.detail else "")
@@ -34,6 +35,7 @@ class PlatformDiff:
     digest_b: str | None
     verdict: Verdict
     reasons: tuple[Reason, ...] = ()
+    ignored: tuple[Reason, ...] = ()  # differences an ignore rule names: they do not count
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
 from tagmgr.documents.loader import DocumentKind, load_document
-from tagmgr.documents.located import LocatedDocument
+from tagmgr.documents.located import FieldPath, LocatedDocument
 from tagmgr.documents.yamldoc import ANY_INDEX, MANIFEST_RULES
-from tagmgr.errors import Location, Problem, VersionsError
+from tagmgr.errors import Location, Problem, TagmgrError, VersionsError
 from tagmgr.manifest import MAX_MANIFEST_BYTES
 from tagmgr.manifest.validate import MANIFEST_WORDS
 from tagmgr.oci.reference import ImageReference
+from tagmgr.oci.transport import LOCAL_TRANSPORTS, LocalImage, parse_location
 
 SCHEMA_PATH = Path(__file__).with_name("versions.schema.json")
 NOUN = "versions file"
@@ -45,6 +46,10 @@ class _EntryData(TypedDict):
     name: str
     version: NotRequired[str | None]
     pin: NotRequired[str]
+    local: NotRequired[str]
+
+
+BUILD_PLACEHOLDER = "{build}"
 
 
 @dataclass(frozen=True)
@@ -54,16 +59,50 @@ class VersionEntry:
     version: str | None
     pin: Pin
     location: Location
+    local: str | None = None  # where each build is on this machine; {build} stands for its tag
+    variable: str = ""  # in a shell versions file, the NAME_VER it is assigned to
 
     @property
     def field_path(self) -> str:
-        return f"images[{self.index}]"
+        return self.variable or f"images[{self.index}]"
+
+    def local_build(self, build: str) -> LocalImage:
+        """The local image of build ``build``, or ``TagmgrError`` if the entry names none."""
+        if self.local is None:
+            raise TagmgrError(f"{self.field_path} names no local image (local: ...)")
+        return local_image(self.local, build)
+
+
+def local_image(template: str, build: str) -> LocalImage:
+    """``local:`` with ``{build}`` replaced; ``TagmgrError`` if that is no local image."""
+    text = template.replace(BUILD_PLACEHOLDER, build)
+    location = parse_location(text) if text.partition(":")[0] in LOCAL_TRANSPORTS else None
+    if not isinstance(location, LocalImage):
+        raise TagmgrError(
+            f"{template!r} is not an image on this machine: oci:DIR[:REF], "
+            "oci-archive:FILE[:REF], docker-archive:FILE[:REF] or docker-daemon:NAME:TAG"
+        )
+    return location
+
+
+def local_problems(
+    doc: LocatedDocument, locals_at: dict[str, tuple[FieldPath, str]]
+) -> list[Problem]:
+    """A problem for each ``local:`` value that names no local image, by its field's name."""
+    problems = []
+    for field, (path, template) in locals_at.items():
+        try:
+            local_image(template, "build")
+        except TagmgrError as error:
+            problems.append(Problem(doc.location(path), field, str(error)))
+    return problems
 
 
 @dataclass(frozen=True)
 class VersionsFile:
     path: str
     entries: tuple[VersionEntry, ...]
+    image_map: str | None = None  # a shell versions file's image map (``shellversions``)
 
 
 def load_versions(path: str) -> VersionsFile:
@@ -81,9 +120,18 @@ def load_versions(path: str) -> VersionsFile:
                     item.get("version"),
                     Pin(item.get("pin", Pin.AUTO)),
                     doc.location(("images", index)),
+                    item.get("local"),
                 )
             )
         problems += _repeated_names(doc, entries)
+        problems += local_problems(
+            doc,
+            {
+                f"{e.field_path}.local": (("images", e.index, "local"), e.local)
+                for e in entries
+                if e.local is not None
+            },
+        )
     if problems:
         raise VersionsError(problems)
     return VersionsFile(path, tuple(entries))

@@ -33,20 +33,24 @@ class Layer:
 
 def read_layer(layer: Layer, chunks: Iterator[bytes]) -> LayerChanges:
     """What the layer does to the filesystem below it; ``LayerFormatError`` if it is no tar."""
-    try:
-        reader = uncompressed(layer.media_type, chunks)
-        changes = _walk(reader)
-        diff_id = reader.drain()
-    except LayerFormatError as error:
-        raise LayerFormatError(f"layer {layer.digest}: {error}") from error
-    except (tarfile.TarError, EOFError) as error:
-        raise LayerFormatError(f"layer {layer.digest}: not a tar archive: {error}") from error
+    changes, diff_id = walk_layer(layer, chunks)
     if layer.diff_id and diff_id != layer.diff_id:
         raise LayerFormatError(
             f"layer {layer.digest}: uncompressed, it hashes to {diff_id}, "
             f"but the config says {layer.diff_id}"
         )
     return changes
+
+
+def walk_layer(layer: Layer, chunks: Iterator[bytes]) -> tuple[LayerChanges, str]:
+    """What the layer does, and the digest of its uncompressed bytes (what a diff_id names)."""
+    try:
+        reader = uncompressed(layer.media_type, chunks)
+        return _walk(reader), reader.drain()
+    except LayerFormatError as error:
+        raise LayerFormatError(f"layer {layer.digest}: {error}") from error
+    except (tarfile.TarError, EOFError) as error:
+        raise LayerFormatError(f"layer {layer.digest}: not a tar archive: {error}") from error
 
 
 def _walk(reader: HashingReader) -> LayerChanges:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, Parser, argument, positive_int
+from tagmgr.commands.options import (
+    CommandTable,
+    Parser,
+    argument,
+    positive_int,
+    quiet_option,
+    report_options,
+)
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.oci.reference import ImageReference, explain_invalid_tag, is_valid_tag
+from tagmgr.oci.transport import ImageLocation, parse_location
 
 
 def register(table: CommandTable) -> None:
@@ -19,13 +26,19 @@ def register(table: CommandTable) -> None:
         "compare two images, ignoring build noise (exit 0: identical or equivalent, 2: changed)",
         [registry],
     )
-    diffing.add_argument("a", type=argument(image_reference), metavar="REF_A", help="an image")
-    diffing.add_argument("b", type=argument(image_reference), metavar="REF_B", help="its rebuild")
+    diffing.add_argument("a", type=argument(image_location), metavar="IMAGE_A", help=LOCATION_HELP)
+    diffing.add_argument(
+        "b", type=argument(image_location), metavar="IMAGE_B", help="its rebuild, spelled alike"
+    )
     diffing.add_argument("--ignore", metavar="FILE", help=IGNORE_HELP)
     _register_versions(table)
 
 
-IGNORE_HELP = "path globs whose differences do not count"
+LOCATION_HELP = (
+    "an image: a registry reference, or oci:DIR[:REF], oci-archive:FILE[:REF], "
+    "docker-archive:FILE[:REF], docker-daemon:NAME:TAG"
+)
+IGNORE_HELP = "rules (paths, label:, env:, config:...) whose differences do not count"
 
 
 def _register_versions(table: CommandTable) -> None:
@@ -40,8 +53,12 @@ def _register_versions(table: CommandTable) -> None:
         [registry],
     )
     _versions_file(updating, "the new build's tag", required=True)
+    updating.add_argument(
+        "--local", action="store_true", help="compare each entry's local image of the build"
+    )
     updating.add_argument("--ignore", metavar="FILE", help=IGNORE_HELP)
     updating.add_argument("--write", action="store_true", help="edit the file in place")
+    quiet_option(updating, "images that keep their version")
     releasing = versions.add(
         "release",
         versions_release,
@@ -51,9 +68,13 @@ def _register_versions(table: CommandTable) -> None:
     _versions_file(releasing, "the build to release", required=True)
     releasing.add_argument("version", type=argument(tag), metavar="VERSION", help="the release tag")
     releasing.add_argument(
+        "--local", action="store_true", help="push each entry's local image of the build"
+    )
+    releasing.add_argument(
         "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
     )
     releasing.add_argument("--write", action="store_true", help="create the tags and edit the file")
+    quiet_option(releasing, "images that keep their version")
     exporting = versions.add(
         "export", versions_export, "print each image's version for a shell to source"
     )
@@ -66,13 +87,19 @@ def _versions_file(command: Parser, build_help: str, *, required: bool) -> None:
     command.add_argument(
         "--build", required=required, type=argument(tag), metavar="TAG", help=build_help
     )
+    if required:  # update and release; export reads the YAML file only
+        command.add_argument(
+            "--image-map",
+            metavar="MAP",
+            help="FILE is a shell file of NAME_VER assignments; MAP names each one's image",
+        )
 
 
-def image_reference(text: str) -> ImageReference:
-    reference = ImageReference.parse(text)
-    if reference.tag is None and reference.digest is None:
+def image_location(text: str) -> ImageLocation:
+    location = parse_location(text)
+    if isinstance(location, ImageReference) and location.tag is None and location.digest is None:
         raise InvalidReferenceError(f"{text!r}: give a tag or a digest (name:tag, name@sha256:...)")
-    return reference
+    return location
 
 
 def tag(text: str) -> str:
@@ -102,20 +129,9 @@ def versions_release(args: argparse.Namespace) -> int:
 
 
 def versions_export(args: argparse.Namespace) -> int:
-    from tagmgr.changes.export import export_env, exported
     from tagmgr.changes.versions import load_versions
-    from tagmgr.report import JSON_FORMAT_VERSION, dump_json
+    from tagmgr.report.changes import exports
+    from tagmgr.report.publish import publish
 
-    versions = load_versions(args.file)
-    if args.output != "json":
-        sys.stdout.write(export_env(versions, args.build))
-        return exitcodes.OK
-    images = [
-        {"name": name, "variable": variable, "version": version}
-        for name, variable, version in exported(versions, args.build)
-    ]
-    dump_json(
-        {"format": JSON_FORMAT_VERSION, "command": "versions export", "images": images},
-        sys.stdout,
-    )
+    publish(exports(load_versions(args.file), args.build), report_options(args))
     return exitcodes.OK

@@ -13,12 +13,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, argument, ask, open_registries, registry_map
+from tagmgr.commands.options import (
+    CommandTable,
+    argument,
+    ask,
+    open_registries,
+    quiet_option,
+    registry_map,
+    report_options,
+)
 from tagmgr.manifest import load_manifests
 from tagmgr.system import interrupt
 
 if TYPE_CHECKING:
     from tagmgr.manifest.model import Manifest
+    from tagmgr.reconcile.inventory import Tally
     from tagmgr.reconcile.outcome import Outcome
     from tagmgr.reconcile.plan import Action
     from tagmgr.reconcile.shard import Shard
@@ -32,8 +41,13 @@ def register(table: CommandTable) -> None:
     planning = table.add(
         "plan",
         plan,
-        "show what apply would do (exit 0: nothing, 2: changes, 1: problems)",
+        "show what apply would do (exit 0: a valid plan, changes or not; 1: problems)",
         [files, git, registry],
+    )
+    planning.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when tags would be created, 0 only when there is nothing to do",
     )
     applying = table.add(
         "apply", apply, "create missing tags; never move an existing one", [files, git, registry]
@@ -44,6 +58,7 @@ def register(table: CommandTable) -> None:
     )
     for command in (planning, applying):
         _selection_options(command)
+        quiet_option(command, "entries already present")
     describing = table.add(
         "describe", describe, "print tags derived from upstream commits", [files, git]
     )
@@ -75,43 +90,56 @@ def _selection_options(command: argparse.ArgumentParser) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from tagmgr.report import make_reporter
+    from tagmgr.report.core import validated
+    from tagmgr.report.publish import publish
 
-    manifests = load_manifests(args.files)
-    make_reporter(args.output, sys.stdout, verbose=args.verbose).validated(manifests)
+    interrupt.stop_at_once()  # validate writes nothing
+    publish(validated(load_manifests(args.files)), report_options(args))
     return exitcodes.OK
 
 
 def plan(args: argparse.Namespace) -> int:
     from tagmgr.reconcile.plan import plan_exit_code
-    from tagmgr.report import make_reporter
+    from tagmgr.report.core import planned
+    from tagmgr.report.progress import Progress
+    from tagmgr.report.publish import publish
 
     interrupt.stop_at_once()  # plan writes nothing: a first Ctrl-C has nothing to wait for
-    with open_registries(args) as registries:
-        actions = _plan(args, registries)
-    make_reporter(args.output, sys.stdout, verbose=args.verbose).plan(actions)
-    return plan_exit_code(actions)
+    options = report_options(args)
+    reading = Progress.on_terminal("plan: reading registries", options)
+    with open_registries(args) as registries, reading:
+        actions = _plan(args, registries, reading)
+    publish(planned(actions, verbose=args.verbose > 0), options)
+    code = plan_exit_code(actions)
+    if code == exitcodes.CHANGES_PENDING and not args.detailed_exitcode:
+        return exitcodes.OK  # a valid plan passes a CI step, changes or not
+    return code
 
 
 def apply(args: argparse.Namespace) -> int:
     from tagmgr.engines import ENGINES
     from tagmgr.reconcile.apply import Applier
     from tagmgr.reconcile.outcome import apply_exit_code
-    from tagmgr.report import Progress, make_reporter
+    from tagmgr.report.core import applied, writing
+    from tagmgr.report.progress import Progress
+    from tagmgr.report.publish import publish
 
-    reporter = make_reporter(args.output, sys.stdout, verbose=args.verbose)
+    options = report_options(args)
     with open_registries(args) as registries:
-        actions = _plan(args, registries)
+        with Progress.on_terminal("apply: reading registries", options) as reading:
+            actions = _plan(args, registries, reading)
         if not _confirmed(args, actions):
             if not interrupt.requested():
                 print("tagmgr: nothing was changed", file=sys.stderr)
             return exitcodes.FAILURE
-        progress = Progress(len(actions))
         applier = Applier(ENGINES[args.engine](registries), registries)
-        outcomes = applier.apply(actions, jobs=args.jobs, on_outcome=progress)
-        progress.finish()
+        with Progress.on_terminal("apply: writing", options) as progress:
+            progress.expect(len(actions))
+            outcomes = applier.apply(
+                actions, jobs=args.jobs, on_outcome=lambda o: progress.advance(writing(o))
+            )
         locked = _record_lock(args, outcomes, registries)
-    reporter.applied(outcomes)
+    publish(applied(outcomes, verbose=args.verbose > 0), options)
     return max(apply_exit_code(outcomes), locked)
 
 
@@ -132,21 +160,26 @@ def describe(args: argparse.Namespace) -> int:
     from tagmgr.oci.registrymap import RegistryMap
     from tagmgr.reconcile import pipeline
     from tagmgr.reconcile.targets import Target, Unresolved
-    from tagmgr.report import make_reporter
+    from tagmgr.report.core import described
+    from tagmgr.report.publish import publish
 
-    manifests = load_manifests(args.files)
-    resolved = pipeline.resolve(
-        manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
-    )
+    if not args.write:
+        interrupt.stop_at_once()  # describe writes nothing without --write
+    with interrupt.stopping_at_once():  # until the first file is written
+        manifests = load_manifests(args.files)
+        resolved = pipeline.resolve(
+            manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
+        )
     derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
     if args.write:
-        _write_derived_tags(manifests, derived)
-    make_reporter(args.output, sys.stdout, verbose=args.verbose).described(derived)
+        for path in _write_derived_tags(manifests, derived):
+            print(f"tagmgr: {path} was not written: interrupted", file=sys.stderr)
+    publish(described(derived), report_options(args))
     unresolved = any(isinstance(item, Unresolved) for item in derived)
     return exitcodes.FAILURE if unresolved else exitcodes.OK
 
 
-def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
+def _plan(args: argparse.Namespace, registries: Registries, tally: Tally) -> list[Action]:
     from tagmgr.reconcile import pipeline
 
     manifests = load_manifests(args.files)
@@ -159,6 +192,7 @@ def _plan(args: argparse.Namespace, registries: Registries) -> list[Action]:
         git_cache=args.git_cache,
         jobs=args.jobs,
         trust_existing=args.trust_existing,
+        tally=tally,
     )
 
 
@@ -168,28 +202,34 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
     Interrupted already, proceed too: the applier starts nothing, and reports so.
     """
     from tagmgr.reconcile.plan import Kind
-    from tagmgr.report import TextReporter
+    from tagmgr.report.core import planned
+    from tagmgr.report.publish import show
 
     if args.yes or not sys.stdin.isatty() or not any(a.kind is Kind.CREATE for a in actions):
         return True
     if interrupt.requested():
         return True
-    TextReporter(sys.stderr, verbose=args.verbose).plan(actions)
+    show(planned(actions, verbose=args.verbose > 0), sys.stderr, report_options(args))
     return ask("Create these tags?")
 
 
-def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:
+def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> list[str]:
+    """Each file's tags, until a signal asks to stop; the files left unwritten."""
     from tagmgr.manifest.write import write_tags
     from tagmgr.reconcile.targets import Target
 
     concrete = {
         id(item.entry): item.destination.tag for item in derived if isinstance(item, Target)
     }
+    unwritten = []
     for manifest in manifests:
         tags = {
             index: tag
             for index, entry in enumerate(manifest.entries)
             if (tag := concrete.get(id(entry))) is not None
         }
-        if tags:
+        if tags and interrupt.requested():
+            unwritten.append(manifest.path)
+        elif tags:
             write_tags(manifest.path, tags)
+    return unwritten

@@ -18,7 +18,9 @@ from tagmgr.commands.options import (
     argument,
     open_registries,
     positive_int,
+    quiet_option,
     registry_map,
+    report_options,
 )
 from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.oci.reference import ImageReference
@@ -70,7 +72,7 @@ def register(table: CommandTable) -> None:
     checking = table.add(
         "check",
         check,
-        "HEAD every locked tag (exit 0: none moved, 2: moved or gone, 1: problems)",
+        "HEAD every locked tag, build tags too (exit 0: none moved, 2: moved or gone, 1: problems)",
         [registry],
     )
     checking.add_argument("lock_path", type=Path, metavar="LOCKFILE", help="the lock file")
@@ -78,11 +80,14 @@ def register(table: CommandTable) -> None:
     checking.add_argument(
         "--jobs", type=positive_int, default=4, metavar="N", help="parallel HEADs (default: 4)"
     )
+    quiet_option(checking, "tags unchanged")
 
 
 def resolve(args: argparse.Namespace) -> int:
     from tagmgr.reconcile.resolve import resolve
-    from tagmgr.report.digests import platform_problem, report_resolved
+    from tagmgr.report.digests import resolved
+    from tagmgr.report.progress import Progress
+    from tagmgr.report.publish import publish
     from tagmgr.system import interrupt
     from tagmgr.system.concurrency import map_in_threads
 
@@ -95,18 +100,22 @@ def resolve(args: argparse.Namespace) -> int:
     if not references and not failed:
         raise TagmgrError("nothing to resolve: give references, or --manifest FILE")
     children = args.platforms or args.platform is not None
-    with open_registries(args) as registries:
-        resolutions = failed + map_in_threads(
-            lambda ref: resolve(registries.client(ref.registry), ref, children=children),
-            references,
-            args.jobs,
-        )
-    report_resolved(args.output, sys.stdout, resolutions, args.platform)
-    bad = any(
-        r.error or r.descriptor is None or (args.platform and platform_problem(r, args.platform))
-        for r in resolutions
-    )
-    return exitcodes.FAILURE if bad else exitcodes.OK
+    options = report_options(args)
+    with (
+        open_registries(args) as registries,
+        Progress.on_terminal("resolve: reading registries", options) as progress,
+    ):
+        progress.expect(len(references))
+
+        def resolve_one(ref: ImageReference) -> Resolution:
+            found = resolve(registries.client(ref.registry), ref, children=children)
+            progress.advance(str(ref))
+            return found
+
+        resolutions = failed + map_in_threads(resolve_one, references, args.jobs)
+    report = resolved(resolutions, args.platform)
+    publish(report, options)
+    return exitcodes.OK if report.summary["found"] == len(resolutions) else exitcodes.FAILURE
 
 
 def _reference(text: str) -> ImageReference:
@@ -147,32 +156,29 @@ def lock(args: argparse.Namespace) -> int:
     from tagmgr.lock.build import lock_entries
     from tagmgr.manifest import load_manifests
     from tagmgr.reconcile import pipeline
+    from tagmgr.report.digests import locked
+    from tagmgr.report.progress import Progress
+    from tagmgr.report.publish import publish
+    from tagmgr.system import interrupt
 
-    manifests = load_manifests(args.files)
-    with open_registries(args) as registries:
-        actions = pipeline.plan(
-            manifests,
-            registries,
-            registry_map=registry_map(args),
-            git_cache=args.git_cache,
-            jobs=args.jobs,
-        )
-        entries, problems = lock_entries(actions, registries, jobs=args.jobs)
-    if problems:
-        _report_problems(problems)
-        print(f"tagmgr: {args.lock_path} was not written", file=sys.stderr)
-        return exitcodes.FAILURE
+    options = report_options(args)
     path: Path = args.lock_path
-    previous = read_lock(path) if path.exists() else Lock()
-    written = write_lock(path, previous.replaced_by(entries))
-    if args.output == "json":
-        from tagmgr.report import JSON_FORMAT_VERSION, dump_json
-
-        document = {"format": JSON_FORMAT_VERSION, "command": "lock", "lock": str(path)}
-        dump_json({**document, "entries": len(entries), "written": written}, sys.stdout)
-    else:
-        print(f"{path}: {len(entries)} entries, {'written' if written else 'unchanged'}")
-    return exitcodes.OK
+    with interrupt.stopping_at_once(), open_registries(args) as registries:  # until the write
+        with Progress.on_terminal("lock: reading registries", options) as reading:
+            actions = pipeline.plan(
+                load_manifests(args.files),
+                registries,
+                registry_map=registry_map(args),
+                git_cache=args.git_cache,
+                jobs=args.jobs,
+                tally=reading,
+            )
+        entries, problems = lock_entries(actions, registries, jobs=args.jobs)
+        previous = read_lock(path) if path.exists() and not problems else Lock()
+    stopped = interrupt.requested()  # since the reading: the write is not started
+    written = not (problems or stopped) and write_lock(path, previous.replaced_by(entries))
+    publish(locked(path, len(entries), written, problems, stopped=stopped), options)
+    return exitcodes.FAILURE if problems else exitcodes.OK
 
 
 def record_applied(path: Path, actions: Sequence[Action], registries: Registries, jobs: int) -> int:
@@ -181,24 +187,32 @@ def record_applied(path: Path, actions: Sequence[Action], registries: Registries
     from tagmgr.lock.build import lock_entries
 
     entries, problems = lock_entries(actions, registries, jobs=jobs)
-    _report_problems(problems)
+    for problem in problems:
+        print(f"tagmgr: error: {problem}", file=sys.stderr)
     previous = read_lock(path) if path.exists() else Lock()
     write_lock(path, previous.updated(entries))
     return exitcodes.FAILURE if problems else exitcodes.OK
 
 
-def _report_problems(problems: Sequence[str]) -> None:
-    for problem in problems:
-        print(f"tagmgr: error: {problem}", file=sys.stderr)
-
-
 def check(args: argparse.Namespace) -> int:
-    """One HEAD per locked target; with ``--update``, one GET more per moved index."""
+    """One HEAD per locked target and per source build tag; with ``--update``, one GET more per
+    moved index."""
     from tagmgr.lock import read_lock, write_lock
     from tagmgr.lock.build import timestamp
-    from tagmgr.lock.check import Finding, State, check_entry, check_exit_code, moved_entry
+    from tagmgr.lock.check import (
+        Finding,
+        State,
+        check_entry,
+        check_exit_code,
+        check_source,
+        moved_entry,
+        source_tag,
+        to_update,
+    )
     from tagmgr.reconcile.resolve import resolve, with_children
-    from tagmgr.report.digests import report_checked
+    from tagmgr.report.digests import checked, source_not_updated
+    from tagmgr.report.progress import Progress
+    from tagmgr.report.publish import publish
     from tagmgr.system import interrupt
     from tagmgr.system.concurrency import map_in_threads
 
@@ -206,21 +220,40 @@ def check(args: argparse.Namespace) -> int:
         interrupt.stop_at_once()  # check writes nothing without --update
     locked = read_lock(args.lock_path)
     mapping = registry_map(args)
-    with open_registries(args) as registries:
+    options = report_options(args)
+    with (
+        interrupt.stopping_at_once(),  # until the write
+        open_registries(args) as registries,
+        Progress.on_terminal("check: reading registries", options) as progress,
+    ):
+        progress.expect(len(locked.entries))
 
-        def check_one(entry: LockEntry) -> Finding:
+        def check_one(entry: LockEntry) -> list[Finding]:
             target = mapping.apply(entry.target)
             client = registries.client(target.registry)
             finding = check_entry(entry, resolve(client, target))
             if args.update and finding.state is State.MOVED:
-                return check_entry(entry, with_children(client, finding.now))
-            return finding
+                finding = check_entry(entry, with_children(client, finding.now))
+            progress.advance(str(target))
+            build_tag = source_tag(entry)
+            if build_tag is None:
+                return [finding]
+            source = mapping.apply(build_tag)
+            built = resolve(registries.client(source.registry), source)
+            return [finding, check_source(entry, built)]
 
-        findings = map_in_threads(check_one, list(locked.entries), args.jobs)
-    moved = [f for f in findings if f.state is State.MOVED]
+        pairs = map_in_threads(check_one, list(locked.entries), args.jobs)
+    findings = [finding for pair in pairs for finding in pair]
+    moved = to_update(findings) if args.update else []
     updated = False
-    if args.update and moved:
+    if moved and interrupt.requested():  # since the reading
+        print(f"tagmgr: {args.lock_path} was not updated: interrupted", file=sys.stderr)
+    elif moved:
         now = timestamp()
         updated = write_lock(args.lock_path, locked.updated(moved_entry(f, now) for f in moved))
-    report_checked(args.output, sys.stdout, findings, updated=updated)
+    publish(checked(findings, updated=updated), options)
+    if args.update:
+        for finding in findings:
+            if finding.state is State.SOURCE_MOVED:
+                print(f"tagmgr: error: {source_not_updated(finding)}", file=sys.stderr)
     return check_exit_code(findings)

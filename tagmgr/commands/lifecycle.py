@@ -11,7 +11,14 @@ import argparse
 from datetime import timedelta
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable, argument, open_registries, registry_map
+from tagmgr.commands.options import (
+    CommandTable,
+    argument,
+    open_registries,
+    positive_int,
+    quiet_option,
+    registry_map,
+)
 from tagmgr.documents.explain import clip
 from tagmgr.errors import TagmgrError
 from tagmgr.lifecycle import MAX_DAYS
@@ -39,6 +46,14 @@ def register(table: CommandTable) -> None:
     rolling.add_argument("--env", required=True, metavar="ENV", help="the environment")
     rolling.add_argument("--to", metavar="HISTORY_TAG", help="this entry, not the previous one")
     for moving in (promoting, rolling):
+        moving.add_argument(
+            "--require-signature",
+            action="append",
+            default=[],
+            metavar="KEY",
+            help="refuse unless a cosign signature by a public key in this PEM file signs the"
+            " digest; repeated, each must have signed",
+        )
         _chain_options(moving)
         moving.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
         moving.add_argument("--dry-run", action="store_true", help="only show what would move")
@@ -99,6 +114,7 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
     )
     _in_use_option(parser, "never deleted")
     parser.add_argument("--yes", "-y", action="store_true", help="delete (default: dry run)")
+    quiet_option(parser, "images kept")
     parser.add_argument(
         "--keep-newer-than",
         type=argument(parse_age),
@@ -113,27 +129,46 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
         metavar="PERCENT",
         help="refuse a run deleting more of a repository (default: 50%%)",
     )
+    parser.add_argument(
+        "--keep-history",
+        type=positive_int,
+        metavar="N",
+        help="history tags keep their digest only among the newest N of each environment"
+        " (default: all do)",
+    )
 
 
 def promote(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.system import interrupt
 
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     chain = _chain(args)
     mapping = registry_map(args)
     image = mapping.apply(args.image)
     into = mapping.apply(args.to_repository) if args.to_repository else None
+    required = run.signers(args)
     with open_registries(args) as registries:
-        promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
+        with interrupt.stopping_at_once():  # nothing is written before the move
+            promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
+            promotion = run.gate(registries, promotion, required)
         return run.move(args, registries, promotion, signatures)
 
 
 def rollback(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.system import interrupt
 
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     chain = _chain(args)
     name = registry_map(args).apply(args.name)
+    required = run.signers(args)
     with open_registries(args) as registries:
-        promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
+        with interrupt.stopping_at_once():  # nothing is written before the move
+            promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
+            promotion = run.gate(registries, promotion, required)
         return run.move(args, registries, promotion, {})
 
 

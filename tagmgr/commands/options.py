@@ -21,6 +21,7 @@ from tagmgr.errors import TagmgrError
 if TYPE_CHECKING:
     from tagmgr.oci.registrymap import RegistryMap
     from tagmgr.registry import Registries
+    from tagmgr.report.model import Options
 
 T = TypeVar("T")
 Run = Callable[[argparse.Namespace], int]
@@ -106,11 +107,27 @@ def option_groups() -> OptionGroups:
 
 def _output_options() -> Parser:
     output = Parser(add_help=False)
-    output.add_argument("--output", choices=("text", "json"), default="text", help="report format")
+    output.add_argument(
+        "--output", choices=("text", "json", "markdown"), default="text", help="report format"
+    )
     output.add_argument(
         "-v", "--verbose", action="count", default=0, help="more detail (-vv: debug log)"
     )
     return output
+
+
+def quiet_option(parser: argparse.ArgumentParser, hides: str) -> None:
+    """``--quiet`` for a command whose report lists items that change nothing."""
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help=f"only changes and problems: leave out {hides}"
+    )
+
+
+def report_options(args: argparse.Namespace) -> Options:
+    """How the command's report is rendered: ``--output``, ``--quiet``, ``--verbose``."""
+    from tagmgr.report.model import Options
+
+    return Options(args.output, getattr(args, "quiet", False), args.verbose)
 
 
 def _file_arguments() -> Parser:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from tagmgr.commands.options import CommandTable, open_registries, registry_map
+from tagmgr.commands.options import CommandTable, open_registries, registry_map, report_options
 from tagmgr.errors import DocumentError
 
 if TYPE_CHECKING:
-    from tagmgr.filerefs.walk import Skipped
     from tagmgr.pinrefs.edit import FileEdit
     from tagmgr.pinrefs.pins import PinTable
 
@@ -39,16 +37,23 @@ def pin_refs(args: argparse.Namespace) -> int:
     from tagmgr.filerefs.find import scan
     from tagmgr.filerefs.walk import collect
     from tagmgr.pinrefs.plan import changed, exit_code, plan_pins
+    from tagmgr.report.pinrefs import pinned
+    from tagmgr.report.publish import publish
+    from tagmgr.system import interrupt
 
-    table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
-    inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
-    collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
-    if collected.problems:
-        raise DocumentError(collected.problems)
-    found = scan(collected.files, collected.skipped)
-    edits = plan_pins(found, table, with_digest=args.digest)
+    if not args.write:
+        interrupt.stop_at_once()  # pin-refs writes nothing without --write
+    with interrupt.stopping_at_once():  # until the first file is written
+        table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
+        inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
+        collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
+        if collected.problems:
+            raise DocumentError(collected.problems)
+        found = scan(collected.files, collected.skipped)
+        edits = plan_pins(found, table, with_digest=args.digest)
     unwritten = _write(changed(edits)) if args.write else []
-    _report(args, edits, collected.skipped, unwritten)
+    report = pinned(edits, collected.skipped, unwritten, written=bool(args.write))
+    publish(report, report_options(args))
     return exit_code(edits, written=args.write)
 
 
@@ -101,68 +106,3 @@ def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
         Pin.of(t.destination, t.source, digest) for t, digest in zip(targets, digests, strict=True)
     )
     return PinTable(pins, digests_known=args.digest)
-
-
-def _report(
-    args: argparse.Namespace,
-    edits: Sequence[FileEdit],
-    skipped: Sequence[Skipped],
-    unwritten: Sequence[FileEdit],
-) -> None:
-    from tagmgr.pinrefs.edit import unified_diff
-    from tagmgr.report import dump_json
-
-    for left_out in skipped:
-        print(left_out, file=sys.stderr)
-    for item in (u for e in edits for u in e.unresolvable):
-        written = f" {item.written}:" if item.written else ""
-        print(f"{item.location}:{written} {item.message}", file=sys.stderr)
-    if args.output == "json":
-        document = _json_document(edits, written=bool(args.write))
-        document["skipped"] = [{"file": str(s.path), "reason": s.reason} for s in skipped]
-        document["unwritten"] = [str(e.path) for e in unwritten]
-        dump_json(document, sys.stdout)
-        return
-    not_written = {e.path for e in unwritten}
-    for edit in edits:
-        if not edit.edits:
-            continue
-        if edit.path in not_written:
-            print(f"{edit.path}: {len(edit.changes)} references not pinned: interrupted")
-        elif args.write:
-            print(f"{edit.path}: {len(edit.changes)} references pinned")
-        else:
-            sys.stdout.write(unified_diff(edit))
-
-
-def _json_document(edits: Sequence[FileEdit], *, written: bool) -> dict[str, Any]:
-    from tagmgr.report import JSON_FORMAT_VERSION
-
-    return {
-        "format": JSON_FORMAT_VERSION,
-        "command": "pin-refs",
-        "written": written,
-        "changes": [
-            {
-                "file": c.site.location.file,
-                "line": c.site.location.line,
-                "column": c.site.location.column,
-                "from": c.site.written,
-                "tag": c.tag,
-                "digest": c.digest,
-            }
-            for e in edits
-            for c in e.changes
-        ],
-        "unresolvable": [
-            {
-                "file": u.location.file,
-                "line": u.location.line,
-                "column": u.location.column,
-                "reference": u.written,
-                "message": u.message,
-            }
-            for e in edits
-            for u in e.unresolvable
-        ],
-    }

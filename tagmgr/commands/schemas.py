@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import CommandTable
-from tagmgr.report import dump_json
+from tagmgr.commands.options import CommandTable, report_options
+from tagmgr.report.publish import publish
+from tagmgr.report.schemas import listed
 
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -23,6 +24,7 @@ SCHEMAS = {
     "manifest": "manifest/manifest.schema.json",
     "lock": "lock/lock.schema.json",
     "versions": "changes/versions.schema.json",
+    "versions-image-map": "changes/versions-image-map.schema.json",
     "lifecycle-policy": "lifecycle/lifecycle-policy.schema.json",
 }
 """Each published schema by name: its file inside the tagmgr package (a link to
@@ -46,10 +48,5 @@ def schema(args: argparse.Namespace) -> int:
         sys.stdout.write(schema_text(args.name))  # JSON already, whatever --output says
         return exitcodes.OK
     ids = {name: json.loads(schema_text(name))["$id"] for name in SCHEMAS}
-    if args.output == "json":
-        listed = [{"name": name, "id": schema_id} for name, schema_id in ids.items()]
-        dump_json({"format": 1, "command": "schema", "schemas": listed}, sys.stdout)
-    else:
-        width = max(map(len, ids))
-        sys.stdout.writelines(f"{name:<{width}}  {schema_id}\n" for name, schema_id in ids.items())
+    publish(listed(ids), report_options(args))
     return exitcodes.OK

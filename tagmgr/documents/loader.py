@@ -13,9 +13,9 @@ from typing import NamedTuple
 from tagmgr.documents.hidden import hidden_character
 from tagmgr.documents.located import LocatedDocument
 from tagmgr.documents.schema import Described, Words, describe_errors, schema_errors
-from tagmgr.documents.textfile import read_text
+from tagmgr.documents.textfile import FileProblem, read_text
 from tagmgr.documents.yamldoc import TOOL_RULES, YamlRules, parse_yaml, parse_yaml_documents
-from tagmgr.errors import DocumentError, Location, Problem
+from tagmgr.errors import DocumentError, Location, Problem, TagmgrError
 
 
 class DocumentKind(NamedTuple):
@@ -92,8 +92,11 @@ def load_documents(path: str, kind: DocumentKind = TOOL_FILES) -> list[LocatedDo
 
 def load_lines(path: str, kind: DocumentKind) -> list[tuple[Location, str]]:
     """A file of one entry a line: each non-blank line that is no ``#`` comment, stripped, where
-    it starts; a hidden character in one is a problem, as in any other reviewed file."""
+    it starts; a hidden character in one is a problem, as in any other reviewed file. A file
+    that cannot be read at all has no line to point at: its ``TagmgrError`` names the file."""
     text = _text(path, kind)
+    if isinstance(text, FileProblem):
+        raise TagmgrError(f"{kind.rules.noun} {path}: {text.message}")
     if isinstance(text, Problem):
         raise kind.error([text])
     entries, problems = [], []

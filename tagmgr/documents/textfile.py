@@ -32,6 +32,12 @@ KINDS = {
 }
 
 
+class FileProblem(Problem):
+    """A problem with the file as a whole (unreadable, not a file, too large): no place in it."""
+
+    __slots__ = ()
+
+
 class NotRegular(OSError):
     """A file that is not a regular one where a regular one is needed; ``kind`` says what it is."""
 
@@ -92,13 +98,14 @@ def read_text(
         data = read_bytes(path, limit + 1, regular_only=regular_only, follow=follow)
     except NotRegular as error:
         if stat.S_ISDIR(error.mode):
-            return Problem(start, "", f"is a directory; give a {file_noun}")
-        return Problem(start, "", str(error))
+            article = "an" if file_noun[0] in "aeiou" else "a"
+            return FileProblem(start, "", f"is a directory; give {article} {file_noun}")
+        return FileProblem(start, "", str(error))
     except OSError as error:
-        return Problem(start, "", f"cannot read the file: {error.strerror or error}")
+        return FileProblem(start, "", f"cannot read the file: {error.strerror or error}")
     if len(data) > limit:
         remedy = f"; {too_large}" if too_large else ""
-        return Problem(start, "", f"the file is larger than {limit} bytes{remedy}")
+        return FileProblem(start, "", f"the file is larger than {limit} bytes{remedy}")
     text = _decode(path, data.removeprefix(codecs.BOM_UTF8), noun)
     if keep_bom and data.startswith(codecs.BOM_UTF8) and isinstance(text, str):
         return BOM + text

@@ -51,7 +51,7 @@ class DockerEngine:
 
     def _auth(self, ref: ImageReference) -> dict[str, str] | None:
         """The daemon's ``X-Registry-Auth`` content for ``ref``'s registry, if tagmgr has any."""
-        credentials = self._registries.client(ref.registry).connection().credentials
+        credentials = self._registries.client(ref.registry).connection().credentials(ref.repository)
         if credentials is None:
             return None
         return {

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from tagmgr.errors import CommandError
 from tagmgr.oci.reference import ImageReference
-from tagmgr.registry import Connection, Registries
+from tagmgr.registry import Connection, Credentials, Registries
 from tagmgr.system import process
 
 SKOPEO = "skopeo"
@@ -38,8 +38,13 @@ class SkopeoEngine:
         """Returns None: skopeo says nothing of what it wrote, so the caller reads it back."""
         src = self._registries.client(source.registry).connection()
         dest = self._registries.client(destination.registry).connection()
-        secrets = [c.credentials.password for c in (src, dest) if c.credentials]
-        with memory_authfile([src, dest]) as (authfile, descriptor):
+        logins = {
+            f"{ref.registry}/{ref.repository}": found
+            for ref, connection in ((source, src), (destination, dest))
+            if (found := connection.credentials(ref.repository)) is not None
+        }
+        secrets = [credentials.password for credentials in logins.values()]
+        with memory_authfile(logins) as (authfile, descriptor):
             argv = [
                 SKOPEO,
                 "copy",
@@ -52,12 +57,43 @@ class SkopeoEngine:
                 f"docker://{source}",
                 f"docker://{destination}",
             ]
-            result = process.run(
-                argv, timeout=COPY_TIMEOUT_SECONDS, secrets=secrets, pass_fds=[descriptor]
-            )
-        if result.returncode != 0:
-            reason = process.redact(skopeo_message(result.stderr), secrets)
-            raise CommandError(f"skopeo copy exited with {result.returncode}: {reason}")
+            _run(argv, secrets, descriptor)
+
+
+def push_local(
+    registries: Registries, source: str, destination: ImageReference, daemon_host: str | None
+) -> None:
+    """``skopeo copy --preserve-digests SOURCE docker://DESTINATION``, ``SOURCE`` an image on
+    this machine as skopeo spells it (``oci:DIR:REF``, ``docker-daemon:NAME:TAG``, ...).
+
+    A layout's manifest is copied byte for byte; an image with none (docker save, a daemon) gets
+    the manifest skopeo writes. skopeo reaches a daemon only where it is told (it does not read
+    ``DOCKER_HOST``): ``daemon_host`` is given to it as ``--src-daemon-host``.
+    """
+    dest = registries.client(destination.registry).connection()
+    found = dest.credentials(destination.repository)
+    logins = {f"{destination.registry}/{destination.repository}": found} if found else {}
+    secrets = [found.password] if found else []
+    with memory_authfile(logins) as (authfile, descriptor):
+        argv = [
+            SKOPEO,
+            "copy",
+            "--preserve-digests",
+            "--quiet",
+            f"--retry-times={registries.options.retry.attempts - 1}",
+            *([f"--src-daemon-host={daemon_host}"] if daemon_host else []),
+            *connection_flags("dest", dest, authfile),
+            source,
+            f"docker://{destination}",
+        ]
+        _run(argv, secrets, descriptor)
+
+
+def _run(argv: list[str], secrets: list[str], authfile: int) -> None:
+    result = process.run(argv, timeout=COPY_TIMEOUT_SECONDS, secrets=secrets, pass_fds=[authfile])
+    if result.returncode != 0:
+        reason = process.redact(skopeo_message(result.stderr), secrets)
+        raise CommandError(f"skopeo copy exited with {result.returncode}: {reason}")
 
 
 def skopeo_message(stderr: bytes) -> str:
@@ -78,18 +114,19 @@ def connection_flags(side: str, connection: Connection, authfile: str) -> list[s
 
 
 @contextmanager
-def memory_authfile(connections: list[Connection]) -> Iterator[tuple[str, int]]:
-    """An auth.json holding just these registries, as ``(path, descriptor)``, in memory only.
+def memory_authfile(logins: dict[str, Credentials]) -> Iterator[tuple[str, int]]:
+    """An auth.json holding just these logins, by repository (``host/name``, the most specific
+    key skopeo looks for), as ``(path, descriptor)``, in memory only.
 
     The file is anonymous (``memfd_create``): skopeo inherits the descriptor and opens it as
     ``/proc/self/fd/N`` (skopeo 1.9 reads it so), and it is gone once both have closed it, however
-    either ends. Nothing is ever on disk. skopeo never looks at the user's own auth files, so it
-    uses exactly what tagmgr resolved, and no secret ever appears on a command line.
+    either ends. Nothing is ever on disk, and no secret ever appears on a command line. skopeo
+    1.9 (containers/image before 5.24) still reads the user's default auth files after this one,
+    so for a registry this file has no key for, skopeo may find credentials tagmgr did not use.
     """
     auths = {
-        c.registry: {"auth": _basic_token(c.credentials.username, c.credentials.password)}
-        for c in connections
-        if c.credentials is not None
+        key: {"auth": _basic_token(credentials.username, credentials.password)}
+        for key, credentials in logins.items()
     }
     descriptor = os.memfd_create("tagmgr-auth.json")
     try:

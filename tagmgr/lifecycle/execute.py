@@ -30,10 +30,22 @@ Expiry deletes by digest, which takes every tag on it, one digest at a time in t
 is sent only once all before it went, so one that failed or was skipped keeps what comes after
 it. Just before each DELETE the tags are read again (listed, each HEADed, listed once more), and
 the digest is skipped if a tag, an index or a referrer the plan did not see is now on it or on
-what it is part of or about (a promotion meanwhile, say). Between that read and the DELETE is a
+what it is part of or about (a promotion meanwhile, say), or if a history tag on it is, among the
+tags read now, one that keeps its digest (``retention``). Between that read and the DELETE is a
 window nothing closes: the distribution API has no conditional DELETE (README, "Expire"). A
 DELETE not answered 202 is checked: gone with its tags (the answer was lost), still there, or
 gone with its tags left behind, which docker-registry does when a tag is written meanwhile.
+
+A stop (SIGINT, SIGTERM: ``interrupt``) is looked at before each DELETE and before each write of
+a promotion up to its environment's; once it is requested, none of them starts. An expiry stopped
+is as one whose next DELETE failed: by the order above nothing is left broken (an image whose
+signature went before the stop is still expired, and the next run deletes it), and the DELETEs
+not sent are ``not-started``. A promotion stopped before its environment write is ``not-started``
+and has written nothing but the signatures it copied, if any (referrers of an image the other
+repository does not hold yet; the next promotion of it finds them there). Once the environment
+tag is written, a stop waits until the move is recorded and checked as above: cut short, it would
+leave the environment moved with no history tag saying so, the state the invariant forbids. A
+second signal does cut it short; promoting the digest to that environment again records the move.
 """
 
 from __future__ import annotations
@@ -48,11 +60,13 @@ from tagmgr.lifecycle.deletion import Step, deletion_steps
 from tagmgr.lifecycle.expiry import RepositoryPlan
 from tagmgr.lifecycle.holdings import Holdings, referrer_subject
 from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
+from tagmgr.lifecycle.retention import HistoryWindow
 from tagmgr.lifecycle.survey import manifest_links, tag_digests
 from tagmgr.manifest.environments import Chain, HistoryTag, history_of, next_history_tag
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryClient
+from tagmgr.system import interrupt
 
 SETTLE_READS = 4
 """Readings per run: this run's record, a second try of it, and a rival's move in between."""
@@ -69,6 +83,8 @@ def promote(
     engine: CopyEngine,
     signatures: Mapping[str, str],
     clock: Callable[[], datetime],
+    *,
+    stop: Callable[[], bool] = interrupt.requested,
 ) -> Outcome:
     """``signatures``: tag -> digest of the referrer tags to carry into another repository.
 
@@ -78,12 +94,16 @@ def promote(
     repository = destination.repository
     _expect(registries, source, promotion.digest, "before promoting")
     for tag, digest in sorted(signatures.items()):
+        if stop():
+            return _not_started(promotion)
         engine.copy(source.with_digest(digest), destination.with_tag(tag))
     client = registries.client(destination.registry)
     # Read first, so that nothing but the PUT comes between the check and the write.
     manifest = None if promotion.copy else client.get_manifest(repository, promotion.digest)
     found = client.head_manifest(repository, promotion.environment)
     at = found.digest if found else None
+    if stop():  # the last moment: once the environment is written, the move gets recorded
+        return _not_started(promotion)
     # Anywhere but where the plan found it, another writer moved it since: that move stands.
     wrote = at == promotion.current and at != promotion.digest
     failure = _move(promotion, client, engine, manifest) if wrote else None
@@ -101,6 +121,11 @@ def promote(
         after = _put_back(client, promotion, clock, promotion.digest) if wrote else after
         return Outcome(Result.UNRECORDED, after, wrote, problem)
     return Outcome(Result.MOVED, after, wrote)
+
+
+def _not_started(promotion: Promotion) -> Outcome:
+    """Stopped before the environment write: nothing of it read again, as planned."""
+    return Outcome(Result.NOT_STARTED, promotion.before, False, "asked to stop before the move")
 
 
 def _move(
@@ -200,14 +225,18 @@ def _expect(registries: Registries, ref: ImageReference, digest: str, when: str)
 
 
 DONE = frozenset({"deleted", "gone"})
+NOT_STARTED = "not-started"
 
 
-def delete(plan: RepositoryPlan, registries: Registries) -> dict[str, str]:
-    """Digest -> deleted, gone (not there when deleted), skipped: why, or failed: why."""
-    repository = _Repository(registries.client(plan.holdings.registry), plan.holdings)
+def delete(
+    plan: RepositoryPlan, registries: Registries, *, stop: Callable[[], bool] = interrupt.requested
+) -> dict[str, str]:
+    """Digest -> deleted, gone (not there when deleted), skipped: why, failed: why, or
+    not-started (asked to stop before its DELETE)."""
+    repository = _Repository(registries.client(plan.holdings.registry), plan)
     results: dict[str, str] = {}
     for step in deletion_steps(plan):
-        results[step.digest] = _carry_out(step, repository, results)
+        results[step.digest] = NOT_STARTED if stop() else _carry_out(step, repository, results)
     return results
 
 
@@ -219,7 +248,7 @@ def _carry_out(step: Step, repository: _Repository, results: Mapping[str, str]) 
         now = repository.now()
     except TagmgrError as error:
         return f"failed: reading the tags again: {error}"
-    found = objections(step, repository.holdings, now)
+    found = objections(step, repository.holdings, now, repository.window)
     if found:
         unsigned = _deleted_referrers(step)
         return f"skipped: {'; '.join(found)} since the plan{unsigned}"
@@ -234,16 +263,30 @@ class Now:
     links: Mapping[str, tuple[str, ...]]  # digests the plan did not know -> the digests they name
 
 
-def objections(step: Step, holdings: Holdings, now: Now) -> list[str]:
+def objections(step: Step, holdings: Holdings, now: Now, window: HistoryWindow) -> list[str]:
     """Why ``step``'s DELETE must not be sent: on a digest it watches, a tag the plan did not see
-    (an environment or history tag among them: the plan never deletes those), or an index or a
-    referrer pushed since."""
+    (an environment or history tag among them), a history tag that keeps its digest among the
+    tags as read now, or an index or a referrer pushed since. A history tag beyond ``window``,
+    which the plan saw, is no objection: that is what the window is for."""
     unseen = {
         tag: digest
         for tag, digest in sorted(now.tags.items())
         if digest not in holdings.images or tag not in holdings.images[digest].tags
     }
-    return _tagged(step, unseen) + _naming(step, unseen, now.links)
+    kept = _kept_history(step, now, window, unseen)
+    return _tagged(step, unseen) + kept + _naming(step, unseen, now.links)
+
+
+def _kept_history(
+    step: Step, now: Now, window: HistoryWindow, unseen: Mapping[str, str]
+) -> list[str]:
+    """History tags the plan saw beyond the window that are within it now (newer entries of
+    their environment deleted since, say); one the plan did not see is ``_tagged`` already."""
+    return [
+        f"{'' if digest == step.digest else _short(digest) + ' '}tag {tag} is {why}"
+        for tag, why in sorted(window.kept(now.tags).items())
+        if (digest := now.tags[tag]) in step.watch and tag not in unseen
+    ]
 
 
 def _tagged(step: Step, unseen: Mapping[str, str]) -> list[str]:
@@ -286,8 +329,8 @@ def _deleted_referrers(step: Step) -> str:
 class _Repository:
     """The repository being expired: read again before each DELETE, and deleted from."""
 
-    def __init__(self, client: RegistryClient, holdings: Holdings) -> None:
-        self.client, self.holdings = client, holdings
+    def __init__(self, client: RegistryClient, plan: RepositoryPlan) -> None:
+        self.client, self.holdings, self.window = client, plan.holdings, plan.window
         self.links: dict[str, tuple[str, ...]] = {}  # a manifest never changes: read once
 
     def now(self) -> Now:

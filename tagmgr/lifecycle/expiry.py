@@ -4,8 +4,9 @@ with its reasons for every manifest out.
 The policy's rules pick images, as ECR would (``policy``): an image is picked by at most one rule,
 and never by a rule below one that selects it; an image a rule would pick but a higher rule shields
 says both. Then nothing in use is deleted:
-environment and history tags, whatever an in-use source names by digest or by tag, anything
-newer than the grace period or without a known time. An index is kept with any kept child and its
+environment tags, the history tags ``retention`` keeps (all of them unless ``Limits.keep_history``
+says how many), whatever an in-use source names by digest or by tag, anything newer than the grace
+period or without a known time. An index is kept with any kept child and its
 children with it; referrers (signatures) stay while what they refer to stays, and go with it.
 A digest is deleted with every tag on it (the distribution API knows no other way), so a digest
 is deleted only when none of its tags is kept. ``deletion.deletion_steps`` orders the deletions.
@@ -22,6 +23,7 @@ from tagmgr import exitcodes
 from tagmgr.lifecycle.holdings import Held, Holdings, ImageTime
 from tagmgr.lifecycle.inuse import InUseSet
 from tagmgr.lifecycle.policy import CountType, Policy, Rule, TagStatus
+from tagmgr.lifecycle.retention import HistoryWindow
 from tagmgr.manifest.environments import Chain, parse_history_tag
 
 MAX_USES_SHOWN = 3
@@ -37,6 +39,7 @@ class Limits:
     now: datetime
     keep_newer_than: timedelta = timedelta(days=7)
     max_delete_share: float = 0.5
+    keep_history: int | None = None  # history entries kept per environment; None: all
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Decision:
 class RepositoryPlan:
     holdings: Holdings
     decisions: tuple[Decision, ...]
+    window: HistoryWindow  # the history tags that keep their digest, asked again before a DELETE
     refusal: str | None = None  # set when the plan deletes more than the allowed share
 
     @property
@@ -81,7 +85,7 @@ def untagged_notes(policy: Policy) -> list[str]:
 def plan_expiry(
     policy: Policy, holdings: Holdings, in_use: InUseSet, chain: Chain, limits: Limits
 ) -> RepositoryPlan:
-    planner = _Planner(holdings, chain, limits)
+    planner = _Planner(holdings, chain, limits, HistoryWindow(chain, limits.keep_history))
     planner.apply_rules(policy.rules)
     planner.protect(in_use)
     planner.spread()
@@ -93,10 +97,12 @@ class _Planner:
     holdings: Holdings
     chain: Chain
     limits: Limits
+    window: HistoryWindow
     marked: dict[str, str] = field(default_factory=dict)
     shielded: dict[str, tuple[str, Rule]] = field(default_factory=dict)
     kept: dict[str, list[str]] = field(default_factory=dict)
     deleting: dict[str, list[str]] = field(default_factory=dict)
+    released: dict[str, list[str]] = field(default_factory=dict)  # history tags beyond the window
 
     def time(self, digest: str) -> ImageTime:
         return self.holdings.images[digest].time(self.chain)
@@ -146,13 +152,17 @@ class _Planner:
         registry, repository = self.holdings.registry, self.holdings.repository
         grace = self.limits.now - self.limits.keep_newer_than
         top_level = {held.digest for held in self.top_level()}
+        tags = {tag: d for d, held in self.holdings.images.items() for tag in held.tags}
+        history = self.window.kept(tags)
         for digest, held in self.holdings.images.items():
             reasons = self.kept.setdefault(digest, [])
             for tag in held.tags:
                 if tag in self.chain:
                     reasons.append(f"tag {tag} is an environment tag")
+                elif tag in history:
+                    reasons.append(f"tag {tag} is {history[tag]}")
                 elif parse_history_tag(tag, self.chain):
-                    reasons.append(f"tag {tag} is a history tag")
+                    self.released.setdefault(digest, []).append(tag)
                 reasons += [
                     f"tag {tag} in use: {use.where}"
                     for use in in_use.uses_of_tag(registry, repository, tag)
@@ -227,13 +237,20 @@ class _Planner:
             ]
         return []
 
+    def beyond_window(self, digest: str) -> list[str]:
+        """Why the history tags of a digest on its way out do not keep it."""
+        released = self.released.get(digest)
+        if not released:
+            return []
+        keep = self.window.keep
+        return [f"beyond the newest {keep} history tags of each environment: {', '.join(released)}"]
+
     def plan(self, max_share: float) -> RepositoryPlan:
         decisions = []
         for digest, held in self.holdings.images.items():
             if digest in self.deleting:
-                decision = Decision(
-                    held, self.time(digest), Verdict.DELETE, tuple(self.deleting[digest])
-                )
+                reasons = self.deleting[digest] + self.beyond_window(digest)
+                decision = Decision(held, self.time(digest), Verdict.DELETE, tuple(reasons))
             else:
                 reasons = self.picked(digest) + self.kept[digest]
                 decision = Decision(
@@ -248,7 +265,7 @@ class _Planner:
                 f"{self.holdings.name}: the policy would delete {deleting} of {total} manifests,"
                 f" more than --max-delete-share {max_share:.0%}; nothing was deleted"
             )
-        return RepositoryPlan(self.holdings, tuple(decisions), refusal)
+        return RepositoryPlan(self.holdings, tuple(decisions), self.window, refusal)
 
 
 def _order(decision: Decision) -> tuple[bool, datetime, str]:

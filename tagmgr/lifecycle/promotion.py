@@ -81,6 +81,7 @@ class Promotion:
     before: Reading  # the environment and its newest history tag as planned from
     reason: str  # why the chain allows it
     copy: bool  # the destination repository does not hold the digest yet
+    signed_by: tuple[str, ...] = ()  # the public key files whose cosign signature was required
 
     @property
     def current(self) -> str | None:
@@ -104,6 +105,7 @@ class Result(StrEnum):
     SUPERSEDED = "superseded"  # another writer moved the environment elsewhere
     UNRECORDED = "unrecorded"  # the environment points at the digest; no history tag says so
     VANISHED = "vanished"  # the digest was deleted (an expire?) while it was promoted
+    NOT_STARTED = "not-started"  # asked to stop (SIGINT, SIGTERM) before the environment write
 
 
 @dataclass(frozen=True)

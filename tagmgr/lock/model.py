@@ -31,7 +31,9 @@ class LockedUpstream:
 class LockEntry:
     """``target`` (the stable tag) and ``source`` (the build) both resolved to ``digest``.
 
-    ``source`` carries a tag, or only a digest when the manifest gave the source by digest.
+    ``source`` carries a tag, or only a digest when the manifest gave the source by digest. A
+    source with a tag and a digest (``name:build-1@sha256:...``) was locked at that digest, not at
+    ``digest``: ``check --update`` followed its target elsewhere, and the build tag stayed.
     ``resolved_at`` is UTC to the second, ``2026-12-01T23:40:00Z``.
     """
 
@@ -47,6 +49,11 @@ class LockEntry:
     def __post_init__(self) -> None:
         # One order for equal content: a re-run with nothing moved compares (and writes) equal.
         object.__setattr__(self, "platforms", tuple(sorted(set(self.platforms))))
+
+    @property
+    def source_digest(self) -> str:
+        """The digest the source was locked at."""
+        return self.source.digest or self.digest
 
     def same_resolution(self, other: LockEntry) -> bool:
         """Equal in everything but ``resolved_at``: nothing moved between the two."""
@@ -98,6 +105,6 @@ class Lock:
         for entry in self.entries:
             yield entry.target, entry.digest
             if entry.source.tag is not None:  # a source by digest alone is the target's digest
-                yield entry.source, entry.digest
+                yield entry.source, entry.source_digest
             for child in entry.platforms:
                 yield entry.target.with_digest(child.digest), child.digest

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from tagmgr.errors import TagmgrError
 from tagmgr.oci.reference import ImageReference
@@ -23,12 +24,34 @@ TagListing = frozenset[str] | None | TagmgrError
 """A repository's tags; None when the registry knows no such repository."""
 
 
+class Tally(Protocol):
+    """Counts the reads as they are done (``report.progress`` draws them on a terminal).
+    ``expect`` adds reads as they become known: each repository's references, once listed.
+    Both are called from the reading threads, several at once."""
+
+    def expect(self, count: int) -> None: ...
+
+    def advance(self, what: str = "") -> None: ...
+
+
+class _Uncounted:
+    def expect(self, count: int) -> None:
+        pass
+
+    def advance(self, what: str = "") -> None:
+        pass
+
+
+UNCOUNTED: Tally = _Uncounted()
+
+
 def take_inventory(
     resolved: Sequence[Resolved],
     registries: Registries,
     *,
     jobs: int,
     trust_existing: bool = False,
+    tally: Tally = UNCOUNTED,
 ) -> Inventory:
     """Each repository listed once, each reference looked up at most once.
 
@@ -42,7 +65,7 @@ def take_inventory(
         if isinstance(item, Target):
             by_registry.setdefault(item.destination.registry, []).append(item)
     parts = map_in_threads(
-        lambda targets: _registry_inventory(targets, registries, jobs, trust_existing),
+        lambda targets: _registry_inventory(targets, registries, jobs, trust_existing, tally),
         list(by_registry.values()),
         len(by_registry),
     )
@@ -50,18 +73,23 @@ def take_inventory(
 
 
 def _registry_inventory(
-    targets: Sequence[Target], registries: Registries, jobs: int, trust_existing: bool
+    targets: Sequence[Target],
+    registries: Registries,
+    jobs: int,
+    trust_existing: bool,
+    tally: Tally,
 ) -> dict[ImageReference, Lookup]:
     repositories = sorted(
         {(ref.registry, ref.repository) for t in targets for ref in (t.source, t.destination)}
     )
-    listings = dict(
-        zip(
-            repositories,
-            map_in_threads(lambda r: _list_tags(registries, r), repositories, jobs),
-            strict=True,
-        )
-    )
+    tally.expect(len(repositories))
+
+    def list_tags(repository: Repository) -> TagListing:
+        listing = _list_tags(registries, repository)
+        tally.advance("/".join(repository))
+        return listing
+
+    listings = dict(zip(repositories, map_in_threads(list_tags, repositories, jobs), strict=True))
     trusted = {
         t.destination for t in targets if trust_existing and _listed(listings, t.destination)
     }
@@ -70,8 +98,12 @@ def _registry_inventory(
         key=str,  # a source given by digest has no tag to compare
     )
 
+    tally.expect(len(references))
+
     def look_up(ref: ImageReference) -> Lookup:
-        return _look_up(registries, ref, listings[(ref.registry, ref.repository)])
+        lookup = _look_up(registries, ref, listings[(ref.registry, ref.repository)])
+        tally.advance(str(ref))
+        return lookup
 
     inventory = dict(zip(references, map_in_threads(look_up, references, jobs), strict=True))
     for target in targets:

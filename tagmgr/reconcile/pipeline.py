@@ -13,7 +13,7 @@ from tagmgr.git.cache import default_cache_dir
 from tagmgr.git.describe import GitVersioner
 from tagmgr.manifest.model import Manifest
 from tagmgr.oci.registrymap import RegistryMap
-from tagmgr.reconcile.inventory import take_inventory
+from tagmgr.reconcile.inventory import UNCOUNTED, Tally, take_inventory
 from tagmgr.reconcile.plan import Action
 from tagmgr.reconcile.plan import plan as plan_actions
 from tagmgr.reconcile.targets import Resolved, resolve_targets
@@ -40,7 +40,11 @@ def plan(
     git_cache: Path | None,
     jobs: int,
     trust_existing: bool = False,
+    tally: Tally = UNCOUNTED,
 ) -> list[Action]:
+    """``tally`` counts the registry reads, which are most of a plan's time."""
     resolved = resolve(manifests, registry_map=registry_map, git_cache=git_cache, jobs=jobs)
-    inventory = take_inventory(resolved, registries, jobs=jobs, trust_existing=trust_existing)
+    inventory = take_inventory(
+        resolved, registries, jobs=jobs, trust_existing=trust_existing, tally=tally
+    )
     return plan_actions(resolved, inventory)

@@ -5,15 +5,15 @@ manifests, and tells a copy engine how it reached the registry (``Connection``).
 """
 
 from tagmgr.registry.client import RegistryClient
-from tagmgr.registry.credentials import find_credentials
+from tagmgr.registry.credentials import Keyring
 from tagmgr.registry.options import Connection, Credentials, RegistryOptions
 from tagmgr.registry.registries import Registries
 
 __all__ = [
     "Connection",
     "Credentials",
+    "Keyring",
     "Registries",
     "RegistryClient",
     "RegistryOptions",
-    "find_credentials",
 ]

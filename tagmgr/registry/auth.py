@@ -22,7 +22,7 @@ import httpx
 
 from tagmgr.errors import AuthenticationError, RegistryError
 from tagmgr.registry.failures import status_error
-from tagmgr.registry.options import Credentials, host_header
+from tagmgr.registry.options import CredentialLookup, Credentials, host_header
 from tagmgr.registry.retry import Decision, decide
 
 DEFAULT_TOKEN_LIFETIME = 60.0  # seconds, when the token service does not say (per the spec)
@@ -66,17 +66,23 @@ def _insufficient_scope(response: httpx.Response, scope: str) -> str:
     return scope if refused else ""
 
 
+def repository_of(request: httpx.Request) -> str:
+    """The repository a request is under, ``""`` for others (``/v2/``)."""
+    match = _REPOSITORY_PATH.match(request.url.path)
+    return match.group(1) if match else ""
+
+
 def scope_for(request: httpx.Request) -> str:
     """The scopes a request under a repository needs, space-separated; ``""`` for others.
 
     Reads need ``pull``; writes ``pull,push``; a DELETE ``delete``. A cross-repository mount
     (``?mount=...&from=OTHER``) also needs ``pull`` on the repository it mounts from.
     """
-    match = _REPOSITORY_PATH.match(request.url.path)
-    if not match:
+    repository = repository_of(request)
+    if not repository:
         return ""
     actions = _ACTIONS.get(request.method, "pull,push")
-    scopes = [f"repository:{match.group(1)}:{actions}"]
+    scopes = [f"repository:{repository}:{actions}"]
     source = request.url.params.get("from")
     if request.url.params.get("mount") and source:
         scopes.append(f"repository:{source}:pull")
@@ -106,7 +112,8 @@ class TokenCache:
 
 
 class RegistryAuth(httpx.Auth):
-    """The flow for one registry. ``sources`` says where credentials were looked for;
+    """The flow for one registry. ``credentials`` gives them per repository (each request's, or
+    ``""`` for the registry's own); ``sources`` says where they were looked for;
     ``clear_realm_allowed`` lets credentials go to a plain-HTTP realm."""
 
     # httpx would read every answer whole, a streamed blob included; the flow reads only the token
@@ -116,7 +123,7 @@ class RegistryAuth(httpx.Auth):
     def __init__(
         self,
         registry: str,
-        credentials: Credentials | None,
+        credentials: CredentialLookup,
         sources: str,
         cache: TokenCache | None = None,
         *,
@@ -132,7 +139,8 @@ class RegistryAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         scope = scope_for(request)
-        presend = self._known_header(scope)
+        repository = repository_of(request)
+        presend = self._known_header(scope, repository)
         if presend is not None:
             request.headers["Authorization"] = presend
         response = yield request
@@ -141,27 +149,30 @@ class RegistryAuth(httpx.Auth):
         challenge = self._challenge(response)
         if challenge is None:
             return
+        credentials = self._credentials(repository)
         if challenge.scheme == "basic":
-            request.headers["Authorization"] = self._basic_header()
+            request.headers["Authorization"] = self._basic_header(credentials)
         else:
             scope = scope or challenge.params.get("scope", "")
             key = self._key(challenge, scope)
             self._cache.discard(key)
-            token_response = yield self._token_request(challenge, scope)
+            token_response = yield self._token_request(challenge, scope, credentials)
             token_response.read()
-            request.headers["Authorization"] = f"Bearer {self._store_token(token_response, key)}"
+            token = self._store_token(token_response, key, credentials)
+            request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if decide(response.status_code) is Decision.REAUTHENTICATE:
-            raise self._refused(_insufficient_scope(response, scope))
+            raise self._refused(credentials, _insufficient_scope(response, scope))
 
-    def _known_header(self, scope: str) -> str | None:
+    def _known_header(self, scope: str, repository: str) -> str | None:
         """What to send up front, from the last challenge: basic credentials or a cached token."""
         with self._lock:
             last = self._last
         if last is None:
             return None
         if last.scheme == "basic":
-            return self._basic_header() if self._credentials else None
+            credentials = self._credentials(repository)
+            return self._basic_header(credentials) if credentials else None
         token = self._cache.get(self._key(last, scope))
         return f"Bearer {token}" if token else None
 
@@ -179,21 +190,23 @@ class RegistryAuth(httpx.Auth):
                 self._last = chosen
         return chosen
 
-    def _basic_header(self) -> str:
-        if self._credentials is None:
-            raise self._refused()
-        pair = f"{self._credentials.username}:{self._credentials.password}".encode()
+    def _basic_header(self, credentials: Credentials | None) -> str:
+        if credentials is None:
+            raise self._refused(credentials)
+        pair = f"{credentials.username}:{credentials.password}".encode()
         return f"Basic {base64.b64encode(pair).decode('ascii')}"
 
-    def _token_request(self, challenge: Challenge, scope: str) -> httpx.Request:
-        realm = self._realm(challenge)
+    def _token_request(
+        self, challenge: Challenge, scope: str, credentials: Credentials | None
+    ) -> httpx.Request:
+        realm = self._realm(challenge, credentials)
         params: dict[str, str | list[str]] = {"service": challenge.params.get("service", "")}
         if scope:
             params["scope"] = scope.split(" ")  # one parameter per scope, as the spec asks
-        headers = {"Authorization": self._basic_header()} if self._credentials else {}
+        headers = {"Authorization": self._basic_header(credentials)} if credentials else {}
         return httpx.Request("GET", realm, params=params, headers={**headers, **host_header(realm)})
 
-    def _realm(self, challenge: Challenge) -> httpx.URL:
+    def _realm(self, challenge: Challenge, credentials: Credentials | None) -> httpx.URL:
         """The challenge's realm, checked: an absolute URL, and HTTPS if credentials go there."""
         try:
             realm = httpx.URL(challenge.params["realm"])
@@ -201,21 +214,23 @@ class RegistryAuth(httpx.Auth):
             raise self._bad_realm() from exc
         if not realm.is_absolute_url:
             raise self._bad_realm()
-        if self._credentials and realm.scheme != "https" and not self._clear_realm_allowed:
+        if credentials and realm.scheme != "https" and not self._clear_realm_allowed:
             host = f"{realm.scheme}://{realm.netloc.decode('ascii')}"
             raise AuthenticationError(
                 self._registry,
-                f"token realm {host} is plain HTTP: credentials for user "
-                f"{self._credentials.username} would travel in clear, so they are not sent",
+                f"token realm {host} is plain HTTP: credentials for {credentials.described()} "
+                "would travel in clear, so they are not sent",
             )
         return realm
 
     def _bad_realm(self) -> RegistryError:
         return RegistryError(self._registry, "the token realm it names is not an absolute URL")
 
-    def _store_token(self, response: httpx.Response, key: tuple[str, str, str]) -> str:
+    def _store_token(
+        self, response: httpx.Response, key: tuple[str, str, str], credentials: Credentials | None
+    ) -> str:
         if response.status_code in {401, 403}:
-            raise self._refused()
+            raise self._refused(credentials)
         if response.status_code != 200:
             raise status_error(self._registry, response)
         try:
@@ -229,18 +244,18 @@ class RegistryAuth(httpx.Auth):
         self._cache.put(key, token, lifetime)
         return token
 
-    def _refused(self, scope: str = "") -> AuthenticationError:
-        if scope and self._credentials is not None:
-            return AuthenticationError(
-                self._registry,
-                f"user {self._credentials.username} is not granted {scope} by the token service",
-            )
-        if self._credentials is None:
+    def _refused(self, credentials: Credentials | None, scope: str = "") -> AuthenticationError:
+        if credentials is None:
             return AuthenticationError(
                 self._registry, f"needs credentials; none found in {self._sources}"
             )
+        if scope:
+            return AuthenticationError(
+                self._registry,
+                f"{credentials.described()} is not granted {scope} by the token service",
+            )
         return AuthenticationError(
-            self._registry, f"credentials for user {self._credentials.username} were refused"
+            self._registry, f"credentials for {credentials.described()} were refused"
         )
 
     @staticmethod

@@ -17,6 +17,7 @@ import httpx
 
 from tagmgr.errors import RegistryError, TagmgrError, TransientWriteError
 from tagmgr.oci.reference import DIGEST_PATTERN
+from tagmgr.registry.credentials import Keyring
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
 from tagmgr.registry.options import Connection, RegistryOptions, check_destination, host_header
@@ -41,12 +42,14 @@ class ClientBase:
         registry: str,
         options: RegistryOptions,
         *,
+        keyring: Keyring | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.registry = registry
         self._options = options
+        self._keyring = keyring or Keyring.load(options)
         self._transport = transport
         self._sleep = sleep
         self._clock = clock
@@ -85,6 +88,7 @@ class ClientBase:
                     self._session = open_session(
                         self.registry,
                         self._options,
+                        keyring=self._keyring,
                         transport=self._transport,
                         sleep=self._sleep,
                         clock=self._clock,

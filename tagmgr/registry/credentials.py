@@ -1,10 +1,12 @@
-"""Find a registry's credentials the way podman, skopeo and docker do (containers-auth.json(5)).
+"""Find the credentials for a repository the way skopeo and podman do (containers-auth.json(5)).
 
-Files: ``--authfile``, else ``$REGISTRY_AUTH_FILE``, else the first default file that has an entry:
-``${XDG_RUNTIME_DIR}/containers/auth.json``, ``${XDG_CONFIG_HOME:-~/.config}/containers/auth.json``,
-``${DOCKER_CONFIG:-~/.docker}/config.json``. In one file, ``credHelpers[host]`` wins, then an
-``auths`` entry that holds a secret, then ``credsStore``. Keys may be written as URLs
-(``https://index.docker.io/v1/``); keys naming a namespace (``host/org``) are not used.
+The files and their order are ``authfiles``'s. The first file that has credentials for the
+repository gives them. In one file: ``credHelpers[host]``; else the ``auths`` entry whose key
+matches best: the repository (``host/team/app``), then each namespace above it (``host/team``),
+then the host; then a key written as a URL (``https://host/v1/``) or as another name of Docker Hub
+(``index.docker.io``). The best key decides for its file: an entry without a secret (Docker writes
+``{}`` beside a credential helper) gives none. Last, Docker's ``credsStore``, which containers
+tools do not read. ``~/.dockercfg`` has host keys only: a path in a key is ignored.
 """
 
 from __future__ import annotations
@@ -13,144 +15,169 @@ import base64
 import binascii
 import json
 import os
+import threading
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from tagmgr.errors import CommandError, CredentialsError
 from tagmgr.oci.reference import DOCKER_HUB
-from tagmgr.registry.options import Credentials, RegistryOptions
-from tagmgr.system import process
+from tagmgr.registry.authfiles import AuthFile, read_auth_files
+from tagmgr.registry.options import CredentialLookup, Credentials, RegistryOptions
+from tagmgr.system import logs, process
+
+log = logs.get(__name__)
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 _DOCKER_HUB_KEYS = frozenset({DOCKER_HUB, "index.docker.io", "registry-1.docker.io"})
 HELPER_TIMEOUT = 60.0
 
 
-def find_credentials(
-    registry: str, options: RegistryOptions, env: Mapping[str, str] | None = None
-) -> Credentials | None:
-    """Return the credentials for ``registry`` from the first file that has some, or None."""
-    for path in auth_files(options, os.environ if env is None else env):
-        credentials = _from_file(path, registry)
-        if credentials is not None:
-            return credentials
-    return None
+class Keyring:
+    """The credentials of one run: the auth files read once, each answer kept; thread-safe."""
 
+    def __init__(self, files: list[AuthFile], searched: list[str]) -> None:
+        self._files = files
+        self.searched = ", ".join(searched)
+        """Where credentials were looked for, for a "none found in ..." message."""
+        self._found: dict[tuple[str, str], Credentials | CredentialsError | None] = {}
+        self._lock = threading.Lock()
 
-def auth_files(options: RegistryOptions, env: Mapping[str, str]) -> list[Path]:
-    """The files to read, in order; an explicit file that does not exist is an error."""
-    explicit = _explicit_file(options, env)
-    if explicit is not None:
-        return [explicit]
-    return [path for path in default_auth_files(env) if path.is_file()]
+    @classmethod
+    def load(cls, options: RegistryOptions, env: Mapping[str, str] | None = None) -> Keyring:
+        """Read the auth files now: a named file that cannot be used is refused here, once."""
+        files, searched = read_auth_files(options, os.environ if env is None else env)
+        log.debug("credentials are looked for in %s", ", ".join(searched))
+        return cls(files, searched)
 
+    def find(self, registry: str, repository: str = "") -> Credentials | None:
+        """The credentials for ``repository`` of ``registry`` (``""``: the registry's own).
 
-def default_auth_files(env: Mapping[str, str]) -> list[Path]:
-    home = Path(env.get("HOME") or Path.home())
-    files = []
-    if env.get("XDG_RUNTIME_DIR"):
-        files.append(Path(env["XDG_RUNTIME_DIR"], "containers", "auth.json"))
-    files.append(Path(env.get("XDG_CONFIG_HOME") or home / ".config", "containers", "auth.json"))
-    files.append(Path(env.get("DOCKER_CONFIG") or home / ".docker", "config.json"))
-    return files
+        Answers and failures are kept: a helper runs once per repository, however many threads
+        and requests ask, and one that failed is not asked again.
+        """
+        key = (registry, repository)
+        with self._lock:
+            if key not in self._found:
+                try:
+                    self._found[key] = self._search(registry, repository)
+                except CredentialsError as failure:
+                    self._found[key] = failure
+            found = self._found[key]
+        if isinstance(found, CredentialsError):
+            raise found
+        return found
 
+    def lookup(self, registry: str) -> CredentialLookup:
+        """``find`` for one registry, as its session and copy engines ask."""
+        return lambda repository: self.find(registry, repository)
 
-def describe_sources(options: RegistryOptions, env: Mapping[str, str] | None = None) -> str:
-    """Where credentials were looked for, for a "none found in ..." message."""
-    env = os.environ if env is None else env
-    explicit = _explicit_file(options, env)
-    return str(explicit) if explicit else ", ".join(str(p) for p in default_auth_files(env))
-
-
-def _explicit_file(options: RegistryOptions, env: Mapping[str, str]) -> Path | None:
-    if options.authfile is not None:
-        path, origin = options.authfile, "--authfile"
-    elif env.get("REGISTRY_AUTH_FILE"):
-        path, origin = Path(env["REGISTRY_AUTH_FILE"]), "$REGISTRY_AUTH_FILE"
-    else:
+    def _search(self, registry: str, repository: str) -> Credentials | None:
+        for auth_file in self._files:
+            credentials = _from_file(auth_file, registry, repository)
+            if credentials is not None:
+                where = f"{registry}/{repository}" if repository else registry
+                log.debug("credentials for %s: %s", where, credentials.described())
+                return credentials
         return None
-    if not path.is_file():
-        raise CredentialsError(f"{path}: no such auth file (from {origin})")
-    return path
 
 
-def _from_file(path: Path, registry: str) -> Credentials | None:
-    config = _load(path)
-    helper = _matching(config.get("credHelpers"), registry)
-    if isinstance(helper, str):
-        return _from_helper(path, helper, registry)
-    entry = _matching(config.get("auths"), registry)
-    if isinstance(entry, dict) and (entry.get("auth") or entry.get("password")):
-        return _from_entry(path, entry)
-    store = config.get("credsStore")
+def _from_file(auth_file: AuthFile, registry: str, repository: str) -> Credentials | None:
+    config = auth_file.content
+    if not auth_file.legacy:
+        helper = _for_host(config.get("credHelpers"), registry)
+        if isinstance(helper, str) and helper:
+            return _from_helper(auth_file.name, "credHelpers", helper, registry)
+    found = _best_entry(config.get("auths"), registry, repository, auth_file.legacy)
+    if found is not None:
+        key, entry = found
+        if isinstance(entry, dict) and (entry.get("auth") or entry.get("password")):
+            return _from_entry(auth_file.name, key, registry, entry)
+    store = None if auth_file.legacy else config.get("credsStore")
     if isinstance(store, str) and store:
-        return _from_helper(path, store, registry)
+        return _from_helper(auth_file.name, "credsStore", store, registry)
     return None
 
 
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CredentialsError(f"{path}: cannot read: {exc.strerror}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CredentialsError(f"{path}: not valid JSON") from exc
-    if not isinstance(config, dict):
-        raise CredentialsError(f"{path}: expected a JSON object with an 'auths' map")
-    return config
+def keys_for(registry: str, repository: str) -> list[str]:
+    """The exact ``auths`` keys for a repository, most specific first: ``host/team/app``,
+    ``host/team``, ``host``."""
+    parts = repository.split("/") if repository else []
+    return ["/".join([registry, *parts[:length]]) for length in range(len(parts), -1, -1)]
 
 
-def _matching(section: object, registry: str) -> object:
-    """The value in ``section`` whose key names ``registry``, or None."""
+def _best_entry(
+    auths: object, registry: str, repository: str, legacy: bool
+) -> tuple[str, object] | None:
+    if not isinstance(auths, dict):
+        return None
+    for key in [registry] if legacy else keys_for(registry, repository):
+        if key in auths:
+            return key, auths[key]
+    wanted = _host_name(registry)
+    for key, value in auths.items():
+        if _normalize_key(key, legacy) == wanted:
+            return key, value
+    return None
+
+
+def _for_host(section: object, registry: str) -> object:
+    """The value in ``section`` whose key names the host ``registry``, or None."""
     if not isinstance(section, dict):
         return None
-    wanted = _normalize_key(registry)
+    wanted = _host_name(registry)
     for key, value in section.items():
-        if _normalize_key(key) == wanted:
+        if _normalize_key(key, legacy=False) == wanted:
             return value
     return None
 
 
-def _normalize_key(key: str) -> str | None:
-    """``https://host/v1/`` -> ``host``; Docker Hub's names -> ``docker.io``; namespaces -> None."""
-    _, sep, rest = key.partition("://")
-    if not sep and "/" in key:
-        return None
-    host = rest.split("/", 1)[0] if sep else key
+def _normalize_key(key: str, legacy: bool) -> str:
+    """``https://host/v1/`` -> ``host``; Docker Hub's names -> ``docker.io``. A key with no
+    scheme keeps its path (``host/team`` matches only exactly), except in a legacy file."""
+    stripped = key.removeprefix("http://").removeprefix("https://")
+    if legacy or stripped != key:
+        stripped = stripped.split("/", 1)[0]
+    return _host_name(stripped)
+
+
+def _host_name(host: str) -> str:
     return DOCKER_HUB if host in _DOCKER_HUB_KEYS else host
 
 
-def _from_entry(path: Path, entry: dict[str, Any]) -> Credentials:
-    if entry.get("auth"):
-        try:
-            decoded = base64.b64decode(str(entry["auth"]), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise CredentialsError(f"{path}: an 'auth' value is not valid base64") from exc
-        username, colon, password = decoded.partition(":")
-        if not colon:
-            raise CredentialsError(f"{path}: an 'auth' value is not base64 of 'user:password'")
-        return Credentials(username, password)
-    return Credentials(str(entry.get("username", "")), str(entry["password"]))
+def _from_entry(name: str, key: str, registry: str, entry: dict[str, Any]) -> Credentials:
+    source = f"{name} ({key})" if key.startswith(f"{registry}/") else name
+    if not entry.get("auth"):
+        return Credentials(str(entry.get("username", "")), str(entry["password"]), source)
+    try:
+        decoded = base64.b64decode(str(entry["auth"]), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise CredentialsError(f"{name}: the 'auth' value of {key!r} is not valid base64") from exc
+    username, colon, password = decoded.partition(":")
+    if not colon:
+        raise CredentialsError(
+            f"{name}: the 'auth' value of {key!r} is not base64 of 'user:password'"
+        )
+    return Credentials(username, password.strip("\x00"), source)
 
 
-def _from_helper(path: Path, helper: str, registry: str) -> Credentials | None:
+def _from_helper(name: str, section: str, helper: str, registry: str) -> Credentials | None:
     """Ask ``docker-credential-HELPER get``: the server goes on stdin, the secret is on stdout."""
     program = f"docker-credential-{helper}"
     server = DOCKER_HUB_KEY if registry == DOCKER_HUB else registry
+    where = f"{name}: {section}"
     try:
         result = process.run([program, "get"], stdin=server.encode(), timeout=HELPER_TIMEOUT)
     except CommandError as exc:
-        raise CredentialsError(f"{path}: credential helper {helper!r}: {exc}") from exc
+        raise CredentialsError(f"{where}: credential helper {helper!r}: {exc}") from exc
     if result.returncode != 0:
         output = (result.stdout + result.stderr).decode("utf-8", "replace").strip()
         if "credentials not found" in output.lower():
             return None
         first_line = _failure_line(result.stderr, result.stdout)
         raise CredentialsError(
-            f"{path}: {program} get {server} exited with {result.returncode}: {first_line}"
+            f"{where}: {program} get {server} exited with {result.returncode}: {first_line}"
         )
-    return _parse_helper_output(path, program, result.stdout)
+    return _parse_helper_output(where, program, result.stdout, f"{program} ({section} in {name})")
 
 
 def _failure_line(stderr: bytes, stdout: bytes) -> str:
@@ -163,11 +190,11 @@ def _failure_line(stderr: bytes, stdout: bytes) -> str:
     return "no explanation"
 
 
-def _parse_helper_output(path: Path, program: str, stdout: bytes) -> Credentials:
+def _parse_helper_output(where: str, program: str, stdout: bytes, source: str) -> Credentials:
     try:
         answer = json.loads(stdout)
-        return Credentials(str(answer["Username"]), str(answer["Secret"]))
+        return Credentials(str(answer["Username"]), str(answer["Secret"]), source)
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
         raise CredentialsError(
-            f"{path}: {program} did not answer with JSON holding 'Username' and 'Secret'"
+            f"{where}: {program} did not answer with JSON holding 'Username' and 'Secret'"
         ) from exc

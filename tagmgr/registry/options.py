@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,24 @@ DOCKER_HUB_API_HOST = "registry-1.docker.io"
 
 @dataclass(frozen=True)
 class Credentials:
-    """A user name and password (or token) for one registry; never shown in a repr or message."""
+    """A user name and password (or token); the password is never shown in a repr or message.
+
+    ``source`` names where they were found (a file, a credential helper) for messages.
+    """
 
     username: str
     password: str = field(repr=False)
+    source: str = field(default="", compare=False)
+
+    def described(self) -> str:
+        """``user NAME from SOURCE``, for a message."""
+        return (
+            f"user {self.username} from {self.source}" if self.source else f"user {self.username}"
+        )
+
+
+CredentialLookup = Callable[[str], Credentials | None]
+"""The credentials for a repository of one registry (``""``: the registry as a whole)."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +46,7 @@ class RegistryOptions:
     insecure_registries: frozenset[str] = frozenset()
     """``--insecure-registry HOST[:PORT]``: plain HTTP or unverified TLS allowed."""
     authfile: Path | None = None
-    """``--authfile``: the only auth file read when given."""
+    """``--authfile``: the only auth file read when given (``authfiles``)."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     """Attempts, waits and time allowed per request and per registry (``policy``)."""
     concurrency: int = DEFAULT_CONCURRENCY
@@ -48,7 +63,8 @@ class Connection:
     tls_verify: bool
     """False only for plain-HTTP loopback or ``--insecure-registry``; skopeo needs it for HTTP."""
     cert_dir: Path | None
-    credentials: Credentials | None
+    credentials: CredentialLookup = field(repr=False, compare=False)
+    """The credentials tagmgr uses for a repository of this registry, or None."""
 
 
 def api_host(registry: str) -> str:

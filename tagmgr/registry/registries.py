@@ -10,13 +10,15 @@ from types import TracebackType
 import httpx
 
 from tagmgr.registry.client import RegistryClient
+from tagmgr.registry.credentials import Keyring
 from tagmgr.registry.options import RegistryOptions
 
 
 class Registries:
     """One ``RegistryClient`` per registry host, made on first use; thread-safe.
 
-    As a context manager, closes them all on exit.
+    The auth files are read once, here, before any request: a named one that cannot be used is
+    refused once for the whole command. As a context manager, closes the clients on exit.
     """
 
     def __init__(
@@ -27,6 +29,7 @@ class Registries:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.options = options
+        self._keyring = Keyring.load(options)
         self._transport = transport
         self._sleep = sleep
         self._clients: dict[str, RegistryClient] = {}
@@ -38,6 +41,7 @@ class Registries:
                 self._clients[registry] = RegistryClient(
                     registry,
                     self.options,
+                    keyring=self._keyring,
                     transport=self._transport,
                     sleep=self._sleep,
                 )

@@ -1,4 +1,4 @@
-"""Settle how to reach one registry: scheme, TLS, credentials; then one ``Sender`` for it.
+"""Settle how to reach one registry: scheme, TLS, auth; then one ``Sender`` for it.
 
 Pinging ``/v2/`` settles the scheme: HTTPS first; plain HTTP only for loopback registries and
 ``--insecure-registry`` ones, and only when HTTPS got no answer at all. An untrusted certificate
@@ -20,7 +20,7 @@ from tagmgr import __version__
 from tagmgr.errors import CertificateError, RegistryError
 from tagmgr.registry.auth import RegistryAuth
 from tagmgr.registry.connections import PooledTransport
-from tagmgr.registry.credentials import describe_sources, find_credentials
+from tagmgr.registry.credentials import Keyring
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
 from tagmgr.registry.options import (
@@ -54,17 +54,19 @@ def open_session(
     registry: str,
     options: RegistryOptions,
     *,
+    keyring: Keyring,
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
     clock: Callable[[], float],
     reachability: Reachability,
 ) -> Session:
-    """Find credentials and ping each allowed endpoint in turn; the first that answers wins."""
-    credentials = find_credentials(registry, options)
+    """Ping each allowed endpoint in turn; the first that answers wins. Credentials are asked
+    of ``keyring`` per repository, when a request needs them."""
+    credentials = keyring.lookup(registry)
     auth = RegistryAuth(
         registry,
         credentials,
-        describe_sources(options),
+        keyring.searched,
         clear_realm_allowed=clear_text_allowed(registry, options),
     )
     cert_dir = host_cert_dir(registry, options)

@@ -1,28 +1,92 @@
-"""Reporters for ``resolve`` and ``check``, text or JSON, on the JSON writer of ``report``."""
+"""Reports of ``resolve``, ``lock`` and ``check``."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from typing import IO, Any
+from pathlib import Path
+from typing import Any
 
 from tagmgr.lock.check import Finding, State
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.platform import Platform
 from tagmgr.reconcile.resolve import Resolution
-from tagmgr.report import JSON_FORMAT_VERSION, dump_json
+from tagmgr.report.markdown import code, plain
+from tagmgr.report.model import Located, Place, Report, Row, counted, many
+
+_RESOLVED = ("found", "not-found", "error")
 
 
-def report_resolved(
-    output: str, stream: IO[str], resolutions: Sequence[Resolution], platform: Platform | None
-) -> None:
-    if output == "json":
-        records = [_resolution_record(r, platform) for r in resolutions]
-        document = {"format": JSON_FORMAT_VERSION, "command": "resolve", "references": records}
-        dump_json(document, stream)
-        return
-    for resolution in resolutions:
-        stream.write(_resolution_text(resolution, platform) + "\n")
+def resolved(resolutions: Sequence[Resolution], platform: Platform | None) -> Report:
+    records = [_resolution_record(r, platform) for r in resolutions]
+    states = [_state(record) for record in records]
+    counts = counted(_RESOLVED, states)
+    rows = tuple(
+        Row(_resolution_text(r, platform), _resolution_cells(record, state))
+        for r, record, state in zip(resolutions, records, states, strict=True)
+    )
+    return Report(
+        "resolve",
+        {"references": records},
+        counts,
+        rows=rows,
+        columns=("reference", "digest", "media type", "note"),
+        headline=f"{counts['found']} found, {counts['not-found']} not found, "
+        f"{many(counts['error'], 'error')}",
+        problems=tuple(
+            Located(Place(), f"{record['reference']}: {record['error']}")
+            for record in records
+            if record["error"]
+        ),
+    )
+
+
+def locked(
+    path: Path, entries: int, written: bool, problems: Sequence[str], *, stopped: bool = False
+) -> Report:
+    """A lock written (or unchanged), or not written for ``problems`` or a stop (``stopped``)."""
+    if problems:
+        text, state = f"{path}: not written", "not written"
+    else:
+        state = "written" if written else "not written: interrupted" if stopped else "unchanged"
+        text = f"{path}: {entries} entries, {state}"
+    return Report(
+        "lock",
+        {"lock": str(path), "entries": entries, "written": written},
+        {"entries": entries},
+        rows=(Row(text, (code(str(path)), str(entries), state)),),
+        columns=("lock file", "entries", ""),
+        headline=text,
+        problems=tuple(Located(Place(), problem) for problem in problems),
+        warnings=(
+            *(f"tagmgr: error: {problem}" for problem in problems),
+            *([f"tagmgr: {path} was not written"] if problems else []),
+        ),
+    )
+
+
+def checked(findings: Sequence[Finding], *, updated: bool) -> Report:
+    counts = counted(State, (f.state for f in findings))
+    return Report(
+        "check",
+        {"entries": [_finding_record(f) for f in findings], "updated": updated},
+        counts,
+        rows=tuple(
+            Row(_finding_text(f), _finding_cells(f), f.state is not State.UNCHANGED, f.state)
+            for f in findings
+        ),
+        columns=("", "target", "locked digest", "digest now"),
+        summary_line=(
+            f"{counts[State.UNCHANGED]} unchanged, {counts[State.MOVED]} moved, "
+            f"{counts[State.GONE]} gone, {counts[State.SOURCE_MOVED]} sources moved, "
+            f"{counts[State.SOURCE_GONE]} sources gone, {counts[State.ERROR]} errors"
+            + ("; the lock file was updated" if updated else "")
+        ),
+        problems=tuple(
+            Located(Place(), _finding_problem(f))
+            for f in findings
+            if f.state not in (State.UNCHANGED, State.SOURCE_GONE)
+        ),
+    )
 
 
 def platform_problem(resolution: Resolution, platform: Platform) -> str | None:
@@ -36,6 +100,12 @@ def platform_problem(resolution: Resolution, platform: Platform) -> str | None:
         offered = ", ".join(c.platform_name for c in resolution.children)
         return f"{resolution.reference} has no single {platform} manifest; it has {offered}"
     return None
+
+
+def _state(record: dict[str, Any]) -> str:
+    if record["error"] is None:
+        return "found"
+    return "not-found" if record["error"] == "not found" else "error"
 
 
 def _resolution_text(resolution: Resolution, platform: Platform | None) -> str:
@@ -54,6 +124,15 @@ def _resolution_text(resolution: Resolution, platform: Platform | None) -> str:
     lines = [f"{ref}  {descriptor.digest}  {descriptor.media_type}"]
     lines += [f"  {c.platform_name}  {c.digest}" for c in resolution.children]
     return "\n".join(lines)
+
+
+def _resolution_cells(record: dict[str, Any], state: str) -> tuple[str, ...]:
+    chosen = record["platform"]
+    digest = chosen["digest"] if chosen else record["digest"]
+    note = plain(record["error"]) if state != "found" else ""
+    if chosen:
+        note = plain(f"{chosen['platform']} of {record['digest']}")
+    return (code(record["reference"]), code(digest or ""), code(record["media_type"] or ""), note)
 
 
 def _child_record(child: Descriptor) -> dict[str, str]:
@@ -79,49 +158,53 @@ def _resolution_record(resolution: Resolution, platform: Platform | None) -> dic
     }
 
 
-def report_checked(
-    output: str, stream: IO[str], findings: Sequence[Finding], *, updated: bool
-) -> None:
-    counts = Counter(f.state for f in findings)
-    if output == "json":
-        summary = {state.value: counts[state] for state in State}
-        document = {
-            "format": JSON_FORMAT_VERSION,
-            "command": "check",
-            "entries": [_finding_record(f) for f in findings],
-            "summary": summary,
-            "updated": updated,
-        }
-        dump_json(document, stream)
-        return
-    for finding in findings:
-        stream.write(_finding_text(finding) + "\n")
-    stream.write(
-        f"\ncheck: {counts[State.UNCHANGED]} unchanged, {counts[State.MOVED]} moved, "
-        f"{counts[State.GONE]} gone, {counts[State.ERROR]} errors"
-        + ("; the lock file was updated" if updated else "")
-        + "\n"
+def source_not_updated(finding: Finding) -> str:
+    """Why ``check --update`` left an entry whose build tag moved as it was."""
+    return (
+        f"{finding.checked}, the source of {finding.entry.target}, moved"
+        f" ({finding.locked_digest} -> {finding.new_digest}); --update does not follow a build"
+        " tag: one that moved is a rebuilt or tampered source, not a new release. The entry was"
+        " left as it was: find out who pushed it, then put the tag back or lock a new build"
     )
 
 
 def _finding_text(finding: Finding) -> str:
-    entry = finding.entry
-    head = f"{finding.state.value:<10} {entry.target}"
-    if finding.state is State.MOVED:
-        return f"{head}  {entry.digest} -> {finding.new_digest}"
-    if finding.state is State.GONE:
-        return f"{head}  was {entry.digest}"
+    head = f"{finding.state.value:<10} {finding.checked}"
+    of = f"  (source of {finding.entry.target})" if finding.source else ""
+    if finding.state in (State.MOVED, State.SOURCE_MOVED):
+        return f"{head}  {finding.locked_digest} -> {finding.new_digest}{of}"
+    if finding.state in (State.GONE, State.SOURCE_GONE):
+        return f"{head}  was {finding.locked_digest}{of}"
     if finding.state is State.ERROR:
-        return f"{head}  {finding.now.error}"
-    return f"{head}  {entry.digest}"
+        return f"{head}  {finding.now.error}{of}"
+    return f"{head}  {finding.locked_digest}{of}"
+
+
+def _finding_cells(finding: Finding) -> tuple[str, ...]:
+    if finding.state is State.ERROR:
+        now = plain(_finding_problem(finding))
+    else:
+        now = code(finding.new_digest) if finding.new_digest else "none"
+    return (finding.state.value, code(str(finding.checked)), code(finding.locked_digest), now)
+
+
+def _finding_problem(finding: Finding) -> str:
+    checked, locked = finding.checked, finding.locked_digest
+    of = f", the source of {finding.entry.target}," if finding.source else ""
+    if finding.state in (State.MOVED, State.SOURCE_MOVED):
+        return f"{checked}{of} moved from {locked} to {finding.new_digest}"
+    if finding.state in (State.GONE, State.SOURCE_GONE):
+        return f"{checked}{of} is gone; it was at {locked}"
+    return f"{checked}: {finding.now.error}"
 
 
 def _finding_record(finding: Finding) -> dict[str, Any]:
     return {
         "target": str(finding.entry.target),
         "source": str(finding.entry.source),
+        "checked": "source" if finding.source else "target",
         "state": finding.state.value,
-        "locked_digest": finding.entry.digest,
+        "locked_digest": finding.locked_digest,
         "digest": finding.new_digest,
         "message": finding.now.error,
     }

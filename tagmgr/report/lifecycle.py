@@ -1,19 +1,30 @@
-"""Text and JSON for promote, rollback, status and expire, through report.py's JSON writer.
-
-Each function takes the ``--output`` name; JSON documents have the shape every tagmgr document
-has: ``{"format": 1, "command": ..., ...}``.
-"""
+"""Reports of promote, rollback, status and expire."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import IO, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from tagmgr.lifecycle.execute import DONE, NOT_STARTED
 from tagmgr.lifecycle.expiry import Decision, RepositoryPlan, Verdict
 from tagmgr.lifecycle.holdings import RFC3339
 from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
 from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
-from tagmgr.report import JSON_FORMAT_VERSION, dump_json
+from tagmgr.report.markdown import code, plain
+from tagmgr.report.model import Located, Place, Report, Row, counted, many
+
+MOVE_RESULTS = (
+    "present",
+    "planned",
+    "promoted",
+    "rolled-back",
+    "superseded",
+    "unrecorded",
+    "vanished",
+    "not-started",
+)
+"""What a promote or rollback came to: ``result`` in its JSON, one count each in ``summary``."""
+_DELETION_RESULTS = ("deleted", "gone", "skipped", "failed", NOT_STARTED)
 
 
 def promotion_record(
@@ -31,6 +42,7 @@ def promotion_record(
         "history_tag": _recorded_by(promotion, reading, outcome),
         "copy": promotion.copy,
         "reason": promotion.reason,
+        "signed_by": list(promotion.signed_by),
         "result": result,
         "now": {
             "digest": reading.at,
@@ -39,18 +51,8 @@ def promotion_record(
     }
 
 
-def report_promotion(
-    output: str,
-    stream: IO[str],
-    promotion: Promotion,
-    result: str,
-    outcome: Outcome | None = None,
-) -> None:
-    if output == "json":
-        document = {"format": JSON_FORMAT_VERSION, "command": promotion.move.value}
-        record = promotion_record(promotion, result, outcome)
-        dump_json({**document, "promotion": record}, stream)
-        return
+def moved(promotion: Promotion, result: str, outcome: Outcome | None = None) -> Report:
+    """A promotion or rollback: planned, found done already, or carried out (``outcome``)."""
     was = promotion.current or "nothing"
     reading = outcome.after if outcome else promotion.before
     recorded = _recorded_by(promotion, reading, outcome)
@@ -63,9 +65,33 @@ def report_promotion(
         f"{result:<10} {promotion.environment_ref} -> {promotion.digest} (was {was})",
         f"{'':<10} {where}; allowed: {promotion.reason}",
     ]
+    if promotion.signed_by:
+        lines.append(f"{'':<10} signed (cosign) by {', '.join(promotion.signed_by)}")
     if promotion.copy:
         lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
-    stream.write("\n".join(lines) + "\n")
+    problem = None
+    if outcome is not None and outcome.result is not Result.MOVED:
+        problem = outcome_problem(promotion, outcome)
+    quiet = (Result.SUPERSEDED, Result.NOT_STARTED)  # not errors: another writer, a stop
+    label = "" if outcome is not None and outcome.result in quiet else "error: "
+    cells = (
+        result,
+        code(str(promotion.environment_ref)),
+        code(promotion.digest),
+        code(promotion.current or "nothing"),
+        plain(where),
+    )
+    return Report(
+        promotion.move.value,
+        {"promotion": promotion_record(promotion, result, outcome)},
+        counted(MOVE_RESULTS, [result]),
+        rows=(Row("\n".join(lines), cells),),
+        columns=("", "environment", "digest", "was", "history"),
+        headline=f"{result}: {promotion.environment_ref} -> {promotion.digest}; "
+        f"allowed: {promotion.reason}",
+        problems=(Located(Place(), problem),) if problem else (),
+        warnings=(f"tagmgr: {label}{problem}",) if problem else (),
+    )
 
 
 def outcome_problem(promotion: Promotion, outcome: Outcome) -> str:
@@ -92,23 +118,32 @@ def _recorded_by(promotion: Promotion, reading: Reading, outcome: Outcome | None
     return None
 
 
-def report_status(output: str, stream: IO[str], repositories: Sequence[RepositoryStatus]) -> None:
-    if output == "json":
-        records = [
-            {
-                "name": repository.name,
-                "environments": [_status_record(env) for env in repository.environments],
-            }
-            for repository in repositories
-        ]
-        dump_json(
-            {"format": JSON_FORMAT_VERSION, "command": "status", "repositories": records}, stream
-        )
-        return
+def status(repositories: Sequence[RepositoryStatus]) -> Report:
+    records = [
+        {
+            "name": repository.name,
+            "environments": [_status_record(env) for env in repository.environments],
+        }
+        for repository in repositories
+    ]
+    environments = [env for repository in repositories for env in repository.environments]
+    counts = counted(("set", "not-set"), ("set" if e.digest else "not-set" for e in environments))
+    rows: list[Row] = []
     for repository in repositories:
-        stream.write(f"{repository.name}\n")
-        for env in repository.environments:
-            stream.write(_status_line(env))
+        rows.append(Row(repository.name))
+        rows += [
+            Row(_status_text(env), _status_cells(repository, env))
+            for env in repository.environments
+        ]
+    return Report(
+        "status",
+        {"repositories": records},
+        {"repositories": len(repositories), **counts},
+        rows=tuple(rows),
+        columns=("repository", "environment", "digest", "since", "build tags"),
+        headline=f"{many(len(repositories), 'repository', 'repositories')}, "
+        f"{many(counts['set'], 'environment')} set, {counts['not-set']} not set",
+    )
 
 
 def _status_record(env: EnvironmentStatus) -> dict[str, Any]:
@@ -124,9 +159,9 @@ def _status_record(env: EnvironmentStatus) -> dict[str, Any]:
     }
 
 
-def _status_line(env: EnvironmentStatus) -> str:
+def _status_text(env: EnvironmentStatus) -> str:
     if env.digest is None:
-        return f"  {env.environment:<6} not set\n"
+        return f"  {env.environment:<6} not set"
     since = f"since {env.since}" if env.since else "since unknown (no history tag)"
     lines = [f"  {env.environment:<6} {env.digest}  {since}"]
     for label, values in (
@@ -137,37 +172,76 @@ def _status_line(env: EnvironmentStatus) -> str:
         if values:
             lines.append(f"  {'':<6} {label}: {', '.join(values)}")
     lines += [f"  {'':<6} in use: {where}" for where in env.in_use]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
-def report_expiry(
-    output: str,
-    stream: IO[str],
+def _status_cells(repository: RepositoryStatus, env: EnvironmentStatus) -> tuple[str, ...]:
+    return (
+        code(repository.name),
+        env.environment,
+        code(env.digest) if env.digest else "not set",
+        code(env.since) if env.since else "",
+        ", ".join(map(code, env.build_tags)),
+    )
+
+
+def expiry(
     plans: Sequence[RepositoryPlan],
-    results: dict[str, str] | None = None,
+    results: Mapping[str, str] | None = None,
     *,
     verbose: bool = False,
-) -> None:
-    """The decisions; ``results`` (digest -> deleted, gone, skipped: ...) once deletion ran."""
-    if output == "json":
-        records = [_plan_record(plan, results or {}) for plan in plans]
-        document = {"format": JSON_FORMAT_VERSION, "command": "expire", "repositories": records}
-        dump_json(document, stream)
-        return
-    for plan in plans:
-        for decision in plan.decisions:
-            if verbose or decision.verdict is Verdict.DELETE or _picked(decision):
-                stream.write(
-                    _decision_text(plan, decision, (results or {}).get(decision.held.digest))
-                )
-        stream.writelines(f"problem: {problem}\n" for problem in plan.holdings.problems)
-        if plan.refusal:
-            stream.write(f"refused: {plan.refusal}\n")
+) -> Report:
+    """The decisions; ``results`` (digest -> deleted, gone, skipped: ..., failed: ...,
+    not-started) once deletion ran."""
+    done = results or {}
     deleting = sum(len(plan.deletions) for plan in plans)
     total = sum(len(plan.decisions) for plan in plans)
     word = "deleted" if results is not None else "to delete"
     where = "repository" if len(plans) == 1 else "repositories"
-    stream.write(f"\nexpire: {deleting} {word}, {total - deleting} kept, in {len(plans)} {where}\n")
+    stopped = sum(result == NOT_STARTED for result in done.values())
+    counts = f"{deleting - stopped} {word}" + (f", {stopped} not started" if stopped else "")
+    failures = [
+        Located(Place(), f"{plan.holdings.name}@{d.held.digest}: {result}")
+        for plan in plans
+        for d in plan.decisions
+        if (result := done.get(d.held.digest)) and result.split(":")[0] not in {*DONE, NOT_STARTED}
+    ]
+    problems = [
+        *(Located(Place(), problem) for plan in plans for problem in plan.holdings.problems),
+        *(Located(Place(), f"refused: {plan.refusal}") for plan in plans if plan.refusal),
+        *failures,
+    ]
+    return Report(
+        "expire",
+        {"repositories": [_plan_record(plan, done) for plan in plans]},
+        {
+            **counted(Verdict, (d.verdict for plan in plans for d in plan.decisions)),
+            **counted(_DELETION_RESULTS, (r.split(":")[0] for r in done.values())),
+            "refused": sum(1 for plan in plans if plan.refusal),
+            "repositories": len(plans),
+        },
+        rows=tuple(row for plan in plans for row in _plan_rows(plan, done, verbose)),
+        columns=("", "image", "tags", "time", "reasons"),
+        summary_line=f"{counts}, {total - deleting} kept, in {len(plans)} {where}",
+        problems=tuple(problems),
+        warnings=tuple(
+            f"tagmgr: error: {problem}"
+            for plan in plans
+            for problem in [*plan.holdings.problems, *filter(None, [plan.refusal])]
+        ),
+    )
+
+
+def _plan_rows(plan: RepositoryPlan, results: Mapping[str, str], verbose: bool) -> list[Row]:
+    rows = [
+        _decision_row(plan, decision, results.get(decision.held.digest))
+        for decision in plan.decisions
+        if verbose or decision.verdict is Verdict.DELETE or _picked(decision)
+    ]
+    rows += [Row(f"problem: {problem}") for problem in plan.holdings.problems]
+    if plan.refusal:
+        rows.append(Row(f"refused: {plan.refusal}"))
+    return rows
 
 
 def _picked(decision: Decision) -> bool:
@@ -175,16 +249,24 @@ def _picked(decision: Decision) -> bool:
     return bool(decision.reasons) and decision.reasons[0].endswith(", but kept")
 
 
-def _decision_text(plan: RepositoryPlan, decision: Decision, result: str | None) -> str:
+def _decision_row(plan: RepositoryPlan, decision: Decision, result: str | None) -> Row:
     held = decision.held
     word = result or decision.verdict.value
     tags = ", ".join(held.tags) or "no tags"
     lines = [f"{word:<8} {plan.holdings.name}@{held.digest}  ({tags}; {decision.time})"]
     lines += [f"{'':<8} {reason}" for reason in decision.reasons]
-    return "\n".join(lines) + "\n"
+    cells = (
+        plain(word),
+        code(f"{plan.holdings.name}@{held.digest[:19]}"),
+        ", ".join(map(code, held.tags)) or "no tags",
+        plain(str(decision.time)),
+        plain("; ".join(decision.reasons)),
+    )
+    kept = decision.verdict is Verdict.KEEP
+    return Row("\n".join(lines), cells, change=not kept, kind="kept" if kept else word)
 
 
-def _plan_record(plan: RepositoryPlan, results: dict[str, str]) -> dict[str, Any]:
+def _plan_record(plan: RepositoryPlan, results: Mapping[str, str]) -> dict[str, Any]:
     return {
         "name": plan.holdings.name,
         "refused": plan.refusal,

@@ -244,6 +244,8 @@ def test_validate_json_ok(capsys: pytest.CaptureFixture[str], manifest: Path) ->
         "format": 1,
         "command": "validate",
         "files": [{"file": str(manifest), "images": 2}],
+        "summary": {"files": 1, "images": 2},
+        "problems": [],
     }
 
 
@@ -277,6 +279,7 @@ def test_validate_invalid_as_json(capsys: pytest.CaptureFixture[str], invalid: P
                 "message": "path component 'X' must be lowercase",
             },
         ],
+        "summary": {"problems": 2},
     }
 
 
@@ -292,7 +295,13 @@ def test_other_user_error_as_json(
     monkeypatch.setattr(tagmgr.commands.core, "load_manifests", failing)
     run = run_tagmgr(capsys, "plan", "--output=json", manifest)
     assert (run.code, run.err) == (1, f"tagmgr: error: {message}\n")
-    assert run.json() == {"format": 1, "command": "plan", "error": message, "problems": []}
+    assert run.json() == {
+        "format": 1,
+        "command": "plan",
+        "error": message,
+        "summary": {"problems": 0},
+        "problems": [],
+    }
 
 
 # Bugs and interruptions
@@ -364,6 +373,8 @@ def test_plan_json_document(
         return {
             "file": str(manifest),
             "line": 2 + 3 * index,
+            "column": 3,
+            "field": f"images[{index}]",
             "entry": f"images[{index}]",
             "name": name,
             "source": f"{name}:{source}",
@@ -393,7 +404,17 @@ def test_plan_json_document(
                 message=f"{name}:build-2 does not exist: {repo} has no tag build-2",
             ),
         ],
-        "summary": {"create": 1, "missing-source": 1, "present": 1},
+        "summary": {"create": 1, "present": 1, "conflict": 0, "missing-source": 1, "error": 0},
+        "problems": [
+            {
+                "file": str(manifest),
+                "line": 8,
+                "column": 3,
+                "field": "images[2]",
+                "message": f"missing-source: {name}:v2: {name}:build-2 does not exist: "
+                f"{repo} has no tag build-2",
+            }
+        ],
     }
 
 
@@ -418,7 +439,10 @@ def test_unreachable_registry_is_an_error_for_its_entries(
         f"error           {address}/x/y:v1 <- b\n"
         f"                registry {address}: cannot connect to https://{address}/v2/: "
         "connection refused\n"
-        "\nplan: 0 to create, 0 present, 0 conflicts, 0 missing sources, 1 errors\n",
+        "\nplan: 0 to create, 0 present, 0 conflicts, 0 missing sources, 1 errors\n"
+        "\nproblems:\n"
+        f"  {manifest}:2:3: images[0]: error: {address}/x/y:v1: registry {address}: cannot "
+        f"connect to https://{address}/v2/: connection refused\n",
         "",
     )
 
@@ -573,7 +597,13 @@ def test_question_never_goes_into_stdout(pending: Pending) -> None:
     run = apply_on_a_terminal(pending, answer(b"y\n"), "--output=json")
     assert run.code == 0
     assert QUESTION not in run.out
-    assert run.json()["summary"] == {"created": 1}
+    assert run.json()["summary"] == {
+        "created": 1,
+        "present": 0,
+        "failed": 0,
+        "conflict": 0,
+        "not-started": 0,
+    }
     assert QUESTION in run.err
 
 

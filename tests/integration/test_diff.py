@@ -180,6 +180,7 @@ def test_an_added_platform_is_a_change(
             "digest_b": amd64.digest,
             "verdict": "identical",
             "reasons": [],
+            "ignored": [],
         },
         {
             "platform": "linux/arm64",
@@ -187,6 +188,7 @@ def test_an_added_platform_is_a_change(
             "digest_b": arm64.digest,
             "verdict": "changed",
             "reasons": [{"kind": "platform-added", "subject": "linux/arm64", "detail": ""}],
+            "ignored": [],
         },
     ]
 
@@ -276,3 +278,52 @@ def compare(a: str, b: str) -> ImageDiff:
         return diff_images(
             registries, ImageReference.parse(a), ImageReference.parse(b), IgnoreRules()
         )
+
+
+def test_build_stamps_are_changes_unless_the_ignore_file_names_them(
+    registry: RegistryServer, repo: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Two builds of one content, stamped as docker/metadata-action stamps them."""
+
+    def stamped(created: str, revision: str) -> Image:
+        labels = {
+            "org.opencontainers.image.created": created,
+            "org.opencontainers.image.revision": revision,
+            "org.opencontainers.image.title": "app",
+        }
+        return build_image(first_layers(), labels=labels, created=created)
+
+    refs = pushed(
+        registry,
+        repo,
+        a=stamped("2026-12-01T10:00:00Z", "4d1c1f7"),
+        b=stamped("2026-12-07T09:00:00Z", "e4e5443"),
+    )
+    plain = run_tagmgr(capsys, "diff", refs["a"], refs["b"])
+    assert plain.code == 2, plain.err
+    assert plain.out.splitlines()[2:] == [
+        '    config Labels[org.opencontainers.image.created]: "2026-12-01T10:00:00Z" -> '
+        '"2026-12-07T09:00:00Z"',
+        '    config Labels[org.opencontainers.image.revision]: "4d1c1f7" -> "e4e5443"',
+    ]
+    ignore = tmp_path / "diff-ignore"
+    ignore.write_text("label:org.opencontainers.image.created\nlabel:*.revision\n")
+    ignored = run_tagmgr(capsys, "diff", refs["a"], refs["b"], "--ignore", ignore)
+    assert ignored.code == 0, ignored.err
+    assert ignored.out.splitlines()[0] == f"equivalent: {refs['a']} -> {refs['b']}"
+    assert ignored.out.splitlines()[2:] == [
+        "    ignored by label:org.opencontainers.image.created: config "
+        'Labels[org.opencontainers.image.created]: "2026-12-01T10:00:00Z" -> '
+        '"2026-12-07T09:00:00Z"',
+        "    ignored by label:*.revision: config "
+        'Labels[org.opencontainers.image.revision]: "4d1c1f7" -> "e4e5443"',
+    ]
+    document = run_tagmgr(
+        capsys, "diff", refs["a"], refs["b"], "--ignore", ignore, "--output", "json"
+    ).json()
+    (platform,) = document["platforms"]
+    assert (document["verdict"], platform["reasons"]) == ("equivalent", [])
+    assert [(r["subject"], r["rule"]) for r in platform["ignored"]] == [
+        ("Labels[org.opencontainers.image.created]", "label:org.opencontainers.image.created"),
+        ("Labels[org.opencontainers.image.revision]", "label:*.revision"),
+    ]

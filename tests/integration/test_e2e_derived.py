@@ -102,7 +102,7 @@ images:
             f"{word:<15} {target_b} <- build-2{describe_b}  {second.digest[:19]}\n"
         )
 
-    planned = run_tagmgr(capsys, "plan", cache, manifest)
+    planned = run_tagmgr(capsys, "plan", "--detailed-exitcode", cache, manifest)
     assert (planned.code, planned.err) == (2, "")
     assert planned.out == lines("create") + (
         "\nplan: 2 to create, 0 present, 0 conflicts, 0 missing sources, 0 errors\n"
@@ -188,18 +188,25 @@ images:
     late = f"{address}/{repo}-late:stx.4.0-v0.11.0-3-g{tip}"
     late_line = f"{late} <- build-1 (git describe: v0.11.0-3-g{tip})  {late_image.digest[:19]}\n"
 
+    def recap(word: str) -> str:
+        return (
+            f"\nproblems:\n  {manifest}:2:3: images[0]: {word}: {address}/{repo}-early: upstream "
+            f"{upstream.path} commit {early}: {NO_TAG}\n"
+        )
+
     planned = run_tagmgr(capsys, "plan", cache, manifest)
     assert (planned.code, planned.err) == (1, "")
     assert planned.out == (
         f"{'error':<15} {failure}{'create':<15} {late_line}"
         "\nplan: 1 to create, 0 present, 0 conflicts, 0 missing sources, 1 errors\n"
+        + recap("error")
     )
 
     applied = run_tagmgr(capsys, "apply", cache, manifest)
     assert (applied.code, applied.err) == (1, "")
     assert applied.out == (
         f"{'failed':<15} {failure}{'created':<15} {late_line}"
-        "\napply: 1 created, 0 present, 1 failed\n"
+        "\napply: 1 created, 0 present, 1 failed\n" + recap("failed")
     )
     assert head_digest(address, f"{repo}-late", f"stx.4.0-v0.11.0-3-g{tip}") == late_image.digest
     with open_client(address) as client:

@@ -172,11 +172,17 @@ def test_a_policy_that_would_delete_everything_is_refused(
         f"tagmgr: error: {name}: the policy would delete 2 of 2 manifests, more than"
         " --max-delete-share 50%; nothing was deleted\n",
     )
-    assert refused.out.splitlines()[-3:] == [
+    refusal = (
         f"refused: {name}: the policy would delete 2 of 2 manifests, more than"
-        " --max-delete-share 50%; nothing was deleted",
+        " --max-delete-share 50%; nothing was deleted"
+    )
+    assert refused.out.splitlines()[-6:] == [
+        refusal,
         "",
         "expire: 2 to delete, 0 kept, in 1 repository",
+        "",
+        "problems:",
+        f"  {refusal}",
     ]
     assert head_digest(registry.address, repo, "build-20190101T000000Z") is not None
 

@@ -127,6 +127,7 @@ def test_promote_through_the_chain_then_status_and_rollback(
         "history_tag": f"prd-{stamp(17)}",
         "copy": False,
         "reason": f"prd-{stamp(8)} recorded it in prd",
+        "signed_by": [],
         "result": "rolled-back",
         "now": {"digest": first.digest, "history_tag": f"prd-{stamp(17)}"},
     }

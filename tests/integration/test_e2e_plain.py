@@ -36,7 +36,7 @@ def test_issue_manifest_through_map_registry(
     mapping = f"--map-registry=docker.io={address}"
 
     planned = run_tagmgr(capsys, "plan", mapping, manifest)
-    assert planned.code == 2, planned.err
+    assert planned.code == 0, planned.err  # a valid plan, changes or not
     assert planned.out.splitlines()[0].startswith(
         f"create          {address}/starlingx/k8s-cni-sriov:stx.4.0-v2.2 "
         f"<- master-centos-stable-20191203T153530Z.0  {index.digest[:19]}"

@@ -103,7 +103,7 @@ def test_wrong_credentials_give_one_clear_line(
     assert result.out.splitlines()[:2] == [
         f"error           {secure_registry.address}/{repo}:v1 <- build-1",
         f"                registry {secure_registry.address}: credentials for user "
-        f"{secure_registry.username} were refused",
+        f"{secure_registry.username} from {authfile} were refused",
     ]
     assert "wrong-password" not in result.out + result.err
 

@@ -45,7 +45,9 @@ def test_plan_and_apply_do_the_other_files(
     )
     image = images.oci()
     push(registry.address, repo, "build-1", image)
-    planned = run_tagmgr(capsys, "plan", "--output=json", placeholder, released)
+    planned = run_tagmgr(
+        capsys, "plan", "--output=json", "--detailed-exitcode", placeholder, released
+    )
     assert planned.code == 2, planned.err
     assert [(e["file"], e["action"]) for e in planned.json()["entries"]] == [
         (str(released), "create")

@@ -80,13 +80,14 @@ def test_a_broken_index_is_reported_and_the_rest_still_expires(
     dry = expire(capsys, policy)
     assert (dry.code, dry.err) == (1, f"tagmgr: error: {problem}\n")
     assert f"problem: {problem}\n" in dry.out
-    assert dry.out.endswith("\nexpire: 3 to delete, 1 kept, in 1 repository\n")
+    recap = f"\n\nproblems:\n  {problem}\n"
+    assert dry.out.endswith(f"\nexpire: 3 to delete, 1 kept, in 1 repository{recap}")
     document = expire(capsys, policy, "--output", "json")
     assert document.json()["repositories"][0]["problems"] == [problem]
 
     done = expire(capsys, policy, "--yes")
     assert (done.code, done.err) == (1, f"tagmgr: error: {problem}\n")
-    assert done.out.endswith("\nexpire: 3 deleted, 1 kept, in 1 repository\n")
+    assert done.out.endswith(f"\nexpire: 3 deleted, 1 kept, in 1 repository{recap}")
     for gone in (broken.digest, broken.children[0].digest, plain.digest):
         assert head_digest(registry.address, repo, gone) is None
     assert problems(registry.address, repo) == []
@@ -111,7 +112,9 @@ def test_a_broken_index_that_is_kept_is_reported_and_kept(
 
     done = expire(capsys, policy, "--yes")
     assert (done.code, done.err) == (1, f"tagmgr: error: {problem}\n")
-    assert done.out.endswith("\nexpire: 1 deleted, 2 kept, in 1 repository\n")
+    assert done.out.endswith(
+        f"\nexpire: 1 deleted, 2 kept, in 1 repository\n\nproblems:\n  {problem}\n"
+    )
     assert head_digest(registry.address, repo, "dev") == broken.digest
     assert head_digest(registry.address, repo, plain.digest) is None
 

@@ -85,8 +85,10 @@ def test_a_registry_that_never_answers_is_down_in_its_time_and_holds_back_no_oth
     assert result.code == 1
     assert seconds < 2 + 1.5, f"{seconds:.1f} s"
     assert max(asked) - started < 1.0, "the healthy registry waited for the silent one"
-    lines = result.out.splitlines()
+    report, _, recap = result.out.partition("\n\nproblems:\n")
+    lines = report.splitlines()
     assert lines[-1] == "plan: 3 to create, 0 present, 0 conflicts, 0 missing sources, 3 errors"
+    assert len(recap.splitlines()) == 3
     down = (
         f"registry {silent}: down: nothing answered within 2 s (--registry-timeout; the last "
         f"request: GET http://{silent}/v2/); nothing more is sent to it in this run"
@@ -184,7 +186,8 @@ def test_missing_source_says_whether_the_repository_or_the_tag_is_missing(
     planned = run_tagmgr(capsys, "plan", manifest)
     name = f"{registry.address}/{repo}"
     assert planned.code == 1
-    assert [line.strip() for line in planned.out.splitlines() if line.startswith(" ")] == [
+    report = planned.out.partition("\n\nproblems:\n")[0]
+    assert [line.strip() for line in report.splitlines() if line.startswith(" ")] == [
         f"{name}/nowhere:b1 does not exist: the registry has no repository {repo}/nowhere",
         f"{name}/there:b9 does not exist: {repo}/there has no tag b9",
         f"{name}/there@{digest} does not exist: {repo}/there has no manifest {digest}",

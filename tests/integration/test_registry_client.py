@@ -440,7 +440,10 @@ def test_debug_log_shows_method_url_status_and_never_credentials(
     assert "HEAD https://registry.example/v2/app/manifests/v1 -> 200" in caplog.text
     assert secret not in caplog.text
     assert "Basic" not in caplog.text
-    assert client.connection().credentials == Credentials("u", secret)
+    found = client.connection().credentials("app")
+    assert found == Credentials("u", secret)
+    assert found is not None
+    assert found.source == str(authfile)
 
 
 # --- against real registries on 127.0.0.1 --------------------------------------------------
@@ -490,7 +493,7 @@ def test_head_and_get_give_the_exact_digest_of_every_kind(
 def test_plain_http_loopback_needs_no_flag(plain: RegistryClient, registry: RegistryServer) -> None:
     connection = plain.connection()
     assert (connection.registry, connection.tls_verify) == (registry.address, False)
-    assert (connection.cert_dir, connection.credentials) == (None, None)
+    assert (connection.cert_dir, connection.credentials("any/repo")) == (None, None)
 
 
 @pytest.mark.integration
@@ -511,7 +514,7 @@ def test_tls_with_certs_dir_and_right_password(
         connection = client.connection()
     assert connection.tls_verify is True
     assert connection.cert_dir == secure.cert_dir
-    assert connection.credentials == Credentials(*secure.auth)
+    assert connection.credentials(repo) == Credentials(*secure.auth)
 
 
 @pytest.mark.integration
@@ -541,7 +544,8 @@ def test_wrong_password_is_one_clear_line_without_the_secret(
     with pytest.raises(AuthenticationError) as caught:
         RegistryClient(secure.address, options).list_tags("any/repo")
     assert str(caught.value) == (
-        f"registry {secure.address}: credentials for user {secure.username} were refused"
+        f"registry {secure.address}: credentials for user {secure.username} from {authfile} "
+        "were refused"
     )
     assert wrong not in repr(caught.value)
 

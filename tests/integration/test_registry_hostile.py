@@ -346,7 +346,7 @@ def test_credentials_are_never_sent_to_a_plain_http_realm(authfile: Path) -> Non
         client_for(registry, authfile=authfile).list_tags("app")
     assert str(caught.value) == (
         "registry registry.example: token realm http://auth.example:8080 is plain HTTP: "
-        "credentials for user alice would travel in clear, so they are not sent"
+        f"credentials for user alice from {authfile} would travel in clear, so they are not sent"
     )
     assert registry.token_requests == []
     assert SECRET not in repr(caught.value)

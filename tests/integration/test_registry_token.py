@@ -120,11 +120,11 @@ def test_a_user_without_push_is_told_which_scope_was_not_granted(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     address = token_registry.server.address
-    result, _ = apply_as(token_registry, "reader", repo, tmp_path, capsys)
+    result, authfile = apply_as(token_registry, "reader", repo, tmp_path, capsys)
     assert result.code == 1
     assert result.out.splitlines()[:2] == [
         f"failed          {address}/{repo}:v1 <- build-1  {pushed[:19]}",
-        f"                registry {address}: user reader is not granted "
+        f"                registry {address}: user reader from {authfile} is not granted "
         f"repository:{repo}:pull,push by the token service",
     ]
     assert token_registry.passwords["reader"] not in result.out + result.err

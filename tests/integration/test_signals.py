@@ -131,7 +131,13 @@ def test_a_signal_mid_way_through_a_parallel_apply_stops_every_repository(
         created = results.count("created")
         assert created in {2, 3}, [e["message"] for e in json.loads(finished.out)["entries"]]
         assert Counter(results) == {"created": created, "not-started": 4 - created}
-        assert finished.summary() == {"created": created, "not-started": 4 - created}
+        assert finished.summary() == {
+            "created": created,
+            "present": 0,
+            "failed": 0,
+            "conflict": 0,
+            "not-started": 4 - created,
+        }
         expected = [
             digest if result == "created" else None
             for digest, result in zip(sources.digests, results, strict=True)
@@ -161,8 +167,15 @@ def test_the_text_report_names_the_entries_not_started(sources: Sources, tmp_pat
         )
         if index:
             lines.append(f"{'':<15} interrupted before it started\n")
-    assert (
-        finished.out == "".join(lines) + "\napply: 1 created, 0 present, 0 failed, 2 not started\n"
+    recap = [
+        f"  {manifest}:{2 + 3 * index}:3: images[{index}]: not-started: "
+        f"{sources.address}/{repo}:text-report: interrupted before it started\n"
+        for index, repo in enumerate(sources.repos[1:3], 1)
+    ]
+    assert finished.out == (
+        "".join(lines)
+        + "\napply: 1 created, 0 present, 0 failed, 2 not started\n\nproblems:\n"
+        + "".join(recap)
     )
 
 

@@ -1,4 +1,4 @@
-"""Pure parts of diff: ignore globs, whiteouts and opaque directories, config fields."""
+"""Pure parts of diff: whiteouts and opaque directories, config fields, layer streams."""
 
 from __future__ import annotations
 
@@ -6,59 +6,14 @@ import gzip
 import hashlib
 import io
 import tarfile
-from pathlib import Path
 
 import pytest
 
 from tagmgr.changes.config import compare_configs
 from tagmgr.changes.filesystem import LayerChanges, Tree
-from tagmgr.changes.ignore import compile_patterns, load_ignore_file
 from tagmgr.changes.records import Kind, Record, normal_path
 from tagmgr.changes.streams import LayerFormatError
 from tagmgr.changes.walk import Layer, read_layer
-from tagmgr.errors import IgnoreError
-
-
-@pytest.mark.parametrize(
-    ("pattern", "matched", "unmatched"),
-    [
-        (
-            "var/log/**",
-            ["var/log", "var/log/dpkg.log", "var/log/apt/term.log"],
-            ["var/logs", "x/var/log/a"],
-        ),
-        (
-            "**/__pycache__/**",
-            ["__pycache__", "a/__pycache__", "usr/lib/__pycache__/m.pyc"],
-            ["a/__pycache__x/m"],
-        ),
-        ("**/*.pyc", ["m.pyc", "usr/lib/m.pyc"], ["usr/lib/m.pyc/x", "m.pyco"]),
-        ("usr/*/app", ["usr/bin/app"], ["usr/app", "usr/local/bin/app"]),
-        ("a/**/b", ["a/b", "a/x/b", "a/x/y/b"], ["a/xb", "b", "a/b/c"]),
-        ("/etc/host?", ["etc/hosts"], ["etc/host", "etc/hostname"]),
-        ("./etc/[!a-m]*", ["etc/passwd", "etc/shadow"], ["etc/group", "etc/"]),
-        ("etc/[a-c]", ["etc/a", "etc/c"], ["etc/d", "etc/-"]),
-        ("**", ["a", "a/b"], []),
-        ("**/**/x", ["x", "a/x", "a/b/x"], ["xa"]),
-    ],
-)
-def test_ignore_globs(pattern: str, matched: list[str], unmatched: list[str]) -> None:
-    rules = compile_patterns([pattern])
-    assert [path for path in matched if not rules.ignores(path)] == []
-    assert [path for path in unmatched if rules.ignores(path)] == []
-
-
-def test_an_ignore_file_skips_comments_and_names_a_bad_pattern(tmp_path: Path) -> None:
-    path = tmp_path / "diff-ignore"
-    path.write_text("# noise\n\nvar/log/**\n  usr/a**\n**/x[ab\n", encoding="utf-8")
-    with pytest.raises(IgnoreError) as caught:
-        load_ignore_file(str(path))
-    assert str(caught.value) == (
-        f"{path}:4:3: 'usr/a**': '**' must be a whole path component, as in 'a/**/b'\n"
-        f"{path}:5:1: '**/x[ab': a '[' without its ']'"
-    )
-    path.write_text("# noise\n\nvar/log/**\n", encoding="utf-8")
-    assert load_ignore_file(str(path)).patterns == ("var/log/**",)
 
 
 def test_paths_are_normalised() -> None:

@@ -54,7 +54,7 @@ def test_entries_with_defaults_and_nulls(tmp_path: Path) -> None:
             "digits, '_', '.' and '-'\n"
             "versions.yaml:4:8: images[0].pin: pin 'sometimes' is neither 'auto' nor 'manual'\n"
             "versions.yaml:5:3: images[0].tag: unknown key 'tag'; "
-            "expected one of: name, version, pin",
+            "expected one of: name, version, pin, local",
         ),
         (
             "images:\n- name: docker.io/vro/a\n- name: docker.io/vro/a\n  pin: null\n",
@@ -67,6 +67,16 @@ def test_entries_with_defaults_and_nulls(tmp_path: Path) -> None:
         (
             "",
             f"versions.yaml:1:1: the file is empty; a {NOUN} is a mapping with an 'images:' list",
+        ),
+        (
+            "images:\n- name: docker.io/vro/a\n  local: docker-daemon:vro/a\n"
+            "- name: docker.io/vro/b\n  local: dir:{build}\n",
+            "versions.yaml:3:10: images[0].local: 'docker-daemon:vro/a': docker-daemon: give a "
+            "tag, a digest or an image ID (docker-daemon:NAME:TAG, docker-daemon:NAME@sha256:..., "
+            "docker-daemon:sha256:...)\n"
+            "versions.yaml:5:10: images[1].local: 'dir:{build}' is not an image on this machine: "
+            "oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF] or "
+            "docker-daemon:NAME:TAG",
         ),
     ],
 )

@@ -56,6 +56,8 @@ def test_schema_without_a_name_lists_names_and_ids(capsys: pytest.CaptureFixture
         "format": 1,
         "command": "schema",
         "schemas": [{"name": name, "id": f"urn:tagmgr:schema:{name}"} for name in SCHEMAS],
+        "summary": {"schemas": len(SCHEMAS)},
+        "problems": [],
     }
 
 

@@ -21,7 +21,7 @@ from tests.support.paths import REPO_ROOT
 DOCUMENTS = sorted(
     [REPO_ROOT / "README.md", REPO_ROOT / "CHANGELOG.md", *(REPO_ROOT / "docs").rglob("*.md")]
 )
-TOP_DIRECTORIES = ("examples", "manifests", "schemas", "tagmgr", "tests", "scripts", "docs")
+TOP_DIRECTORIES = ("examples", "manifests", "schemas", "tagmgr", "tests", "scripts", "docs", "ci")
 REPO_PATH = re.compile(rf"(?<![\w./~$-])(?:{'|'.join(TOP_DIRECTORIES)})/[\w.*/-]*")
 FILE_SUFFIXES = (".yaml", ".yml", ".json", ".lock", ".toml", ".py", ".md", ".txt")
 REDIRECTIONS = {">", ">>", "<", "2>"}

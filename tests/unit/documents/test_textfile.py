@@ -13,7 +13,7 @@ import pytest
 from tagmgr.changes.ignore import load_ignore_file
 from tagmgr.documents.loader import load_documents
 from tagmgr.documents.textfile import read_text
-from tagmgr.errors import DocumentError
+from tagmgr.errors import TagmgrError
 from tagmgr.lock import read_lock
 
 READERS: dict[str, Callable[[Path], object]] = {
@@ -24,7 +24,7 @@ READERS: dict[str, Callable[[Path], object]] = {
 
 
 def refusal(noun: str, path: Path) -> str:
-    with pytest.raises(DocumentError) as caught:
+    with pytest.raises(TagmgrError) as caught:
         READERS[noun](path)
     return str(caught.value)
 
@@ -38,7 +38,10 @@ def test_a_bad_byte_is_located_and_the_file_named(noun: str, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("noun", sorted(READERS))
 def test_a_directory_is_refused_for_the_file_it_should_be(noun: str, tmp_path: Path) -> None:
-    assert refusal(noun, tmp_path) == f"{tmp_path}:1:1: is a directory; give a {noun}"
+    """A file of lines names a file it cannot read without a position (no line to point at)."""
+    article = "an" if noun.startswith("i") else "a"
+    place = f"{noun} {tmp_path}:" if noun == "ignore file" else f"{tmp_path}:1:1:"
+    assert refusal(noun, tmp_path) == f"{place} is a directory; give {article} {noun}"
 
 
 def test_only_a_manifest_is_told_to_split(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from tagmgr.lifecycle.holdings import Held, Holdings
 from tagmgr.lifecycle.inuse import InUse, InUseSet
 from tagmgr.lifecycle.policy import CountType, Policy, Rule, TagStatus
 from tagmgr.lifecycle.policyfile import load_policy
+from tagmgr.lifecycle.retention import HistoryWindow
 from tagmgr.manifest.environments import Chain
 from tagmgr.oci.reference import ImageReference
 
@@ -29,6 +30,7 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 REGISTRY, REPOSITORY = "127.0.0.1:5000", "team/app"
 CHAIN = Chain()
 LIMITS = Limits(NOW, max_delete_share=1.0)
+WINDOW = HistoryWindow(CHAIN)
 
 
 def digest(name: str) -> str:
@@ -311,7 +313,7 @@ def test_digests_that_wait_on_each_other_come_last_and_wait_for_ever() -> None:
     decisions = tuple(
         Decision(h, h.time(CHAIN), Verdict.DELETE, ("test",)) for h in held.images.values()
     )
-    steps = deletion_steps(RepositoryPlan(held, decisions))
+    steps = deletion_steps(RepositoryPlan(held, decisions, HistoryWindow(CHAIN)))
     assert [s.digest for s in steps] == [digest("x"), first, second]
     assert (steps[1].after, steps[2].after) == ((second,), (first,))
 
@@ -323,15 +325,15 @@ def test_objections_name_what_the_plan_did_not_see_on_what_a_step_watches() -> N
     newer, signature = digest("newer"), digest("signature")
     signature_tag = f"sha256-{child.digest[7:]}.sig"
     as_planned = {"build-1": index.digest}
-    assert objections(step, holdings(index, child), Now(as_planned, {})) == []
+    assert objections(step, holdings(index, child), Now(as_planned, {}), WINDOW) == []
     now = Now(
         {**as_planned, "dev": index.digest, "build-9": newer, signature_tag: signature},
         {newer: (child.digest, digest("other")), signature: ()},
     )
-    assert objections(step, holdings(index, child), now) == [
+    assert objections(step, holdings(index, child), now, WINDOW) == [
         f"{index.digest[:19]} tagged dev",
         f"{newer[:19]} (build-9) names it",
         f"{signature_tag} refers to it",
     ]
     now = Now({**as_planned, "0-amd64": child.digest, "latest": child.digest}, {})
-    assert objections(step, holdings(index, child), now) == ["tagged 0-amd64, latest"]
+    assert objections(step, holdings(index, child), now, WINDOW) == ["tagged 0-amd64, latest"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,18 @@ from tagmgr.lock import (
     render_lock,
     write_lock,
 )
+from tagmgr.lock.check import (
+    State,
+    check_entry,
+    check_exit_code,
+    check_source,
+    moved_entry,
+    source_tag,
+    to_update,
+)
+from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.reference import ImageReference
+from tagmgr.reconcile.resolve import Resolution
 from tests.support.paths import REPO_ROOT
 
 A, B, C = ("sha256:" + c * 64 for c in "abc")
@@ -189,3 +201,55 @@ def test_a_target_locked_twice_is_refused(tmp_path: Path) -> None:
         f"{path}:26:5: entries[1].target: 127.0.0.1:5000/a:v1 is locked twice;"
         " the first entry is entries[0]"
     )
+
+
+def resolved(reference: ImageReference, digest: str | None) -> Resolution:
+    media = "application/vnd.oci.image.manifest.v1+json"
+    return Resolution(reference, Descriptor(media, digest, 100) if digest else None)
+
+
+def test_a_build_tag_that_points_elsewhere_is_a_moved_source_and_fails_the_check() -> None:
+    locked = entry("127.0.0.1:5000/a:v1")
+    build = source_tag(locked)
+    assert str(build) == "127.0.0.1:5000/a:build-1"
+    target = check_entry(locked, resolved(locked.target, A))
+    moved = check_source(locked, resolved(build, B))
+    assert (moved.state, moved.source, moved.locked_digest, moved.new_digest) == (
+        State.SOURCE_MOVED,
+        True,
+        A,
+        B,
+    )
+    assert check_exit_code([target, moved]) == 2
+    # Never rewritten by --update, nor is its entry when the target moved with it.
+    target_moved = check_entry(locked, resolved(locked.target, B))
+    assert to_update([target_moved, moved]) == []
+    assert to_update([target_moved]) == [target_moved]
+
+
+def test_a_build_tag_that_went_is_said_but_fails_nothing() -> None:
+    locked = entry("127.0.0.1:5000/a:v1")
+    gone = check_source(locked, resolved(locked.source, None))
+    assert gone.state is State.SOURCE_GONE
+    assert check_exit_code([check_entry(locked, resolved(locked.target, A)), gone]) == 0
+
+
+def test_a_source_by_digest_alone_has_nothing_to_check() -> None:
+    by_digest = replace(
+        entry("127.0.0.1:5000/a:v1"), source=ImageReference.parse(f"127.0.0.1:5000/a@{A}")
+    )
+    assert source_tag(by_digest) is None
+
+
+def test_following_a_moved_target_keeps_the_digest_its_build_tag_was_locked_at() -> None:
+    locked = entry("127.0.0.1:5000/a:v1")
+    moved = check_entry(locked, resolved(locked.target, B))
+    followed = moved_entry(moved, "2026-12-02T10:00:00Z")
+    assert (str(followed.source), followed.digest) == (f"127.0.0.1:5000/a:build-1@{A}", B)
+    assert followed.source_digest == A
+    # The build tag is checked against that digest from then on, and the lock reads back.
+    assert check_source(followed, resolved(source_tag(followed), A)).state is State.UNCHANGED
+    assert render_lock(Lock.of([followed])).count(f'"source": "127.0.0.1:5000/a:build-1@{A}"')
+    # Moved back to where its build tag is: the source is the plain build tag again.
+    back = moved_entry(check_entry(followed, resolved(locked.target, A)), "2026-12-03T10:00:00Z")
+    assert str(back.source) == "127.0.0.1:5000/a:build-1"

@@ -50,7 +50,9 @@ def finish(flow: Flow, response: httpx.Response) -> None:
 
 
 def make_auth(credentials: Credentials | None = None, clock: Clock | None = None) -> RegistryAuth:
-    return RegistryAuth(REGISTRY, credentials, SOURCES, TokenCache(clock or Clock()))
+    return RegistryAuth(
+        REGISTRY, lambda _repository: credentials, SOURCES, TokenCache(clock or Clock())
+    )
 
 
 def basic_value(username: str, password: str) -> str:
@@ -200,6 +202,56 @@ def test_second_401_with_credentials_names_the_user_never_the_secret() -> None:
         flow.send(unauthorized(manifest_request()))
     assert str(caught.value) == "registry registry.example: credentials for user alice were refused"
     assert SECRET not in repr(caught.value)
+
+
+def test_refusals_name_where_the_credentials_came_from() -> None:
+    alice = Credentials("alice", SECRET, "/ci/auth.json")
+    flow = bearer_dance(make_auth(alice), manifest_request(), {"token": "t"})
+    with pytest.raises(AuthenticationError) as caught:
+        flow.send(unauthorized(manifest_request()))
+    assert str(caught.value) == (
+        "registry registry.example: credentials for user alice from /ci/auth.json were refused"
+    )
+    flow = make_auth(alice).auth_flow(manifest_request())
+    token_request = flow.send(unauthorized(next(flow)))
+    resent = flow.send(token(token_request, {"token": "t"}))
+    scope_refused = 'Bearer realm="r",error="insufficient_scope"'
+    with pytest.raises(AuthenticationError) as caught:
+        flow.send(unauthorized(resent, scope_refused))
+    assert str(caught.value) == (
+        "registry registry.example: user alice from /ci/auth.json is not granted "
+        "repository:team/app:pull by the token service"
+    )
+
+
+def test_each_request_gets_the_credentials_of_its_own_repository() -> None:
+    """Per-repository keys (``host/team``) give different users for different repositories."""
+    users = {"team/app": Credentials("team", SECRET), "": Credentials("host", "host-pass")}
+    asked: list[str] = []
+
+    def lookup(repository: str) -> Credentials | None:
+        asked.append(repository)
+        return users.get(repository, users[""])
+
+    auth = RegistryAuth(REGISTRY, lookup, SOURCES, TokenCache(Clock()))
+    for repository, expected in (("team/app", ("team", SECRET)), ("other", ("host", "host-pass"))):
+        flow = auth.auth_flow(manifest_request(repository))
+        token_request = flow.send(unauthorized(next(flow)))
+        assert token_request.headers["Authorization"] == basic_value(*expected)
+    assert asked == ["team/app", "other"]
+
+
+def test_no_credentials_are_looked_up_until_a_challenge_asks() -> None:
+    asked: list[str] = []
+
+    def lookup(repository: str) -> Credentials | None:
+        asked.append(repository)
+        return None
+
+    auth = RegistryAuth(REGISTRY, lookup, SOURCES)
+    flow = auth.auth_flow(manifest_request())
+    finish(flow, ok(next(flow)))
+    assert asked == []
 
 
 def test_second_401_without_credentials_says_where_none_were_found() -> None:
