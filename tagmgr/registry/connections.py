@@ -1,11 +1,11 @@
 """Keep-alive HTTP/1.1 connections behind httpx's transport interface.
 
-httpx's own transport (httpcore over h11) cost about 0.45 ms of CPU per request here, more than
-the rest of tagmgr's client together, and a registry run is a thousand small requests (see
-docs/design.md, make bench). This transport keeps httpx's ``Request`` and ``Response`` (and so
-the auth flow, the retries and every test's ``MockTransport``) and speaks HTTP/1.1 itself
-(``wire``): one pool of idle connections per origin, each taken by one request at a time and put
-back once its answer was read to the end.
+httpx's own transport (httpcore over h11) cost more CPU per request than the rest of tagmgr's
+client together, and a registry run is a thousand small requests (`make bench` gives the CPU per
+request). This transport keeps httpx's ``Request`` and ``Response`` (and so the auth flow, the
+retries and every test's ``MockTransport``) and speaks HTTP/1.1 itself (``wire``): one pool of idle
+connections per origin, each taken by one request at a time and put back once its answer was read
+to the end.
 
 A request through a proxy goes to the proxy: in absolute form for plain HTTP, through a
 ``CONNECT`` tunnel for HTTPS. Failures are raised as httpx's exceptions, each from the

@@ -88,7 +88,7 @@ def ssl_context(
 class Trust:
     """The TLS context of one registry's connections (token realms included), made on first use.
 
-    Loading the system's CA store costs about 60 ms of CPU (make bench), paid by every process
+    Loading the system's CA store is a large part of a short run's CPU, paid by every process
     that tries HTTPS. A loopback registry is first tried with its certs.d CAs alone: one that
     serves plain HTTP, the usual case, fails the handshake before sending a certificate, so the
     store is never loaded; a certificate those CAs do not verify makes the connection try again

@@ -5,12 +5,11 @@ line (informational 1xx answers skipped), and its body framed as the RFC says: n
 or a 204 or 304, else chunked if the transfer coding says so, else ``Content-Length`` bytes,
 else whatever comes until the server closes.
 
-``http.client`` does the same, but parses each head with the ``email`` package: 310k
-instructions per answer, where this reading costs a tenth of that (make bench, docs/design.md),
-and a registry run reads a thousand small answers. Its limits are kept: a line of at most
-``MAX_LINE`` bytes, at most ``MAX_FIELDS`` header fields. Anything malformed is a
-``ProtocolError``; a field that would break the request (a line break in a token a hostile
-token service sent, say) is refused before anything is sent.
+``http.client`` does the same, but parses each head with the ``email`` package, which costs about
+ten times this reading, and a registry run reads a thousand small answers. Its limits are kept: a
+line of at most ``MAX_LINE`` bytes, at most ``MAX_FIELDS`` header fields. Anything malformed is a
+``ProtocolError``; a field that would break the request (a line break in a token a hostile token
+service sent, say) is refused before anything is sent.
 """
 
 from __future__ import annotations
