@@ -50,9 +50,10 @@ demo: system-deps venv
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info site
+	rm -rf $(VENV) .bench .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info site
 
 # Performance figures come from here, measured side by side in one run, never from a timed test.
 bench: system-deps venv
-	$(BIN)/python scripts/bench.py && $(BIN)/python scripts/bench_validate.py \
-	  && $(BIN)/python scripts/bench_upstream.py && $(BIN)/python scripts/bench_pinrefs.py
+	$(BIN)/python scripts/bench.py && $(BIN)/python scripts/bench_replay.py \
+	  && $(BIN)/python scripts/bench_validate.py && $(BIN)/python scripts/bench_upstream.py \
+	  && $(BIN)/python scripts/bench_pinrefs.py
