@@ -261,8 +261,11 @@ def test_the_capacity_run_sends_the_work_and_checks_each_answer(
 ) -> None:
     image = images.oci()
     push(registry.address, repo, "build-1", image)
+    # One at a time: docker-registry rewrites a manifest's revision link in place on every PUT of
+    # it, so a HEAD racing a PUT of the same manifest in one repository may get a 500 (apply
+    # serialises writes per repository for the same reason).
+    Capacity(registry.address, concurrency=1).run(apply_work({repo: image}, ["t1", "t2", "t3"]))
     capacity = Capacity(registry.address, concurrency=2)
-    capacity.run(apply_work({repo: image}, ["t1", "t2", "t3"]))
     assert head_digest(registry.address, repo, "t3") == image.digest
     capacity.run(plan_work({repo: image}, ["t1", "t2", "t3"]))
     with pytest.raises(CapacityError, match=f"HEAD /v2/{repo}/manifests/t4: 404, not 200"):
