@@ -98,11 +98,13 @@ def _registry_inventory(
         key=str,  # a source given by digest has no tag to compare
     )
 
-    tally.expect(len(references))
+    tally.expect(sum(_asks(ref, listings[(ref.registry, ref.repository)]) for ref in references))
 
     def look_up(ref: ImageReference) -> Lookup:
-        lookup = _look_up(registries, ref, listings[(ref.registry, ref.repository)])
-        tally.advance(str(ref))
+        listing = listings[(ref.registry, ref.repository)]
+        lookup = _look_up(registries, ref, listing)
+        if _asks(ref, listing):
+            tally.advance(str(ref))
         return lookup
 
     inventory = dict(zip(references, map_in_threads(look_up, references, jobs), strict=True))
@@ -129,20 +131,33 @@ def _list_tags(registries: Registries, repository: Repository) -> TagListing:
     return None if found is None else frozenset(found)
 
 
+def _asks(ref: ImageReference, listing: TagListing) -> bool:
+    """Whether looking ``ref`` up takes a request: the listing answers for a tag it lacks."""
+    return isinstance(listing, frozenset) and (ref.digest is not None or ref.tag in listing)
+
+
 def _look_up(registries: Registries, ref: ImageReference, listing: TagListing) -> Lookup:
-    if isinstance(listing, TagmgrError):
-        return Lookup(error=str(listing))
-    if listing is None:
-        return Lookup(missing=f"the registry has no repository {ref.repository}")
-    absent = Lookup(missing=f"{ref.repository} has no {_part(ref)}")
-    if ref.digest is None and ref.tag not in listing:
-        return absent
+    if not _asks(ref, listing):
+        return _unasked(ref, listing)
     try:
         client = registries.client(ref.registry)
         descriptor = client.head_manifest(ref.repository, ref.digest or str(ref.tag))
     except TagmgrError as error:
         return Lookup(error=str(error))
-    return Lookup(descriptor) if descriptor is not None else absent
+    return Lookup(descriptor) if descriptor is not None else _absent(ref)
+
+
+def _unasked(ref: ImageReference, listing: TagListing) -> Lookup:
+    """What the listing alone says of ``ref``."""
+    if isinstance(listing, TagmgrError):
+        return Lookup(error=str(listing))
+    if listing is None:
+        return Lookup(missing=f"the registry has no repository {ref.repository}")
+    return _absent(ref)
+
+
+def _absent(ref: ImageReference) -> Lookup:
+    return Lookup(missing=f"{ref.repository} has no {_part(ref)}")
 
 
 def _part(ref: ImageReference) -> str:

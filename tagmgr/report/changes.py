@@ -183,7 +183,7 @@ def _file_note(steps: Sequence[VersionStep], written: bool) -> str:
     if written:
         return "file written"
     pending = any(step.step in (Step.PIN, Step.UNPIN) for step in steps)
-    return "nothing written (--write to write)" if pending else "nothing to change"
+    return "nothing written (--yes to write)" if pending else "nothing to change"
 
 
 def exports(versions: VersionsFile, build: str | None) -> Report:

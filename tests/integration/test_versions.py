@@ -62,7 +62,7 @@ def test_update_then_release_then_release_again(
     assert dry.out.splitlines()[3:] == [
         f"manual    docker.io/{repo}/db  v0.9.0",
         "",
-        "versions update: 1 keep, 1 manual, 1 unpin; nothing written (--write to write)",
+        "versions update: 1 keep, 1 manual, 1 unpin; nothing written (--yes to write)",
     ]
     assert path.read_bytes() == original.encode()
 

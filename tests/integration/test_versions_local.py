@@ -63,7 +63,7 @@ def test_update_and_release_from_a_docker_daemon(
         f"unpin     docker.io/{repo}/web  v1.2.3 -> null  (build changed)",
         "          file-modified etc/app.conf: content sha256:8ac56ba2b165 -> sha256:da2787073fb3",
         "",
-        "versions update: 1 keep, 1 unpin; nothing written (--write to write)",
+        "versions update: 1 keep, 1 unpin; nothing written (--yes to write)",
     ]
     assert {name: tags(registry, f"{repo}/{name}") for name in ("api", "web")} == before
     written = run_tagmgr(
