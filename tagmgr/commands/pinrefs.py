@@ -49,12 +49,17 @@ def pin_refs(args: argparse.Namespace) -> int:
     if args.dry_run:
         interrupt.stop_at_once()  # a dry run writes nothing
     with interrupt.stopping_at_once():  # until the first file is written
-        table = pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
         inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
         collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
         if collected.problems:
             raise DocumentError(collected.problems)
         found = scan(collected.files, collected.skipped)
+        named = {
+            (site.reference.registry, site.reference.repository)
+            for _, refs in found
+            for site in refs.references
+        }
+        table = pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args, named)
         edits = plan_pins(found, table, with_digest=args.digest)
     pending = changed(edits)
     options = report_options(args)
@@ -90,7 +95,8 @@ def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
     return []
 
 
-def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
+def _pins_from_manifests(args: argparse.Namespace, named: set[tuple[str, str]]) -> PinTable:
+    """``named``: the repositories the files name; only their targets' digests are asked for."""
     from tagmgr.manifest import load_manifests
     from tagmgr.pinrefs.sources import pins_from_manifests
 
@@ -101,5 +107,10 @@ def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
         )
     with open_registries(args) as registries:
         return pins_from_manifests(
-            manifests, registries, mapping, git_cache=args.git_cache, jobs=args.jobs
+            manifests,
+            registries,
+            mapping,
+            git_cache=args.git_cache,
+            jobs=args.jobs,
+            named=named,
         )

@@ -3,7 +3,7 @@ the registries when ``--digest`` asks for them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from pathlib import Path
 
 from tagmgr.lock import read_lock
@@ -28,9 +28,11 @@ def pins_from_manifests(
     *,
     git_cache: Path | None,
     jobs: int,
+    named: Set[tuple[str, str]] = frozenset(),
 ) -> PinTable:
-    """Entries as written (files name docker.io, not a mirror); each target's digest HEADed,
-    through ``registry_map``, when ``registries`` are given."""
+    """Entries as written (files name docker.io, not a mirror); when ``registries`` are given,
+    the digest of each target in a repository the files name (``named``: registry, repository)
+    HEADed through ``registry_map``: an entry no file names needs no registry."""
     resolved = pipeline.resolve(
         manifests, registry_map=RegistryMap(), git_cache=git_cache, jobs=jobs
     )
@@ -39,6 +41,8 @@ def pins_from_manifests(
     if registries is not None:
 
         def head(target: Target) -> str | None:
+            if (target.destination.registry, target.destination.repository) not in named:
+                return None
             ref = registry_map.apply(target.destination)
             found = registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
             return found.digest if found else None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.e2e import DRY_RUN_NOTE, one_entry_manifest, run_tagmgr
+from tests.support.e2e import DRY_RUN_NOTE, one_entry_manifest, run_tagmgr, write_manifest
 from tests.support.oci import ImageFactory
 from tests.support.push import push
 from tests.support.registry import RegistryServer
@@ -14,7 +14,7 @@ from tests.support.registry import RegistryServer
 pytestmark = pytest.mark.integration
 
 
-def test_pin_refs_with_digests_from_the_registry_pins_the_index_digest(
+def test_pin_refs_with_digests_pins_the_index_digest_asking_only_for_what_the_files_name(
     registry: RegistryServer,
     repo: str,
     images: ImageFactory,
@@ -24,8 +24,15 @@ def test_pin_refs_with_digests_from_the_registry_pins_the_index_digest(
     index = images.index()
     push(registry.address, repo, "build-1", index)
     name = f"{registry.address}/{repo}"
-    manifest = one_entry_manifest(tmp_path / "m.yaml", name)
-    assert run_tagmgr(capsys, "apply", "--yes", manifest).code == 0
+    assert (
+        run_tagmgr(capsys, "apply", "--yes", one_entry_manifest(tmp_path / "a.yaml", name)).code
+        == 0
+    )
+    # A second entry in a registry that nothing answers for: no file names it, so it is not asked.
+    elsewhere = {"name": "127.0.0.1:9/elsewhere/app", "src_build_tag": "build-1", "tag": "v1"}
+    manifest = write_manifest(
+        tmp_path / "m.yaml", [{"name": name, "src_build_tag": "build-1", "tag": "v1"}, elsewhere]
+    )
     values = tmp_path / "values.yaml"
     values.write_text(f"app:\n  image: {name}:build-1  # built by CI\n")
     result = run_tagmgr(capsys, "pin-refs", "--manifest", manifest, "--digest", "--dry-run", values)
