@@ -27,7 +27,7 @@ from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.plan import Action, Kind
 
 if TYPE_CHECKING:
-    from tagmgr.registry import Registries
+    from tagmgr.reconcile.readers import RegistryReaders
 
 MAX_AGE = 1.0  # seconds a listing answers for absent tags
 
@@ -50,7 +50,7 @@ class AbsenceCheck:
 
     def __init__(
         self,
-        registries: Registries,
+        registries: RegistryReaders,
         actions: Sequence[Action],
         *,
         max_age: float = MAX_AGE,

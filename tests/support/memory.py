@@ -1,0 +1,55 @@
+"""An in-memory registry for unit tests of pure logic that reads registries.
+
+It plays ``reconcile.readers.RegistryReaders`` and each ``RegistryReader`` at once (one store for
+every host), and records the reads it answers. The real client is covered against real
+registries in tests/integration.
+"""
+
+from __future__ import annotations
+
+from tagmgr.errors import RegistryError
+from tagmgr.oci.descriptor import Descriptor
+from tagmgr.registry import RegistryOptions
+from tagmgr.registry.policy import RetryPolicy
+
+
+class MemoryRegistry:
+    """Tags by (repository, tag), manifests' bytes by digest."""
+
+    options = RegistryOptions(retry=RetryPolicy(jitter=0.0))
+
+    def __init__(self, pages: int | None = 1) -> None:
+        self.tags: dict[tuple[str, str], Descriptor] = {}
+        self.manifests: dict[str, tuple[Descriptor, bytes]] = {}
+        self.pages = pages
+        self.requests: list[str] = []
+
+    def client(self, registry: str) -> MemoryRegistry:
+        return self
+
+    def put(self, repository: str, tag: str, descriptor: Descriptor, content: bytes = b"") -> None:
+        self.tags[(repository, tag)] = descriptor
+        self.manifests[descriptor.digest] = (descriptor, content)
+
+    def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
+        self.requests.append(f"HEAD {repository}:{reference}")
+        if reference.startswith("sha256:"):
+            return self.manifests.get(reference, (None, b""))[0]
+        return self.tags.get((repository, reference))
+
+    def get_manifest(self, repository: str, reference: str) -> tuple[Descriptor, bytes]:
+        self.requests.append(f"GET {repository}:{reference}")
+        if reference not in self.manifests:
+            raise RegistryError("registry.example", f"GET {repository}:{reference}: 404")
+        return self.manifests[reference]
+
+    def list_tags(self, repository: str) -> list[str]:
+        return self.find_tags(repository) or []
+
+    def find_tags(self, repository: str) -> list[str] | None:
+        self.requests.append(f"list {repository}")
+        tags = [tag for repo, tag in self.tags if repo == repository]
+        return tags or None
+
+    def listing_pages(self, repository: str) -> int | None:
+        return self.pages
