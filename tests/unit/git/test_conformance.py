@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,9 +179,9 @@ def test_one_git_describe_per_repository_and_match(
     commands: list[str] = []
     real_run = process.run
 
-    def recording_run(argv: Sequence[str], **options: object) -> process.Completed:
+    def recording_run(argv: Sequence[str], **options: Any) -> process.Completed:
         commands.append(argv[1])
-        return real_run(argv, **options)  # type: ignore[arg-type]
+        return real_run(argv, **options)
 
     monkeypatch.setattr(process, "run", recording_run)
     warm = versioner.describe_all(items)
