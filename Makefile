@@ -42,8 +42,9 @@ docs: venv
 test: system-deps lint docs
 	$(BIN)/pytest -q
 
+# The fast unit tests, while iterating; `make test` runs every test.
 unit: venv
-	$(BIN)/pytest -q -m 'not integration'
+	$(BIN)/pytest -q -m 'not integration and not slow'
 
 demo: system-deps venv
 	$(BIN)/python scripts/demo.py

@@ -1,14 +1,17 @@
 """Fixtures for tests against real registries on 127.0.0.1, and the gate for integration tests.
 
-Integration tests are marked ``@pytest.mark.integration``; a test that uses ``registry``,
-``secure_registry`` or ``dockerd`` is marked automatically. When ``docker-registry`` or ``skopeo``
-(or, for ``dockerd``, ``dockerd`` or root) is missing they are skipped, except under CI (``CI``
-set, not "false"/"0"), where they fail: CI never skips them.
+Every test under tests/integration/ is marked ``integration``, and so is any test that uses
+``registry``, ``secure_registry`` or ``dockerd``: ``-m 'not integration'`` runs the unit tests
+alone. Those that use one of these fixtures, or are marked ``integration`` by their own module,
+need ``docker-registry`` and ``skopeo`` (and, for ``dockerd``, ``dockerd`` and root): when one
+is missing they are skipped, except under CI (``CI`` set, not "false"/"0"), where they fail: CI
+never skips them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -23,19 +26,24 @@ from tests.support.registry import (
 )
 
 REGISTRY_FIXTURES = frozenset({"registry", "secure_registry", "dockerd"})
+INTEGRATION_TESTS = Path(__file__).parent / "integration"
+NEEDS_TOOLS = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark registry users as integration tests, so ``-m 'not integration'`` never starts one."""
     for item in items:
-        if REGISTRY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        needs_tools = item.get_closest_marker("integration") is not None or bool(
+            REGISTRY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        )
+        item.stash[NEEDS_TOOLS] = needs_tools
+        if needs_tools or item.path.is_relative_to(INTEGRATION_TESTS):
             item.add_marker(pytest.mark.integration)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("integration"):
+    if item.stash.get(NEEDS_TOOLS, False):
         require_integration_tools()
 
 

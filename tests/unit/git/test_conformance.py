@@ -22,6 +22,8 @@ from tagmgr.system import process
 from tests.support.githistory import grow_history
 from tests.support.gitrepos import GitDaemon, UpstreamRepo, isolate_git, objects
 
+pytestmark = pytest.mark.slow  # git describe, run once per commit of long histories
+
 MATCHES = [None, "v*", "mod/*"]
 _GIT_OUTPUT = re.compile(r"(?P<tag>.+)-(?P<depth>[0-9]+)-g(?P<hash>[0-9a-f]+)")
 
