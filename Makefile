@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates
 SOURCES := tagmgr tests scripts
 
-.PHONY: all system-deps venv lint docs test unit demo bench clean
+.PHONY: all system-deps venv lint docs test unit coverage demo bench clean
 
 all: test
 
@@ -46,11 +46,16 @@ test: system-deps lint docs
 unit: venv
 	$(BIN)/pytest -q -m 'not integration and not slow'
 
+# Unit coverage per package, the slow unit tests included (what tests/unit covers on its own).
+coverage: venv
+	$(BIN)/pytest -q -m 'not integration' --cov=tagmgr --cov-report= --cov-report=json:coverage.json
+	$(BIN)/python scripts/coverage_table.py coverage.json
+
 demo: system-deps venv
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info site
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info site .coverage coverage.json
 
 # Performance figures come from here, measured side by side in one run, never from a timed test.
 bench: system-deps venv
