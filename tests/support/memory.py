@@ -11,6 +11,7 @@ from tagmgr.errors import RegistryError
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.registry import RegistryOptions
 from tagmgr.registry.policy import RetryPolicy
+from tests.support.oci import Image
 
 
 class MemoryRegistry:
@@ -27,9 +28,14 @@ class MemoryRegistry:
     def client(self, registry: str) -> MemoryRegistry:
         return self
 
-    def put(self, repository: str, tag: str, descriptor: Descriptor, content: bytes = b"") -> None:
+    def push(self, repository: str, tag: str, image: Image) -> Descriptor:
+        """``image`` tagged ``tag``, its children held untagged; returns its descriptor."""
+        for manifest in image.manifests():
+            held = Descriptor(manifest.media_type, manifest.digest, manifest.size)
+            self.manifests[held.digest] = (held, manifest.manifest_bytes)
+        descriptor = self.manifests[image.digest][0]
         self.tags[(repository, tag)] = descriptor
-        self.manifests[descriptor.digest] = (descriptor, content)
+        return descriptor
 
     def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
         self.requests.append(f"HEAD {repository}:{reference}")
