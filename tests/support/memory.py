@@ -1,11 +1,14 @@
 """An in-memory registry for unit tests of pure logic that reads registries.
 
 It plays ``reconcile.readers.RegistryReaders`` and each ``RegistryReader`` at once (one store for
-every host), and records the reads it answers. The real client is covered against real
-registries in tests/integration.
+every host), and ``lifecycle.survey.RepositoryReader``, and records the reads it answers. The
+real client is covered against real registries in tests/integration.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from tagmgr.errors import RegistryError
 from tagmgr.oci.descriptor import Descriptor
@@ -15,13 +18,15 @@ from tests.support.oci import Image
 
 
 class MemoryRegistry:
-    """Tags by (repository, tag), manifests' bytes by digest."""
+    """Tags by (repository, tag), manifests' and blobs' bytes by digest."""
 
     options = RegistryOptions(retry=RetryPolicy(jitter=0.0))
+    registry = "registry.example"
 
     def __init__(self, pages: int | None = 1) -> None:
         self.tags: dict[tuple[str, str], Descriptor] = {}
         self.manifests: dict[str, tuple[Descriptor, bytes]] = {}
+        self.blobs: dict[str, bytes] = {}
         self.pages = pages
         self.requests: list[str] = []
 
@@ -33,6 +38,7 @@ class MemoryRegistry:
         for manifest in image.manifests():
             held = Descriptor(manifest.media_type, manifest.digest, manifest.size)
             self.manifests[held.digest] = (held, manifest.manifest_bytes)
+        self.blobs.update(image.all_blobs())
         descriptor = self.manifests[image.digest][0]
         self.tags[(repository, tag)] = descriptor
         return descriptor
@@ -46,7 +52,7 @@ class MemoryRegistry:
     def get_manifest(self, repository: str, reference: str) -> tuple[Descriptor, bytes]:
         self.requests.append(f"GET {repository}:{reference}")
         if reference not in self.manifests:
-            raise RegistryError("registry.example", f"GET {repository}:{reference}: 404")
+            raise RegistryError(self.registry, f"GET {repository}:{reference}: 404")
         return self.manifests[reference]
 
     def list_tags(self, repository: str) -> list[str]:
@@ -59,3 +65,10 @@ class MemoryRegistry:
 
     def listing_pages(self, repository: str) -> int | None:
         return self.pages
+
+    @contextmanager
+    def open_blob(self, repository: str, digest: str) -> Iterator[Iterator[bytes]]:
+        self.requests.append(f"GET blob {repository}:{digest}")
+        if digest not in self.blobs:
+            raise RegistryError(self.registry, f"GET blob {repository}:{digest}: 404")
+        yield iter([self.blobs[digest]])
