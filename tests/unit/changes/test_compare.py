@@ -44,39 +44,43 @@ def test_each_path_that_differs_is_one_reason_and_an_ignored_one_says_by_which_r
     assert compare_files(a, dict(a), NOTHING_IGNORED) == []
 
 
+class Reader:
+    """Serves layers by diff_id and records which it was asked for."""
+
+    def __init__(self, layers: dict[str, LayerChanges]) -> None:
+        self.layers = layers
+        self.read: list[str] = []
+
+    def __call__(self, which: Layer) -> LayerChanges:
+        self.read.append(which.diff_id)
+        return self.layers[which.diff_id]
+
+
 def test_a_shared_base_is_not_read_when_the_layers_above_it_touch_the_same_paths() -> None:
-    layers = {
-        "base": BASE,
-        "app-1": LayerChanges({"app/run": file("sha256:1")}),
-        "app-2": LayerChanges({"app/run": file("sha256:2")}),
-    }
-    read: list[str] = []
-
-    def reader(which: Layer) -> LayerChanges:
-        read.append(which.diff_id)
-        return layers[which.diff_id]
-
+    reader = Reader(
+        {
+            "base": BASE,
+            "app-1": LayerChanges({"app/run": file("sha256:1")}),
+            "app-2": LayerChanges({"app/run": file("sha256:2")}),
+        }
+    )
     reasons = compare_stacks(
         [layer("base"), layer("app-1")], [layer("base"), layer("app-2")], reader, NOTHING_IGNORED
     )
     assert reasons == [Reason("file-modified", "app/run", "content sha256:1 -> sha256:2")]
-    assert read == ["app-1", "app-2"]
+    assert reader.read == ["app-1", "app-2"]
 
 
 def test_a_shared_base_is_read_once_when_one_side_whites_out_part_of_it() -> None:
-    layers = {
-        "base": BASE,
-        "same": LayerChanges({"app/run": file("sha256:1")}),
-        "wipe": LayerChanges({"app/run": file("sha256:1")}, whiteouts={"etc/build-id"}),
-    }
-    read: list[str] = []
-
-    def reader(which: Layer) -> LayerChanges:
-        read.append(which.diff_id)
-        return layers[which.diff_id]
-
+    reader = Reader(
+        {
+            "base": BASE,
+            "same": LayerChanges({"app/run": file("sha256:1")}),
+            "wipe": LayerChanges({"app/run": file("sha256:1")}, whiteouts={"etc/build-id"}),
+        }
+    )
     reasons = compare_stacks(
         [layer("base"), layer("same")], [layer("base"), layer("wipe")], reader, NOTHING_IGNORED
     )
     assert reasons == [Reason("file-removed", "etc/build-id", "file")]
-    assert read == ["same", "wipe", "base"]
+    assert reader.read == ["same", "wipe", "base"]
