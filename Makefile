@@ -60,4 +60,4 @@ clean:
 # Performance figures come from here, measured side by side in one run, never from a timed test.
 bench: system-deps venv
 	$(BIN)/python scripts/bench.py && $(BIN)/python scripts/bench_validate.py \
-	  && $(BIN)/python scripts/bench_upstream.py
+	  && $(BIN)/python scripts/bench_upstream.py && $(BIN)/python scripts/bench_pinrefs.py

@@ -32,6 +32,7 @@ from tagmgr.reconcile.plan import plan
 from tagmgr.report.changes import diffed, stepped
 from tagmgr.report.progress import Progress
 from tagmgr.report.publish import publish
+from tagmgr.system import interrupt
 
 
 def diff(args: argparse.Namespace) -> int:
@@ -51,11 +52,14 @@ def _load(args: argparse.Namespace) -> VersionsFile:
 
 
 def versions_update(args: argparse.Namespace) -> int:
+    if not args.write:
+        interrupt.stop_at_once()  # a dry run writes nothing
     versions = _load(args)
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
     mapping = registry_map(args)
     reading = Progress.on_terminal("versions update: comparing builds", report_options(args))
-    with open_registries(args) as registries, reading:
+    # Until the write, a stop has nothing to finish.
+    with interrupt.stopping_at_once(), open_registries(args) as registries, reading:
         reading.expect(len(versions.entries))
 
         def compare(entry: VersionEntry, build: str) -> ImageDiff:
@@ -67,19 +71,24 @@ def versions_update(args: argparse.Namespace) -> int:
 
         comparisons = compare_builds(versions, args.build, compare)
     steps = [decide_update(e, comparisons.get(e.index)) for e in versions.entries]
-    return _finish("versions update", versions, steps, args)
+    return _finish("versions update", versions, steps, args, records_writes=False)
 
 
 def versions_release(args: argparse.Namespace) -> int:
+    if not args.write:
+        interrupt.stop_at_once()  # a dry run writes nothing
     versions = _load(args)
     if args.local:
         return _release_local(versions, args)
     targets = release_targets(versions, args.version, args.build)
     mapped = {i: t.mapped(registry_map(args)) for i, t in targets.items()}
     with open_registries(args) as registries:
-        with Progress.on_terminal(
-            "versions release: reading registries", report_options(args)
-        ) as reading:
+        with (
+            interrupt.stopping_at_once(),  # until the first tag is created
+            Progress.on_terminal(
+                "versions release: reading registries", report_options(args)
+            ) as reading,
+        ):
             found = take_inventory(list(mapped.values()), registries, jobs=args.jobs, tally=reading)
         planned = plan(list(mapped.values()), found)
         actions = dict(zip(mapped, planned, strict=True))
@@ -88,7 +97,7 @@ def versions_release(args: argparse.Namespace) -> int:
             applier = Applier(ENGINES[args.engine](registries), registries)
             outcomes = dict(zip(mapped, applier.apply(planned, jobs=args.jobs), strict=True))
     steps = decide_release(versions, args.version, actions, outcomes)
-    return _finish("versions release", versions, steps, args)
+    return _finish("versions release", versions, steps, args, records_writes=True)
 
 
 def _release_local(versions: VersionsFile, args: argparse.Namespace) -> int:
@@ -108,21 +117,31 @@ def _release_local(versions: VersionsFile, args: argparse.Namespace) -> int:
             push=push if args.write else None,
         )
     steps = decide_release(versions, args.version, actions, outcomes)
-    return _finish("versions release", versions, steps, args)
+    return _finish("versions release", versions, steps, args, records_writes=True)
 
 
 def _finish(
-    command: str, versions: VersionsFile, steps: list[VersionStep], args: argparse.Namespace
+    command: str,
+    versions: VersionsFile,
+    steps: list[VersionStep],
+    args: argparse.Namespace,
+    *,
+    records_writes: bool,
 ) -> int:
-    """Report, and write the new versions when asked: what failed stays as it was."""
+    """Report, and write the new versions when asked: what failed stays as it was.
+
+    After a stop, the file is written only if it records tags this run created (release: the
+    entries not started stay unpinned, as failed ones do); update's edits are then not written.
+    """
     failed = any(step.step is Step.ERROR for step in steps)
     edits = new_versions(steps)
-    written = bool(args.write and edits)
+    stopped = bool(args.write and edits) and interrupt.requested() and not records_writes
+    written = bool(args.write and edits) and not stopped
     if written and versions.image_map:
         write_shell_versions(versions, edits)
     elif written:
         write_values(versions.path, "version", edits, after="name")
-    publish(stepped(command, steps, written=written), report_options(args))
+    publish(stepped(command, steps, written=written, interrupted=stopped), report_options(args))
     if failed:
         return exitcodes.FAILURE
     return exitcodes.CHANGES_PENDING if edits and not args.write else exitcodes.OK

@@ -93,6 +93,7 @@ def validate(args: argparse.Namespace) -> int:
     from tagmgr.report.core import validated
     from tagmgr.report.publish import publish
 
+    interrupt.stop_at_once()  # validate writes nothing
     publish(validated(load_manifests(args.files)), report_options(args))
     return exitcodes.OK
 
@@ -162,13 +163,17 @@ def describe(args: argparse.Namespace) -> int:
     from tagmgr.report.core import described
     from tagmgr.report.publish import publish
 
-    manifests = load_manifests(args.files)
-    resolved = pipeline.resolve(
-        manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
-    )
+    if not args.write:
+        interrupt.stop_at_once()  # describe writes nothing without --write
+    with interrupt.stopping_at_once():  # until the first file is written
+        manifests = load_manifests(args.files)
+        resolved = pipeline.resolve(
+            manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
+        )
     derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
     if args.write:
-        _write_derived_tags(manifests, derived)
+        for path in _write_derived_tags(manifests, derived):
+            print(f"tagmgr: {path} was not written: interrupted", file=sys.stderr)
     publish(described(derived), report_options(args))
     unresolved = any(isinstance(item, Unresolved) for item in derived)
     return exitcodes.FAILURE if unresolved else exitcodes.OK
@@ -208,18 +213,23 @@ def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
     return ask("Create these tags?")
 
 
-def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> None:
+def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> list[str]:
+    """Each file's tags, until a signal asks to stop; the files left unwritten."""
     from tagmgr.manifest.write import write_tags
     from tagmgr.reconcile.targets import Target
 
     concrete = {
         id(item.entry): item.destination.tag for item in derived if isinstance(item, Target)
     }
+    unwritten = []
     for manifest in manifests:
         tags = {
             index: tag
             for index, entry in enumerate(manifest.entries)
             if (tag := concrete.get(id(entry))) is not None
         }
-        if tags:
+        if tags and interrupt.requested():
+            unwritten.append(manifest.path)
+        elif tags:
             write_tags(manifest.path, tags)
+    return unwritten

@@ -159,14 +159,14 @@ def lock(args: argparse.Namespace) -> int:
     from tagmgr.report.digests import locked
     from tagmgr.report.progress import Progress
     from tagmgr.report.publish import publish
+    from tagmgr.system import interrupt
 
-    manifests = load_manifests(args.files)
     options = report_options(args)
     path: Path = args.lock_path
-    with open_registries(args) as registries:
+    with interrupt.stopping_at_once(), open_registries(args) as registries:  # until the write
         with Progress.on_terminal("lock: reading registries", options) as reading:
             actions = pipeline.plan(
-                manifests,
+                load_manifests(args.files),
                 registries,
                 registry_map=registry_map(args),
                 git_cache=args.git_cache,
@@ -174,11 +174,10 @@ def lock(args: argparse.Namespace) -> int:
                 tally=reading,
             )
         entries, problems = lock_entries(actions, registries, jobs=args.jobs)
-    written = False
-    if not problems:
-        previous = read_lock(path) if path.exists() else Lock()
-        written = write_lock(path, previous.replaced_by(entries))
-    publish(locked(path, len(entries), written, problems), options)
+        previous = read_lock(path) if path.exists() and not problems else Lock()
+    stopped = interrupt.requested()  # since the reading: the write is not started
+    written = not (problems or stopped) and write_lock(path, previous.replaced_by(entries))
+    publish(locked(path, len(entries), written, problems, stopped=stopped), options)
     return exitcodes.FAILURE if problems else exitcodes.OK
 
 
@@ -223,6 +222,7 @@ def check(args: argparse.Namespace) -> int:
     mapping = registry_map(args)
     options = report_options(args)
     with (
+        interrupt.stopping_at_once(),  # until the write
         open_registries(args) as registries,
         Progress.on_terminal("check: reading registries", options) as progress,
     ):
@@ -246,7 +246,9 @@ def check(args: argparse.Namespace) -> int:
     findings = [finding for pair in pairs for finding in pair]
     moved = to_update(findings) if args.update else []
     updated = False
-    if moved:
+    if moved and interrupt.requested():  # since the reading
+        print(f"tagmgr: {args.lock_path} was not updated: interrupted", file=sys.stderr)
+    elif moved:
         now = timestamp()
         updated = write_lock(args.lock_path, locked.updated(moved_entry(f, now) for f in moved))
     publish(checked(findings, updated=updated), options)

@@ -140,27 +140,35 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
 
 def promote(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.system import interrupt
 
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     chain = _chain(args)
     mapping = registry_map(args)
     image = mapping.apply(args.image)
     into = mapping.apply(args.to_repository) if args.to_repository else None
     required = run.signers(args)
     with open_registries(args) as registries:
-        promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
-        promotion = run.gate(registries, promotion, required)
+        with interrupt.stopping_at_once():  # nothing is written before the move
+            promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
+            promotion = run.gate(registries, promotion, required)
         return run.move(args, registries, promotion, signatures)
 
 
 def rollback(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.system import interrupt
 
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     chain = _chain(args)
     name = registry_map(args).apply(args.name)
     required = run.signers(args)
     with open_registries(args) as registries:
-        promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
-        promotion = run.gate(registries, promotion, required)
+        with interrupt.stopping_at_once():  # nothing is written before the move
+            promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
+            promotion = run.gate(registries, promotion, required)
         return run.move(args, registries, promotion, {})
 
 

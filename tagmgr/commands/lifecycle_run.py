@@ -42,12 +42,14 @@ from tagmgr.registry import Registries
 from tagmgr.report import lifecycle as report
 from tagmgr.report.progress import Progress
 from tagmgr.report.publish import publish, show
+from tagmgr.system import interrupt
 
 _EXIT_CODES = {
     Result.MOVED: exitcodes.OK,
     Result.SUPERSEDED: exitcodes.SUPERSEDED,
     Result.UNRECORDED: exitcodes.FAILURE,
     Result.VANISHED: exitcodes.FAILURE,
+    Result.NOT_STARTED: exitcodes.FAILURE,  # the signal's own code replaces it (cli)
 }
 
 
@@ -156,6 +158,8 @@ def status(args: argparse.Namespace, chain: Chain) -> None:
 
 
 def expire(args: argparse.Namespace, chain: Chain) -> int:
+    if not args.yes:
+        interrupt.stop_at_once()  # a dry run writes nothing
     policy = load_policy(args.policy)
     for note in untagged_notes(policy):
         print(f"tagmgr: note: {note}", file=sys.stderr)
@@ -170,7 +174,10 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
     limits = Limits(_now(), args.keep_newer_than, args.max_delete_share, args.keep_history)
     options = report_options(args)
     with open_registries(args) as opened:
-        with Progress.on_terminal("expire: reading repositories", options) as progress:
+        with (
+            interrupt.stopping_at_once(),  # until the first DELETE: nothing to finish
+            Progress.on_terminal("expire: reading repositories", options) as progress,
+        ):
             progress.expect(len(names))
             plans = []
             for n in names:

@@ -39,14 +39,18 @@ def pin_refs(args: argparse.Namespace) -> int:
     from tagmgr.pinrefs.plan import changed, exit_code, plan_pins
     from tagmgr.report.pinrefs import pinned
     from tagmgr.report.publish import publish
+    from tagmgr.system import interrupt
 
-    table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
-    inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
-    collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
-    if collected.problems:
-        raise DocumentError(collected.problems)
-    found = scan(collected.files, collected.skipped)
-    edits = plan_pins(found, table, with_digest=args.digest)
+    if not args.write:
+        interrupt.stop_at_once()  # pin-refs writes nothing without --write
+    with interrupt.stopping_at_once():  # until the first file is written
+        table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
+        inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
+        collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
+        if collected.problems:
+            raise DocumentError(collected.problems)
+        found = scan(collected.files, collected.skipped)
+        edits = plan_pins(found, table, with_digest=args.digest)
     unwritten = _write(changed(edits)) if args.write else []
     report = pinned(edits, collected.skipped, unwritten, written=bool(args.write))
     publish(report, report_options(args))

@@ -174,19 +174,15 @@ def _closing_brace(text: str, start: int, end: int) -> int:
 
 
 def _merged(pieces: list[Piece]) -> Value:
-    """Neighbouring pieces from one place, written one after the other, as one piece."""
-    merged: list[Piece] = []
+    """Neighbouring pieces from one place, written one after the other, as one piece; each
+    piece's text joined once (adding one character at a time made a long word quadratic)."""
+    merged: list[tuple[Piece, list[str]]] = []
+    end: int | None = None  # where the last merged piece ends in the file, if it can grow
     for piece in pieces:
-        last = merged[-1] if merged else None
-        if (
-            last is not None
-            and piece.text
-            and last.text
-            and last.arg == piece.arg
-            and last.start is not None
-            and piece.start == last.start + len(last.text)
-        ):
-            merged[-1] = Piece(last.text + piece.text, last.start, last.arg)
+        if end is not None and piece.text and piece.start == end and merged[-1][0].arg == piece.arg:
+            merged[-1][1].append(piece.text)
+            end += len(piece.text)
         else:
-            merged.append(piece)
-    return tuple(merged)
+            merged.append((piece, [piece.text]))
+            end = None if piece.start is None or not piece.text else piece.start + len(piece.text)
+    return tuple(Piece("".join(texts), first.start, first.arg) for first, texts in merged)

@@ -22,11 +22,11 @@ from tagmgr.filerefs.dockerargs import GlobalArgs, Piece, Unknown, Value, text_o
 from tagmgr.filerefs.dockerlex import Instruction, Word, instruction_of, parse_dockerfile
 from tagmgr.filerefs.site import (
     Found,
+    Lines,
     Rewrite,
     Site,
     Unreadable,
     is_template,
-    location_at,
     name_part,
     unchangeable,
 )
@@ -83,11 +83,11 @@ def find_in_dockerfile(file: str, text: str) -> Found:
 
 class _Reader:
     def __init__(self, file: str, text: str) -> None:
-        self.file, self.text = file, text
+        self.text, self.lines = text, Lines(file, text)
         self.parsed = parse_dockerfile(text)
         self.args = GlobalArgs(self.parsed.escape)
         self.in_stage = False  # after the first FROM, an ARG is a stage's, not FROM's
-        self.stages: list[str] = []  # names of the stages so far, as FROM can name them
+        self.stages: set[str] = set()  # names of the stages so far, as FROM can name them
         self.all_stages = {
             i.args[2].text.lower()
             for i in self.parsed.instructions
@@ -130,7 +130,7 @@ class _Reader:
             self.from_image(args[0])
         self.in_stage = True
         if len(args) >= 3 and args[1].text.lower() == "as":
-            self.stages.append(args[2].text.lower())
+            self.stages.add(args[2].text.lower())
 
     def from_image(self, word: Word) -> None:
         try:
@@ -186,7 +186,7 @@ class _Reader:
     def unreadable(
         self, offset: int, context: str, written: str, reason: str, template: bool = False
     ) -> None:
-        location = location_at(self.file, self.text, offset)
+        location = self.lines.location(offset)
         template = template or is_template(written)
         self.found.unreadable.append(Unreadable(location, context, written, reason, template))
 
@@ -206,7 +206,7 @@ class _Reader:
                 continue
             first = next((p.start for p in candidate.value if p.start is not None), None)
             start = candidate.word.start if first is None else first
-            location = location_at(self.file, self.text, start)
+            location = self.lines.location(start)
             rewrite = _rewrite(candidate.value, shared)
             self.found.sites.append(Site(location, image, reference, rewrite, candidate.context))
         return self.found
@@ -215,12 +215,11 @@ class _Reader:
 def _pieces(word: Word) -> Value:
     """A word taken as written: one piece per run of characters written one after another."""
     pieces: list[Piece] = []
-    for index, offset in enumerate(word.offsets):
-        last = pieces[-1] if pieces else None
-        if last is not None and last.start is not None and offset == last.start + len(last.text):
-            pieces[-1] = Piece(last.text + word.text[index], last.start)
-        else:
-            pieces.append(Piece(word.text[index], offset))
+    begin = 0
+    for index in range(1, len(word.text) + 1):
+        if index == len(word.text) or word.offsets[index] != word.offsets[index - 1] + 1:
+            pieces.append(Piece(word.text[begin:index], word.offsets[begin]))
+            begin = index
     return tuple(pieces)
 
 

@@ -20,7 +20,7 @@ from tagmgr.documents.textfile import read_text
 from tagmgr.errors import DocumentError, Location, Problem
 from tagmgr.filerefs.dockerfile import find_in_dockerfile, is_dockerfile
 from tagmgr.filerefs.plaintext import find_in_text
-from tagmgr.filerefs.site import FileRefs, Unreadable, is_template, location_at
+from tagmgr.filerefs.site import FileRefs, Lines, Unreadable, is_template
 from tagmgr.filerefs.walk import File, Skipped
 from tagmgr.filerefs.yaml import NotYaml, find_in_yaml, parse_collections
 
@@ -91,6 +91,6 @@ def _as_text(file: str, text: str, error: NotYaml) -> FileRefs:
         reason += " render it (helm template) to read them all"
     else:
         reason = f"not valid YAML ({error}): only the images written out as text are read"
-    where = location_at(file, text, error.offset)
+    where = Lines(file, text).location(error.offset)
     unreadable = Unreadable(where, "", "", reason, template=template)
     return FileRefs(file, text, find_in_text(file, text), [unreadable])

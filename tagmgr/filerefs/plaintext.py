@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from tagmgr.errors import InvalidReferenceError
-from tagmgr.filerefs.site import Site, inline_site, location_at
+from tagmgr.filerefs.site import Lines, Site, inline_site
 from tagmgr.oci.reference import ImageReference
 
 # The word is matched atomically, so a word that fails the look-ahead is not retried shorter.
@@ -24,7 +24,7 @@ _WORD = re.compile(
 
 
 def find_in_text(file: str, text: str) -> list[Site]:
-    sites = []
+    sites, lines = [], Lines(file, text)
     for match in _WORD.finditer(text):
         written = match.group().rstrip(".")  # the end of a sentence is not part of a tag
         if "/" not in written or ("@" not in written and ":" not in written.rpartition("/")[2]):
@@ -34,5 +34,5 @@ def find_in_text(file: str, text: str) -> list[Site]:
         except InvalidReferenceError:
             continue
         start = match.start()
-        sites.append(inline_site(location_at(file, text, start), start, written, reference))
+        sites.append(inline_site(lines.location(start), start, written, reference))
     return sites

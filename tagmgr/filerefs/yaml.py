@@ -32,12 +32,12 @@ from tagmgr.documents.yamltraps import plain_scalar_trap, yaml_scalar
 from tagmgr.errors import InvalidReferenceError
 from tagmgr.filerefs.site import (
     Found,
+    Lines,
     Rewrite,
     Site,
     Unreadable,
     inline_site,
     is_template,
-    location_at,
     unchangeable,
 )
 from tagmgr.oci.reference import ImageReference
@@ -89,7 +89,7 @@ def find_in_yaml(file: str, text: str, documents: list[Node]) -> Found:
     alias is the node it names, found where it was first written). Walked with a stack, not
     recursion; a collection nested deeper than any other YAML reader here allows
     (``TOOL_RULES.max_depth``) is listed as unreadable, and nothing below it is read."""
-    finder = _Finder(file, text)
+    finder = _Finder(Lines(file, text), text)
     stack: list[_Work] = [(root, (), False) for root in reversed(documents)]
     seen: set[int] = set()
     while stack:
@@ -111,7 +111,7 @@ _Work = tuple[Node, FieldPath, bool]  # a node, its path, and whether it is a sc
 
 @dataclass
 class _Finder:
-    file: str
+    lines: Lines
     text: str
     found: Found = field(default_factory=Found)
 
@@ -146,10 +146,10 @@ class _Finder:
         reference = ImageReference.parse_familiar(node.value)
         span = _span(self.text, node)
         if span is None:
-            location = location_at(self.file, self.text, node.start_mark.index)
+            location = self.lines.location(node.start_mark.index)
             site = Site(location, node.value, reference, unchangeable(_UNEDITABLE), context)
         else:
-            location = location_at(self.file, self.text, span[0])
+            location = self.lines.location(span[0])
             site = inline_site(location, span[0], node.value, reference, context)
         self.found.sites.append(site)
 
@@ -178,7 +178,7 @@ class _Finder:
             if under_image:  # anywhere else, a repository and a version are a chart's, say
                 self.unreadable(node, context, written, _explained(written, error))
             return under_image
-        location = location_at(self.file, self.text, node.start_mark.index)
+        location = self.lines.location(node.start_mark.index)
         rewrite = _split_rewrite(self.text, tag, digest, tag_key)
         self.found.sites.append(Site(location, written, reference, rewrite, context))
         return True
@@ -187,7 +187,7 @@ class _Finder:
         self.unreadable(node, render_path(path), "", TOOL_RULES.too_deep())
 
     def unreadable(self, node: Node, context: str, written: str, reason: str) -> None:
-        location = location_at(self.file, self.text, node.start_mark.index)
+        location = self.lines.location(node.start_mark.index)
         self.found.unreadable.append(
             Unreadable(location, context, written, reason, template=is_template(written))
         )

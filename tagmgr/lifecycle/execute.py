@@ -35,6 +35,17 @@ tags read now, one that keeps its digest (``retention``). Between that read and 
 window nothing closes: the distribution API has no conditional DELETE (README, "Expire"). A
 DELETE not answered 202 is checked: gone with its tags (the answer was lost), still there, or
 gone with its tags left behind, which docker-registry does when a tag is written meanwhile.
+
+A stop (SIGINT, SIGTERM: ``interrupt``) is looked at before each DELETE and before each write of
+a promotion up to its environment's; once it is requested, none of them starts. An expiry stopped
+is as one whose next DELETE failed: by the order above nothing is left broken (an image whose
+signature went before the stop is still expired, and the next run deletes it), and the DELETEs
+not sent are ``not-started``. A promotion stopped before its environment write is ``not-started``
+and has written nothing but the signatures it copied, if any (referrers of an image the other
+repository does not hold yet; the next promotion of it finds them there). Once the environment
+tag is written, a stop waits until the move is recorded and checked as above: cut short, it would
+leave the environment moved with no history tag saying so, the state the invariant forbids. A
+second signal does cut it short; promoting the digest to that environment again records the move.
 """
 
 from __future__ import annotations
@@ -55,6 +66,7 @@ from tagmgr.manifest.environments import Chain, HistoryTag, history_of, next_his
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryClient
+from tagmgr.system import interrupt
 
 SETTLE_READS = 4
 """Readings per run: this run's record, a second try of it, and a rival's move in between."""
@@ -71,6 +83,8 @@ def promote(
     engine: CopyEngine,
     signatures: Mapping[str, str],
     clock: Callable[[], datetime],
+    *,
+    stop: Callable[[], bool] = interrupt.requested,
 ) -> Outcome:
     """``signatures``: tag -> digest of the referrer tags to carry into another repository.
 
@@ -80,12 +94,16 @@ def promote(
     repository = destination.repository
     _expect(registries, source, promotion.digest, "before promoting")
     for tag, digest in sorted(signatures.items()):
+        if stop():
+            return _not_started(promotion)
         engine.copy(source.with_digest(digest), destination.with_tag(tag))
     client = registries.client(destination.registry)
     # Read first, so that nothing but the PUT comes between the check and the write.
     manifest = None if promotion.copy else client.get_manifest(repository, promotion.digest)
     found = client.head_manifest(repository, promotion.environment)
     at = found.digest if found else None
+    if stop():  # the last moment: once the environment is written, the move gets recorded
+        return _not_started(promotion)
     # Anywhere but where the plan found it, another writer moved it since: that move stands.
     wrote = at == promotion.current and at != promotion.digest
     failure = _move(promotion, client, engine, manifest) if wrote else None
@@ -103,6 +121,11 @@ def promote(
         after = _put_back(client, promotion, clock, promotion.digest) if wrote else after
         return Outcome(Result.UNRECORDED, after, wrote, problem)
     return Outcome(Result.MOVED, after, wrote)
+
+
+def _not_started(promotion: Promotion) -> Outcome:
+    """Stopped before the environment write: nothing of it read again, as planned."""
+    return Outcome(Result.NOT_STARTED, promotion.before, False, "asked to stop before the move")
 
 
 def _move(
@@ -202,14 +225,18 @@ def _expect(registries: Registries, ref: ImageReference, digest: str, when: str)
 
 
 DONE = frozenset({"deleted", "gone"})
+NOT_STARTED = "not-started"
 
 
-def delete(plan: RepositoryPlan, registries: Registries) -> dict[str, str]:
-    """Digest -> deleted, gone (not there when deleted), skipped: why, or failed: why."""
+def delete(
+    plan: RepositoryPlan, registries: Registries, *, stop: Callable[[], bool] = interrupt.requested
+) -> dict[str, str]:
+    """Digest -> deleted, gone (not there when deleted), skipped: why, failed: why, or
+    not-started (asked to stop before its DELETE)."""
     repository = _Repository(registries.client(plan.holdings.registry), plan)
     results: dict[str, str] = {}
     for step in deletion_steps(plan):
-        results[step.digest] = _carry_out(step, repository, results)
+        results[step.digest] = NOT_STARTED if stop() else _carry_out(step, repository, results)
     return results
 
 

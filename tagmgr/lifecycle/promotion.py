@@ -105,6 +105,7 @@ class Result(StrEnum):
     SUPERSEDED = "superseded"  # another writer moved the environment elsewhere
     UNRECORDED = "unrecorded"  # the environment points at the digest; no history tag says so
     VANISHED = "vanished"  # the digest was deleted (an expire?) while it was promoted
+    NOT_STARTED = "not-started"  # asked to stop (SIGINT, SIGTERM) before the environment write
 
 
 @dataclass(frozen=True)

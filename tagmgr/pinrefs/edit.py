@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 from tagmgr.documents.atomic import replace_file
@@ -32,6 +33,7 @@ class FileEdit:
 
 def plan_file(file: File, text: str, decisions: Sequence[Decision]) -> FileEdit:
     result = FileEdit(file, text)
+    made: set[Edit] = set()
     for decision in decisions:
         if isinstance(decision, Unresolvable):
             result.unresolvable.append(decision)
@@ -42,21 +44,130 @@ def plan_file(file: File, text: str, decisions: Sequence[Decision]) -> FileEdit:
         else:
             result.changes.append(decision)
             # Two references read from one ARG default make the same edit: it is made once.
-            result.edits += [edit for edit in edits if edit not in result.edits]
+            new = [edit for edit in edits if edit not in made]
+            made.update(new)
+            result.edits += new
     return result
 
 
 def unified_diff(edit: FileEdit) -> str:
-    """``diff -u`` of the file; lines keep their own endings, CRLF included."""
-    lines = difflib.unified_diff(
-        edit.text.splitlines(keepends=True),
-        edit.new_text.splitlines(keepends=True),
-        f"a/{edit.path}",
-        f"b/{edit.path}",
-    )
+    """``diff -u`` of the file; lines keep their own endings, CRLF included.
+
+    Made from the edits' own spans, in one pass over the file: a diff that matches the two texts
+    line by line (difflib) grows with the square of the lines when many of them change or look
+    alike, as in a large values file.
+    """
+    old = edit.text.splitlines(keepends=True)
+    hunks = _hunks(_changes(edit.text, old, edit.edits))
+    if not hunks:
+        return ""
+    lines = [f"--- a/{edit.path}\n", f"+++ b/{edit.path}\n"]
+    shift = 0  # lines the changes before this hunk added (less those they removed)
+    for hunk in hunks:
+        lines += _hunk_lines(old, hunk, shift)
+        shift += sum(len(new) - (end - start) for start, end, new in hunk)
     return "".join(
         line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in lines
     )
+
+
+_Change = tuple[int, int, list[str]]  # old lines [start, end) become these new lines
+CONTEXT = 3  # unchanged lines shown around a change, as diff -u shows
+
+
+def _changes(text: str, old: list[str], edits: Sequence[Edit]) -> list[_Change]:
+    """The changed lines in order, neighbours as one change: each run of lines that edits
+    touch, edited, less the lines it begins or ends with that stay as they were."""
+    starts = list(accumulate(map(len, old), initial=0))
+    changes: list[_Change] = []
+    for first, last, run in _runs(starts, len(old), edits):
+        end, base = min(last, len(old)), starts[first]
+        moved = [Edit(e.start - base, e.end - base, e.text) for e in run]
+        new = splice(text[base : starts[end]], moved).splitlines(keepends=True)
+        same = _common(old[first:end], new)
+        tail = _common(old[first + same : end][::-1], new[same:][::-1])
+        start, stop, lines = first + same, end - tail, new[same : len(new) - tail]
+        if start == stop and not lines:
+            continue
+        if changes and changes[-1][1] == start:
+            changes[-1][2].extend(lines)
+            changes[-1] = (changes[-1][0], stop, changes[-1][2])
+        else:
+            changes.append((start, stop, lines))
+    return changes
+
+
+def _runs(
+    starts: list[int], count: int, edits: Sequence[Edit]
+) -> Iterator[tuple[int, int, list[Edit]]]:
+    """The lines ``[first, last)`` each edit touches (none, for whole lines put before a
+    line), edits that share a line together."""
+
+    def line_of(offset: int) -> int:  # the end of the text is on the last line
+        return max(bisect_right(starts, offset, hi=count) - 1, 0)
+
+    run: tuple[int, int, list[Edit]] | None = None
+    for each in sorted(edits, key=lambda e: e.start):
+        first = line_of(each.start)
+        if each.start == each.end == starts[first] and _ends_a_line(each.text):
+            last = first
+        else:
+            last = line_of(max(each.start, each.end - 1)) + 1
+        if run is not None and (first < run[1] or first == last == run[0] == run[1]):
+            run[2].append(each)
+            run = (run[0], max(run[1], last), run[2])
+            continue
+        if run is not None:
+            yield run
+        run = (first, last, [each])
+    if run is not None:
+        yield run
+
+
+def _ends_a_line(text: str) -> bool:
+    return bool(text) and text.splitlines()[-1] != text.splitlines(keepends=True)[-1]
+
+
+def _common(a: Sequence[str], b: Sequence[str]) -> int:
+    """How many lines ``a`` and ``b`` begin with alike."""
+    count = 0
+    while count < min(len(a), len(b)) and a[count] == b[count]:
+        count += 1
+    return count
+
+
+def _hunks(changes: list[_Change]) -> list[list[_Change]]:
+    """Changes closer than twice the context share a hunk."""
+    hunks: list[list[_Change]] = []
+    for change in changes:
+        if hunks and change[0] - hunks[-1][-1][1] <= 2 * CONTEXT:
+            hunks[-1].append(change)
+        else:
+            hunks.append([change])
+    return hunks
+
+
+def _hunk_lines(old: list[str], hunk: list[_Change], shift: int) -> list[str]:
+    """The hunk's header, then its context, removed and added lines; ``shift``: the new file's
+    line numbers less the old's at its start."""
+    begin, end = max(hunk[0][0] - CONTEXT, 0), min(hunk[-1][1] + CONTEXT, len(old))
+    added = sum(len(new) - (stop - start) for start, stop, new in hunk)
+    header = f"@@ -{_range(begin, end - begin)} +{_range(begin + shift, end - begin + added)} @@\n"
+    lines, at = [header], begin
+    for start, stop, new in hunk:
+        lines += [f" {line}" for line in old[at:start]]
+        lines += [f"-{line}" for line in old[start:stop]]
+        lines += [f"+{line}" for line in new]
+        at = stop
+    return lines + [f" {line}" for line in old[at:end]]
+
+
+def _range(start: int, length: int) -> str:
+    """A hunk's side as unified diffs write it: 1-based first line and count, the count left
+    out when 1; an empty side names the line before it."""
+    if length == 1:
+        return str(start + 1)
+    return f"{start + (1 if length else 0)},{length}"
 
 
 def write(edit: FileEdit) -> None:

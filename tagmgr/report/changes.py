@@ -106,10 +106,14 @@ def step_record(step: VersionStep) -> dict[str, Any]:
     }
 
 
-def stepped(command: str, steps: Sequence[VersionStep], *, written: bool) -> Report:
-    """``versions update`` or ``versions release``: each image's step, and the file written."""
+def stepped(
+    command: str, steps: Sequence[VersionStep], *, written: bool, interrupted: bool = False
+) -> Report:
+    """``versions update`` or ``versions release``: each image's step, and the file written
+    (``interrupted``: a stop came before the file was written, so it was not)."""
     counts = counted(Step, (step.step for step in steps))
     said = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()) if count)
+    note = "not written: interrupted" if interrupted else _file_note(steps, written)
     return Report(
         command,
         {
@@ -120,7 +124,7 @@ def stepped(command: str, steps: Sequence[VersionStep], *, written: bool) -> Rep
         counts,
         rows=tuple(_step_row(step) for step in steps),
         columns=("", "image", "version", "build", "manifest"),
-        summary_line=f"{said or 'no images'}; {_file_note(steps, written)}",
+        summary_line=f"{said or 'no images'}; {note}",
         problems=tuple(
             Located(
                 Place.at(step.entry.location, step.entry.field_path),

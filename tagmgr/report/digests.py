@@ -40,12 +40,14 @@ def resolved(resolutions: Sequence[Resolution], platform: Platform | None) -> Re
     )
 
 
-def locked(path: Path, entries: int, written: bool, problems: Sequence[str]) -> Report:
-    """A lock written (or unchanged), or not written for ``problems``."""
+def locked(
+    path: Path, entries: int, written: bool, problems: Sequence[str], *, stopped: bool = False
+) -> Report:
+    """A lock written (or unchanged), or not written for ``problems`` or a stop (``stopped``)."""
     if problems:
         text, state = f"{path}: not written", "not written"
     else:
-        state = "written" if written else "unchanged"
+        state = "written" if written else "not written: interrupted" if stopped else "unchanged"
         text = f"{path}: {entries} entries, {state}"
     return Report(
         "lock",

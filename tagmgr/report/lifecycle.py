@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tagmgr.lifecycle.execute import DONE
+from tagmgr.lifecycle.execute import DONE, NOT_STARTED
 from tagmgr.lifecycle.expiry import Decision, RepositoryPlan, Verdict
 from tagmgr.lifecycle.holdings import RFC3339
 from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
@@ -21,9 +21,10 @@ MOVE_RESULTS = (
     "superseded",
     "unrecorded",
     "vanished",
+    "not-started",
 )
 """What a promote or rollback came to: ``result`` in its JSON, one count each in ``summary``."""
-_DELETION_RESULTS = ("deleted", "gone", "skipped", "failed")
+_DELETION_RESULTS = ("deleted", "gone", "skipped", "failed", NOT_STARTED)
 
 
 def promotion_record(
@@ -71,7 +72,8 @@ def moved(promotion: Promotion, result: str, outcome: Outcome | None = None) -> 
     problem = None
     if outcome is not None and outcome.result is not Result.MOVED:
         problem = outcome_problem(promotion, outcome)
-    label = "" if outcome is not None and outcome.result is Result.SUPERSEDED else "error: "
+    quiet = (Result.SUPERSEDED, Result.NOT_STARTED)  # not errors: another writer, a stop
+    label = "" if outcome is not None and outcome.result in quiet else "error: "
     cells = (
         result,
         code(str(promotion.environment_ref)),
@@ -189,18 +191,20 @@ def expiry(
     *,
     verbose: bool = False,
 ) -> Report:
-    """The decisions; ``results`` (digest -> deleted, gone, skipped: ..., failed: ...) once
-    deletion ran."""
+    """The decisions; ``results`` (digest -> deleted, gone, skipped: ..., failed: ...,
+    not-started) once deletion ran."""
     done = results or {}
     deleting = sum(len(plan.deletions) for plan in plans)
     total = sum(len(plan.decisions) for plan in plans)
     word = "deleted" if results is not None else "to delete"
     where = "repository" if len(plans) == 1 else "repositories"
+    stopped = sum(result == NOT_STARTED for result in done.values())
+    counts = f"{deleting - stopped} {word}" + (f", {stopped} not started" if stopped else "")
     failures = [
         Located(Place(), f"{plan.holdings.name}@{d.held.digest}: {result}")
         for plan in plans
         for d in plan.decisions
-        if (result := done.get(d.held.digest)) and result.split(":")[0] not in DONE
+        if (result := done.get(d.held.digest)) and result.split(":")[0] not in {*DONE, NOT_STARTED}
     ]
     problems = [
         *(Located(Place(), problem) for plan in plans for problem in plan.holdings.problems),
@@ -218,7 +222,7 @@ def expiry(
         },
         rows=tuple(row for plan in plans for row in _plan_rows(plan, done, verbose)),
         columns=("", "image", "tags", "time", "reasons"),
-        summary_line=f"{deleting} {word}, {total - deleting} kept, in {len(plans)} {where}",
+        summary_line=f"{counts}, {total - deleting} kept, in {len(plans)} {where}",
         problems=tuple(problems),
         warnings=tuple(
             f"tagmgr: error: {problem}"

@@ -7,7 +7,10 @@ signal stops at once: what registered with ``on_abort`` runs (``process`` kills 
 tagmgr exits with the first signal's code. Nothing needs removing first: no secret is ever on
 disk, and a file being replaced holds signals off (``held``) until its temporary is gone.
 A command that writes nothing calls ``stop_at_once``: it has nothing to finish, so the first
-signal stops it as the second would.
+signal stops it as the second would; one that writes reads under ``stopping_at_once`` until its
+first write, then asks ``requested()`` between writes.
+Before ``handling_signals`` (while the interpreter imports tagmgr) ``install`` makes a signal stop
+tagmgr at once, nothing having started, with its exit code and no ``KeyboardInterrupt``.
 This module imports nothing of tagmgr's but the exit codes: every command, ``validate`` too,
 runs inside ``handling_signals``.
 """
@@ -36,9 +39,27 @@ def on_abort(action: Callable[[], None]) -> None:
     _on_abort.append(action)
 
 
+def install() -> None:
+    """Until ``handling_signals``, a SIGINT or SIGTERM stops tagmgr at once: for the entry point,
+    before it imports the rest of tagmgr."""
+    for signum in EXIT_CODES:
+        signal.signal(signum, _before_start)
+
+
 def stop_at_once() -> None:
     """Let the first signal stop tagmgr at once: for a command that writes nothing."""
     _at_once.append(True)
+
+
+@contextmanager
+def stopping_at_once() -> Iterator[None]:
+    """While the block runs, the first signal stops tagmgr at once: for what a command reads
+    before its first write, which a stop leaves nothing of to finish."""
+    _at_once.append(True)
+    try:
+        yield
+    finally:
+        _at_once.pop()
 
 
 def requested() -> bool:
@@ -102,8 +123,18 @@ def _on_signal(signum: int, frame: object) -> None:
     if len(_received) == 1 and not _at_once:
         os.write(2, f"tagmgr: {name}: nothing new starts; send it again to stop at once\n".encode())
         return
+    _stop_now()
+
+
+def _before_start(signum: int, frame: object) -> None:
+    _received.append(signum)
+    _stop_now()
+
+
+def _stop_now() -> None:
     for action in _on_abort:
         action()
     again = " again" if len(_received) > 1 else ""
+    name = signal.Signals(_received[-1]).name
     os.write(2, f"tagmgr: {name}{again}: stopped at once\n".encode())
     os._exit(exit_code())

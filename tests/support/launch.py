@@ -155,3 +155,14 @@ def wait_for(condition: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
             raise AssertionError(f"not true within {timeout} s")
         time.sleep(0.02)
     return value
+
+
+def catches_sigterm(pid: int) -> bool:
+    """Whether process ``pid`` has a handler for SIGTERM now, as ``/proc/PID/status`` says (Python
+    leaves SIGTERM to its default action; tagmgr's entry point catches it)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (signal.SIGTERM - 1) & 1)

@@ -102,6 +102,7 @@ def test_a_promotion_as_markdown() -> None:
         "superseded": 0,
         "unrecorded": 0,
         "vanished": 0,
+        "not-started": 0,
     }
     assert markdown(report) == (
         "## tagmgr promote\n"
@@ -134,6 +135,7 @@ def test_expire_as_markdown_counts_every_verdict_and_result() -> None:
         "gone": 0,
         "skipped": 0,
         "failed": 0,
+        "not-started": 0,
         "refused": 0,
         "repositories": 1,
     }
