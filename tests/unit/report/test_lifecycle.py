@@ -142,6 +142,11 @@ def test_a_signed_copied_promotion_carried_out_says_so_and_records_its_history_t
             "tagmgr: error: ",
         ),
         (
+            Outcome(Result.NOT_STARTED, Reading(A, None, None), False, "asked to stop first"),
+            f"asked to stop first; reg.example/team/app:stg points at {A}",
+            "tagmgr: ",
+        ),
+        (
             Outcome(Result.VANISHED, Reading(None, None, None), wrote=False, problem="B is gone"),
             "B is gone; reg.example/team/app:stg points at nothing",
             "tagmgr: error: ",
@@ -195,6 +200,7 @@ def test_expire_names_refusals_holdings_problems_and_failed_deletions() -> None:
         "gone": 0,
         "skipped": 0,
         "failed": 1,
+        "not-started": 0,
         "refused": 1,
         "repositories": 2,
     }
@@ -218,4 +224,28 @@ def test_expire_names_refusals_holdings_problems_and_failed_deletions() -> None:
     assert report.warnings == (
         f"tagmgr: error: {BROKEN}",
         "tagmgr: error: 2 of 2 images would go, more than --max-delete 50%",
+    )
+
+
+def test_expire_stopped_part_way_counts_what_was_not_started_and_calls_it_no_failure() -> None:
+    unknown = ImageTime(None, TimeSource.UNKNOWN)
+    plan = RepositoryPlan(
+        Holdings(
+            "reg.example",
+            "team/app",
+            {A: Held(A, OCI_MANIFEST, 10, ()), B: Held(B, OCI_MANIFEST, 10, ())},
+        ),
+        tuple(
+            Decision(Held(d, OCI_MANIFEST, 10, ()), unknown, Action.DELETE, ("rule 1 expires it",))
+            for d in (A, B)
+        ),
+        HistoryWindow(Chain(("dev", "stg"))),
+    )
+    report = expiry([plan], {A: "deleted", B: "not-started"})
+    assert report.summary["deleted"] == 1
+    assert report.summary["not-started"] == 1
+    assert report.problems == ()
+    assert report.warnings == ()
+    assert (
+        text(report).splitlines()[-1] == "expire: 1 deleted, 1 not started, 0 kept, in 1 repository"
     )
