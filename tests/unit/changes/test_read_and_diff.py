@@ -9,11 +9,12 @@ from contextlib import contextmanager
 
 import pytest
 
+from tagmgr import exitcodes
 from tagmgr.changes.diff import diff_sides
 from tagmgr.changes.ignore import compile_rules
 from tagmgr.changes.images import ImageSide, read_image
 from tagmgr.changes.streams import LayerFormatError
-from tagmgr.changes.verdict import Reason, Verdict
+from tagmgr.changes.verdict import Reason, Verdict, diff_exit_code
 from tagmgr.changes.walk import Layer
 from tagmgr.errors import ImageFormatError
 from tagmgr.oci.descriptor import Descriptor
@@ -205,3 +206,9 @@ def test_a_layer_that_is_no_tar_is_named_with_its_side_and_platform() -> None:
     with pytest.raises(LayerFormatError) as caught:
         diff_sides(broken, side(single("other", OCI)), NOTHING_IGNORED)
     assert str(caught.value).startswith(f"oci:build:1 (linux/amd64): layer {layer}: ")
+
+
+def test_diff_exits_2_when_any_image_changed_and_0_when_all_are_alike() -> None:
+    assert diff_exit_code([Verdict.IDENTICAL, Verdict.EQUIVALENT]) == exitcodes.OK
+    assert diff_exit_code([Verdict.EQUIVALENT, Verdict.CHANGED]) == exitcodes.CHANGES_PENDING
+    assert diff_exit_code([]) == exitcodes.OK

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from tagmgr.errors import Location, RegistryError
 from tagmgr.manifest.model import ImageEntry
+from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.inventory import take_inventory
 from tagmgr.reconcile.plan import Lookup
@@ -104,3 +105,33 @@ def test_a_source_pinned_elsewhere_than_its_index_gets_the_index_s_children() ->
     assert inventory[pinned.source] == Lookup(index, children=children)
     exact = replace(pinned, pinned=index.digest)
     assert take_inventory([exact], registry, jobs=2)[exact.source] == Lookup(index)
+
+
+def test_a_tag_listed_but_unreadable_is_an_error_for_that_reference_alone() -> None:
+    class Flaky(MemoryRegistry):
+        def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
+            if reference == "build-1":
+                raise RegistryError(self.registry, f"HEAD {repository}:{reference}: 503")
+            return super().head_manifest(repository, reference)
+
+    registry = Flaky()
+    registry.push("team/app", "build-1", oci_image("flaky"))
+    tagged = registry.push("team/app", "v1", oci_image("flaky"))
+    entry = target("team/app", "build-1", "v1")
+    assert take_inventory([entry], registry, jobs=2) == {
+        entry.source: Lookup(error="registry registry.example: HEAD team/app:build-1: 503"),
+        entry.destination: Lookup(tagged),
+    }
+
+
+def test_a_pinned_source_whose_index_cannot_be_read_is_an_error() -> None:
+    class NoGets(MemoryRegistry):
+        def get_manifest(self, repository: str, reference: str) -> tuple[Descriptor, bytes]:
+            raise RegistryError(self.registry, f"GET {repository}:{reference}: 500")
+
+    registry = NoGets()
+    index = registry.push("team/app", "build-1", oci_index("unreadable"))
+    pinned = replace(target("team/app", "build-1", "v1"), pinned="sha256:" + "e" * 64)
+    assert take_inventory([pinned], registry, jobs=2)[pinned.source] == Lookup(
+        error=f"registry registry.example: GET team/app:{index.digest}: 500"
+    )
