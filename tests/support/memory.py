@@ -51,6 +51,8 @@ class MemoryRegistry:
 
     def get_manifest(self, repository: str, reference: str) -> tuple[Descriptor, bytes]:
         self.requests.append(f"GET {repository}:{reference}")
+        tagged = self.tags.get((repository, reference))
+        reference = tagged.digest if tagged is not None else reference
         if reference not in self.manifests:
             raise RegistryError(self.registry, f"GET {repository}:{reference}: 404")
         return self.manifests[reference]
