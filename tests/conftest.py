@@ -28,6 +28,34 @@ from tests.support.registry import (
 REGISTRY_FIXTURES = frozenset({"registry", "secure_registry", "dockerd"})
 INTEGRATION_TESTS = Path(__file__).parent / "integration"
 NEEDS_TOOLS = pytest.StashKey[bool]()
+# Under pytest-xdist's ``--dist loadgroup`` (``make test``) each worker starts its own registries
+# on free ports (session fixtures are per worker); an integration module runs whole on one worker,
+# and these groups of modules each on one worker.
+SHARED_WORKER = {
+    # A dockerd, and pip's wheelhouse, are session fixtures too costly to make on each worker.
+    "dockerd": (
+        "test_diff_local",
+        "test_engine_docker",
+        "test_runtime_inuse",
+        "test_versions_local",
+    ),
+    "wheelhouse": ("test_packaging", "test_precommit_hook", "test_ci_templates"),
+    # Bounded in time, or racing and signalling processes: never beside one another.
+    "timing": (
+        "test_e2e_promotion_races",
+        "test_expire_faults",
+        "test_expire_races",
+        "test_faults",
+        "test_faults_cli",
+        "test_hung_registries",
+        "test_progress",
+        "test_signals",
+        "test_startup_signals",
+        "test_stop_requests",
+        "test_write_signals",
+    ),
+}
+GROUP_OF = {module: group for group, modules in SHARED_WORKER.items() for module in modules}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -37,8 +65,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             REGISTRY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         )
         item.stash[NEEDS_TOOLS] = needs_tools
-        if needs_tools or item.path.is_relative_to(INTEGRATION_TESTS):
+        in_integration = item.path.is_relative_to(INTEGRATION_TESTS)
+        if needs_tools or in_integration:
             item.add_marker(pytest.mark.integration)
+        group = GROUP_OF.get(item.path.stem, item.path.stem if in_integration else None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.hookimpl(tryfirst=True)
