@@ -3,16 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates
+APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates zsh fish
 SOURCES := tagmgr tests scripts
 
 .PHONY: all system-deps venv lint docs test unit coverage demo bench clean
 
 all: test
 
-# Debian packages for the real registry, copier and Docker daemon; installed only when missing.
+# Debian packages for the real registry, copier and Docker daemon, and the shells whose completion
+# scripts the tests load; installed only when missing.
 system-deps:
-	@missing=""; for cmd in skopeo docker-registry dockerd git; do \
+	@missing=""; for cmd in skopeo docker-registry dockerd git zsh fish; do \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for:$$missing"; \
@@ -57,9 +58,10 @@ demo: system-deps venv
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info site .coverage coverage.json
+	rm -rf $(VENV) .bench .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info site .coverage coverage.json
 
 # Performance figures come from here, measured side by side in one run, never from a timed test.
 bench: system-deps venv
-	$(BIN)/python scripts/bench.py && $(BIN)/python scripts/bench_validate.py \
-	  && $(BIN)/python scripts/bench_upstream.py && $(BIN)/python scripts/bench_pinrefs.py
+	$(BIN)/python scripts/bench.py && $(BIN)/python scripts/bench_replay.py \
+	  && $(BIN)/python scripts/bench_validate.py && $(BIN)/python scripts/bench_upstream.py \
+	  && $(BIN)/python scripts/bench_pinrefs.py

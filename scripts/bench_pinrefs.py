@@ -5,7 +5,7 @@
 Each file holds one reference per line (line, `image:` or `FROM` after `FROM`), every one to be
 pinned, in sizes that double up to the 4 MiB a file may have: a text file, a YAML values file
 and a Dockerfile. For each size, the seconds (wall clock, and CPU of the process) of a dry run
-(`pin-refs --manifest pins.yaml FILE`, the diff to /dev/null) by this tree and by BASELINE
+(`pin-refs --dry-run --manifest pins.yaml FILE`, the diff to /dev/null) by this tree and by BASELINE
 (default: the commit before pin-refs located references in linear time, extracted with
 `git archive`); how much each one's CPU seconds grew from the size before (2.0x: linear, 4.0x:
 quadratic); and the ratio of their CPU seconds. The baseline stops growing once one run passes
@@ -117,7 +117,18 @@ def growth(runs: list[Timed]) -> str:
 
 
 def pin_refs(tree: Path, pins: Path, path: Path) -> Timed:
-    argv = [sys.executable, "-m", "tagmgr", "pin-refs", "--manifest", str(pins), str(path)]
+    # The default baseline predates the confirmation model: a plain run was its dry run.
+    dry_run = ["--dry-run", "--detailed-exitcode"] if tree == ROOT else []
+    argv = [
+        sys.executable,
+        "-m",
+        "tagmgr",
+        "pin-refs",
+        *dry_run,
+        "--manifest",
+        str(pins),
+        str(path),
+    ]
     env = {**os.environ, "PYTHONPATH": str(tree)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()

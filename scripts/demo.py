@@ -39,9 +39,9 @@ def main() -> int:
         mapping = [f"--map-registry=docker.io={server.address}"]
         steps = [
             (["validate", *files], {0}),
-            (["plan", *mapping, *files], {2}),
+            (["plan", "--detailed-exitcode", *mapping, *files], {2}),
             (["apply", "--yes", *mapping, *files], {0}),
-            (["plan", *mapping, *files], {0}),
+            (["plan", "--detailed-exitcode", *mapping, *files], {0}),
         ]
         steps += derived_tag_steps(Path(workdir), server.address, mapping)
         for args, expected in steps:

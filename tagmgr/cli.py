@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tagmgr import __version__, exitcodes
-from tagmgr.commands import GROUPS
-from tagmgr.commands.options import CommandTable, Parser, option_groups
+from tagmgr import exitcodes
+from tagmgr.commands import command_line
+from tagmgr.commands.settings import apply_settings
 from tagmgr.errors import TagmgrError
 from tagmgr.report import report_error
 from tagmgr.system import interrupt, logs
@@ -25,16 +25,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     The top level takes no option with a value, so the first word that is not an option is the
     sub-command; anything else (``--help``, a typo) gets the whole table.
     """
-    only = _named_command(argv)
-    parser = Parser(prog="tagmgr", description="Declarative container-image tag manager.")
-    parser.add_argument("--version", action="version", version=f"tagmgr {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    table = CommandTable(subparsers, option_groups(), only=only)
-    for group in GROUPS:
-        group.register(table)
-    if only is not None and only not in subparsers.choices:
-        return build_parser()  # not a sub-command: the usage error lists them all
-    return parser
+    return command_line(_named_command(argv))
 
 
 def _named_command(argv: Sequence[str] | None) -> str | None:
@@ -63,7 +54,8 @@ def run() -> NoReturn:
 
     By then every file, connection, thread and child process is closed with the ``with`` that
     opened it, and nothing is registered to run at exit; freeing every module and object one by
-    one was 8 % of ``tagmgr validate`` (callgrind), which a pre-commit hook runs on every commit.
+    one is a share of ``tagmgr validate`` (docs/design.md), which a pre-commit hook runs on every
+    commit.
     tagmgr's signal handling lasts to that end: a signal that comes as tagmgr finishes is one it
     handles, never Python's default (a ``KeyboardInterrupt`` and its traceback).
     """
@@ -81,6 +73,7 @@ def run() -> NoReturn:
 def _run(args: argparse.Namespace) -> int:
     logs.configure(args.verbose)
     try:
+        apply_settings(args)
         return int(args.run(args))
     except KeyboardInterrupt:
         print("tagmgr: interrupted", file=sys.stderr)

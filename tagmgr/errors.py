@@ -6,6 +6,7 @@
     ├── DocumentError            a file that cannot be read as what it should be: located problems
     │   ├── ManifestError        a manifest
     │   ├── LockError            a lock file
+    │   ├── ConfigError          a configuration file (.tagmgr.yaml)
     │   ├── VersionsError        a versions file
     │   ├── IgnoreError          an ignore file (diff --ignore)
     │   └── PolicyError          an ECR lifecycle policy
@@ -83,6 +84,10 @@ class ManifestError(DocumentError):
 
 class LockError(DocumentError):
     """Problems in a lock file."""
+
+
+class ConfigError(DocumentError):
+    """Problems in a configuration file."""
 
 
 class VersionsError(DocumentError):

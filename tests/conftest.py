@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tagmgr.commands.settings import CONFIG_ENV, _settings
 from tests.support.dockerd import DockerDaemon
 from tests.support.gate import require_dockerd, require_integration_tools
 from tests.support.oci import ImageFactory
@@ -71,6 +72,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = GROUP_OF.get(item.path.stem, item.path.stem if in_integration else None)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(autouse=True)
+def _no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No configuration of this machine's: no .tagmgr.yaml, user file or TAGMGR_* setting (a test
+    of the configuration sets its own, or removes TAGMGR_CONFIG)."""
+    monkeypatch.setenv(CONFIG_ENV, "")
+    for setting in _settings():
+        if setting.env:
+            monkeypatch.delenv(setting.env, raising=False)
 
 
 @pytest.hookimpl(tryfirst=True)

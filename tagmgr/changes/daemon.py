@@ -26,7 +26,7 @@ from tagmgr.changes.local import saved_platform, walk_sniffed
 from tagmgr.changes.streams import ChunkReader
 from tagmgr.changes.walk import READ_SIZE, Layer
 from tagmgr.errors import DockerError, ImageFormatError
-from tagmgr.oci.content import parse_config, read_document
+from tagmgr.oci.content import parse_config, read_capped
 from tagmgr.oci.transport import LocalImage
 from tagmgr.system.dockerhost import connect
 
@@ -80,7 +80,7 @@ def _walk_saved(
                 continue  # a directory, or a repeated layer saved as a link to the first
             chunks = iter(lambda f=file: f.read(READ_SIZE), b"")  # type: ignore[misc]
             if member.name in config_names:
-                content = read_document(chunks, f"{what}: {member.name}")
+                content = read_capped(chunks, f"{what}: {member.name}")
             elif member.name.endswith(f"/{LAYER_FILE}") or member.name.startswith("blobs/"):
                 found = walk_sniffed(member.name, chunks)
                 if found is not None and found[1] in wanted:

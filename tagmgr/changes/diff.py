@@ -16,7 +16,7 @@ from tagmgr.changes.ignore import IgnoreRules
 from tagmgr.changes.images import ImageSide, PlatformImage, RegistryStore, read_image
 from tagmgr.changes.local import opened_local
 from tagmgr.changes.streams import LayerFormatError
-from tagmgr.changes.verdict import ImageDiff, PlatformDiff, Reason, Verdict, platform_verdict
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff, PlatformDiff, Reason, platform_verdict
 from tagmgr.changes.walk import Layer
 from tagmgr.oci.reference import ImageReference
 from tagmgr.oci.transport import DOCKER_DAEMON, ImageLocation
@@ -56,7 +56,7 @@ def diff_sides(side_a: ImageSide, side_b: ImageSide, ignore: IgnoreRules) -> Ima
         if one is None or other is None:
             platforms.append(_added_or_removed(key, one, other))
         elif side_a.digest == side_b.digest:
-            platforms.append(PlatformDiff(key, one.digest, other.digest, Verdict.IDENTICAL))
+            platforms.append(PlatformDiff(key, one.digest, other.digest, DiffVerdict.IDENTICAL))
         else:
             platforms.append(_compare_platform((side_a, one), (side_b, other), ignore))
     return ImageDiff(
@@ -70,7 +70,7 @@ def _added_or_removed(
     kind = "platform-added" if one is None else "platform-removed"
     reason = Reason(kind, key)
     digest_a, digest_b = one.digest if one else None, other.digest if other else None
-    return PlatformDiff(key, digest_a, digest_b, Verdict.CHANGED, (reason,))
+    return PlatformDiff(key, digest_a, digest_b, DiffVerdict.CHANGED, (reason,))
 
 
 def _compare_platform(
@@ -80,7 +80,7 @@ def _compare_platform(
 ) -> PlatformDiff:
     (side_a, one), (side_b, other) = a, b
     if one.digest == other.digest:
-        return PlatformDiff(one.platform, one.digest, other.digest, Verdict.IDENTICAL)
+        return PlatformDiff(one.platform, one.digest, other.digest, DiffVerdict.IDENTICAL)
     # A blob both sides name is read from the first side.
     sides = {layer.digest: (side_b, other) for layer in other.layers}
     sides.update({layer.digest: (side_a, one) for layer in one.layers})

@@ -1,12 +1,12 @@
 """Glob patterns compiled once into a Thompson NFA and matched without ever backtracking.
 
-Python's ``re`` backtracks: ``*a*a*a*a*a*a*a*a*a*a*a*a*b`` translated to a regex took 696 s on a
-94-character path. Here every pattern becomes a small automaton, and a text is read one character
-at a time while the set of states it can be in is carried along (a Pike VM without captures), so
-a match costs at most ``len(text) * (2 * size + 1)`` steps whatever the pattern: one per
-character, and one per instruction followed or tested when a move is not known yet. State sets
-already seen are remembered with their moves (a lazy DFA, as RE2 builds one), which makes the
-common case one dictionary lookup per character; that memory is capped, and when it is full it
+Python's ``re`` backtracks: ``*a*a*a*a*a*a*a*a*a*a*a*a*b`` translated to a regex can run for a very
+long time on a short path (docs/design.md). Here every pattern becomes a small automaton, and a text
+is read one character at a time while the set of states it can be in is carried along (a Pike VM
+without captures), so a match costs at most ``len(text) * (2 * size + 1)`` steps whatever the
+pattern: one per character, and one per instruction followed or tested when a move is not known yet.
+State sets already seen are remembered with their moves (a lazy DFA, as RE2 builds one), which makes
+the common case one dictionary lookup per character; that memory is capped, and when it is full it
 is dropped and built again, still in linear time.
 
 Several patterns are compiled into one automaton; a match says which pattern matched first in

@@ -22,7 +22,7 @@ from tagmgr.oci.content import (
     ImageManifest,
     parse_config,
     parse_manifest,
-    read_document,
+    read_capped,
 )
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import IMAGE_CONFIG_TYPES
@@ -156,4 +156,4 @@ def _config(store: ManifestStore, config: Descriptor) -> ImageConfig:
             "tagmgr diff compares container images"
         )
     with store.open_blob(config.digest) as chunks:
-        return parse_config(read_document(chunks, what), what)
+        return parse_config(read_capped(chunks, what), what)

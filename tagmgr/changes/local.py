@@ -24,7 +24,7 @@ from tagmgr.changes.images import Chunks, ImageSide, ManifestStore, PlatformImag
 from tagmgr.changes.streams import SNIFF_BYTES, LayerFormatError, sniffed_layer_type
 from tagmgr.changes.walk import READ_SIZE, Layer, read_layer, walk_layer
 from tagmgr.errors import ImageFormatError, TagmgrError
-from tagmgr.oci.content import ImageConfig, parse_config, read_document
+from tagmgr.oci.content import ImageConfig, parse_config, read_capped
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.dockersave import MANIFEST_FILE, SavedImage, parse_saved, select_saved
 from tagmgr.oci.layout import INDEX_FILE, LAYOUT_FILE, blob_path, check_layout, select_manifest
@@ -119,7 +119,7 @@ class LayoutStore:
 
     def child(self, entry: Descriptor) -> tuple[Descriptor, bytes]:
         with self.open_blob(entry.digest) as chunks:
-            return entry, read_document(chunks, f"manifest {self.name}@{entry.digest}")
+            return entry, read_capped(chunks, f"manifest {self.name}@{entry.digest}")
 
     @contextmanager
     def open_blob(self, digest: str) -> Iterator[Iterator[bytes]]:
@@ -128,7 +128,7 @@ class LayoutStore:
 
     def _read(self, name: str) -> bytes:
         with self._files.open(name) as chunks:
-            return read_document(chunks, f"{self.name}: {name}")
+            return read_capped(chunks, f"{self.name}: {name}")
 
 
 def read_layout(files: Files, image: LocalImage) -> ImageSide:
@@ -175,10 +175,10 @@ def walk_sniffed(name: str, chunks: Iterator[bytes]) -> tuple[LayerChanges, str]
 def saved_config(files: Files, image: LocalImage) -> tuple[SavedImage, bytes]:
     """The archive's entry for ``image``, and its config's bytes."""
     with files.open(MANIFEST_FILE) as chunks:
-        listed = parse_saved(read_document(chunks, f"{image}: {MANIFEST_FILE}"), str(image))
+        listed = parse_saved(read_capped(chunks, f"{image}: {MANIFEST_FILE}"), str(image))
     saved = select_saved(listed, image.ref, image.source_index, str(image))
     with files.open(saved.config) as chunks:
-        return saved, read_document(chunks, f"{image}: {saved.config}")
+        return saved, read_capped(chunks, f"{image}: {saved.config}")
 
 
 def image_id(config: bytes) -> str:

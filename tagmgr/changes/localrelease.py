@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from tagmgr.changes.local import LayoutStore, image_id, opened_files, saved_config
 from tagmgr.changes.pinning import as_manifest_entry
-from tagmgr.changes.versions import Pin, VersionEntry, VersionsFile
+from tagmgr.changes.versions import PinMode, VersionEntry, VersionsFile
 from tagmgr.errors import TagmgrError
 from tagmgr.oci.content import ImageManifest, parse_manifest
 from tagmgr.oci.descriptor import Descriptor
@@ -78,7 +78,7 @@ def release_local(
     actions: dict[int, Action] = {}
     outcomes: dict[int, Outcome] = {}
     for entry in versions.entries:
-        if entry.pin is not Pin.AUTO or entry.version is not None:
+        if entry.pin is not PinMode.AUTO or entry.version is not None:
             continue
         destination = name_of(entry).with_tag(version)
         target = Target(as_manifest_entry(entry, build, version), destination, destination)

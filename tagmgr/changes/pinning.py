@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tagmgr.changes.verdict import ImageDiff, Verdict
-from tagmgr.changes.versions import Pin, VersionEntry, VersionsFile
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff
+from tagmgr.changes.versions import PinMode, VersionEntry, VersionsFile
 from tagmgr.errors import TagmgrError
 from tagmgr.manifest.model import ImageEntry
 from tagmgr.reconcile.outcome import Outcome, Result
@@ -45,13 +45,13 @@ Comparison = ImageDiff | str  # a diff, or why there is none
 
 
 def decide_update(entry: VersionEntry, comparison: Comparison | None) -> VersionStep:
-    if entry.pin is Pin.MANUAL:
+    if entry.pin is PinMode.MANUAL:
         return VersionStep(entry, Step.MANUAL, entry.version)
     if entry.version is None:
         return VersionStep(entry, Step.UNPINNED, None)
     if isinstance(comparison, str) or comparison is None:
         return VersionStep(entry, Step.ERROR, entry.version, message=comparison or "")
-    if comparison.verdict is Verdict.CHANGED:
+    if comparison.verdict is DiffVerdict.CHANGED:
         return VersionStep(entry, Step.UNPIN, None, comparison)
     return VersionStep(entry, Step.KEEP, entry.version, comparison)
 
@@ -62,7 +62,7 @@ def compare_builds(
     """``diff(entry, build)`` for every entry ``decide_update`` needs one for."""
     comparisons: dict[int, Comparison] = {}
     for entry in versions.entries:
-        if entry.pin is Pin.AUTO and entry.version is not None:
+        if entry.pin is PinMode.AUTO and entry.version is not None:
             try:
                 comparisons[entry.index] = diff(entry, build)
             except TagmgrError as error:
@@ -79,7 +79,7 @@ def release_targets(versions: VersionsFile, version: str, build: str) -> dict[in
             entry.name.with_tag(version),
         )
         for entry in versions.entries
-        if entry.pin is Pin.AUTO and entry.version is None
+        if entry.pin is PinMode.AUTO and entry.version is None
     }
 
 
@@ -94,7 +94,7 @@ def decide_release(
     for entry in versions.entries:
         action = actions.get(entry.index)
         if action is None:
-            kept = Step.MANUAL if entry.pin is Pin.MANUAL else Step.KEEP
+            kept = Step.MANUAL if entry.pin is PinMode.MANUAL else Step.KEEP
             steps.append(
                 VersionStep(entry, kept if entry.version else Step.UNPINNED, entry.version)
             )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict, cast
 
-from tagmgr.changes.versions import Pin, VersionEntry, VersionsFile, local_problems
+from tagmgr.changes.versions import PinMode, VersionEntry, VersionsFile, local_problems
 from tagmgr.documents.atomic import replace_file
 from tagmgr.documents.hidden import hidden_character
 from tagmgr.documents.loader import DocumentKind, load_document
@@ -176,7 +176,7 @@ class _Parser:
         self._first[variable] = number
         index = len(self.found.entries)
         mapped = self._map[variable]
-        pin = Pin.MANUAL if entry["export"] else Pin.AUTO
+        pin = PinMode.MANUAL if entry["export"] else PinMode.AUTO
         location = Location(self._path, number, entry.start("variable") + 1)
         version = entry[group] or None
         self.found.entries.append(

@@ -9,7 +9,7 @@ from enum import StrEnum
 from tagmgr import exitcodes
 
 
-class Verdict(StrEnum):
+class DiffVerdict(StrEnum):
     IDENTICAL = "identical"  # the same manifest digest
     EQUIVALENT = "equivalent"  # differences only in build noise
     CHANGED = "changed"
@@ -33,7 +33,7 @@ class PlatformDiff:
     platform: str
     digest_a: str | None
     digest_b: str | None
-    verdict: Verdict
+    verdict: DiffVerdict
     reasons: tuple[Reason, ...] = ()
     ignored: tuple[Reason, ...] = ()  # differences an ignore rule names: they do not count
 
@@ -47,24 +47,24 @@ class ImageDiff:
     platforms: tuple[PlatformDiff, ...]
 
     @property
-    def verdict(self) -> Verdict:
+    def verdict(self) -> DiffVerdict:
         if self.digest_a == self.digest_b:
-            return Verdict.IDENTICAL
-        changed = any(p.verdict is Verdict.CHANGED for p in self.platforms)
-        return Verdict.CHANGED if changed else Verdict.EQUIVALENT
+            return DiffVerdict.IDENTICAL
+        changed = any(p.verdict is DiffVerdict.CHANGED for p in self.platforms)
+        return DiffVerdict.CHANGED if changed else DiffVerdict.EQUIVALENT
 
     @property
     def reasons(self) -> list[Reason]:
         return [reason for platform in self.platforms for reason in platform.reasons]
 
 
-def platform_verdict(same_digest: bool, reasons: Sequence[Reason]) -> Verdict:
+def platform_verdict(same_digest: bool, reasons: Sequence[Reason]) -> DiffVerdict:
     if same_digest:
-        return Verdict.IDENTICAL
-    return Verdict.CHANGED if reasons else Verdict.EQUIVALENT
+        return DiffVerdict.IDENTICAL
+    return DiffVerdict.CHANGED if reasons else DiffVerdict.EQUIVALENT
 
 
-def diff_exit_code(verdicts: Sequence[Verdict]) -> int:
+def diff_exit_code(verdicts: Sequence[DiffVerdict]) -> int:
     """0 when every image is identical or equivalent, 2 when any changed."""
-    changed = any(verdict is Verdict.CHANGED for verdict in verdicts)
+    changed = any(verdict is DiffVerdict.CHANGED for verdict in verdicts)
     return exitcodes.CHANGES_PENDING if changed else exitcodes.OK

@@ -37,7 +37,7 @@ VERSIONS = DocumentKind(
 )
 
 
-class Pin(StrEnum):
+class PinMode(StrEnum):
     AUTO = "auto"  # tagmgr may unpin and pin the image
     MANUAL = "manual"  # tagmgr never changes it
 
@@ -57,7 +57,7 @@ class VersionEntry:
     index: int
     name: ImageReference
     version: str | None
-    pin: Pin
+    pin: PinMode
     location: Location
     local: str | None = None  # where each build is on this machine; {build} stands for its tag
     variable: str = ""  # in a shell versions file, the NAME_VER it is assigned to
@@ -118,7 +118,7 @@ def load_versions(path: str) -> VersionsFile:
                     index,
                     ImageReference.parse(item["name"]),
                     item.get("version"),
-                    Pin(item.get("pin", Pin.AUTO)),
+                    PinMode(item.get("pin", PinMode.AUTO)),
                     doc.location(("images", index)),
                     item.get("local"),
                 )

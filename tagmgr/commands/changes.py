@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tagmgr import exitcodes
+from tagmgr.commands import confirm
 from tagmgr.commands.options import (
     CommandTable,
     Parser,
@@ -25,6 +26,8 @@ def register(table: CommandTable) -> None:
         diff,
         "compare two images, ignoring build noise (exit 0: identical or equivalent, 2: changed)",
         [registry],
+        example="tagmgr diff --ignore examples/diff-ignore "
+        "registry.example.com/team/app:build-41 registry.example.com/team/app:build-42",
     )
     diffing.add_argument("a", type=argument(image_location), metavar="IMAGE_A", help=LOCATION_HELP)
     diffing.add_argument(
@@ -44,26 +47,37 @@ IGNORE_HELP = "rules (paths, label:, env:, config:...) whose differences do not 
 def _register_versions(table: CommandTable) -> None:
     registry = table.groups.registry
     versions = table.add_group(
-        "versions", "per-image release versions, pinned until a build changes"
+        "versions",
+        "per-image release versions, pinned until a build changes",
+        example="tagmgr versions update examples/versions.yaml --build b42 --dry-run\n"
+        "tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --yes\n"
+        "tagmgr versions export examples/versions.yaml",
     )
     updating = versions.add(
         "update",
         versions_update,
-        "unpin auto-pinned images whose build really changed (exit 2: the file would change)",
+        "unpin auto-pinned images whose build really changed",
         [registry],
+        example="tagmgr versions update examples/versions.yaml --build b42   # asks first\n"
+        "tagmgr versions update examples/versions.yaml --build b42 --yes\n"
+        "tagmgr versions update versions.sh --image-map image-map.yaml --build b42 --local",
     )
     _versions_file(updating, "the new build's tag", required=True)
     updating.add_argument(
         "--local", action="store_true", help="compare each entry's local image of the build"
     )
     updating.add_argument("--ignore", metavar="FILE", help=IGNORE_HELP)
-    updating.add_argument("--write", action="store_true", help="edit the file in place")
+    confirm.add_options(updating, "edit the file in place", write=True)
     quiet_option(updating, "images that keep their version")
     releasing = versions.add(
         "release",
         versions_release,
         "tag every unpinned auto image's build VERSION (never moving a tag) and pin it",
-        [registry],
+        [registry, table.groups.engine],
+        example="tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --dry-run\n"
+        "tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --yes\n"
+        "tagmgr versions release examples/versions.yaml v1.3.0 --build b42 --local --yes"
+        "   # push this machine's builds",
     )
     _versions_file(releasing, "the build to release", required=True)
     releasing.add_argument("version", type=argument(tag), metavar="VERSION", help="the release tag")
@@ -71,15 +85,20 @@ def _register_versions(table: CommandTable) -> None:
         "--local", action="store_true", help="push each entry's local image of the build"
     )
     releasing.add_argument(
-        "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
+        "--jobs", type=positive_int, metavar="N", help="parallel work (default: 4)"
     )
-    releasing.add_argument("--write", action="store_true", help="create the tags and edit the file")
+    confirm.add_options(releasing, "create the tags and edit the file", write=True)
     quiet_option(releasing, "images that keep their version")
     exporting = versions.add(
-        "export", versions_export, "print each image's version for a shell to source"
+        "export",
+        versions_export,
+        "print each image's version for a shell to source",
+        example='eval "$(tagmgr versions export examples/versions.yaml --build b42)"',
     )
     _versions_file(exporting, "the version of unpinned images", required=False)
-    exporting.add_argument("--format", choices=("env",), required=True, help="output format")
+    exporting.add_argument(
+        "--format", choices=("env",), default="env", help="output format (default: env)"
+    )
 
 
 def _versions_file(command: Parser, build_help: str, *, required: bool) -> None:

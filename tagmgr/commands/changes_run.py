@@ -7,7 +7,7 @@ import argparse
 from tagmgr import exitcodes
 from tagmgr.changes.diff import diff_images
 from tagmgr.changes.ignore import IgnoreRules, load_ignore_file
-from tagmgr.changes.localrelease import daemon_host, release_local
+from tagmgr.changes.localrelease import Push, daemon_host, release_local
 from tagmgr.changes.pinning import (
     Step,
     VersionStep,
@@ -20,6 +20,7 @@ from tagmgr.changes.pinning import (
 from tagmgr.changes.shellversions import load_shell_versions, write_shell_versions
 from tagmgr.changes.verdict import ImageDiff, diff_exit_code
 from tagmgr.changes.versions import VersionEntry, VersionsFile, load_versions
+from tagmgr.commands import confirm
 from tagmgr.commands.options import open_registries, registry_map, report_options
 from tagmgr.engines import ENGINES
 from tagmgr.engines.skopeo import push_local
@@ -28,10 +29,11 @@ from tagmgr.oci.reference import ImageReference
 from tagmgr.oci.transport import LocalImage
 from tagmgr.reconcile.apply import Applier
 from tagmgr.reconcile.inventory import take_inventory
-from tagmgr.reconcile.plan import plan
+from tagmgr.reconcile.outcome import Outcome
+from tagmgr.reconcile.plan import Action, Kind, plan
 from tagmgr.report.changes import diffed, stepped
 from tagmgr.report.progress import Progress
-from tagmgr.report.publish import publish
+from tagmgr.report.publish import publish, show
 from tagmgr.system import interrupt
 
 
@@ -52,7 +54,7 @@ def _load(args: argparse.Namespace) -> VersionsFile:
 
 
 def versions_update(args: argparse.Namespace) -> int:
-    if not args.write:
+    if args.dry_run:
         interrupt.stop_at_once()  # a dry run writes nothing
     versions = _load(args)
     ignore = load_ignore_file(args.ignore) if args.ignore else IgnoreRules()
@@ -71,11 +73,14 @@ def versions_update(args: argparse.Namespace) -> int:
 
         comparisons = compare_builds(versions, args.build, compare)
     steps = [decide_update(e, comparisons.get(e.index)) for e in versions.entries]
+    decision = _confirm("versions update", versions, steps, args)
+    if decision is not confirm.Decision.YES:
+        return _unchanged("versions update", steps, decision, args)
     return _finish("versions update", versions, steps, args, records_writes=False)
 
 
 def versions_release(args: argparse.Namespace) -> int:
-    if not args.write:
+    if args.dry_run:
         interrupt.stop_at_once()  # a dry run writes nothing
     versions = _load(args)
     if args.local:
@@ -92,10 +97,12 @@ def versions_release(args: argparse.Namespace) -> int:
             found = take_inventory(list(mapped.values()), registries, jobs=args.jobs, tally=reading)
         planned = plan(list(mapped.values()), found)
         actions = dict(zip(mapped, planned, strict=True))
-        outcomes = None
-        if args.write:
-            applier = Applier(ENGINES[args.engine](registries), registries)
-            outcomes = dict(zip(mapped, applier.apply(planned, jobs=args.jobs), strict=True))
+        steps = decide_release(versions, args.version, actions, None)
+        decision = _confirm("versions release", versions, steps, args)
+        if decision is not confirm.Decision.YES:
+            return _unchanged("versions release", steps, decision, args)
+        applier = Applier(ENGINES[args.engine](registries), registries)
+        outcomes = dict(zip(mapped, applier.apply(planned, jobs=args.jobs), strict=True))
     steps = decide_release(versions, args.version, actions, outcomes)
     return _finish("versions release", versions, steps, args, records_writes=True)
 
@@ -108,16 +115,48 @@ def _release_local(versions: VersionsFile, args: argparse.Namespace) -> int:
         def push(image: LocalImage, destination: ImageReference) -> None:
             push_local(registries, str(image), destination, host)
 
-        actions, outcomes = release_local(
-            versions,
-            args.version,
-            args.build,
-            lambda entry: mapping.apply(entry.name),
-            registries=registries,
-            push=push if args.write else None,
-        )
+        def release(pushing: Push | None) -> tuple[dict[int, Action], dict[int, Outcome] | None]:
+            return release_local(
+                versions,
+                args.version,
+                args.build,
+                lambda entry: mapping.apply(entry.name),
+                registries=registries,
+                push=pushing,
+            )
+
+        with interrupt.stopping_at_once():  # until the first push
+            actions, _ = release(None)
+        steps = decide_release(versions, args.version, actions, None)
+        decision = _confirm("versions release", versions, steps, args)
+        if decision is not confirm.Decision.YES:
+            return _unchanged("versions release", steps, decision, args)
+        actions, outcomes = release(push)  # each push looks at its tag again first
     steps = decide_release(versions, args.version, actions, outcomes)
     return _finish("versions release", versions, steps, args, records_writes=True)
+
+
+def _confirm(
+    command: str, versions: VersionsFile, steps: list[VersionStep], args: argparse.Namespace
+) -> confirm.Decision:
+    created = any(step.action and step.action.kind is Kind.CREATE for step in steps)
+    options = report_options(args)
+    return confirm.confirm(
+        args,
+        bool(new_versions(steps)),
+        lambda stream: show(stepped(command, steps, written=False), stream, options),
+        f"{'Create these tags and write' if created else 'Write'} {versions.path}?",
+    )
+
+
+def _unchanged(
+    command: str, steps: list[VersionStep], decision: confirm.Decision, args: argparse.Namespace
+) -> int:
+    if decision.shown:
+        publish(stepped(command, steps, written=False), report_options(args))
+    failed = any(step.step is Step.ERROR for step in steps)
+    pending = bool(new_versions(steps))
+    return confirm.unchanged(args, decision, pending=pending, failed=failed, to="change the file")
 
 
 def _finish(
@@ -128,20 +167,18 @@ def _finish(
     *,
     records_writes: bool,
 ) -> int:
-    """Report, and write the new versions when asked: what failed stays as it was.
+    """Report, and write the new versions (confirmed): what failed stays as it was.
 
     After a stop, the file is written only if it records tags this run created (release: the
     entries not started stay unpinned, as failed ones do); update's edits are then not written.
     """
     failed = any(step.step is Step.ERROR for step in steps)
     edits = new_versions(steps)
-    stopped = bool(args.write and edits) and interrupt.requested() and not records_writes
-    written = bool(args.write and edits) and not stopped
+    stopped = bool(edits) and interrupt.requested() and not records_writes
+    written = bool(edits) and not stopped
     if written and versions.image_map:
         write_shell_versions(versions, edits)
     elif written:
         write_values(versions.path, "version", edits, after="name")
     publish(stepped(command, steps, written=written, interrupted=stopped), report_options(args))
-    if failed:
-        return exitcodes.FAILURE
-    return exitcodes.CHANGES_PENDING if edits and not args.write else exitcodes.OK
+    return exitcodes.FAILURE if failed else exitcodes.OK

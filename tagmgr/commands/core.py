@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes
+from tagmgr.commands import confirm
 from tagmgr.commands.options import (
     CommandTable,
     argument,
-    ask,
     open_registries,
     quiet_option,
     registry_map,
@@ -26,23 +26,29 @@ from tagmgr.manifest import load_manifests
 from tagmgr.system import interrupt
 
 if TYPE_CHECKING:
-    from tagmgr.manifest.model import Manifest
     from tagmgr.reconcile.inventory import Tally
     from tagmgr.reconcile.outcome import Outcome
     from tagmgr.reconcile.plan import Action
     from tagmgr.reconcile.shard import Shard
-    from tagmgr.reconcile.targets import Resolved
     from tagmgr.registry import Registries
 
 
 def register(table: CommandTable) -> None:
     files, git, registry = table.groups.files, table.groups.git, table.groups.registry
-    table.add("validate", validate, "check manifests against the schema and the rules", [files])
+    table.add(
+        "validate",
+        validate,
+        "check manifests against the schema and the rules",
+        [files],
+        example="tagmgr validate manifests/*.yaml",
+    )
     planning = table.add(
         "plan",
         plan,
         "show what apply would do (exit 0: a valid plan, changes or not; 1: problems)",
         [files, git, registry],
+        example="tagmgr plan manifests/starlingx.yaml\n"
+        "tagmgr plan --output json --shard index/4 manifests/*.yaml",
     )
     planning.add_argument(
         "--detailed-exitcode",
@@ -50,9 +56,15 @@ def register(table: CommandTable) -> None:
         help="exit 2 when tags would be created, 0 only when there is nothing to do",
     )
     applying = table.add(
-        "apply", apply, "create missing tags; never move an existing one", [files, git, registry]
+        "apply",
+        apply,
+        "create missing tags; never move an existing one",
+        [files, git, registry, table.groups.engine],
+        example="tagmgr apply manifests/starlingx.yaml   # shows the plan, asks on a terminal\n"
+        "tagmgr apply --dry-run manifests/starlingx.yaml\n"
+        "tagmgr apply --yes --lock examples/tagmgr.lock manifests/starlingx.yaml   # CI",
     )
-    applying.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
+    confirm.add_options(applying, "create the tags")
     applying.add_argument(
         "--lock", type=Path, dest="lock_path", metavar="PATH", help="write or update a lock file"
     )
@@ -60,10 +72,15 @@ def register(table: CommandTable) -> None:
         _selection_options(command)
         quiet_option(command, "entries already present")
     describing = table.add(
-        "describe", describe, "print tags derived from upstream commits", [files, git]
+        "describe",
+        describe,
+        "print tags derived from upstream commits",
+        [files, git],
+        example="tagmgr describe examples/derived.yaml\n"
+        "tagmgr describe --write examples/derived.yaml   # fix them in the file",
     )
-    describing.add_argument(
-        "--write", action="store_true", help="write the derived tags into the files"
+    confirm.add_options(
+        describing, "write the derived tags into the files", write=True, detailed=False
     )
 
 
@@ -120,18 +137,32 @@ def apply(args: argparse.Namespace) -> int:
     from tagmgr.engines import ENGINES
     from tagmgr.reconcile.apply import Applier
     from tagmgr.reconcile.outcome import apply_exit_code
-    from tagmgr.report.core import applied, writing
+    from tagmgr.reconcile.plan import FAILED_KINDS, Kind
+    from tagmgr.report.core import applied, planned, writing
     from tagmgr.report.progress import Progress
-    from tagmgr.report.publish import publish
+    from tagmgr.report.publish import publish, show
 
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     options = report_options(args)
     with open_registries(args) as registries:
         with Progress.on_terminal("apply: reading registries", options) as reading:
             actions = _plan(args, registries, reading)
-        if not _confirmed(args, actions):
-            if not interrupt.requested():
-                print("tagmgr: nothing was changed", file=sys.stderr)
-            return exitcodes.FAILURE
+        pending = any(a.kind is Kind.CREATE for a in actions)
+        verbose = args.verbose > 0
+        decision = confirm.confirm(
+            args,
+            pending and not interrupt.requested(),  # interrupted: the applier starts nothing
+            lambda stream: show(planned(actions, verbose=verbose), stream, options),
+            "Create these tags?",
+        )
+        if decision is not confirm.Decision.YES:
+            if decision.shown:
+                publish(planned(actions, verbose=verbose), options)
+            failed = any(a.kind in FAILED_KINDS for a in actions)
+            return confirm.unchanged(
+                args, decision, pending=pending, failed=failed, to="create these tags"
+            )
         applier = Applier(ENGINES[args.engine](registries), registries)
         with Progress.on_terminal("apply: writing", options) as progress:
             progress.expect(len(actions))
@@ -159,20 +190,21 @@ def _record_lock(
 def describe(args: argparse.Namespace) -> int:
     from tagmgr.oci.registrymap import RegistryMap
     from tagmgr.reconcile import pipeline
+    from tagmgr.reconcile.derived import write_derived_tags
     from tagmgr.reconcile.targets import Target, Unresolved
     from tagmgr.report.core import described
     from tagmgr.report.publish import publish
 
-    if not args.write:
-        interrupt.stop_at_once()  # describe writes nothing without --write
+    if not args.yes:
+        interrupt.stop_at_once()  # describe writes nothing without a yes
     with interrupt.stopping_at_once():  # until the first file is written
         manifests = load_manifests(args.files)
         resolved = pipeline.resolve(
             manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
         )
     derived = [item for item in resolved if not isinstance(item, Target) or item.describe]
-    if args.write:
-        for path in _write_derived_tags(manifests, derived):
+    if args.yes:  # describe only reads unless its command line says to write
+        for path in write_derived_tags(manifests, derived):
             print(f"tagmgr: {path} was not written: interrupted", file=sys.stderr)
     publish(described(derived), report_options(args))
     unresolved = any(isinstance(item, Unresolved) for item in derived)
@@ -194,42 +226,3 @@ def _plan(args: argparse.Namespace, registries: Registries, tally: Tally) -> lis
         trust_existing=args.trust_existing,
         tally=tally,
     )
-
-
-def _confirmed(args: argparse.Namespace, actions: Sequence[Action]) -> bool:
-    """On a terminal, show the plan and ask before writing; without one (CI), proceed.
-
-    Interrupted already, proceed too: the applier starts nothing, and reports so.
-    """
-    from tagmgr.reconcile.plan import Kind
-    from tagmgr.report.core import planned
-    from tagmgr.report.publish import show
-
-    if args.yes or not sys.stdin.isatty() or not any(a.kind is Kind.CREATE for a in actions):
-        return True
-    if interrupt.requested():
-        return True
-    show(planned(actions, verbose=args.verbose > 0), sys.stderr, report_options(args))
-    return ask("Create these tags?")
-
-
-def _write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> list[str]:
-    """Each file's tags, until a signal asks to stop; the files left unwritten."""
-    from tagmgr.manifest.write import write_tags
-    from tagmgr.reconcile.targets import Target
-
-    concrete = {
-        id(item.entry): item.destination.tag for item in derived if isinstance(item, Target)
-    }
-    unwritten = []
-    for manifest in manifests:
-        tags = {
-            index: tag
-            for index, entry in enumerate(manifest.entries)
-            if (tag := concrete.get(id(entry))) is not None
-        }
-        if tags and interrupt.requested():
-            unwritten.append(manifest.path)
-        elif tags:
-            write_tags(manifest.path, tags)
-    return unwritten

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagmgr import exitcodes
+from tagmgr.commands import confirm
 from tagmgr.commands.options import (
     CommandTable,
     argument,
@@ -26,7 +27,6 @@ from tagmgr.errors import InvalidReferenceError, TagmgrError
 from tagmgr.oci.reference import ImageReference
 
 if TYPE_CHECKING:
-    from tagmgr.lock import LockEntry
     from tagmgr.oci.platform import Platform
     from tagmgr.reconcile.plan import Action
     from tagmgr.reconcile.resolve import Resolution
@@ -44,7 +44,12 @@ def _platform(text: str) -> Platform:
 def register(table: CommandTable) -> None:
     files, git, registry = table.groups.files, table.groups.git, table.groups.registry
     resolving = table.add(
-        "resolve", resolve, "print the digest each reference points at (HEAD)", [git, registry]
+        "resolve",
+        resolve,
+        "print the digest each reference points at (HEAD)",
+        [git, registry],
+        example="tagmgr resolve docker.io/library/alpine:3.20 --platforms\n"
+        "tagmgr resolve --manifest manifests/starlingx.yaml",
     )
     resolving.add_argument("references", nargs="*", metavar="REF", help="image references")
     resolving.add_argument(
@@ -59,9 +64,15 @@ def register(table: CommandTable) -> None:
         metavar="OS/ARCH[/VARIANT]",
         help="the digest of one platform's manifest inside an index",
     )
-    locking = table.add("lock", lock, "write a lock file of every entry", [files, git, registry])
+    locking = table.add(
+        "lock",
+        lock,
+        "write a lock file of every entry",
+        [files, git, registry],
+        example="tagmgr lock --lock-file examples/tagmgr.lock manifests/starlingx.yaml\n"
+        "tagmgr lock --yes manifests/starlingx.yaml   # CI: write tagmgr.lock without asking",
+    )
     locking.add_argument(
-        "-o",
         "--lock-file",
         type=Path,
         default=DEFAULT_LOCK,
@@ -69,16 +80,21 @@ def register(table: CommandTable) -> None:
         dest="lock_path",
         help="the lock file to write (default: %(default)s)",
     )
+    locking.hint("output", "-o is --output, as on every command: the lock file is --lock-file PATH")
+    confirm.add_options(locking, "write the lock file", write=True)
     checking = table.add(
         "check",
         check,
         "HEAD every locked tag, build tags too (exit 0: none moved, 2: moved or gone, 1: problems)",
         [registry],
+        example="tagmgr check examples/tagmgr.lock\n"
+        "tagmgr check --update --yes examples/tagmgr.lock   # rewrite the entries that moved",
     )
     checking.add_argument("lock_path", type=Path, metavar="LOCKFILE", help="the lock file")
     checking.add_argument("--update", action="store_true", help="rewrite the moved entries")
+    confirm.add_options(checking, "rewrite them (with --update)", write=True, detailed=False)
     checking.add_argument(
-        "--jobs", type=positive_int, default=4, metavar="N", help="parallel HEADs (default: 4)"
+        "--jobs", type=positive_int, metavar="N", help="parallel HEADs (default: 4)"
     )
     quiet_option(checking, "tags unchanged")
 
@@ -152,15 +168,17 @@ def _manifest_references(
 
 def lock(args: argparse.Namespace) -> int:
     """Plan as ``plan`` does; write the lock only when every entry resolved."""
-    from tagmgr.lock import Lock, read_lock, write_lock
+    from tagmgr.lock import Lock, lock_differs, read_lock, write_lock
     from tagmgr.lock.build import lock_entries
     from tagmgr.manifest import load_manifests
     from tagmgr.reconcile import pipeline
     from tagmgr.report.digests import locked
     from tagmgr.report.progress import Progress
-    from tagmgr.report.publish import publish
+    from tagmgr.report.publish import publish, show
     from tagmgr.system import interrupt
 
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     options = report_options(args)
     path: Path = args.lock_path
     with interrupt.stopping_at_once(), open_registries(args) as registries:  # until the write
@@ -175,10 +193,27 @@ def lock(args: argparse.Namespace) -> int:
             )
         entries, problems = lock_entries(actions, registries, jobs=args.jobs)
         previous = read_lock(path) if path.exists() and not problems else Lock()
-    stopped = interrupt.requested()  # since the reading: the write is not started
-    written = not (problems or stopped) and write_lock(path, previous.replaced_by(entries))
-    publish(locked(path, len(entries), written, problems, stopped=stopped), options)
-    return exitcodes.FAILURE if problems else exitcodes.OK
+    if problems:
+        publish(locked(path, len(entries), "not written", problems), options)
+        return exitcodes.FAILURE
+    lock_file = previous.replaced_by(entries)
+    pending = lock_differs(path, lock_file)
+    decision = confirm.confirm(
+        args,
+        pending,
+        lambda stream: show(locked(path, len(entries), "to be written"), stream, options),
+        f"Write {path}?",
+    )
+    if decision is not confirm.Decision.YES:
+        if decision.shown:
+            publish(locked(path, len(entries), "not written"), options)
+        return confirm.unchanged(args, decision, pending=pending, failed=False, to=f"write {path}")
+    if pending and interrupt.requested():  # since the reading: the write is not started
+        publish(locked(path, len(entries), "not written: interrupted"), options)
+        return exitcodes.OK  # the signal's own code replaces it (cli)
+    written = write_lock(path, lock_file)
+    publish(locked(path, len(entries), "written" if written else "unchanged"), options)
+    return exitcodes.OK
 
 
 def record_applied(path: Path, actions: Sequence[Action], registries: Registries, jobs: int) -> int:
@@ -199,25 +234,15 @@ def check(args: argparse.Namespace) -> int:
     moved index."""
     from tagmgr.lock import read_lock, write_lock
     from tagmgr.lock.build import timestamp
-    from tagmgr.lock.check import (
-        Finding,
-        State,
-        check_entry,
-        check_exit_code,
-        check_source,
-        moved_entry,
-        source_tag,
-        to_update,
-    )
-    from tagmgr.reconcile.resolve import resolve, with_children
+    from tagmgr.lock.check import State, check_exit_code, moved_entry, to_update
+    from tagmgr.lock.verify import verify_lock
     from tagmgr.report.digests import checked, source_not_updated
     from tagmgr.report.progress import Progress
-    from tagmgr.report.publish import publish
+    from tagmgr.report.publish import publish, show
     from tagmgr.system import interrupt
-    from tagmgr.system.concurrency import map_in_threads
 
-    if not args.update:
-        interrupt.stop_at_once()  # check writes nothing without --update
+    if not args.update or args.dry_run:
+        interrupt.stop_at_once()  # check writes nothing without --update, nor in a dry run
     locked = read_lock(args.lock_path)
     mapping = registry_map(args)
     options = report_options(args)
@@ -226,29 +251,27 @@ def check(args: argparse.Namespace) -> int:
         open_registries(args) as registries,
         Progress.on_terminal("check: reading registries", options) as progress,
     ):
-        progress.expect(len(locked.entries))
-
-        def check_one(entry: LockEntry) -> list[Finding]:
-            target = mapping.apply(entry.target)
-            client = registries.client(target.registry)
-            finding = check_entry(entry, resolve(client, target))
-            if args.update and finding.state is State.MOVED:
-                finding = check_entry(entry, with_children(client, finding.now))
-            progress.advance(str(target))
-            build_tag = source_tag(entry)
-            if build_tag is None:
-                return [finding]
-            source = mapping.apply(build_tag)
-            built = resolve(registries.client(source.registry), source)
-            return [finding, check_source(entry, built)]
-
-        pairs = map_in_threads(check_one, list(locked.entries), args.jobs)
-    findings = [finding for pair in pairs for finding in pair]
+        findings = verify_lock(
+            locked, registries, mapping, update=args.update, jobs=args.jobs, tally=progress
+        )
     moved = to_update(findings) if args.update else []
     updated = False
     if moved and interrupt.requested():  # since the reading
         print(f"tagmgr: {args.lock_path} was not updated: interrupted", file=sys.stderr)
     elif moved:
+        decision = confirm.confirm(
+            args,
+            True,
+            lambda stream: show(checked(findings, updated=False), stream, options),
+            f"Rewrite the {len(moved)} moved entries in {args.lock_path}?",
+        )
+        if decision is not confirm.Decision.YES:
+            if decision.shown:
+                publish(checked(findings, updated=False), options)
+            if decision is confirm.Decision.DRY_RUN:
+                return check_exit_code(findings)  # check's own: 2, they moved
+            to = f"rewrite {args.lock_path}"
+            return confirm.unchanged(args, decision, pending=True, failed=False, to=to)
         now = timestamp()
         updated = write_lock(args.lock_path, locked.updated(moved_entry(f, now) for f in moved))
     publish(checked(findings, updated=updated), options)

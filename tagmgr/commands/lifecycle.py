@@ -1,16 +1,17 @@
 """The lifecycle sub-commands: promote, rollback, status and expire, each returning an exit code.
 
-promote and rollback move environment tags: on a terminal they show the plan and ask, without one
-(CI) they proceed, as apply does; ``--dry-run`` only shows. expire deletes, so it is a dry run
-unless ``--yes``, terminal or not.
+promote and rollback move environment tags and expire deletes images: each confirms as every
+command that changes something does (``confirm``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import timedelta
 
 from tagmgr import exitcodes
+from tagmgr.commands import confirm
 from tagmgr.commands.options import (
     CommandTable,
     argument,
@@ -20,6 +21,7 @@ from tagmgr.commands.options import (
     registry_map,
 )
 from tagmgr.documents.explain import clip
+from tagmgr.engines.names import DEFAULT_ENGINE
 from tagmgr.errors import TagmgrError
 from tagmgr.lifecycle import MAX_DAYS
 from tagmgr.manifest.environments import DEFAULT_CHAIN, Chain, chain_of, parse_chain
@@ -29,7 +31,14 @@ from tagmgr.oci.reference import ImageReference
 def register(table: CommandTable) -> None:
     registry = table.groups.registry
     promoting = table.add(
-        "promote", promote, "point an environment tag at a digest from the one before", [registry]
+        "promote",
+        promote,
+        "point an environment tag at a digest from the one before",
+        [registry, table.groups.engine],
+        example="tagmgr promote registry.example.com/team/app:build-20261031T120000Z --to stg "
+        "--manifest examples/environments.yaml --dry-run\n"
+        "tagmgr promote registry.example.com/team/app:stg --to prd --require-signature "
+        "cosign.pub --yes",
     )
     promoting.add_argument("image", metavar="NAME@DIGEST|NAME:TAG", type=argument(_reference))
     promoting.add_argument("--to", required=True, metavar="ENV", help="the environment")
@@ -40,11 +49,20 @@ def register(table: CommandTable) -> None:
         help="promote into this repository (registry/repository), copying the image first",
     )
     rolling = table.add(
-        "rollback", rollback, "move an environment back to an earlier history entry", [registry]
+        "rollback",
+        rollback,
+        "move an environment back to an earlier history entry",
+        [registry],
+        example="tagmgr status registry.example.com/team/app   # the history tags --to takes\n"
+        "tagmgr rollback registry.example.com/team/app --env prd --to prd-20261101T081000Z\n"
+        "tagmgr rollback registry.example.com/team/app --env prd --require-signature cosign.pub",
     )
     rolling.add_argument("name", metavar="NAME", type=argument(_repository))
     rolling.add_argument("--env", required=True, metavar="ENV", help="the environment")
     rolling.add_argument("--to", metavar="HISTORY_TAG", help="this entry, not the previous one")
+    # A rollback copies nothing, so it takes no --engine; the move it shares with promote asks
+    # for one all the same.
+    rolling.set_defaults(engine=DEFAULT_ENGINE)
     for moving in (promoting, rolling):
         moving.add_argument(
             "--require-signature",
@@ -55,10 +73,16 @@ def register(table: CommandTable) -> None:
             " digest; repeated, each must have signed",
         )
         _chain_options(moving)
-        moving.add_argument("--yes", "-y", action="store_true", help="do not ask on a terminal")
-        moving.add_argument("--dry-run", action="store_true", help="only show what would move")
-    showing = table.add("status", status, "what each environment points at, since when", [registry])
-    showing.add_argument("names", nargs="+", metavar="NAME", type=argument(_repository))
+        confirm.add_options(moving, "move the environment")
+    showing = table.add(
+        "status",
+        status,
+        "what each environment points at, since when",
+        [registry],
+        example="tagmgr status registry.example.com/team/app --manifest "
+        "examples/environments.yaml --in-use examples/deploy.yaml",
+    )
+    showing.add_argument("names", nargs="+", metavar="NAME", type=argument(_named_repository))
     showing.add_argument(
         "--lock", action="append", default=[], metavar="FILE", help="lock files, for src_ref"
     )
@@ -69,6 +93,10 @@ def register(table: CommandTable) -> None:
         expire,
         "delete old images by an ECR lifecycle policy, never one in use",
         [registry],
+        example="tagmgr expire --policy examples/policy.yaml --in-use examples/deploy.yaml "
+        "--dry-run\n"
+        "tagmgr expire --policy examples/policy.yaml --in-use examples/deploy.yaml --yes   # CI\n"
+        "tagmgr expire --policy examples/policy.yaml --keep-history 10 --quiet --dry-run",
     )
     _expire_options(expiring)
     _chain_options(expiring)
@@ -96,10 +124,9 @@ def _in_use_option(parser: argparse.ArgumentParser, purpose: str) -> None:
         "--in-use",
         action="append",
         default=[],
-        nargs="+",
         metavar="PATH",
-        help=f"manifests, lock files, Kubernetes/compose/Helm files, pod lists, docker://HOST: "
-        f"{purpose}",
+        help="a manifest, lock file, Kubernetes/compose/Helm file, pod list or docker://HOST: "
+        f"{purpose} (repeatable)",
     )
 
 
@@ -109,11 +136,11 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
         "names",
         nargs="*",
         metavar="NAME",
-        type=argument(_repository),
+        type=argument(_named_repository),
         help="repositories, besides the policy's repositories:",
     )
     _in_use_option(parser, "never deleted")
-    parser.add_argument("--yes", "-y", action="store_true", help="delete (default: dry run)")
+    confirm.add_options(parser, "delete the images")
     quiet_option(parser, "images kept")
     parser.add_argument(
         "--keep-newer-than",
@@ -140,6 +167,7 @@ def _expire_options(parser: argparse.ArgumentParser) -> None:
 
 def promote(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.lifecycle import moves
     from tagmgr.system import interrupt
 
     if args.dry_run:
@@ -151,13 +179,16 @@ def promote(args: argparse.Namespace) -> int:
     required = run.signers(args)
     with open_registries(args) as registries:
         with interrupt.stopping_at_once():  # nothing is written before the move
-            promotion, signatures = run.plan_promote(registries, image, args.to, into, chain)
-            promotion = run.gate(registries, promotion, required)
-        return run.move(args, registries, promotion, signatures)
+            promotion, signatures = moves.plan_promote(
+                registries, image, args.to, into, chain, now=run.now()
+            )
+            promotion = moves.signature_gate(registries, promotion, required)
+        return run.move(args, registries, promotion, signatures, chain)
 
 
 def rollback(args: argparse.Namespace) -> int:
     from tagmgr.commands import lifecycle_run as run
+    from tagmgr.lifecycle import moves
     from tagmgr.system import interrupt
 
     if args.dry_run:
@@ -167,9 +198,11 @@ def rollback(args: argparse.Namespace) -> int:
     required = run.signers(args)
     with open_registries(args) as registries:
         with interrupt.stopping_at_once():  # nothing is written before the move
-            promotion = run.plan_roll_back(registries, name, args.env, args.to, chain)
-            promotion = run.gate(registries, promotion, required)
-        return run.move(args, registries, promotion, {})
+            promotion = moves.plan_roll_back(
+                registries, name, args.env, args.to, chain, now=run.now()
+            )
+            promotion = moves.signature_gate(registries, promotion, required)
+        return run.move(args, registries, promotion, {}, chain)
 
 
 def status(args: argparse.Namespace) -> int:
@@ -214,6 +247,19 @@ def _repository(text: str) -> ImageReference:
     if reference.tag or reference.digest:
         raise TagmgrError(f"{text!r}: give a repository (registry/repository), no tag or digest")
     return reference
+
+
+def _named_repository(text: str) -> ImageReference:
+    """A NAME argument; a path there is one more ``--in-use`` path, said so."""
+    try:
+        return _repository(text)
+    except TagmgrError:
+        if text.startswith("docker://") or os.path.exists(text):
+            raise TagmgrError(
+                f"{text!r} is a path, not a repository: --in-use takes one path; repeat it for"
+                f" each (--in-use PATH --in-use {text})"
+            ) from None
+        raise
 
 
 _SECONDS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}

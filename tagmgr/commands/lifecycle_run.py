@@ -8,87 +8,52 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from tagmgr import exitcodes
-from tagmgr.commands.options import ask, open_registries, registry_map, report_options
+from tagmgr.commands import confirm
+from tagmgr.commands.options import open_registries, registry_map, report_options
 from tagmgr.engines import ENGINES
-from tagmgr.errors import RegistryError, TagmgrError
-from tagmgr.lifecycle import execute
-from tagmgr.lifecycle.expiry import Limits, expiry_exit_code, plan_expiry, untagged_notes
+from tagmgr.errors import TagmgrError
+from tagmgr.lifecycle import execute_expiry, execute_promotion
+from tagmgr.lifecycle.expiry import (
+    Limits,
+    RepositoryPlan,
+    expiry_exit_code,
+    plan_expiry,
+    untagged_notes,
+)
 from tagmgr.lifecycle.policyfile import load_policy
 from tagmgr.lifecycle.promotion import (
     Move,
     Promotion,
-    PromotionRefused,
-    Result,
-    TagState,
-    plan_promotion,
-    plan_rollback,
-    wanted_tags,
+    PromotionResult,
 )
-from tagmgr.lifecycle.signatures import Signer, load_signer, read_signatures, unsigned
+from tagmgr.lifecycle.signatures import Signer, load_signer
 from tagmgr.lifecycle.sources import read_in_use
-from tagmgr.lifecycle.status import repository_status
+from tagmgr.lifecycle.status import digest_names, repository_status
 from tagmgr.lifecycle.survey import survey, tag_digests
 from tagmgr.lock import read_lock
 from tagmgr.manifest import load_manifests
-from tagmgr.manifest.environments import Chain
+from tagmgr.manifest.environments import Chain, build_time, history_of
 from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries
 from tagmgr.report import lifecycle as report
+from tagmgr.report.model import Options
 from tagmgr.report.progress import Progress
 from tagmgr.report.publish import publish, show
 from tagmgr.system import interrupt
 
 _EXIT_CODES = {
-    Result.MOVED: exitcodes.OK,
-    Result.SUPERSEDED: exitcodes.SUPERSEDED,
-    Result.UNRECORDED: exitcodes.FAILURE,
-    Result.VANISHED: exitcodes.FAILURE,
-    Result.NOT_STARTED: exitcodes.FAILURE,  # the signal's own code replaces it (cli)
+    PromotionResult.MOVED: exitcodes.OK,
+    PromotionResult.SUPERSEDED: exitcodes.SUPERSEDED,
+    PromotionResult.UNRECORDED: exitcodes.FAILURE,
+    PromotionResult.VANISHED: exitcodes.FAILURE,
+    PromotionResult.NOT_STARTED: exitcodes.FAILURE,  # the signal's own code replaces it (cli)
 }
-
-
-def plan_promote(
-    registries: Registries,
-    image: ImageReference,
-    environment: str,
-    to_repository: ImageReference | None,
-    chain: Chain,
-) -> tuple[Promotion, dict[str, str]]:
-    chain.index(environment)
-    client = registries.client(image.registry)
-    found = client.head_manifest(image.repository, image.digest or str(image.tag))
-    if found is None:
-        raise RegistryError(image.registry, f"{image} does not exist")
-    digest = found.digest
-    source_tags = client.list_tags(image.repository)
-    signatures = execute.referrer_tags(source_tags, digest)
-    source = _state(registries, _repository(image), source_tags, chain)
-    destination = source
-    if to_repository is not None and to_repository.name != source.repository.name:
-        dest_client = registries.client(to_repository.registry)
-        listed = dest_client.list_tags(to_repository.repository)
-        destination = _state(registries, to_repository, listed, chain, extra=signatures)
-        held = tag_digests(client, image.repository, signatures)
-        carried = {t: d for t, d in held.items() if destination.tags.get(t) != d}
-    else:
-        carried = {}
-    promotion = plan_promotion(
-        source, destination, digest=digest, environment=environment, chain=chain, now=_now()
-    )
-    return promotion, carried
-
-
-def plan_roll_back(
-    registries: Registries, name: ImageReference, environment: str, to: str | None, chain: Chain
-) -> Promotion:
-    listed = registries.client(name.registry).list_tags(name.repository)
-    return plan_rollback(_state(registries, name, listed, chain), environment, chain, _now(), to)
 
 
 def signers(args: argparse.Namespace) -> list[Signer]:
@@ -96,48 +61,66 @@ def signers(args: argparse.Namespace) -> list[Signer]:
     return [load_signer(path) for path in args.require_signature]
 
 
-def gate(registries: Registries, promotion: Promotion, required: Sequence[Signer]) -> Promotion:
-    """``promotion`` with the keys that signed its digest; ``PromotionRefused`` naming each key
-    that did not, when one is ``required`` (in the repository the digest comes from)."""
-    if not required:
-        return promotion
-    source = promotion.source
-    client = registries.client(source.registry)
-    found = read_signatures(client, source.repository, promotion.digest)
-    refusals = unsigned(required, promotion.digest, found, source.name)
-    if refusals:
-        raise PromotionRefused(f"{source}: {'; '.join(refusals)}; nothing moved")
-    return replace(promotion, signed_by=tuple(signer.path for signer in required))
-
-
 def move(
     args: argparse.Namespace,
     registries: Registries,
     promotion: Promotion,
     signatures: Mapping[str, str],
+    chain: Chain,
 ) -> int:
     options = report_options(args)
+    decision = confirm.confirm(
+        args,
+        promotion.changes,
+        lambda stream: _show_move(stream, registries, promotion, chain, options),
+        f"Move {promotion.environment_ref}?",
+    )
+    if decision is not confirm.Decision.YES:
+        if decision.shown:
+            planned = "planned" if promotion.changes else "present"
+            publish(report.moved(promotion, planned), options)
+        to = f"move {promotion.environment_ref}"
+        return confirm.unchanged(args, decision, pending=promotion.changes, failed=False, to=to)
     if not promotion.changes:
         publish(report.moved(promotion, "present"), options)
         return exitcodes.OK
-    if args.dry_run or not _confirmed(args, promotion):
-        publish(report.moved(promotion, "planned"), options)
-        print("tagmgr: nothing was changed (dry run)", file=sys.stderr)
-        return exitcodes.CHANGES_PENDING
     engine = ENGINES[args.engine](registries)
-    outcome = execute.promote(promotion, registries, engine, signatures, _now)
+    outcome = execute_promotion.promote(promotion, registries, engine, signatures, now)
     result = outcome.result.value
-    if outcome.result is Result.MOVED:
+    if outcome.result is PromotionResult.MOVED:
         result = "promoted" if promotion.move is Move.PROMOTE else "rolled-back"
     publish(report.moved(promotion, result, outcome), options)
     return _EXIT_CODES[outcome.result]
+
+
+NAMED_TAGS = 64
+"""Of a repository's tags with a build time, the newest read to name the digests of a move."""
+
+
+def _show_move(
+    stream: IO[str], registries: Registries, promotion: Promotion, chain: Chain, options: Options
+) -> None:
+    """The move, and what its digests are by name, for a person asked whether to make it."""
+    repository = promotion.destination
+    client = registries.client(repository.registry)
+    listed = client.list_tags(repository.repository)
+    history = [tag for _, tag in history_of(listed, chain, promotion.environment)][-NAMED_TAGS:]
+    built = sorted((found, tag) for tag in listed if (found := build_time([tag], chain)))
+    wanted = [*history, *(tag for _, tag in built[-NAMED_TAGS:])]
+    tags = tag_digests(client, repository.repository, wanted)
+    env = promotion.environment
+    names = (
+        digest_names(tags, chain, env, promotion.current),
+        digest_names(tags, chain, env, promotion.digest),
+    )
+    show(report.moved(promotion, "planned", names=names), stream, options)
 
 
 def status(args: argparse.Namespace, chain: Chain) -> None:
     manifests = load_manifests(args.manifest)
     locks = [read_lock(Path(path)) for path in args.lock]
     mapping = registry_map(args)
-    in_use = read_in_use([path for group in args.in_use for path in group], mapping)
+    in_use = read_in_use(args.in_use, mapping)
     options = report_options(args)
     found = []
     with (
@@ -154,11 +137,11 @@ def status(args: argparse.Namespace, chain: Chain) -> None:
                 )
             )
             progress.advance(str(name))
-    publish(report.status(found), options)
+    publish(report.status(found, verbose=args.verbose > 0), options)
 
 
 def expire(args: argparse.Namespace, chain: Chain) -> int:
-    if not args.yes:
+    if args.dry_run:
         interrupt.stop_at_once()  # a dry run writes nothing
     policy = load_policy(args.policy)
     for note in untagged_notes(policy):
@@ -170,8 +153,8 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
         raise TagmgrError(
             f"{policy.path}: no repositories: list them under repositories: or on the command line"
         )
-    in_use = read_in_use([path for group in args.in_use for path in group], mapping)
-    limits = Limits(_now(), args.keep_newer_than, args.max_delete_share, args.keep_history)
+    in_use = read_in_use(args.in_use, mapping)
+    limits = Limits(now(), args.keep_newer_than, args.max_delete_share, args.keep_history)
     options = report_options(args)
     with open_registries(args) as opened:
         with (
@@ -184,39 +167,41 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
                 holdings = survey(opened.client(n.registry), n.repository, chain)
                 plans.append(plan_expiry(policy, holdings, in_use, chain, limits))
                 progress.advance(str(n))
-        if not args.yes or any(plan.refusal for plan in plans):
-            publish(report.expiry(plans, verbose=args.verbose > 0), options)
-            return expiry_exit_code(plans)
-        results = {d: r for plan in plans for d, r in execute.delete(plan, opened).items()}
+        code = _not_deleting(args, plans, options)
+        if code is not None:
+            return code
+        results = {d: r for plan in plans for d, r in execute_expiry.delete(plan, opened).items()}
     publish(report.expiry(plans, results, verbose=args.verbose > 0), options)
-    failed = any(result not in execute.DONE for result in results.values())
+    failed = any(result not in execute_expiry.DONE for result in results.values())
     broken = any(plan.holdings.problems for plan in plans)
     return exitcodes.FAILURE if failed or broken else exitcodes.OK
 
 
-def _state(
-    registries: Registries,
-    repository: ImageReference,
-    listed: list[str],
-    chain: Chain,
-    extra: list[str] | None = None,
-) -> TagState:
-    client = registries.client(repository.registry)
-    wanted = [*wanted_tags(listed, chain), *(t for t in extra or [] if t in listed)]
-    return TagState(_repository(repository), tag_digests(client, repository.repository, wanted))
+def _not_deleting(
+    args: argparse.Namespace, plans: list[RepositoryPlan], options: Options
+) -> int | None:
+    """The exit code of a run that deletes nothing (a repository refused, or no yes), after
+    reporting what it would have deleted; None to go on and delete."""
+    verbose = args.verbose > 0
+    deleting = sum(len(plan.deletions) for plan in plans)
+    refused = any(plan.refusal for plan in plans)
+    decision = confirm.confirm(
+        args,
+        bool(deleting) and not refused,
+        lambda stream: show(report.expiry(plans, verbose=verbose), stream, options),
+        f"Delete these {deleting} images?",
+    )
+    if decision is confirm.Decision.YES and not refused:
+        return None
+    if refused or decision.shown:
+        publish(report.expiry(plans, verbose=verbose), options)
+    if refused:
+        return exitcodes.FAILURE
+    failed = expiry_exit_code(plans) == exitcodes.FAILURE
+    return confirm.unchanged(
+        args, decision, pending=bool(deleting), failed=failed, to="delete these images"
+    )
 
 
-def _repository(reference: ImageReference) -> ImageReference:
-    return ImageReference(reference.registry, reference.repository)
-
-
-def _confirmed(args: argparse.Namespace, promotion: Promotion) -> bool:
-    """On a terminal, show the move and ask; without one (CI), proceed, as apply does."""
-    if args.yes or not sys.stdin.isatty():
-        return True
-    show(report.moved(promotion, "planned"), sys.stderr)
-    return ask(f"Move {promotion.environment_ref}?")
-
-
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)

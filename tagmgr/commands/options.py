@@ -9,10 +9,11 @@ Docker libraries it never uses. Heavy modules are imported inside the functions 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar, cast
 
 from tagmgr import exitcodes
 from tagmgr.engines.names import DEFAULT_ENGINE, ENGINE_NAMES
@@ -27,21 +28,85 @@ T = TypeVar("T")
 Run = Callable[[argparse.Namespace], int]
 
 
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # a value, as argparse reads it
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage; 2 means "changes pending" here, so usage gets 64."""
+    """argparse exits 2 on bad usage; 2 means "changes pending" here, so usage gets 64.
+
+    A mistyped command, choice or option is answered with the nearest right ones (``mistakes``,
+    imported only then), and help keeps the line breaks of its example.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+        self.choice_hints: dict[str, str] = {}
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")
 
+    def hint(self, dest: str, text: str) -> None:
+        """Said after a value that is none of the choices of option ``dest``."""
+        self.choice_hints[dest] = text
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is None or value in action.choices:
+            return
+        from tagmgr.commands.mistakes import invalid_choice
+
+        if isinstance(action, argparse._SubParsersAction):
+            raise argparse.ArgumentError(None, invalid_choice(self.prog, action, value))
+        message = invalid_choice(self.prog, action, value, self.choice_hints.get(action.dest))
+        raise argparse.ArgumentError(action, message)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """As argparse's, but what is left over is an error of this parser, which knows its own
+        options (argparse leaves a sub-command's leftovers to the top level, which does not).
+
+        An unknown option is said before anything else: argparse would take the word after it
+        for an argument, and complain about that word instead.
+        """
+        unknown = [] if self._subparsers or args is None else self._unknown_options(args)
+        if unknown:
+            self._unrecognized(unknown)
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self._unrecognized(extras)
+        return parsed, extras
+
+    def _unknown_options(self, args: Sequence[str]) -> list[str]:
+        known = self._option_string_actions
+        unknown = []
+        for arg in args:
+            if arg == "--":
+                break
+            if arg == "-" or not arg.startswith("-") or _NEGATIVE_NUMBER.match(arg):
+                continue
+            name = arg.split("=", 1)[0]
+            abbreviated = name.startswith("--") and any(option.startswith(name) for option in known)
+            if not (name in known or abbreviated or name[:2] in known):
+                unknown.append(arg)
+        return unknown
+
+    def _unrecognized(self, words: Sequence[str]) -> NoReturn:
+        from tagmgr.commands.mistakes import unrecognized
+
+        self.error(unrecognized(words, self._option_string_actions))
+
 
 class OptionGroups(NamedTuple):
-    """Parent parsers a sub-command may inherit; ``output`` is given to every one."""
+    """Parent parsers a sub-command may inherit; ``output`` is given to every one. ``engine``
+    only to the commands that copy an image."""
 
     output: Parser
     files: Parser
     git: Parser
     registry: Parser
+    engine: Parser
 
 
 class CommandTable:
@@ -63,11 +128,18 @@ class CommandTable:
         self.groups = groups
         self._only = only
 
-    def add(self, name: str, run: Run, text: str, parents: Sequence[Parser] = ()) -> Parser:
+    def add(
+        self, name: str, run: Run, text: str, parents: Sequence[Parser] = (), *, example: str
+    ) -> Parser:
+        """``example``: command lines (one a line, ``#`` comments allowed) shown under help."""
         if self._skips(name):
             return cast(Parser, _IGNORED)
         command: Parser = self._subparsers.add_parser(
-            name, help=text, description=text, parents=[self.groups.output, *parents]
+            name,
+            help=text,
+            description=text,
+            epilog=examples(example),
+            parents=[self.groups.output, *parents],
         )
         command.set_defaults(run=run)
         return command
@@ -75,19 +147,38 @@ class CommandTable:
     def _skips(self, name: str) -> bool:
         return self._only is not None and name != self._only
 
-    def add_group(self, name: str, text: str) -> CommandTable:
-        """A command of sub-commands (``versions update``), whose table adds them.
+    def add_group(self, name: str, text: str, *, example: str) -> CommandTable:
+        """A command of sub-commands (``versions update``), whose table adds them; alone
+        (``tagmgr versions``) it prints its help.
 
         The group itself takes no options: argparse would let a sub-command's defaults overwrite
         them (``versions --output json update`` would print text).
         """
         if self._skips(name):
             return _IGNORED_TABLE
-        group: Parser = self._subparsers.add_parser(name, help=text, description=text)
-        subparsers = group.add_subparsers(
-            dest=f"{name}_command", required=True, parser_class=Parser
+        group: Parser = self._subparsers.add_parser(
+            name, help=text, description=text, epilog=examples(example)
         )
-        return CommandTable(subparsers, self.groups)
+        return CommandTable(add_commands(group, f"{name}_command"), self.groups)
+
+
+def add_commands(parser: Parser, dest: str) -> argparse._SubParsersAction[Parser]:
+    """The sub-commands of ``parser``; without one, ``parser`` prints its help and exits 0, as
+    kubectl and docker do: asking for nothing is asking what there is, not a mistake."""
+    parser.set_defaults(run=lambda _args: print_help(parser), output="text", verbose=0)
+    return parser.add_subparsers(
+        title="commands", metavar="COMMAND", dest=dest, parser_class=Parser
+    )
+
+
+def print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stdout)
+    return exitcodes.OK
+
+
+def examples(text: str) -> str:
+    lines = text.strip("\n").splitlines()
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 class _Ignored:
@@ -102,13 +193,19 @@ _IGNORED_TABLE = cast(CommandTable, _IGNORED)
 
 
 def option_groups() -> OptionGroups:
-    return OptionGroups(_output_options(), _file_arguments(), _git_options(), _registry_options())
+    return OptionGroups(
+        _output_options(),
+        _file_arguments(),
+        _git_options(),
+        _registry_options(),
+        _engine_options(),
+    )
 
 
 def _output_options() -> Parser:
     output = Parser(add_help=False)
     output.add_argument(
-        "--output", choices=("text", "json", "markdown"), default="text", help="report format"
+        "-o", "--output", choices=("text", "json", "markdown"), default="text", help="report format"
     )
     output.add_argument(
         "-v", "--verbose", action="count", default=0, help="more detail (-vv: debug log)"
@@ -145,9 +242,7 @@ def _git_options() -> Parser:
         help="where upstream repositories are cloned "
         "(default: $XDG_CACHE_HOME/tagmgr/git, else ~/.cache/tagmgr/git)",
     )
-    git.add_argument(
-        "--jobs", type=positive_int, default=4, metavar="N", help="parallel work (default: 4)"
-    )
+    git.add_argument("--jobs", type=positive_int, metavar="N", help="parallel work (default: 4)")
     return git
 
 
@@ -217,14 +312,18 @@ def _registry_options() -> Parser:
         metavar="N",
         help="start at most N requests a second on each registry (public registries throttle)",
     )
-    registry.add_argument(
+    return registry
+
+
+def _engine_options() -> Parser:
+    engine = Parser(add_help=False)
+    engine.add_argument(
         "--engine",
         choices=ENGINE_NAMES,
-        default=DEFAULT_ENGINE,
-        help="copy engine (default: %(default)s: the api engine's cheapest path, skopeo for "
-        "manifests it cannot read)",
+        help=f"copy engine (default: {DEFAULT_ENGINE}: the api engine's cheapest path, skopeo "
+        "for manifests it cannot read)",
     )
-    return registry
+    return engine
 
 
 def registry_map(args: argparse.Namespace) -> RegistryMap:
@@ -251,21 +350,6 @@ def open_registries(args: argparse.Namespace) -> Registries:
         retry=replace(RetryPolicy(), **{k: v for k, v in times.items() if v is not None}),
     )
     return Registries(options)
-
-
-def ask(question: str) -> bool:
-    """Ask on stderr (stdout may be a file of JSON) and read a yes; end of input is a no, and
-    so is an interruption while waiting."""
-    from tagmgr.system import interrupt
-
-    sys.stderr.write(f"{question} [y/N] ")
-    sys.stderr.flush()
-    answer = interrupt.readline(sys.stdin)
-    if answer is None:
-        return False
-    if not answer:
-        sys.stderr.write("\n")
-    return answer.strip().lower() in {"y", "yes"}
 
 
 def argument(parse: Callable[[str], T]) -> Callable[[str], T]:

@@ -1,5 +1,5 @@
 """pin-refs: move image references in charts, compose files, Dockerfiles and text to the
-reviewed stable tags (and digests). A diff without ``--write``; edits in place with it."""
+reviewed stable tags (and digests): a diff, then the edits in place once confirmed (``confirm``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tagmgr import exitcodes
+from tagmgr.commands import confirm
 from tagmgr.commands.options import CommandTable, open_registries, registry_map, report_options
 from tagmgr.errors import DocumentError
 
@@ -22,39 +24,58 @@ def register(table: CommandTable) -> None:
     pinning = table.add(
         "pin-refs",
         pin_refs,
-        "pin image references in files to stable tags (exit 2: a reference would change)",
+        "pin image references in files to stable tags",
         [git, registry],
+        example="tagmgr pin-refs --manifest manifests/starlingx.yaml --dry-run examples/chart/\n"
+        "tagmgr pin-refs --lock examples/tagmgr.lock --digest --yes examples/chart/",
     )
     pinning.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files, directories")
     source = pinning.add_mutually_exclusive_group(required=True)
     source.add_argument("--manifest", action="append", metavar="FILE", help="manifest files")
     source.add_argument("--lock", type=Path, metavar="LOCKFILE", help="a lock file")
     pinning.add_argument("--digest", action="store_true", help="write repo:tag@sha256:...")
-    pinning.add_argument("--write", action="store_true", help="edit the files in place")
+    confirm.add_options(pinning, "edit the files in place", write=True)
 
 
 def pin_refs(args: argparse.Namespace) -> int:
     from tagmgr.filerefs.find import scan
     from tagmgr.filerefs.walk import collect
     from tagmgr.pinrefs.plan import changed, exit_code, plan_pins
+    from tagmgr.pinrefs.sources import pins_from_lock
     from tagmgr.report.pinrefs import pinned
-    from tagmgr.report.publish import publish
+    from tagmgr.report.publish import publish, show
     from tagmgr.system import interrupt
 
-    if not args.write:
-        interrupt.stop_at_once()  # pin-refs writes nothing without --write
+    if args.dry_run:
+        interrupt.stop_at_once()  # a dry run writes nothing
     with interrupt.stopping_at_once():  # until the first file is written
-        table = _pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
+        table = pins_from_lock(args.lock) if args.lock else _pins_from_manifests(args)
         inputs = [*(args.manifest or []), *([args.lock] if args.lock else [])]
         collected = collect(args.paths, leave_out={Path(os.path.realpath(p)) for p in inputs})
         if collected.problems:
             raise DocumentError(collected.problems)
         found = scan(collected.files, collected.skipped)
         edits = plan_pins(found, table, with_digest=args.digest)
-    unwritten = _write(changed(edits)) if args.write else []
-    report = pinned(edits, collected.skipped, unwritten, written=bool(args.write))
-    publish(report, report_options(args))
-    return exit_code(edits, written=args.write)
+    pending = changed(edits)
+    options = report_options(args)
+    decision = confirm.confirm(
+        args,
+        bool(pending),
+        lambda stream: show(pinned(edits, [], [], written=False), stream, options),
+        f"Pin the references in {_files(len(pending))}?",
+    )
+    written = decision is confirm.Decision.YES
+    unwritten = _write(pending) if written else []
+    report = pinned(edits, collected.skipped, unwritten, written=written, diff=decision.shown)
+    publish(report, options)
+    if written:
+        return exit_code(edits)
+    failed = exit_code(edits) == exitcodes.FAILURE
+    return confirm.unchanged(args, decision, pending=bool(pending), failed=failed, to="pin them")
+
+
+def _files(count: int) -> str:
+    return "this file" if count == 1 else f"these {count} files"
 
 
 def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
@@ -69,40 +90,16 @@ def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
     return []
 
 
-def _pins_from_lock(path: Path) -> PinTable:
-    from tagmgr.lock import read_lock
-    from tagmgr.pinrefs.pins import Pin, PinTable
-
-    entries = read_lock(path).entries
-    return PinTable(Pin.of(entry.target, entry.source, entry.digest) for entry in entries)
-
-
 def _pins_from_manifests(args: argparse.Namespace) -> PinTable:
-    """Entries as written (files name docker.io, not a mirror); digests HEADed where mapped."""
     from tagmgr.manifest import load_manifests
-    from tagmgr.oci.registrymap import RegistryMap
-    from tagmgr.pinrefs.pins import Pin, PinTable
-    from tagmgr.reconcile import pipeline
-    from tagmgr.reconcile.targets import Target
-    from tagmgr.system.concurrency import map_in_threads
+    from tagmgr.pinrefs.sources import pins_from_manifests
 
-    manifests = load_manifests(args.manifest)
-    resolved = pipeline.resolve(
-        manifests, registry_map=RegistryMap(), git_cache=args.git_cache, jobs=args.jobs
-    )
-    targets = [t for t in resolved if isinstance(t, Target)]
-    mapping = registry_map(args)
-    digests: list[str | None] = [None] * len(targets)
-    if args.digest:
-        with open_registries(args) as registries:
-
-            def head(target: Target) -> str | None:
-                ref = mapping.apply(target.destination)
-                found = registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
-                return found.digest if found else None
-
-            digests = map_in_threads(head, targets, args.jobs)
-    pins = (
-        Pin.of(t.destination, t.source, digest) for t, digest in zip(targets, digests, strict=True)
-    )
-    return PinTable(pins, digests_known=args.digest)
+    manifests, mapping = load_manifests(args.manifest), registry_map(args)
+    if not args.digest:
+        return pins_from_manifests(
+            manifests, None, mapping, git_cache=args.git_cache, jobs=args.jobs
+        )
+    with open_registries(args) as registries:
+        return pins_from_manifests(
+            manifests, registries, mapping, git_cache=args.git_cache, jobs=args.jobs
+        )

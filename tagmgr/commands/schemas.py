@@ -26,6 +26,7 @@ SCHEMAS = {
     "versions": "changes/versions.schema.json",
     "versions-image-map": "changes/versions-image-map.schema.json",
     "lifecycle-policy": "lifecycle/lifecycle-policy.schema.json",
+    "config": "commands/config.schema.json",
 }
 """Each published schema by name: its file inside the tagmgr package (a link to
 ``schemas/NAME.schema.json`` in a checkout, a copy in a wheel; see package-data in pyproject).
@@ -33,7 +34,12 @@ A new schema is one line here; its ``$id`` is ``urn:tagmgr:schema:NAME``."""
 
 
 def register(table: CommandTable) -> None:
-    command = table.add("schema", schema, "print a published JSON Schema (without NAME: list them)")
+    command = table.add(
+        "schema",
+        schema,
+        "print a published JSON Schema (without NAME: list them)",
+        example="tagmgr schema\ntagmgr schema manifest > .tagmgr/manifest.schema.json",
+    )
     command.add_argument(
         "name", nargs="?", choices=tuple(SCHEMAS), metavar="NAME", help=", ".join(SCHEMAS)
     )

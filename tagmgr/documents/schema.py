@@ -1,9 +1,9 @@
 """A document's data checked against its JSON Schema, each error made a located problem in words.
 
 A document is first checked by the schema compiled in Rust (jsonschema-rs), which only says
-valid or not, tens of times faster than walking the schema in Python (jsonschema); only a
-document it refuses is walked, for every error with its path; so jsonschema, a tenth of a
-second to import, is imported only then.
+valid or not, far faster than walking the schema in Python (jsonschema); only a document it
+refuses is walked, for every error with its path; so jsonschema, slow to import, is imported
+only then (the figures: docs/design.md).
 
 Every error is reported: a missing key at its mapping, an unknown key at the key, a rule across
 fields (a ``not``) at their mapping, and a bad value at the value, where several rules refuse one

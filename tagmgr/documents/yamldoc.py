@@ -11,8 +11,8 @@ rules, this works on parser events and never builds a node graph: nesting is ref
 costs recursion, and aliases add no work (an alias is its anchor's value, counted at its size).
 
 The events come from libyaml's C parser when PyYAML was built with it (as PyPI's wheels are), else
-from PyYAML's pure-Python one, about ten times slower; both give the same events and marks, so every
-check above holds with either (the tests run under both).
+from PyYAML's pure-Python one, several times slower (docs/design.md); both give the same events and
+marks, so every check above holds with either (the tests run under both).
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ class YamlRules(NamedTuple):
     files: plain numbers, booleans and nulls become int, bool and None, explicit tags are
     followed, and JSON's tabs between tokens are allowed. ``anchors`` follows anchors and aliases;
     ``several`` allows several documents; ``hidden`` refuses control and invisible format
-    characters in every key and value (``documents.hidden``).
+    characters in every key and value (``documents.hidden``). ``empty`` is what an empty file is
+    told; when it is empty itself, an empty file is a document of no data (None).
     """
 
     noun: str = "manifest"
@@ -288,9 +289,9 @@ class _Builder:
         if self.check_event(DocumentStartEvent):
             self.next_event()
         if _is_nothing(self.upcoming()):
-            if not self.rules.several:
+            if not self.rules.several and self.rules.empty:
                 self.doc.reject(Location(self.file, 1, 1), (), self.rules.empty)
-            elif self.check_event(ScalarEvent):  # an empty document amid others: no data
+            elif self.check_event(ScalarEvent):  # an empty document: no data
                 self.next_event()
                 self.next_event()  # DocumentEndEvent
             return

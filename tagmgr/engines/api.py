@@ -27,7 +27,7 @@ log = logs.get(__name__)
 
 ENTRY_DEADLINE_SECONDS = 300.0
 SOURCE_MANIFESTS_KEPT = 256
-WRITES_PER_REPOSITORY = 4  # concurrent manifest PUTs into one repository: see README, api engine
+WRITES_PER_REPOSITORY = 4  # concurrent manifest PUTs into one repository: docs/design.md
 
 
 class Unreadable(TagmgrError):

@@ -1,14 +1,14 @@
 """Whether a Docker daemon's pull, tag and push reproduce a manifest exactly: decided before I/O.
 
-A daemon with the classic image store (Debian's docker.io 20.10, measured; README "The docker
-engine") never pushes the manifest it pulled. It builds a Docker schema 2 manifest from the
-image's config and layers and writes it as Go's ``json.MarshalIndent`` does with three spaces:
-``schemaVersion``, ``mediaType``, then the config and each layer as ``mediaType``, ``size``,
-``digest``, Docker media types throughout, no trailing newline. So an OCI manifest comes back with
-Docker media types, an index or a manifest list as one platform's manifest, and any other
-spelling of the same JSON under another digest. A layer the destination repository lacks is
-uploaded compressed by the daemon, under a digest of its own, so the copy must stay in the
-source's repository, where every layer already is.
+A daemon with the classic image store (Debian's docker.io 20.10, as tried:
+docs/concepts/engines.md, "The docker engine") never pushes the manifest it pulled. It builds a
+Docker schema 2 manifest from the image's config and layers and writes it as Go's
+``json.MarshalIndent`` does with three spaces: ``schemaVersion``, ``mediaType``, then the config
+and each layer as ``mediaType``, ``size``, ``digest``, Docker media types throughout, no trailing
+newline. So an OCI manifest comes back with Docker media types, an index or a manifest list as one
+platform's manifest, and any other spelling of the same JSON under another digest. A layer the
+destination repository lacks is uploaded compressed by the daemon, under a digest of its own, so
+the copy must stay in the source's repository, where every layer already is.
 
 A source is accepted only when re-serialising it the daemon's way gives back its exact bytes.
 """

@@ -28,7 +28,7 @@ class SkopeoEngine:
     a copy that fails after them is final."""
 
     # docker-registry's filesystem storage answers 500 when skopeo uploads blobs into one
-    # repository from several processes at once (measured with 12 concurrent copies of one index).
+    # repository from several processes at once (docs/design.md).
     writes_per_repository = 1
 
     def __init__(self, registries: Registries) -> None:

@@ -1,6 +1,7 @@
 """Version strings for upstream commits: ``git describe``, made reproducible.
 
-The rule, for a commit C and an optional glob ``match`` (README, "The describe rule"):
+The rule, for a commit C and an optional glob ``match`` (docs/concepts/derived-tags.md,
+"The describe rule"):
 
 * Tags are lightweight and annotated alike (``--tags``), filtered by ``match`` (``--match``).
 * The tag is git describe's choice, with ``--candidates=27``, the most git 2.39 accepts, pinned so
@@ -48,7 +49,7 @@ _COMMIT = re.compile(r"[0-9a-f]{4,64}")
 _LONG_OUTPUT = re.compile(r"(?P<tag>.+)-(?P<depth>[0-9]+)-g[0-9a-f]+")
 
 Item = tuple[Upstream, Path]
-Outcome = str | GitVersionError
+DescribeResult = str | GitVersionError  # a version, or why a commit has none
 
 
 class GitVersioner:
@@ -58,10 +59,10 @@ class GitVersioner:
         self.cache = GitCache(cache_dir, timeout=timeout)
         self.jobs = jobs
 
-    def describe_all(self, upstreams: Sequence[Item]) -> dict[Item, Outcome]:
+    def describe_all(self, upstreams: Sequence[Item]) -> dict[Item, DescribeResult]:
         """Describe every ``(upstream, manifest_dir)``; a failure is that item's error value."""
         items = list(dict.fromkeys(upstreams))  # each distinct item once, in order
-        results: dict[Item, Outcome] = {}
+        results: dict[Item, DescribeResult] = {}
         groups: dict[str, tuple[RepoSource, list[Item]]] = {}
         for item in items:
             upstream, base_dir = item
@@ -75,7 +76,9 @@ class GitVersioner:
             results.update(part)
         return {item: results[item] for item in items}
 
-    def describe_repo(self, source: RepoSource, items: Sequence[Item]) -> dict[Item, Outcome]:
+    def describe_repo(
+        self, source: RepoSource, items: Sequence[Item]
+    ) -> dict[Item, DescribeResult]:
         """Describe items that share one upstream repository in its locked clone.
 
         After a stop request (Ctrl-C, SIGTERM) no repository's git starts."""
@@ -90,10 +93,10 @@ class GitVersioner:
             return {item: _error(item[0], str(exc)) for item in items}
 
 
-def _describe_items(clone: Clone, items: Sequence[Item]) -> dict[Item, Outcome]:
+def _describe_items(clone: Clone, items: Sequence[Item]) -> dict[Item, DescribeResult]:
     """One ``git describe`` for all commits of each ``match``; each item gets its commit's."""
     shas: dict[Upstream, str] = {}
-    outcomes: dict[Upstream, Outcome] = {}
+    outcomes: dict[Upstream, DescribeResult] = {}
     for upstream in dict.fromkeys(upstream for upstream, _ in items):
         try:
             shas[upstream] = resolve_commit(clone, upstream.commit)
@@ -124,11 +127,13 @@ def resolve_commit(clone: Clone, commit: str) -> str:
     raise GitVersionError(f"no such commit upstream (fetched all branches and tags{how})")
 
 
-def describe_commits(repo: BareRepo, shas: Sequence[str], match: str | None) -> dict[str, Outcome]:
+def describe_commits(
+    repo: BareRepo, shas: Sequence[str], match: str | None
+) -> dict[str, DescribeResult]:
     """Apply the describe rule (see the module docstring) to each full hash in ``shas``."""
     pattern = (f"--match={match}",) if match else ()
     unique = list(dict.fromkeys(shas))
-    results: dict[str, Outcome] = {}
+    results: dict[str, DescribeResult] = {}
     for start in range(0, len(unique), _PER_CALL):
         batch = unique[start : start + _PER_CALL]
         result = repo.run(*_DESCRIBE, *pattern, *batch)
@@ -139,7 +144,7 @@ def describe_commits(repo: BareRepo, shas: Sequence[str], match: str | None) -> 
     return results
 
 
-def _version(sha: str, line: str, match: str | None) -> Outcome:
+def _version(sha: str, line: str, match: str | None) -> DescribeResult:
     parsed = _LONG_OUTPUT.fullmatch(line)
     if parsed is None and line and sha.startswith(line):  # --always: no tag describes it
         matching = f" matching {match!r}" if match else ""

@@ -1,5 +1,5 @@
 """The order of an expiry plan's deletions, pure: each DELETE with what must go before it and what
-must not have changed since the plan for it to be sent (``execute.delete`` checks both)."""
+must not have changed since the plan for it to be sent (``execute_expiry.delete`` checks both)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tagmgr.lifecycle.holdings import Holdings
 
 
 @dataclass(frozen=True)
-class Step:
+class DeletionStep:
     """One DELETE: sent once every digest of ``after`` is gone, and only while no tag, index or
     referrer that the plan did not see is on a digest of ``watch`` (this one, and what it is part
     of or about, on up)."""
@@ -25,7 +25,7 @@ class Step:
         return self.parents + self.referrers
 
 
-def deletion_steps(plan: RepositoryPlan) -> list[Step]:
+def deletion_steps(plan: RepositoryPlan) -> list[DeletionStep]:
     """The plan's deletions in the order to send them, so that a DELETE that fails leaves every
     manifest whole and visible to the next run, which finishes the job.
 
@@ -43,7 +43,7 @@ def deletion_steps(plan: RepositoryPlan) -> list[Step]:
     parents = {d: links.parents_of(d) & deleting - {d} for d in deleting}
     referrers = {d: links.referrers_below(d) & deleting - {d} for d in deleting}
     return [
-        Step(
+        DeletionStep(
             digest,
             tuple(sorted(parents[digest])),
             tuple(sorted(referrers[digest])),

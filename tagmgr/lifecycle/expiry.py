@@ -29,7 +29,7 @@ from tagmgr.manifest.environments import Chain, parse_history_tag
 MAX_USES_SHOWN = 3
 
 
-class Verdict(StrEnum):
+class ExpiryVerdict(StrEnum):
     DELETE = "delete"
     KEEP = "keep"
 
@@ -43,23 +43,23 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class Decision:
+class ExpiryDecision:
     held: Held
     time: ImageTime
-    verdict: Verdict
+    verdict: ExpiryVerdict
     reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class RepositoryPlan:
     holdings: Holdings
-    decisions: tuple[Decision, ...]
+    decisions: tuple[ExpiryDecision, ...]
     window: HistoryWindow  # the history tags that keep their digest, asked again before a DELETE
     refusal: str | None = None  # set when the plan deletes more than the allowed share
 
     @property
-    def deletions(self) -> list[Decision]:
-        return [d for d in self.decisions if d.verdict is Verdict.DELETE]
+    def deletions(self) -> list[ExpiryDecision]:
+        return [d for d in self.decisions if d.verdict is ExpiryVerdict.DELETE]
 
 
 def expiry_exit_code(plans: Sequence[RepositoryPlan]) -> int:
@@ -249,14 +249,12 @@ class _Planner:
         decisions = []
         for digest, held in self.holdings.images.items():
             if digest in self.deleting:
+                verdict = ExpiryVerdict.DELETE
                 reasons = self.deleting[digest] + self.beyond_window(digest)
-                decision = Decision(held, self.time(digest), Verdict.DELETE, tuple(reasons))
             else:
-                reasons = self.picked(digest) + self.kept[digest]
-                decision = Decision(
-                    held, self.time(digest), Verdict.KEEP, tuple(reasons or ["no rule expires it"])
-                )
-            decisions.append(decision)
+                verdict = ExpiryVerdict.KEEP
+                reasons = self.picked(digest) + self.kept[digest] or ["no rule expires it"]
+            decisions.append(ExpiryDecision(held, self.time(digest), verdict, tuple(reasons)))
         decisions.sort(key=_order)
         total, deleting = len(decisions), len(self.deleting)
         refusal = None
@@ -268,7 +266,7 @@ class _Planner:
         return RepositoryPlan(self.holdings, tuple(decisions), self.window, refusal)
 
 
-def _order(decision: Decision) -> tuple[bool, datetime, str]:
+def _order(decision: ExpiryDecision) -> tuple[bool, datetime, str]:
     when = decision.time.when
     return (when is None, when or datetime.min, decision.held.digest)
 

@@ -1,14 +1,15 @@
 """Promotion and rollback planning, pure: what the repositories' environment and history tags
 point at in, one ``Promotion`` out, or a refusal saying why; and the values that say what a
-carried-out promotion came to (``Outcome``).
+carried-out promotion came to (``PromotionOutcome``).
 
 A digest reaches an environment only from the one before it in the chain: it must be there now,
 or have been (a history tag of that environment points at it). The first environment takes any
 digest. A rollback moves an environment back to an earlier history entry of its own; both are
 recorded with a new history tag, which is never moved once written.
 
-The invariant ``execute.promote`` keeps, whatever the outcome (a failed write and a rival writer's
-move included; the windows it cannot close are in the README, "Environments"):
+The invariant ``execute_promotion.promote`` keeps, whatever the outcome (a failed write and a
+rival writer's move included; the windows it cannot close are in docs/concepts/environments.md,
+"What remains racy"):
 
 - an environment tag and its newest history tag (the latest timestamp) point at the same digest;
 - a history tag points at a digest its environment pointed at when the tag was written, so
@@ -98,7 +99,7 @@ class Promotion:
         return self.destination.with_tag(self.environment)
 
 
-class Result(StrEnum):
+class PromotionResult(StrEnum):
     """What carrying out a promotion came to."""
 
     MOVED = "moved"  # the environment points at the digest, and its newest history tag says so
@@ -109,8 +110,8 @@ class Result(StrEnum):
 
 
 @dataclass(frozen=True)
-class Outcome:
-    result: Result
+class PromotionOutcome:
+    result: PromotionResult
     after: Reading  # the environment and its newest history tag, read last
     wrote: bool  # this run wrote the environment tag
     problem: str | None = None  # why a write of this run failed

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from tagmgr.errors import ImageFormatError, TagmgrError
 from tagmgr.lifecycle.survey import RepositoryReader
-from tagmgr.oci.content import ImageManifest, parse_manifest, read_document
+from tagmgr.oci.content import ImageManifest, parse_manifest, read_capped
 
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
@@ -197,6 +197,6 @@ def read_signatures(
         if layer.media_type != SIMPLE_SIGNING or signature is None:
             continue
         with client.open_blob(repository, layer.digest) as chunks:
-            payload = read_document(chunks, f"payload {layer.digest} of {what}")
+            payload = read_capped(chunks, f"payload {layer.digest} of {what}")
         found.append(Signature(payload, signature, f"{tag} layer {number}"))
     return found

@@ -17,10 +17,10 @@ from tagmgr.manifest.environments import Chain, build_time
 from tagmgr.oci.content import (
     ImageIndex,
     ImageManifest,
-    Manifest,
+    ManifestOrIndex,
     parse_config,
     parse_manifest,
-    read_document,
+    read_capped,
 )
 from tagmgr.oci.mediatypes import IMAGE_CONFIG_TYPES
 from tagmgr.reconcile.readers import RegistryReader
@@ -95,7 +95,7 @@ class _Reader:
                 return None
             raise
 
-    def created(self, manifest: Manifest | None, children: list[Held]) -> datetime | None:
+    def created(self, manifest: ManifestOrIndex | None, children: list[Held]) -> datetime | None:
         if children:
             times = [c.created for c in children if c.created is not None]
             return max(times) if times else None
@@ -106,7 +106,7 @@ class _Reader:
             return None  # an artifact's config: the image spec forbids reading an unknown type
         what = f"config {self.client.registry}/{self.repository}@{config.digest}"
         with self.client.open_blob(self.repository, config.digest) as chunks:
-            return parse_config(read_document(chunks, what), what).created
+            return parse_config(read_capped(chunks, what), what).created
 
 
 def manifest_links(client: RepositoryReader, repository: str, digest: str) -> tuple[str, ...]:
@@ -118,11 +118,11 @@ def manifest_links(client: RepositoryReader, repository: str, digest: str) -> tu
 
 def _parse(
     client: RepositoryReader, repository: str, digest: str, content: bytes, media_type: str
-) -> Manifest | None:
+) -> ManifestOrIndex | None:
     return parse_manifest(content, media_type, f"manifest {client.registry}/{repository}@{digest}")
 
 
-def _links(manifest: Manifest | None) -> tuple[tuple[str, ...], str | None]:
+def _links(manifest: ManifestOrIndex | None) -> tuple[tuple[str, ...], str | None]:
     """An index's children, and the ``subject`` a referrer names (if it names one)."""
     children = (
         tuple(m.digest for m in manifest.manifests) if isinstance(manifest, ImageIndex) else ()

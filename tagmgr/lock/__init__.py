@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tagmgr.lock.model import LOCK_FORMAT, Lock, LockedPlatform, LockedUpstream, LockEntry
 from tagmgr.lock.read import SCHEMA_PATH, read_lock
-from tagmgr.lock.write import render_lock, write_lock
+from tagmgr.lock.write import lock_differs, render_lock, write_lock
 
 __all__ = [
     "LOCK_FORMAT",
@@ -17,6 +17,7 @@ __all__ = [
     "LockEntry",
     "LockedPlatform",
     "LockedUpstream",
+    "lock_differs",
     "read_lock",
     "render_lock",
     "write_lock",

@@ -22,12 +22,16 @@ def render_lock(lock: Lock) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def lock_differs(path: Path, lock: Lock) -> bool:
+    """Whether ``write_lock`` would write: ``path`` does not hold exactly ``lock``'s bytes."""
+    return not (path.is_file() and path.read_bytes() == render_lock(lock).encode("utf-8"))
+
+
 def write_lock(path: Path, lock: Lock) -> bool:
     """Write ``lock`` to ``path`` unless it already holds exactly these bytes; True if written."""
-    data = render_lock(lock).encode("utf-8")
-    if path.is_file() and path.read_bytes() == data:
+    if not lock_differs(path, lock):
         return False
-    replace_file(path, data)
+    replace_file(path, render_lock(lock).encode("utf-8"))
     return True
 
 

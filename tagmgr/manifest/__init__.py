@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tagmgr.manifest.loader import MAX_MANIFEST_BYTES, load_manifests
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
-from tagmgr.manifest.validate import SCHEMA_PATH, load_schema, resolve_repo
+from tagmgr.manifest.validate import SCHEMA_PATH, load_manifest_schema, resolve_repo
 
 __all__ = [
     "DESCRIBE_PLACEHOLDER",
@@ -17,7 +17,7 @@ __all__ = [
     "ImageEntry",
     "Manifest",
     "Upstream",
+    "load_manifest_schema",
     "load_manifests",
-    "load_schema",
     "resolve_repo",
 ]

@@ -17,8 +17,8 @@ from tagmgr.manifest.validate import MANIFEST_WORDS, SCHEMA_PATH, conflicts, env
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 """Larger files are refused unread: a manifest is text a person reviews.
 
-4 MiB is about 18,000 entries: validated in 1.7 to 1.8 s from process start with 83 MiB of
-memory (``make bench`` measures 10,000); more than a review, or a commit hook, should wait for.
+4 MiB is about 18,000 entries, as much as a review or a commit hook should wait for (the time and
+memory it takes: docs/design.md, "Loading manifests").
 """
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagmgr.documents.located import FieldPath
-from tagmgr.documents.schema import load_schema as load_schema_at
+from tagmgr.documents.schema import load_schema
 from tagmgr.errors import Problem
 from tagmgr.manifest import explain
 from tagmgr.manifest.environments import DEFAULT_CHAIN, Chain
@@ -30,8 +30,8 @@ SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 _TagOf = tuple[tuple[str, str], str]  # (registry, repository) as normalised, and a tag
 
 
-def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
-    return load_schema_at(path)
+def load_manifest_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
+    return load_schema(path)
 
 
 class ManifestWords:

@@ -61,7 +61,7 @@ class ImageIndex:
     annotations: Annotations = ()
 
 
-Manifest = ImageManifest | ImageIndex
+ManifestOrIndex = ImageManifest | ImageIndex
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class _Bad(Exception):
         super().__init__(f"{path}: {problem}" if path else problem)
 
 
-def parse_manifest(content: bytes, media_type: str, what: str) -> Manifest | None:
+def parse_manifest(content: bytes, media_type: str, what: str) -> ManifestOrIndex | None:
     """The image manifest or index ``content`` holds, or None when it is of a media type tagmgr
     does not read (another manifest format, an unknown artifact).
 
@@ -129,7 +129,7 @@ def parse_config(content: bytes, what: str) -> ImageConfig:
         raise ImageFormatError(f"{what}: {bad}") from None
 
 
-def read_document(chunks: Iterable[bytes], what: str) -> bytes:
+def read_capped(chunks: Iterable[bytes], what: str) -> bytes:
     """The bytes of a manifest or config, read up to ``MAX_DOCUMENT_BYTES`` and no further."""
     data = bytearray()
     for chunk in chunks:

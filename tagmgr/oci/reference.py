@@ -4,8 +4,8 @@ The grammar is the distribution spec's and that of ``github.com/distribution/ref
 Docker, containerd and the registries share: a repository is lowercase path components joined by
 ``/``; a tag is ``[A-Za-z0-9_][A-Za-z0-9._-]{0,127}``. tagmgr always wants the registry spelled
 out, so a reviewed manifest never depends on a client's default registry. Where tagmgr reads a
-reference differently from Docker, README's "Image references, as Docker reads them" says how,
-and tests/unit/oci/test_reference_conformance.py pins it.
+reference differently from Docker, docs/reference/image-references.md says how, and
+tests/unit/oci/test_reference_conformance.py pins it.
 """
 
 from __future__ import annotations

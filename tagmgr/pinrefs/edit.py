@@ -11,7 +11,7 @@ from pathlib import Path
 from tagmgr.documents.atomic import replace_file
 from tagmgr.documents.splice import Edit, splice
 from tagmgr.filerefs.walk import File
-from tagmgr.pinrefs.pins import Change, Decision, Unresolvable
+from tagmgr.pinrefs.pins import Change, SiteDecision, Unresolvable
 
 
 @dataclass
@@ -31,7 +31,7 @@ class FileEdit:
         return splice(self.text, self.edits)
 
 
-def plan_file(file: File, text: str, decisions: Sequence[Decision]) -> FileEdit:
+def plan_file(file: File, text: str, decisions: Sequence[SiteDecision]) -> FileEdit:
     result = FileEdit(file, text)
     made: set[Edit] = set()
     for decision in decisions:

@@ -56,7 +56,7 @@ class Unresolvable:
         return cls(site.location, site.written, message)
 
 
-Decision = Change | Unresolvable
+SiteDecision = Change | Unresolvable
 
 
 def is_floating(tag: str | None) -> bool:
@@ -73,7 +73,7 @@ class PinTable:
         for pin in pins:
             self._by_name.setdefault((pin.name.registry, pin.name.repository), []).append(pin)
 
-    def decide(self, site: Site, *, with_digest: bool) -> Decision | None:
+    def decide(self, site: Site, *, with_digest: bool) -> SiteDecision | None:
         """What ``site`` should become; None when it is fine as it is or names no entry."""
         ref = site.reference
         pins = self._by_name.get((ref.registry, ref.repository))

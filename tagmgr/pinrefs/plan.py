@@ -15,7 +15,7 @@ from tagmgr import exitcodes
 from tagmgr.filerefs.site import FileRefs
 from tagmgr.filerefs.walk import File
 from tagmgr.pinrefs.edit import FileEdit, plan_file
-from tagmgr.pinrefs.pins import Decision, PinTable, Unresolvable
+from tagmgr.pinrefs.pins import PinTable, SiteDecision, Unresolvable
 
 
 def plan_pins(
@@ -30,8 +30,8 @@ def plan_pins(
     return edits
 
 
-def _decisions(refs: FileRefs, table: PinTable, *, with_digest: bool) -> list[Decision]:
-    decisions: list[Decision] = [
+def _decisions(refs: FileRefs, table: PinTable, *, with_digest: bool) -> list[SiteDecision]:
+    decisions: list[SiteDecision] = [
         decision
         for site in refs.references
         if (decision := table.decide(site, with_digest=with_digest)) is not None
@@ -42,7 +42,7 @@ def _decisions(refs: FileRefs, table: PinTable, *, with_digest: bool) -> list[De
     return sorted(decisions, key=lambda d: _location(d)[1:])
 
 
-def _location(decision: Decision) -> tuple[str, int, int]:
+def _location(decision: SiteDecision) -> tuple[str, int, int]:
     where = decision.location if isinstance(decision, Unresolvable) else decision.site.location
     return (where.file, where.line, where.column)
 
@@ -51,8 +51,7 @@ def changed(edits: Sequence[FileEdit]) -> list[FileEdit]:
     return [edit for edit in edits if edit.edits]
 
 
-def exit_code(edits: Sequence[FileEdit], *, written: bool) -> int:
-    """1 when anything is unresolvable; else 2 when a file would change (a dry run), else 0."""
-    if any(edit.unresolvable for edit in edits):
-        return exitcodes.FAILURE
-    return exitcodes.CHANGES_PENDING if changed(edits) and not written else exitcodes.OK
+def exit_code(edits: Sequence[FileEdit]) -> int:
+    """1 when anything is unresolvable, else 0; what a change not made exits with is the
+    confirmation's to say (``tagmgr.commands.confirm``)."""
+    return exitcodes.FAILURE if any(edit.unresolvable for edit in edits) else exitcodes.OK

@@ -1,4 +1,4 @@
-"""Applying a plan: the only place that changes a registry.
+"""Applying a plan: the executor of its tag creations, each checked before and after its write.
 
 Each creation re-checks that the tag is still absent (``recheck``: a tag list of its repository
 at most ``recheck.MAX_AGE`` old, or a HEAD), copies the source *by digest* (so what was
@@ -73,7 +73,7 @@ class Applier:
                 on_outcome(outcomes[-1])
             return outcomes
 
-        groups = group_by_repository(actions, lanes=self._engine.writes_per_repository)
+        groups = group_by_repository(actions, lanes=self._engine.writes_per_repository, width=jobs)
         done = {
             id(outcome.action): outcome
             for outcomes in map_in_threads(run_serially, groups, jobs)
@@ -175,17 +175,34 @@ class Applier:
         return self._registries.client(ref.registry).head_manifest(ref.repository, str(ref.tag))
 
 
-def group_by_repository(actions: Sequence[Action], lanes: int = 1) -> list[list[Action]]:
-    """Actions in groups that share a destination repository, in first-seen order; each
-    repository's actions dealt round-robin into up to ``lanes`` groups."""
-    groups: dict[tuple[str, str, int] | int, list[Action]] = {}
-    seen: dict[tuple[str, str], int] = {}
+def group_by_repository(
+    actions: Sequence[Action], lanes: int = 1, width: int = 1
+) -> list[list[Action]]:
+    """Actions in groups that share a destination repository, each repository's actions dealt
+    round-robin into up to ``lanes`` groups.
+
+    The groups come in waves of ``width`` repositories (the threads that take them), lane by
+    lane: the threads start on different repositories, each taking its own listing and reading
+    its own source at once, instead of three waiting behind the fourth's on the same
+    repository's (a round trip each, on a distant registry).
+    """
+    lanes_of: dict[tuple[str, str] | int, list[list[Action]]] = {}
     for action in actions:
         target = action.target
-        key: tuple[str, str, int] | int = id(action)
-        if target is not None:
-            repository = (target.destination.registry, target.destination.repository)
-            count = seen[repository] = seen.get(repository, -1) + 1
-            key = (*repository, count % lanes)
-        groups.setdefault(key, []).append(action)
-    return list(groups.values())
+        if target is None:
+            lanes_of[id(action)] = [[action]]
+            continue
+        groups = lanes_of.setdefault(
+            (target.destination.registry, target.destination.repository), []
+        )
+        if len(groups) < lanes:
+            groups.append([action])
+        else:
+            groups[sum(map(len, groups)) % lanes].append(action)
+    repositories = list(lanes_of.values())
+    ordered: list[list[Action]] = []
+    for start in range(0, len(repositories), width):
+        wave = repositories[start : start + width]
+        for lane in range(lanes):
+            ordered += [groups[lane] for groups in wave if lane < len(groups)]
+    return ordered

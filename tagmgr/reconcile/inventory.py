@@ -19,7 +19,7 @@ from tagmgr.reconcile.resolve import Resolution, with_children
 from tagmgr.reconcile.targets import Resolved, Target
 from tagmgr.system.concurrency import map_in_threads
 
-Repository = tuple[str, str]
+Repository = tuple[str, str]  # (registry, repository name)
 TagListing = frozenset[str] | None | TagmgrError
 """A repository's tags; None when the registry knows no such repository."""
 

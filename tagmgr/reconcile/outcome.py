@@ -21,7 +21,7 @@ class Result(StrEnum):
     NOT_STARTED = "not-started"
 
 
-FAILURES = frozenset({Result.FAILED, Result.CONFLICT, Result.NOT_STARTED})
+FAILED_RESULTS = frozenset({Result.FAILED, Result.CONFLICT, Result.NOT_STARTED})
 
 
 class Outcome(NamedTuple):
@@ -31,5 +31,5 @@ class Outcome(NamedTuple):
 
 
 def apply_exit_code(outcomes: Sequence[Outcome]) -> int:
-    failed = any(o.result in FAILURES for o in outcomes)
+    failed = any(o.result in FAILED_RESULTS for o in outcomes)
     return exitcodes.FAILURE if failed else exitcodes.OK

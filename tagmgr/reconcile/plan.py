@@ -23,7 +23,7 @@ class Kind(StrEnum):
     ERROR = "error"
 
 
-FAILURES = frozenset({Kind.CONFLICT, Kind.MISSING_SOURCE, Kind.ERROR})
+FAILED_KINDS = frozenset({Kind.CONFLICT, Kind.MISSING_SOURCE, Kind.ERROR})
 TRUSTED = "listed by the registry; not compared (--trust-existing)"
 
 
@@ -118,7 +118,7 @@ def _pin_mismatch(item: Target, pinned: str, actual: str, children: Mapping[str,
 
 def plan_exit_code(actions: Sequence[Action]) -> int:
     """0 nothing to do, 2 changes pending, 1 when anything failed (conflicts included)."""
-    if any(a.kind in FAILURES for a in actions):
+    if any(a.kind in FAILED_KINDS for a in actions):
         return exitcodes.FAILURE
     pending = any(a.kind is Kind.CREATE for a in actions)
     return exitcodes.CHANGES_PENDING if pending else exitcodes.OK

@@ -27,11 +27,10 @@ from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.plan import Action, Kind
 
 if TYPE_CHECKING:
+    from tagmgr.reconcile.inventory import Repository
     from tagmgr.reconcile.readers import RegistryReaders
 
 MAX_AGE = 1.0  # seconds a listing answers for absent tags
-
-Repository = tuple[str, str]
 
 
 @dataclass

@@ -124,26 +124,20 @@ class ClientBase:
         extensions: dict[str, object] = {UNBOUNDED: True} if stream else {}
         if retry_safe is not None:
             extensions[RETRY_SAFE] = retry_safe
-        request = http.build_request(
-            method,
-            url,
-            headers={**(headers or {}), **host_header(url)},
-            content=content,
-            extensions=extensions,
-        )
         try:
-            return http.send(request, stream=stream)
+            return http.send(
+                method,
+                url,
+                {**(headers or {}), **host_header(url)},
+                content=content,
+                extensions=extensions,
+                stream=stream,
+            )
         except httpx.RequestError as exc:
             error = request_error(self.registry, url, exc, self._options.retry.request_timeout)
-            if request.extensions.get(NOT_SENT_AGAIN):
+            if extensions.get(NOT_SENT_AGAIN):
                 raise TransientWriteError(self.registry, _unprefixed(error)) from exc
             raise error from exc
-        except UnicodeError as exc:  # httpx decodes hosts it follows a redirect between
-            raise RegistryError(
-                self.registry,
-                f"{method} {url.copy_with(query=None)}: a redirect between hosts that are not "
-                f"valid IDNA 2008 ({exc}), which httpx cannot follow",
-            ) from exc
 
     def _ok(self, response: httpx.Response) -> httpx.Response:
         if not response.is_success:

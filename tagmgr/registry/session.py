@@ -1,4 +1,4 @@
-"""Settle how to reach one registry: scheme, TLS, auth; then one httpx.Client for it.
+"""Settle how to reach one registry: scheme, TLS, auth; then one ``Sender`` for it.
 
 Pinging ``/v2/`` settles the scheme: HTTPS first; plain HTTP only for loopback registries and
 ``--insecure-registry`` ones, and only when HTTPS got no answer at all. An untrusted certificate
@@ -19,6 +19,7 @@ import httpx
 from tagmgr import __version__
 from tagmgr.errors import CertificateError, RegistryError
 from tagmgr.registry.auth import RegistryAuth
+from tagmgr.registry.connections import PooledTransport
 from tagmgr.registry.credentials import Keyring
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.limits import BoundedTransport
@@ -33,13 +34,8 @@ from tagmgr.registry.pace import Pace, PacedTransport
 from tagmgr.registry.proxy import ProxiedTransport, ProxySettings
 from tagmgr.registry.reachability import Reachability
 from tagmgr.registry.retry import PROBE, RetryTransport
-from tagmgr.registry.tls import (
-    Endpoint,
-    clear_text_allowed,
-    endpoints,
-    host_cert_dir,
-    ssl_context,
-)
+from tagmgr.registry.sender import Sender
+from tagmgr.registry.tls import Endpoint, Trust, clear_text_allowed, endpoints, host_cert_dir
 from tagmgr.system import logs
 
 log = logs.get(__name__)
@@ -49,7 +45,7 @@ USER_AGENT = f"tagmgr/{__version__}"
 
 @dataclass(frozen=True)
 class Session:
-    http: httpx.Client
+    http: Sender
     base_url: httpx.URL
     connection: Connection
 
@@ -83,25 +79,24 @@ def open_session(
         url = base_url(registry, endpoint.scheme)
         ping = check_destination(registry, url.join("/v2/"))
         inner = transport or _transport(registry, endpoint, cert_dir, proxies)
-        http = httpx.Client(
-            transport=RetryTransport(
+        http = Sender(
+            RetryTransport(
                 PacedTransport(BoundedTransport(inner, registry), pace),
                 options.retry,
                 sleep,
                 reachability=reachability,
                 clock=clock,
             ),
-            auth=auth,
-            timeout=options.retry.request_timeout,
-            follow_redirects=True,
-            headers={"User-Agent": USER_AGENT},
+            auth,
+            {"User-Agent": USER_AGENT},
         )
         try:
-            answer = http.get(
+            answer = http.send(
+                "GET",
                 ping,
-                headers=host_header(ping),
-                auth=None,
+                host_header(ping),
                 extensions={PROBE: endpoint is not candidates[-1]},
+                authenticate=False,
             )
             _check_is_registry(registry, answer)
         except httpx.RequestError as failure:
@@ -142,7 +137,14 @@ def _check_is_registry(registry: str, answer: httpx.Response) -> None:
 def _transport(
     registry: str, endpoint: Endpoint, cert_dir: Path | None, proxies: ProxySettings
 ) -> httpx.BaseTransport:
-    if endpoint.scheme == "http":
-        return ProxiedTransport(proxies, lambda proxy: httpx.HTTPTransport(proxy=proxy))
-    context = ssl_context(registry, cert_dir, verify=endpoint.verify)
-    return ProxiedTransport(proxies, lambda proxy: httpx.HTTPTransport(verify=context, proxy=proxy))
+    """Connections to the registry (and its token realm, which may be https even when the
+    registry is not: verified then), through the proxy the environment names for each."""
+    trust = Trust(registry, cert_dir, verify=endpoint.verify or endpoint.scheme == "http")
+
+    def connections(proxy: str | None) -> httpx.BaseTransport:
+        if proxy is None or proxy.startswith("http://"):
+            return PooledTransport(trust, proxy)
+        # http.client cannot speak TLS inside the TLS of an https:// proxy; httpcore can.
+        return httpx.HTTPTransport(verify=trust.context(), proxy=proxy)
+
+    return ProxiedTransport(proxies, connections)

@@ -8,6 +8,7 @@ the ``--certs-dir`` directories, then /etc/containers/certs.d, then /etc/docker/
 from __future__ import annotations
 
 import ssl
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,9 +56,15 @@ def host_cert_dir(registry: str, options: RegistryOptions) -> Path | None:
     return None
 
 
-def ssl_context(registry: str, cert_dir: Path | None, *, verify: bool) -> ssl.SSLContext:
-    """The system trust store plus ``cert_dir``'s CAs and client certificate pairs."""
-    context = ssl.create_default_context()
+def ssl_context(
+    registry: str, cert_dir: Path | None, *, verify: bool, system_store: bool = True
+) -> ssl.SSLContext:
+    """The system trust store (unless ``system_store`` is False, or nothing is verified) plus
+    ``cert_dir``'s CAs and client certificate pairs."""
+    if verify and system_store:
+        context = ssl.create_default_context()
+    else:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -76,6 +83,49 @@ def ssl_context(registry: str, cert_dir: Path | None, *, verify: bool) -> ssl.SS
                 registry, f"{cert_file} and {key_file}: not a usable client certificate"
             ) from exc
     return context
+
+
+class Trust:
+    """The TLS context of one registry's connections (token realms included), made on first use.
+
+    Loading the system's CA store is a large part of a short run's CPU, paid by every process
+    that tries HTTPS. A loopback registry is first tried with its certs.d CAs alone: one that
+    serves plain HTTP, the usual case, fails the handshake before sending a certificate, so the
+    store is never loaded; a certificate those CAs do not verify makes the connection try again
+    with the whole store (``widen``), once per run, at the cost of one more handshake. Fewer CAs
+    can only refuse more, never accept what the whole store would refuse.
+    """
+
+    def __init__(self, registry: str, cert_dir: Path | None, *, verify: bool) -> None:
+        self._registry = registry
+        self._cert_dir = cert_dir
+        self._verify = verify
+        self._narrow = verify and is_loopback(registry)
+        self._context: ssl.SSLContext | None = None
+        self._lock = threading.Lock()
+
+    def context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._context is None:
+                self._context = ssl_context(
+                    self._registry,
+                    self._cert_dir,
+                    verify=self._verify,
+                    system_store=not self._narrow,
+                )
+            return self._context
+
+    def widen(self, failed: ssl.SSLContext) -> bool:
+        """After ``failed`` did not verify a certificate: True if the context now holds the
+        system's CAs too (or another connection widened it meanwhile), so that the handshake is
+        worth trying again."""
+        with self._lock:
+            if self._context is not failed:
+                return True
+            if not self._narrow:
+                return False
+            self._narrow, self._context = False, None
+            return True
 
 
 def _client_pairs(registry: str, cert_dir: Path) -> Iterator[tuple[Path, Path]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from tagmgr.changes.export import export_env, exported
 from tagmgr.changes.pinning import Step, VersionStep
-from tagmgr.changes.verdict import ImageDiff, PlatformDiff, Reason, Verdict
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff, PlatformDiff, Reason
 from tagmgr.changes.versions import VersionsFile
 from tagmgr.report.markdown import code, plain
 from tagmgr.report.model import Located, Place, Report, Row, counted, many
@@ -60,7 +60,7 @@ def diffed(diff: ImageDiff) -> Report:
     return Report(
         "diff",
         diff_record(diff),
-        counted(Verdict, (platform.verdict for platform in diff.platforms)),
+        counted(DiffVerdict, (platform.verdict for platform in diff.platforms)),
         rows=tuple(rows),
         columns=("platform", "verdict", "digest a", "digest b", "reasons"),
         headline=head,

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tagmgr.reconcile.outcome import FAILURES as FAILED_RESULTS
-from tagmgr.reconcile.outcome import Outcome, Result
+from tagmgr.reconcile.outcome import FAILED_RESULTS, Outcome, Result
 from tagmgr.report.markdown import code, plain
 from tagmgr.report.model import Located, Place, Report, Row, counted, many
 
@@ -47,7 +46,7 @@ def validated(manifests: Sequence[Manifest]) -> Report:
 
 
 def planned(actions: Sequence[Action], *, verbose: bool = False) -> Report:
-    from tagmgr.reconcile.plan import FAILURES, Kind
+    from tagmgr.reconcile.plan import FAILED_KINDS, Kind
 
     counts = counted(Kind, (a.kind for a in actions))
     return Report(
@@ -61,7 +60,7 @@ def planned(actions: Sequence[Action], *, verbose: bool = False) -> Report:
             f"{counts[Kind.CONFLICT]} conflicts, {counts[Kind.MISSING_SOURCE]} missing sources, "
             f"{counts[Kind.ERROR]} errors"
         ),
-        problems=tuple(_problem(a, a.kind) for a in actions if a.kind in FAILURES),
+        problems=tuple(_problem(a, a.kind) for a in actions if a.kind in FAILED_KINDS),
     )
 
 

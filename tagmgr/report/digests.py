@@ -40,18 +40,17 @@ def resolved(resolutions: Sequence[Resolution], platform: Platform | None) -> Re
     )
 
 
-def locked(
-    path: Path, entries: int, written: bool, problems: Sequence[str], *, stopped: bool = False
-) -> Report:
-    """A lock written (or unchanged), or not written for ``problems`` or a stop (``stopped``)."""
+def locked(path: Path, entries: int, state: str, problems: Sequence[str] = ()) -> Report:
+    """A lock file ``written``, ``unchanged``, ``to be written`` (asked about), ``not written``
+    (no yes) or ``not written: interrupted`` (a stop before the write); not written for
+    ``problems`` whatever ``state`` says."""
     if problems:
         text, state = f"{path}: not written", "not written"
     else:
-        state = "written" if written else "not written: interrupted" if stopped else "unchanged"
         text = f"{path}: {entries} entries, {state}"
     return Report(
         "lock",
-        {"lock": str(path), "entries": entries, "written": written},
+        {"lock": str(path), "entries": entries, "written": state == "written"},
         {"entries": entries},
         rows=(Row(text, (code(str(path)), str(entries), state)),),
         columns=("lock file", "entries", ""),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tagmgr.lifecycle.execute import DONE, NOT_STARTED
-from tagmgr.lifecycle.expiry import Decision, RepositoryPlan, Verdict
+from tagmgr.lifecycle.execute_expiry import DONE, NOT_STARTED
+from tagmgr.lifecycle.expiry import ExpiryDecision, ExpiryVerdict, RepositoryPlan
 from tagmgr.lifecycle.holdings import RFC3339
-from tagmgr.lifecycle.promotion import Outcome, Promotion, Reading, Result
-from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
+from tagmgr.lifecycle.promotion import Promotion, PromotionOutcome, PromotionResult, Reading
+from tagmgr.lifecycle.status import DigestNames, EnvironmentStatus, RepositoryStatus
 from tagmgr.report.markdown import code, plain
 from tagmgr.report.model import Located, Place, Report, Row, counted, many
 
@@ -28,7 +28,7 @@ _DELETION_RESULTS = ("deleted", "gone", "skipped", "failed", NOT_STARTED)
 
 
 def promotion_record(
-    promotion: Promotion, result: str, outcome: Outcome | None = None
+    promotion: Promotion, result: str, outcome: PromotionOutcome | None = None
 ) -> dict[str, Any]:
     """``outcome`` once carried out; ``now`` is the environment as read last."""
     reading = outcome.after if outcome else promotion.before
@@ -51,28 +51,25 @@ def promotion_record(
     }
 
 
-def moved(promotion: Promotion, result: str, outcome: Outcome | None = None) -> Report:
-    """A promotion or rollback: planned, found done already, or carried out (``outcome``)."""
-    was = promotion.current or "nothing"
-    reading = outcome.after if outcome else promotion.before
-    recorded = _recorded_by(promotion, reading, outcome)
-    if recorded:
-        where = f"history tag {recorded}"
-    else:
-        newest = reading.newest.tag if reading.newest else "none"
-        where = f"now at {reading.at or 'nothing'}, newest history tag {newest}"
-    lines = [
-        f"{result:<10} {promotion.environment_ref} -> {promotion.digest} (was {was})",
-        f"{'':<10} {where}; allowed: {promotion.reason}",
-    ]
-    if promotion.signed_by:
-        lines.append(f"{'':<10} signed (cosign) by {', '.join(promotion.signed_by)}")
-    if promotion.copy:
-        lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
+def moved(
+    promotion: Promotion,
+    result: str,
+    outcome: PromotionOutcome | None = None,
+    *,
+    names: tuple[DigestNames, DigestNames] | None = None,
+) -> Report:
+    """A promotion or rollback: planned, found done already, or carried out (``outcome``).
+
+    ``names``: what the digest now there and the one to come are known by, for a person asked
+    to confirm the move.
+    """
+    where = _history_where(promotion, outcome)
+    lines = _moved_lines(promotion, result, where, names)
     problem = None
-    if outcome is not None and outcome.result is not Result.MOVED:
+    if outcome is not None and outcome.result is not PromotionResult.MOVED:
         problem = outcome_problem(promotion, outcome)
-    quiet = (Result.SUPERSEDED, Result.NOT_STARTED)  # not errors: another writer, a stop
+    # Not errors: another writer, a stop.
+    quiet = (PromotionResult.SUPERSEDED, PromotionResult.NOT_STARTED)
     label = "" if outcome is not None and outcome.result in quiet else "error: "
     cells = (
         result,
@@ -94,13 +91,58 @@ def moved(promotion: Promotion, result: str, outcome: Outcome | None = None) -> 
     )
 
 
-def outcome_problem(promotion: Promotion, outcome: Outcome) -> str:
+def _history_where(promotion: Promotion, outcome: PromotionOutcome | None) -> str:
+    """The history tag that records the move, or where the environment and its history stand."""
+    reading = outcome.after if outcome else promotion.before
+    recorded = _recorded_by(promotion, reading, outcome)
+    if recorded:
+        return f"history tag {recorded}"
+    newest = reading.newest.tag if reading.newest else "none"
+    return f"now at {reading.at or 'nothing'}, newest history tag {newest}"
+
+
+def _moved_lines(
+    promotion: Promotion,
+    result: str,
+    where: str,
+    names: tuple[DigestNames, DigestNames] | None,
+) -> list[str]:
+    was = promotion.current or "nothing"
+    lines = [
+        f"{result:<10} {promotion.environment_ref} -> {promotion.digest} (was {was})",
+        f"{'':<10} {where}; allowed: {promotion.reason}",
+    ]
+    if promotion.signed_by:
+        lines.append(f"{'':<10} signed (cosign) by {', '.join(promotion.signed_by)}")
+    if promotion.copy:
+        lines.append(f"{'':<10} copied first from {promotion.source}, digest kept")
+    if names is not None:
+        env = promotion.environment
+        lines.append(f"{'':<10} from: {_digest_names(names[0], f'in {env} since')}")
+        lines.append(f"{'':<10} to:   {_digest_names(names[1], f'was in {env} from')}")
+    return lines
+
+
+def _digest_names(names: DigestNames, recorded: str) -> str:
+    if names.digest is None:
+        return "nothing"
+    builds = ", ".join(names.builds) or "no build tag read"
+    text = f"{names.digest}  {builds}"
+    if names.releases:
+        text += f"; also {', '.join(names.releases)}"
+    if names.recorded is not None:
+        at = names.recorded.time.strftime("%Y-%m-%d %H:%M:%S UTC")
+        text += f"; {recorded} {at} ({names.recorded.tag})"
+    return text
+
+
+def outcome_problem(promotion: Promotion, outcome: PromotionOutcome) -> str:
     """Why ``outcome`` is not the move asked for, in one sentence."""
     env, at = promotion.environment_ref, outcome.after.at or "nothing"
-    if outcome.result is Result.SUPERSEDED:
+    if outcome.result is PromotionResult.SUPERSEDED:
         when = "after this run's write" if outcome.wrote else "since the plan; this run left it"
         return f"{env} was moved to {at} by another writer {when}"
-    if outcome.result is Result.UNRECORDED:
+    if outcome.result is PromotionResult.UNRECORDED:
         unrecorded = f"no history tag could record {env} -> {promotion.digest} ({outcome.problem})"
         if outcome.after.at != promotion.digest:
             return f"{unrecorded}; {env} is back at {at}"
@@ -109,7 +151,9 @@ def outcome_problem(promotion: Promotion, outcome: Outcome) -> str:
     return f"{outcome.problem}; {env} points at {at}"
 
 
-def _recorded_by(promotion: Promotion, reading: Reading, outcome: Outcome | None) -> str | None:
+def _recorded_by(
+    promotion: Promotion, reading: Reading, outcome: PromotionOutcome | None
+) -> str | None:
     """The history tag that records the move: the one planned, or the newest if it says so."""
     if outcome is None and promotion.changes:
         return promotion.history.tag
@@ -118,7 +162,7 @@ def _recorded_by(promotion: Promotion, reading: Reading, outcome: Outcome | None
     return None
 
 
-def status(repositories: Sequence[RepositoryStatus]) -> Report:
+def status(repositories: Sequence[RepositoryStatus], *, verbose: bool = False) -> Report:
     records = [
         {
             "name": repository.name,
@@ -132,7 +176,7 @@ def status(repositories: Sequence[RepositoryStatus]) -> Report:
     for repository in repositories:
         rows.append(Row(repository.name))
         rows += [
-            Row(_status_text(env), _status_cells(repository, env))
+            Row(_status_text(env, verbose), _status_cells(repository, env))
             for env in repository.environments
         ]
     return Report(
@@ -159,9 +203,30 @@ def _status_record(env: EnvironmentStatus) -> dict[str, Any]:
     }
 
 
-def _status_text(env: EnvironmentStatus) -> str:
+SHOWN_HISTORY = 5
+"""History entries status shows per environment, newest first (``-v``: all of them)."""
+
+
+def _history_lines(env: EnvironmentStatus, verbose: bool) -> list[str]:
+    """The history ``rollback --to`` takes, newest first."""
+    entries = list(reversed(env.history))
+    shown = entries if verbose else entries[:SHOWN_HISTORY]
+    lines = [
+        f"  {'':<6} {'history:' if index == 0 else '':<8} {tag}  {digest}"
+        for index, (tag, digest) in enumerate(shown)
+    ]
+    if len(entries) > len(shown):
+        lines.append(f"  {'':<6} {'':<8} and {len(entries) - len(shown)} older (-v lists them)")
+    return lines
+
+
+def _status_text(env: EnvironmentStatus, verbose: bool) -> str:
+    return "\n".join([*_status_lines(env), *_history_lines(env, verbose)])
+
+
+def _status_lines(env: EnvironmentStatus) -> list[str]:
     if env.digest is None:
-        return f"  {env.environment:<6} not set"
+        return [f"  {env.environment:<6} not set"]
     since = f"since {env.since}" if env.since else "since unknown (no history tag)"
     lines = [f"  {env.environment:<6} {env.digest}  {since}"]
     for label, values in (
@@ -172,7 +237,7 @@ def _status_text(env: EnvironmentStatus) -> str:
         if values:
             lines.append(f"  {'':<6} {label}: {', '.join(values)}")
     lines += [f"  {'':<6} in use: {where}" for where in env.in_use]
-    return "\n".join(lines)
+    return lines
 
 
 def _status_cells(repository: RepositoryStatus, env: EnvironmentStatus) -> tuple[str, ...]:
@@ -194,36 +259,19 @@ def expiry(
     """The decisions; ``results`` (digest -> deleted, gone, skipped: ..., failed: ...,
     not-started) once deletion ran."""
     done = results or {}
-    deleting = sum(len(plan.deletions) for plan in plans)
-    total = sum(len(plan.decisions) for plan in plans)
-    word = "deleted" if results is not None else "to delete"
-    where = "repository" if len(plans) == 1 else "repositories"
-    stopped = sum(result == NOT_STARTED for result in done.values())
-    counts = f"{deleting - stopped} {word}" + (f", {stopped} not started" if stopped else "")
-    failures = [
-        Located(Place(), f"{plan.holdings.name}@{d.held.digest}: {result}")
-        for plan in plans
-        for d in plan.decisions
-        if (result := done.get(d.held.digest)) and result.split(":")[0] not in {*DONE, NOT_STARTED}
-    ]
-    problems = [
-        *(Located(Place(), problem) for plan in plans for problem in plan.holdings.problems),
-        *(Located(Place(), f"refused: {plan.refusal}") for plan in plans if plan.refusal),
-        *failures,
-    ]
     return Report(
         "expire",
         {"repositories": [_plan_record(plan, done) for plan in plans]},
         {
-            **counted(Verdict, (d.verdict for plan in plans for d in plan.decisions)),
+            **counted(ExpiryVerdict, (d.verdict for plan in plans for d in plan.decisions)),
             **counted(_DELETION_RESULTS, (r.split(":")[0] for r in done.values())),
             "refused": sum(1 for plan in plans if plan.refusal),
             "repositories": len(plans),
         },
         rows=tuple(row for plan in plans for row in _plan_rows(plan, done, verbose)),
         columns=("", "image", "tags", "time", "reasons"),
-        summary_line=f"{counts}, {total - deleting} kept, in {len(plans)} {where}",
-        problems=tuple(problems),
+        summary_line=_expiry_summary(plans, results),
+        problems=_expiry_problems(plans, done),
         warnings=tuple(
             f"tagmgr: error: {problem}"
             for plan in plans
@@ -232,11 +280,40 @@ def expiry(
     )
 
 
+def _expiry_summary(plans: Sequence[RepositoryPlan], results: Mapping[str, str] | None) -> str:
+    """``3 to delete, 5 kept, in 2 repositories``; once run, what was deleted or not started."""
+    deleting = sum(len(plan.deletions) for plan in plans)
+    kept = sum(len(plan.decisions) for plan in plans) - deleting
+    stopped = sum(result == NOT_STARTED for result in (results or {}).values())
+    word = "deleted" if results is not None else "to delete"
+    counts = f"{deleting - stopped} {word}" + (f", {stopped} not started" if stopped else "")
+    where = "repository" if len(plans) == 1 else "repositories"
+    return f"{counts}, {kept} kept, in {len(plans)} {where}"
+
+
+def _expiry_problems(
+    plans: Sequence[RepositoryPlan], results: Mapping[str, str]
+) -> tuple[Located, ...]:
+    """What the survey found broken, each refusal, and each DELETE that failed."""
+    failures = [
+        Located(Place(), f"{plan.holdings.name}@{d.held.digest}: {result}")
+        for plan in plans
+        for d in plan.decisions
+        if (result := results.get(d.held.digest))
+        and result.split(":")[0] not in {*DONE, NOT_STARTED}
+    ]
+    return (
+        *(Located(Place(), problem) for plan in plans for problem in plan.holdings.problems),
+        *(Located(Place(), f"refused: {plan.refusal}") for plan in plans if plan.refusal),
+        *failures,
+    )
+
+
 def _plan_rows(plan: RepositoryPlan, results: Mapping[str, str], verbose: bool) -> list[Row]:
     rows = [
         _decision_row(plan, decision, results.get(decision.held.digest))
         for decision in plan.decisions
-        if verbose or decision.verdict is Verdict.DELETE or _picked(decision)
+        if verbose or decision.verdict is ExpiryVerdict.DELETE or _picked(decision)
     ]
     rows += [Row(f"problem: {problem}") for problem in plan.holdings.problems]
     if plan.refusal:
@@ -244,12 +321,12 @@ def _plan_rows(plan: RepositoryPlan, results: Mapping[str, str], verbose: bool) 
     return rows
 
 
-def _picked(decision: Decision) -> bool:
+def _picked(decision: ExpiryDecision) -> bool:
     """Kept although a rule picked it: the protections worth showing."""
     return bool(decision.reasons) and decision.reasons[0].endswith(", but kept")
 
 
-def _decision_row(plan: RepositoryPlan, decision: Decision, result: str | None) -> Row:
+def _decision_row(plan: RepositoryPlan, decision: ExpiryDecision, result: str | None) -> Row:
     held = decision.held
     word = result or decision.verdict.value
     tags = ", ".join(held.tags) or "no tags"
@@ -262,7 +339,7 @@ def _decision_row(plan: RepositoryPlan, decision: Decision, result: str | None) 
         plain(str(decision.time)),
         plain("; ".join(decision.reasons)),
     )
-    kept = decision.verdict is Verdict.KEEP
+    kept = decision.verdict is ExpiryVerdict.KEEP
     return Row("\n".join(lines), cells, change=not kept, kind="kept" if kept else word)
 
 

@@ -1,17 +1,18 @@
 """The report of ``pin-refs``: each change at its place, what cannot be pinned, what was left.
 
-Text is a unified diff of each file that would change (or, with ``--write``, a line per file
+Text is a unified diff of each file that would change (or, once confirmed, a line per file
 written); what was skipped and what cannot be pinned also go to stderr, whatever the format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
+from pathlib import Path
 from typing import Any
 
 from tagmgr.filerefs.walk import Skipped
 from tagmgr.pinrefs.edit import FileEdit, unified_diff
-from tagmgr.pinrefs.pins import Change
+from tagmgr.pinrefs.pins import Change, Unresolvable
 from tagmgr.report.markdown import code
 from tagmgr.report.model import Located, Place, Report, Row, many
 
@@ -22,34 +23,18 @@ def pinned(
     unwritten: Sequence[FileEdit],
     *,
     written: bool,
+    diff: bool = True,
 ) -> Report:
+    """``diff``: show the diff of what is not written in text (False when a person was shown it
+    already, on the terminal, and said no)."""
     changes = [change for edit in edits for change in edit.changes]
-    problems = tuple(
-        Located(Place.at(u.location), f"{u.written}: {u.message}" if u.written else u.message)
-        for edit in edits
-        for u in edit.unresolvable
-    )
-    not_written = {edit.path for edit in unwritten}
-    rows: list[Row] = []
-    for edit in (e for e in edits if e.edits):
-        rows.append(Row(_file_text(edit, edit.path in not_written, written)))
-        rows += [Row("", _change_cells(change)) for change in edit.changes]
+    unresolvable = [(u, _unresolvable_problem(u)) for edit in edits for u in edit.unresolvable]
+    problems = tuple(problem for _, problem in unresolvable)
     files = sum(1 for edit in edits if edit.edits)
     verb = "pinned" if written else "to pin"
     return Report(
         "pin-refs",
-        {
-            "written": written,
-            "changes": [_change_record(change) for change in changes],
-            "unresolvable": [
-                {**problem.place.record(), "reference": u.written, "message": u.message}
-                for problem, u in zip(
-                    problems, (u for e in edits for u in e.unresolvable), strict=True
-                )
-            ],
-            "skipped": [{"file": str(s.path), "reason": s.reason} for s in skipped],
-            "unwritten": [str(edit.path) for edit in unwritten],
-        },
+        _record(changes, unresolvable, skipped, unwritten, written=written),
         {
             "files": files,
             "changes": len(changes),
@@ -57,7 +42,7 @@ def pinned(
             "skipped": len(skipped),
             "unwritten": len(unwritten),
         },
-        rows=tuple(rows),
+        rows=_rows(edits, {edit.path for edit in unwritten}, written, diff),
         columns=("place", "written", "tag", "digest"),
         headline=f"{many(len(changes), 'reference')} {verb} in {many(files, 'file')}, "
         f"{len(problems)} unresolvable, {len(skipped)} skipped",
@@ -66,12 +51,47 @@ def pinned(
     )
 
 
-def _file_text(edit: FileEdit, interrupted: bool, written: bool) -> str:
+def _record(
+    changes: Sequence[Change],
+    unresolvable: Sequence[tuple[Unresolvable, Located]],
+    skipped: Sequence[Skipped],
+    unwritten: Sequence[FileEdit],
+    *,
+    written: bool,
+) -> dict[str, Any]:
+    return {
+        "written": written,
+        "changes": [_change_record(change) for change in changes],
+        "unresolvable": [
+            {**problem.place.record(), "reference": u.written, "message": u.message}
+            for u, problem in unresolvable
+        ],
+        "skipped": [{"file": str(s.path), "reason": s.reason} for s in skipped],
+        "unwritten": [str(edit.path) for edit in unwritten],
+    }
+
+
+def _unresolvable_problem(u: Unresolvable) -> Located:
+    return Located(Place.at(u.location), f"{u.written}: {u.message}" if u.written else u.message)
+
+
+def _rows(
+    edits: Sequence[FileEdit], not_written: Set[Path], written: bool, diff: bool
+) -> tuple[Row, ...]:
+    """A row per changed file (its diff, or what became of it), then one per change in it."""
+    rows: list[Row] = []
+    for edit in (e for e in edits if e.edits):
+        rows.append(Row(_file_text(edit, edit.path in not_written, written, diff)))
+        rows += [Row("", _change_cells(change)) for change in edit.changes]
+    return tuple(rows)
+
+
+def _file_text(edit: FileEdit, interrupted: bool, written: bool, diff: bool) -> str:
     if interrupted:
         return f"{edit.path}: {len(edit.changes)} references not pinned: interrupted"
     if written:
         return f"{edit.path}: {len(edit.changes)} references pinned"
-    return unified_diff(edit).removesuffix("\n")
+    return unified_diff(edit).removesuffix("\n") if diff else ""
 
 
 def _change_cells(change: Change) -> tuple[str, ...]:

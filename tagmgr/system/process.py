@@ -9,7 +9,7 @@ BSDs) there is no such signal: a child outlives a tagmgr killed by SIGKILL, and 
 once, at info level. ``kill_all`` stops every running child at once.
 
 Built on ``subprocess``, not ``sh``: ``sh`` polls with three I/O threads and a timer per command
-(115 ms to run ``true``, against 3.6 ms here), and those threads and its non-daemon timeout timer
+(far slower to run a program: docs/design.md), and those threads and its non-daemon timeout timer
 are what kept an interrupted tagmgr from exiting. ``communicate`` needs no thread at all.
 """
 

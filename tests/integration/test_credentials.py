@@ -195,7 +195,7 @@ def test_tagmgr_auth_json_with_skopeo_exposes_the_secret_nowhere(
     )
     env = {**clean_env(tmp_path), "TAGMGR_AUTH_JSON": content}
     env["PATH"] = f"{recording_bin}{os.pathsep}{os.environ['PATH']}"
-    args: list[str | Path] = ["apply", "-vv", "--engine", "skopeo"]
+    args: list[str | Path] = ["apply", "--yes", "-vv", "--engine", "skopeo"]
     watched = watch_tagmgr(tmp_path, [*args, "--certs-dir", secure.certs_d, secure_source], env)
     assert watched.code == 0, watched.out + watched.err
     assert head_digest(
@@ -258,7 +258,7 @@ def test_authfile_on_stdin_with_bearer_tokens_exposes_nothing(
         tmp_path / "images.yaml",
         [{"name": f"{address}/{repo}", "src_build_tag": "b1", "tag": "v1"}],
     )
-    args: list[str | Path] = ["apply", "-vv", "--authfile", "/dev/stdin", manifest]
+    args: list[str | Path] = ["apply", "--yes", "-vv", "--authfile", "/dev/stdin", manifest]
     watched = watch_tagmgr(tmp_path, args, clean_env(tmp_path), stdin=content.encode())
     assert watched.code == 0, watched.out + watched.err
     assert "created" in watched.out

@@ -14,7 +14,7 @@ import pytest
 
 from tagmgr.changes.diff import diff_images
 from tagmgr.changes.ignore import IgnoreRules
-from tagmgr.changes.verdict import ImageDiff, Verdict
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff
 from tagmgr.oci.reference import ImageReference
 from tagmgr.registry import Registries, RegistryClient, RegistryOptions
 from tagmgr.registry.policy import RetryPolicy
@@ -233,7 +233,7 @@ def test_a_shared_base_is_not_read_when_the_upper_layers_settle_it(
     a = build_image([base, Layer([file("app/main.py", "print(1)\n", mtime=1)])])
     b = build_image([base, Layer([file("app/main.py", "print(1)\n", mtime=2)], gzip_level=9)])
     refs = pushed(registry, repo, a=a, b=b)
-    assert compare(refs["a"], refs["b"]).verdict is Verdict.EQUIVALENT
+    assert compare(refs["a"], refs["b"]).verdict is DiffVerdict.EQUIVALENT
     (base_a, upper_a), (base_b, upper_b) = layer_digests(a), layer_digests(b)
     assert base_a == base_b
     assert sorted(blob_reads) == sorted([config_digest(a), config_digest(b), upper_a, upper_b])
@@ -247,7 +247,7 @@ def test_a_shared_base_is_read_once_when_it_decides(
     b = build_image([base, Layer([file("app/main.py", "print(1)\n"), base_entries()[2]])])
     refs = pushed(registry, repo, a=a, b=b)
     assert (
-        compare(refs["a"], refs["b"]).verdict is Verdict.EQUIVALENT
+        compare(refs["a"], refs["b"]).verdict is DiffVerdict.EQUIVALENT
     )  # usr/bin/app rewritten alike
     assert blob_reads.count(layer_digests(a)[0]) == 1
     assert len(blob_reads) == 5

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_diff import first_build, first_layers, pushed
-from tests.support.e2e import run_tagmgr
+from tests.support.e2e import GATE, run_tagmgr
 from tests.support.layers import Built, Layer, build_image, build_index, file
 from tests.support.oci import DOCKER, OCI, Image, descriptor, sha256
 from tests.support.push import push
@@ -129,10 +129,12 @@ def test_versions_update_names_the_platform_of_each_reason(
     path = tmp_path / "versions.yaml"
     path.write_text(VERSIONS.format(address=registry.address, repo=repo))
 
-    text = run_tagmgr(capsys, "versions", "update", path, "--build", "b42")
+    text = run_tagmgr(capsys, "versions", "update", path, "--build", "b42", *GATE)
     assert text.code == 2, text.err
     assert text.out.splitlines()[1] == "          linux/arm64: file-added srv/arm.txt: file"
-    as_json = run_tagmgr(capsys, "versions", "update", path, "--build", "b42", "--output", "json")
+    as_json = run_tagmgr(
+        capsys, "versions", "update", path, "--build", "b42", "--dry-run", "--output", "json"
+    )
     assert as_json.json()["entries"][0]["reasons"] == [
         {
             "platform": "linux/arm64",

@@ -11,7 +11,7 @@ import pytest
 
 from tagmgr.changes.diff import diff_images
 from tagmgr.changes.ignore import IgnoreRules
-from tagmgr.changes.verdict import ImageDiff, Verdict
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff
 from tagmgr.oci.transport import parse_location
 from tagmgr.registry import Registries, RegistryOptions
 from tagmgr.registry.policy import RetryPolicy
@@ -83,12 +83,12 @@ def test_a_docker_save_archive_is_named_by_its_image_id(tmp_path: Path) -> None:
     path = docker_archive(image, tmp_path / "saved.tar", ["vro/app:b42", "vro/app:latest"])
     result = compare(f"docker-archive:{path}", f"docker-archive:{path}:@0")
     config_digest = json.loads(image.manifest_bytes)["config"]["digest"]
-    assert (result.digest_a, result.verdict) == (config_digest, Verdict.IDENTICAL)
+    assert (result.digest_a, result.verdict) == (config_digest, DiffVerdict.IDENTICAL)
     assert (
         compare(
             f"docker-archive:{path}:vro/app", f"oci:{write_oci_layout(image, tmp_path / 'l')}"
         ).verdict
-        is Verdict.EQUIVALENT
+        is DiffVerdict.EQUIVALENT
     )
 
 

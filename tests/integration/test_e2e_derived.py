@@ -108,7 +108,7 @@ images:
         "\nplan: 2 to create, 0 present, 0 conflicts, 0 missing sources, 0 errors\n"
     )
 
-    applied = run_tagmgr(capsys, "apply", cache, manifest)
+    applied = run_tagmgr(capsys, "apply", "--yes", cache, manifest)
     assert (applied.code, applied.err) == (0, "")
     assert applied.out == lines("created") + "\napply: 2 created, 0 present, 0 failed\n"
     assert head_digest(address, f"{repo}-a", derived_a) == first.digest
@@ -202,7 +202,7 @@ images:
         + recap("error")
     )
 
-    applied = run_tagmgr(capsys, "apply", cache, manifest)
+    applied = run_tagmgr(capsys, "apply", "--yes", cache, manifest)
     assert (applied.code, applied.err) == (1, "")
     assert applied.out == (
         f"{'failed':<15} {failure}{'created':<15} {late_line}"

@@ -13,7 +13,7 @@ from tagmgr.lifecycle.survey import survey
 from tagmgr.manifest.environments import Chain
 from tagmgr.registry import Registries, RegistryOptions
 from tests.integration.test_support import skopeo
-from tests.support.e2e import Run, run_tagmgr
+from tests.support.e2e import DRY_RUN_NOTE, GATE, Run, run_tagmgr
 from tests.support.oci import Image, ImageFactory, single
 from tests.support.push import head_digest, open_client, push
 from tests.support.registry import RegistryServer
@@ -87,9 +87,9 @@ def test_expire_protects_what_is_in_use_and_survives_garbage_collection(
         manifest.write_text(
             f"images:\n- name: {name}\n  src_build_tag: build-20190105T000000Z\n  tag: v1.0\n"
         )
-        in_use = ["--in-use", str(deploy), str(compose), str(manifest)]
+        in_use = [arg for path in (deploy, compose, manifest) for arg in ("--in-use", str(path))]
 
-        dry = run_tagmgr(capsys, "expire", "--policy", policy, *in_use)
+        dry = run_tagmgr(capsys, "expire", "--policy", policy, *in_use, *GATE)
         assert dry.code == 2, dry.err
         assert _block(dry, deployed.digest) == [
             f"keep     {name}@{deployed.digest}  (build-20190102T000000Z;"
@@ -98,7 +98,9 @@ def test_expire_protects_what_is_in_use_and_survives_garbage_collection(
             f"         in use: {deploy}:8:16: spec.template.spec.containers[0].image",
         ]
         assert dry.out.endswith("\nexpire: 3 to delete, 8 kept, in 1 repository\n")
-        document = run_tagmgr(capsys, "expire", "--policy", policy, *in_use, "--output", "json")
+        document = run_tagmgr(
+            capsys, "expire", "--policy", policy, *in_use, "--dry-run", "--output", "json"
+        )
         decisions = {i["digest"]: i for i in document.json()["repositories"][0]["images"]}
         assert {d for d, i in decisions.items() if i["action"] == "delete"} == {
             old.digest,
@@ -239,8 +241,8 @@ def test_an_image_a_higher_rule_shields_is_shown_with_both_rules(
         " tagPatternList: ['beta*'], countType: imageCountMoreThan, countNumber: 1},"
         " action: {type: expire}}\n"
     )
-    dry = run_tagmgr(capsys, "expire", "--policy", policy)
-    assert (dry.code, dry.err) == (2, "")
+    dry = run_tagmgr(capsys, "expire", "--policy", policy, *GATE)
+    assert (dry.code, dry.err) == (2, DRY_RUN_NOTE)
     assert _block(dry, b.digest) == [
         f"keep     {name}@{b.digest}  (beta-20190102T000000Z, prod-20190102T000000Z;"
         " 2019-01-02T00:00:00Z from build tag prod-20190102T000000Z)",

@@ -28,7 +28,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
         times.append(times[-1] + timedelta(minutes=1))
         return times[-1]
 
-    monkeypatch.setattr(run, "_now", tick)
+    monkeypatch.setattr(run, "now", tick)
     return times
 
 
@@ -61,7 +61,7 @@ def test_promote_through_the_chain_then_status_and_rollback(
 
     dry = run_tagmgr(capsys, "promote", f"{name}@{first.digest}", "--to", "dev", "--dry-run")
     assert (dry.code, dry.out) == (
-        2,
+        0,
         f"planned    {name}:dev -> {first.digest} (was nothing)\n"
         f"           history tag dev-{stamp(2)}; allowed: dev is the first environment of"
         " dev,stg,prd\n",
@@ -72,14 +72,16 @@ def test_promote_through_the_chain_then_status_and_rollback(
         promoted = run_tagmgr(capsys, "promote", f"{name}@{first.digest}", "--to", env, "--yes")
         assert promoted.code == 0, promoted.err
     for env in ("dev", "stg", "prd"):
-        promoted = run_tagmgr(capsys, "promote", f"{name}:build-20261101T120000Z", "--to", env)
+        promoted = run_tagmgr(
+            capsys, "promote", f"{name}:build-20261101T120000Z", "--to", env, "-y"
+        )
         assert promoted.code == 0, promoted.err
     assert head_digest(registry.address, repo, "prd") == second.digest
     assert head_digest(registry.address, repo, f"prd-{stamp(8)}") == first.digest
     assert head_digest(registry.address, repo, f"prd-{stamp(14)}") == second.digest
 
     again = run_tagmgr(capsys, "promote", f"{name}@{second.digest}", "--to", "prd")
-    assert again.code == 0
+    assert (again.code, again.err) == (0, "")  # nothing to move, so nothing to confirm
     assert again.out.startswith(f"present    {name}:prd -> {second.digest}")
 
     manifest = tmp_path / "images.yaml"
@@ -134,9 +136,12 @@ def test_promote_through_the_chain_then_status_and_rollback(
     assert head_digest(registry.address, repo, "prd") == first.digest
     assert head_digest(registry.address, repo, f"prd-{stamp(17)}") == first.digest
     text = run_tagmgr(capsys, "status", name)
-    assert text.out.splitlines()[-2:] == [
+    assert text.out.splitlines()[-5:] == [  # the history, newest first: what rollback --to takes
         f"  prd    {first.digest}  since prd-{stamp(17)}",
         "         build: build-20261031T120000Z",
+        f"         history: prd-{stamp(17)}  {first.digest}",
+        f"                  prd-{stamp(14)}  {second.digest}",
+        f"                  prd-{stamp(8)}  {first.digest}",
     ]
 
 
@@ -189,8 +194,34 @@ def test_promote_asks_on_a_terminal_and_no_moves_nothing(
     command = [*TAGMGR, "promote", f"{registry.address}/{repo}:build-1", "--to", "dev"]
     question = f"Move {registry.address}/{repo}:dev? [y/N] "
     result = on_a_terminal(command, question, answer(b"n\n"), child_env(tmp_path))
-    assert result.code == 2
+    assert result.code == 1
     assert result.err.startswith(f"planned    {registry.address}/{repo}:dev -> {image.digest}")
-    assert result.err.endswith(f"{question}tagmgr: nothing was changed (dry run)\n")
-    assert result.out.startswith("planned ")
+    assert result.err.endswith(f"{question}tagmgr: nothing was changed\n")
+    assert result.out == ""  # what would have moved was shown at the question, on stderr
     assert head_digest(registry.address, repo, "dev") is None
+
+
+def test_the_rollback_question_names_the_builds_it_moves_between(
+    capsys: pytest.CaptureFixture[str],
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+) -> None:
+    first, second = images.oci("first"), images.oci("second")
+    name = f"{registry.address}/{repo}"
+    for build, image in (("build-20261031T120000Z", first), ("build-20261101T120000Z", second)):
+        push(registry.address, repo, build, image)
+        moved = run_tagmgr(capsys, "promote", f"{name}:{build}", "--to", "dev", "--yes")
+        assert moved.code == 0, moved.err
+    command = [*TAGMGR, "rollback", name, "--env", "dev"]
+    question = f"Move {name}:dev? [y/N] "
+    result = on_a_terminal(command, question, answer(b"n\n"), child_env(tmp_path))
+    assert result.code == 1
+    assert result.err.splitlines()[2:4] == [
+        f"{'':<10} from: {second.digest}  build-20261101T120000Z; in dev since"
+        f" 2026-11-01 08:04:00 UTC (dev-{stamp(4)})",  # each promote read the clock twice
+        f"{'':<10} to:   {first.digest}  build-20261031T120000Z; was in dev from"
+        f" 2026-11-01 08:02:00 UTC (dev-{stamp(2)})",
+    ]
+    assert head_digest(registry.address, repo, "dev") == second.digest

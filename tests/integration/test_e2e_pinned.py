@@ -34,7 +34,7 @@ def test_a_moved_pin_is_refused_and_the_other_entries_are_still_done(
             {"name": name, "src_digest": reviewed.digest, "tag": "v3"},
         ],
     )
-    result = run_tagmgr(capsys, "apply", manifest)
+    result = run_tagmgr(capsys, "apply", "--yes", manifest)
     assert result.code == 1
     assert result.out.splitlines()[:2] == [
         f"failed          {name}:v1 <- build-1  {rebuilt.digest[:19]}",

@@ -42,7 +42,7 @@ def test_issue_manifest_through_map_registry(
         f"<- master-centos-stable-20191203T153530Z.0  {index.digest[:19]}"
     )
 
-    applied = run_tagmgr(capsys, "apply", mapping, manifest)
+    applied = run_tagmgr(capsys, "apply", "--yes", mapping, manifest)
     assert applied.code == 0, applied.out + applied.err
     assert "apply: 2 created, 0 present, 0 failed" in applied.out
     assert head_digest(address, "starlingx/k8s-cni-sriov", "stx.4.0-v2.2") == index.digest
@@ -53,7 +53,7 @@ def test_issue_manifest_through_map_registry(
     again = run_tagmgr(capsys, "plan", mapping, manifest)
     assert again.code == 0, again.out
     assert "plan: 0 to create, 2 present, 0 conflicts, 0 missing sources, 0 errors" in again.out
-    rerun = run_tagmgr(capsys, "apply", mapping, manifest)
+    rerun = run_tagmgr(capsys, "apply", "--yes", mapping, manifest)
     assert (rerun.code, "apply: 0 created, 2 present, 0 failed" in rerun.out) == (0, True)
 
 
@@ -74,7 +74,7 @@ def test_every_kind_keeps_its_bytes(
         tmp_path / "m.yaml",
         [{"name": f"{registry.address}/{repo}", "src_build_tag": "build-1", "tag": "v1"}],
     )
-    result = run_tagmgr(capsys, "apply", "-v", f"--engine={engine}", manifest)
+    result = run_tagmgr(capsys, "apply", "--yes", "-v", f"--engine={engine}", manifest)
     assert result.code == 0, result.out + result.err
     if engine == "api":  # a retag in one repository is one PUT, and -v says so
         assert f"tagmgr: INFO: {registry.address}/{repo}:v1: api engine, same repository: " in (
@@ -117,7 +117,7 @@ def test_conflict_is_left_untouched_and_others_still_done(
         "missing-source",
     ]
 
-    applied = run_tagmgr(capsys, "apply", "--output=json", manifest)
+    applied = run_tagmgr(capsys, "apply", "--yes", "--output=json", manifest)
     assert applied.code == 1
     entries = applied.json()["entries"]
     assert [(e["action"], e["result"]) for e in entries] == [
@@ -149,7 +149,7 @@ def test_invalid_manifest_changes_nothing(
         f"- name: {registry.address}/{repo}\n  src_build_tag: build-1\n  tag: 1.10\n",
         encoding="utf-8",
     )
-    result = run_tagmgr(capsys, "apply", manifest)
+    result = run_tagmgr(capsys, "apply", "--yes", manifest)
     assert result.code == 1
     assert result.out == ""
     assert result.err.startswith(f"{manifest}:7:8: images[1].tag: ")
@@ -174,7 +174,7 @@ def test_parallel_jobs_across_repositories(
         for name in repos
     ]
     manifest = write_manifest(tmp_path / "m.yaml", entries)
-    result = run_tagmgr(capsys, "apply", "--jobs=4", manifest)
+    result = run_tagmgr(capsys, "apply", "--yes", "--jobs=4", manifest)
     assert result.code == 0, result.out + result.err
     assert all(
         head_digest(registry.address, name, f"v{n}") == image.digest

@@ -50,7 +50,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> None:
         times.append(times[-1] + timedelta(minutes=1))
         return times[-1]
 
-    monkeypatch.setattr(run, "_now", tick)
+    monkeypatch.setattr(run, "now", tick)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def trial_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """A clock that stands still within a trial, so the two racers always share its second (the
     hardest case for naming history tags), and that a call moves on a minute for the next."""
     times = [START]
-    monkeypatch.setattr(run, "_now", lambda: times[-1])
+    monkeypatch.setattr(run, "now", lambda: times[-1])
     return lambda: times.append(times[-1] + timedelta(minutes=1))
 
 
@@ -401,7 +401,7 @@ def test_a_move_no_history_tag_can_record_is_put_back_or_reported_unrecorded(
 
     with fault_proxy(registry.address, rule) as proxy:
         moved = f"{proxy.address}/{repo}:dev"
-        promote = ("promote", f"{proxy.address}/{repo}:build-1", "--to", "dev", *CHAIN)
+        promote = ("promote", f"{proxy.address}/{repo}:build-1", "--to", "dev", "--yes", *CHAIN)
         unrecorded = run_tagmgr(capsys, *promote)
         with open_client(registry.address) as look:
             left = (digest_at(look, repo, "dev"), disagreement(look, repo, "dev"))

@@ -11,7 +11,7 @@ import pytest
 
 from tagmgr.commands import lifecycle_run as run
 from tests.integration.test_e2e_expire import POLICY, pulls_whole, signature_of
-from tests.support.e2e import run_tagmgr
+from tests.support.e2e import GATE, run_tagmgr
 from tests.support.intact import problems, tags_of
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
@@ -36,7 +36,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     frozen = Clock()
-    monkeypatch.setattr(run, "_now", lambda: frozen.now)
+    monkeypatch.setattr(run, "now", lambda: frozen.now)
     return frozen
 
 
@@ -64,12 +64,14 @@ def test_keep_history_reclaims_old_promotions_and_rollback_works_on_what_is_left
         for day, image in built.items():
             push(server.address, repo, build(day), image)
             clock.at(day, 12)
-            promoted = run_tagmgr(capsys, "promote", f"{name}:{build(day)}", "--to", "dev", *CHAIN)
+            promoted = run_tagmgr(
+                capsys, "promote", f"{name}:{build(day)}", "--to", "dev", *CHAIN, "--yes"
+            )
             assert promoted.code == 0, promoted.err
             if day in TO_PRD:
                 clock.at(day, 18)
                 promoted = run_tagmgr(
-                    capsys, "promote", f"{name}@{image.digest}", "--to", "prd", *CHAIN
+                    capsys, "promote", f"{name}@{image.digest}", "--to", "prd", *CHAIN, "--yes"
                 )
                 assert promoted.code == 0, promoted.err
         push(server.address, repo, sig_tag, signature)
@@ -79,9 +81,9 @@ def test_keep_history_reclaims_old_promotions_and_rollback_works_on_what_is_left
         clock.now = datetime(2019, 3, 1, tzinfo=UTC)
         expire = ("expire", "--policy", policy, *CHAIN, "--max-delete-share", "80%")
 
-        everything = run_tagmgr(capsys, *expire, "--output", "json")
+        everything = run_tagmgr(capsys, *expire, *GATE, "--output", "json")
         assert everything.code == 0, everything.err  # every image has a history tag: all stay
-        kept = run_tagmgr(capsys, *expire, "--keep-history", "2")
+        kept = run_tagmgr(capsys, *expire, "--keep-history", "2", *GATE)
         assert kept.code == 2, kept.err
         assert kept.out.endswith("\nexpire: 4 to delete, 3 kept, in 1 repository\n")
         assert (

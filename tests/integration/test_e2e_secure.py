@@ -64,7 +64,7 @@ def test_tls_and_basic_auth(
         secure_registry.password,
     )
     options = ["--certs-dir", str(secure_registry.certs_d), "--authfile", str(authfile)]
-    result = run_tagmgr(capsys, "apply", "-vv", "--engine=skopeo", *options, pushed)
+    result = run_tagmgr(capsys, "apply", "--yes", "-vv", "--engine=skopeo", *options, pushed)
     assert result.code == 0, result.out + result.err
     expected = head_digest(
         secure_registry.address,

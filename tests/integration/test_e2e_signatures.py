@@ -122,7 +122,7 @@ def test_without_a_valid_signature_the_promotion_is_refused_and_nothing_moves(
     tag = signature_tag(image.digest)
     if signing is not None:
         push(registry.address, repo, tag, signing(name, image, other))
-    for dry in ([], ["--dry-run"]):
+    for dry in (["--yes"], ["--dry-run"]):
         refused = run_tagmgr(
             capsys, "promote", f"{name}:build-1", "--to", "dev", "--require-signature", pub, *dry
         )
@@ -134,7 +134,7 @@ def test_without_a_valid_signature_the_promotion_is_refused_and_nothing_moves(
         )
     assert head_digest(registry.address, repo, "dev") is None
     # Without the gate the same promotion goes through: the refusal was the signature's.
-    assert run_tagmgr(capsys, "promote", f"{name}:build-1", "--to", "dev").code == 0
+    assert run_tagmgr(capsys, "promote", f"{name}:build-1", "--to", "dev", "--yes").code == 0
 
 
 def test_one_key_of_a_file_will_do_and_every_file_must_have_signed(
@@ -156,7 +156,7 @@ def test_one_key_of_a_file_will_do_and_every_file_must_have_signed(
 
     def promote(*keys: Path) -> tuple[int, str]:
         required = [arg for key in keys for arg in ("--require-signature", str(key))]
-        result = run_tagmgr(capsys, "promote", f"{name}:build-1", "--to", "dev", *required)
+        result = run_tagmgr(capsys, "promote", f"{name}:build-1", "--to", "dev", *required, "-y")
         return result.code, result.err
 
     assert promote(rotated)[0] == 0
@@ -184,7 +184,7 @@ def test_rollback_is_gated_too(
         push(registry.address, repo, tag, image)
     push(registry.address, repo, *signed_by(name, signed.digest, KEY))
     for tag in ("build-2", "build-1"):  # dev ran the unsigned build, then the signed one
-        assert run_tagmgr(capsys, "promote", f"{name}:{tag}", "--to", "dev").code == 0
+        assert run_tagmgr(capsys, "promote", f"{name}:{tag}", "--to", "dev", "--yes").code == 0
     gated = ("--env", "dev", "--require-signature", pub, "--yes")
     refused = run_tagmgr(capsys, "rollback", name, *gated)
     assert refused.code == 1
@@ -193,7 +193,7 @@ def test_rollback_is_gated_too(
         f" (no signature tag {signature_tag(unsigned.digest)} in {name}); nothing moved"
     )
     assert head_digest(registry.address, repo, "dev") == signed.digest
-    assert run_tagmgr(capsys, "promote", f"{name}:build-2", "--to", "dev").code == 0
+    assert run_tagmgr(capsys, "promote", f"{name}:build-2", "--to", "dev", "--yes").code == 0
     rolled = run_tagmgr(capsys, "rollback", name, *gated)
     assert rolled.code == 0, rolled.err
     assert head_digest(registry.address, repo, "dev") == signed.digest

@@ -52,10 +52,10 @@ def test_plan_and_apply_do_the_other_files(
     assert [(e["file"], e["action"]) for e in planned.json()["entries"]] == [
         (str(released), "create")
     ]
-    applied = run_tagmgr(capsys, "apply", placeholder, released)
+    applied = run_tagmgr(capsys, "apply", "--yes", placeholder, released)
     assert applied.code == 0, applied.out + applied.err
     assert "apply: 1 created, 0 present, 0 failed" in applied.out
     assert head_digest(registry.address, repo, "v1") == image.digest
-    alone = run_tagmgr(capsys, "apply", placeholder)
+    alone = run_tagmgr(capsys, "apply", "--yes", placeholder)
     assert (alone.code, alone.err) == (0, "")
     assert "apply: 0 created, 0 present, 0 failed" in alone.out

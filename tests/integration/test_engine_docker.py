@@ -179,7 +179,7 @@ def test_apply_with_the_docker_engine_creates_and_refuses_per_entry(
         ],
     )
 
-    result = run_tagmgr(capsys, "apply", "--engine", "docker", manifest)
+    result = run_tagmgr(capsys, "apply", "--yes", "--engine", "docker", manifest)
 
     assert result.code == 1, result.out + result.err
     assert "apply: 1 created, 0 present, 1 failed" in result.out

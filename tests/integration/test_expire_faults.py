@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from tagmgr.errors import TagmgrError
-from tagmgr.lifecycle import execute
+from tagmgr.lifecycle import execute_expiry
 from tagmgr.registry import Registries, RegistryOptions
 from tagmgr.registry.policy import RetryPolicy
 from tests.integration.test_e2e_expire import POLICY as POLICY_FILE
-from tests.support.e2e import Run, run_tagmgr
+from tests.support.e2e import DRY_RUN_NOTE, Run, run_tagmgr
 from tests.support.expiring import (
     CURRENT_TAG,
     OLD_TAGS,
@@ -77,12 +77,12 @@ def test_a_broken_index_is_reported_and_the_rest_still_expires(
     delete_manifest(registry.address, repo, missing)
     problem = broken_index_problem(f"{registry.address}/{repo}", broken, OLD_TAGS[0], missing)
 
-    dry = expire(capsys, policy)
-    assert (dry.code, dry.err) == (1, f"tagmgr: error: {problem}\n")
+    dry = expire(capsys, policy, "--dry-run")
+    assert (dry.code, dry.err) == (1, f"tagmgr: error: {problem}\n{DRY_RUN_NOTE}")
     assert f"problem: {problem}\n" in dry.out
     recap = f"\n\nproblems:\n  {problem}\n"
     assert dry.out.endswith(f"\nexpire: 3 to delete, 1 kept, in 1 repository{recap}")
-    document = expire(capsys, policy, "--output", "json")
+    document = expire(capsys, policy, "--dry-run", "--output", "json")
     assert document.json()["repositories"][0]["problems"] == [problem]
 
     done = expire(capsys, policy, "--yes")
@@ -169,7 +169,7 @@ def test_failed_deletes_leave_nothing_broken_and_a_second_run_finishes(
             plan = planned(registries, proxy.address, name)
             assert len(plan.deletions) == 8
             armed.append(True)
-            execute.delete(plan, registries)
+            execute_expiry.delete(plan, registries)
         broken[name] = problems(registry.address, name)
         unfinished[name] = _second_run(registry.address, name)
     assert not any([*broken.values(), *unfinished.values()]), "\n".join(
@@ -181,7 +181,7 @@ def _second_run(address: str, repo: str) -> list[str]:
     """What a second run, without faults, leaves undone."""
     try:
         with Registries(RegistryOptions()) as registries:
-            results = execute.delete(planned(registries, address, repo), registries)
+            results = execute_expiry.delete(planned(registries, address, repo), registries)
     except TagmgrError as error:
         return [f"{repo}: {error}"]
     left = sorted(set(tags_of(address, repo)) - KEPT)

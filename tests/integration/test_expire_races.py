@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tagmgr.lifecycle import execute
+from tagmgr.lifecycle import execute_expiry
 from tagmgr.lifecycle.expiry import RepositoryPlan
 from tagmgr.manifest.environments import parse_history_tag
 from tagmgr.registry import Registries, RegistryClient, RegistryOptions
@@ -94,7 +94,7 @@ def interleaved(
 ) -> tuple[dict[str, str], Run]:
     """Delete in a thread; when it holds, promote; then let it finish."""
     with ThreadPoolExecutor(1) as pool:
-        deleting = pool.submit(execute.delete, plan, registries)
+        deleting = pool.submit(execute_expiry.delete, plan, registries)
         try:
             assert pause.reached.wait(TIMEOUT), "the deleting thread never reached the pause"
             promoted = promotion()
@@ -224,7 +224,8 @@ def test_the_window_left_is_between_the_last_read_and_the_delete(
     interleave: Interleave,
 ) -> None:
     # The distribution API has no conditional DELETE: a tag put on the digest after its last
-    # read and before the DELETE goes with it. The README states this window; here it is.
+    # read and before the DELETE goes with it. docs/commands/expire.md states this window; here
+    # it is.
     target = old[0]
     plan = stage(registry.address, repo, content([target], current))
     results, _ = interleave(plan, target, "delete_manifest", before=lambda args: True)
@@ -249,7 +250,7 @@ def test_what_was_pushed_since_the_plan_keeps_what_it_needs(
     push(registry.address, repo, "build-20991230T000000Z", sharing)
     signature = single(f"{images.prefix}#late-signature", layers=1)
     push(registry.address, repo, signature_tag(signed), signature)
-    results = execute.delete(plan, registries)
+    results = execute_expiry.delete(plan, registries)
     assert results[expired_index.digest] == "deleted"
     assert results[expired_index.children[1].digest] == "deleted"
     assert results[child.digest] == (
@@ -391,7 +392,7 @@ def _delete_after(
 ) -> tuple[dict[str, str], float]:
     time.sleep(seconds)
     begun = time.monotonic()
-    results = execute.delete(plan, registries)
+    results = execute_expiry.delete(plan, registries)
     return results, time.monotonic() - begun
 
 

@@ -36,7 +36,7 @@ def test_plan_and_apply_succeed_when_every_tenth_answer_is_a_500(
     with fault_proxy(registry.address, every(10, "status")) as proxy:
         manifest = write_manifest(tmp_path / "m.yaml", entries_for(proxy.address, repos, "build"))
         planned = run_tagmgr(capsys, "plan", "--output", "json", "--detailed-exitcode", manifest)
-        applied = run_tagmgr(capsys, "apply", "--output", "json", manifest)
+        applied = run_tagmgr(capsys, "apply", "--yes", "--output", "json", manifest)
         again = run_tagmgr(capsys, "plan", "--output", "json", "--detailed-exitcode", manifest)
         faults, requests = len(proxy.faults), len(proxy.seen)
     plan_none = dict.fromkeys(("create", "present", "conflict", "missing-source", "error"), 0)

@@ -93,7 +93,7 @@ def apply_as(
     name = f"{registry.server.address}/{repo}"
     manifest = one_entry_manifest(tmp_path / "m.yaml", name)
     authfile = registry.authfile(tmp_path, user)
-    return run_tagmgr(capsys, "apply", "--authfile", authfile, manifest), authfile
+    return run_tagmgr(capsys, "apply", "--yes", "--authfile", authfile, manifest), authfile
 
 
 def test_apply_asks_for_pull_then_push_and_the_tag_pulls_whole(

@@ -17,7 +17,7 @@ from tagmgr.lifecycle.runtime import docker_in_use, familiar
 from tagmgr.oci.reference import ImageReference
 from tests.integration.test_e2e_expire import POLICY
 from tests.support.dockerd import DockerDaemon
-from tests.support.e2e import run_tagmgr
+from tests.support.e2e import GATE, run_tagmgr
 from tests.support.oci import ImageFactory
 from tests.support.push import head_digest, push
 from tests.support.registry import RegistryServer
@@ -160,7 +160,7 @@ def test_expire_keeps_the_image_a_created_container_uses(
     container = client.api.create_container(f"{name}:build-20190101T000000Z", command=["/x"])
     container_name = client.api.inspect_container(container["Id"])["Name"].lstrip("/")
     try:
-        dry = run_tagmgr(capsys, "expire", "--policy", policy, "--in-use", "docker://")
+        dry = run_tagmgr(capsys, "expire", "--policy", policy, "--in-use", "docker://", *GATE)
         deleted = run_tagmgr(capsys, "expire", "--policy", policy, "--in-use", "docker://", "--yes")
     finally:
         client.api.remove_container(container["Id"])

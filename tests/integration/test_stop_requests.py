@@ -232,17 +232,18 @@ def test_lock_and_check_update_stop_at_once_while_they_read(
     rule = SignalOn(signum, lambda method, _: method == "HEAD")
     with fault_proxy(registry.address, rule) as proxy:
         mapping = f"--map-registry={registry.address}={proxy.address}"
-        done = run_signalled(tmp_path / "lock", rule, "lock", manifest, "-o", lock, mapping)
+        args = ("lock", manifest, "--lock-file", lock, "--yes", mapping)
+        done = run_signalled(tmp_path / "lock", rule, *args)
     stopped_at_once(done, signum)
     assert not lock.exists()
 
-    assert run_tagmgr(capsys, "lock", manifest, "-o", lock).code == 0
+    assert run_tagmgr(capsys, "lock", manifest, "--lock-file", lock, "--yes").code == 0
     written = lock.read_bytes()
     push(registry.address, repo, "v1", rebuilt)  # moved: check --update would rewrite the lock
     rule = SignalOn(signum, lambda method, _: method == "HEAD")
     with fault_proxy(registry.address, rule) as proxy:
         mapping = f"--map-registry={registry.address}={proxy.address}"
-        done = run_signalled(tmp_path / "check", rule, "check", lock, "--update", mapping)
+        done = run_signalled(tmp_path / "check", rule, "check", lock, "--update", "--yes", mapping)
     stopped_at_once(done, signum)
     assert lock.read_bytes() == written
 

@@ -12,12 +12,15 @@ import json
 import re
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.capacity import Capacity, CapacityError, apply_work, plan_work
 from tests.support.gate import require_integration_tools
+from tests.support.latency import LatencyRelay
 from tests.support.oci import (
     DOCKER,
     KINDS,
@@ -247,6 +250,37 @@ def test_pushed_manifests_are_served_byte_for_byte(
 
 def test_head_digest_of_an_absent_tag_is_none(registry: RegistryServer, repo: str) -> None:
     assert head_digest(registry.address, repo, "never-pushed") is None
+
+
+# --- make bench: the capacity run and the latency relay ---
+
+
+@pytest.mark.integration
+def test_the_capacity_run_sends_the_work_and_checks_each_answer(
+    registry: RegistryServer, repo: str, images: ImageFactory
+) -> None:
+    image = images.oci()
+    push(registry.address, repo, "build-1", image)
+    capacity = Capacity(registry.address, concurrency=2)
+    capacity.run(apply_work({repo: image}, ["t1", "t2", "t3"]))
+    assert head_digest(registry.address, repo, "t3") == image.digest
+    capacity.run(plan_work({repo: image}, ["t1", "t2", "t3"]))
+    with pytest.raises(CapacityError, match=f"HEAD /v2/{repo}/manifests/t4: 404, not 200"):
+        capacity.run(plan_work({repo: image}, ["t4"]))
+
+
+@pytest.mark.integration
+def test_the_relay_passes_everything_a_round_trip_later(
+    registry: RegistryServer, repo: str, images: ImageFactory
+) -> None:
+    image = images.docker()
+    with LatencyRelay(registry.address, 0.05) as relay:
+        start = time.perf_counter()
+        push(relay.address, repo, "v1", image)
+        assert head_digest(relay.address, repo, "v1") == image.digest
+        assert get_manifest_bytes(relay.address, repo, "v1") == image.manifest_bytes
+        took = time.perf_counter() - start
+    assert took >= 3 * (0.05 * 2 + 0.05 * 2)  # three connections: a handshake and a request each
 
 
 # --- the secure registry ---

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_diff import first_build, first_layers, noisy_rebuild
-from tests.support.e2e import run_tagmgr
+from tests.support.e2e import GATE, run_tagmgr
 from tests.support.layers import Layer, build_image, file
 from tests.support.push import head_digest, open_client, push
 from tests.support.registry import RegistryServer
@@ -52,7 +52,7 @@ def test_update_then_release_then_release_again(
     path.write_bytes(original.encode())
     mapping = f"--map-registry=docker.io={address}"
 
-    dry = run_tagmgr(capsys, "versions", "update", path, "--build", "b42", mapping)
+    dry = run_tagmgr(capsys, "versions", "update", path, "--build", "b42", mapping, *GATE)
     assert dry.code == 2, dry.err
     assert dry.out.splitlines()[:3] == [
         f"keep      docker.io/{repo}/api  v1.2.3  (build equivalent)",
@@ -72,7 +72,9 @@ def test_update_then_release_then_release_again(
     assert path.read_bytes() == unpinned.encode()
 
     before = all_tags(registry, repo)
-    planned = run_tagmgr(capsys, "versions", "release", path, "v1.3.0", "--build", "b42", mapping)
+    planned = run_tagmgr(
+        capsys, "versions", "release", path, "v1.3.0", "--build", "b42", mapping, *GATE
+    )
     assert planned.code == 2, planned.out + planned.err
     assert all_tags(registry, repo) == before
     assert path.read_bytes() == unpinned.encode()

@@ -12,7 +12,7 @@ from tests.integration.test_diff import first_build
 from tests.integration.test_diff_local import changed_build, load
 from tests.integration.test_versions import tags
 from tests.support.dockerd import DockerDaemon
-from tests.support.e2e import run_tagmgr
+from tests.support.e2e import GATE, run_tagmgr
 from tests.support.local import docker_archive
 from tests.support.oci import write_oci_layout
 from tests.support.push import head_digest, open_client, push
@@ -54,7 +54,9 @@ def test_update_and_release_from_a_docker_daemon(
     mapping = f"--map-registry=docker.io={address}"
     before = {name: tags(registry, f"{repo}/{name}") for name in ("api", "web")}
 
-    update = run_tagmgr(capsys, "versions", "update", path, "--build", "b43", "--local", mapping)
+    update = run_tagmgr(
+        capsys, "versions", "update", path, "--build", "b43", "--local", mapping, *GATE
+    )
     assert update.code == 2, update.err
     assert update.out.splitlines() == [
         f"keep      docker.io/{repo}/api  v1.2.3  (build equivalent)",
@@ -72,7 +74,7 @@ def test_update_and_release_from_a_docker_daemon(
     assert path.read_text() == unpinned
 
     args = ("versions", "release", path, "v1.3.0", "--build", "b43", "--local", mapping)
-    planned = run_tagmgr(capsys, *args)
+    planned = run_tagmgr(capsys, *args, *GATE)
     assert planned.code == 2, planned.out + planned.err
     assert {name: tags(registry, f"{repo}/{name}") for name in ("api", "web")} == before
     released = run_tagmgr(capsys, *args, "--write", "--output", "json")

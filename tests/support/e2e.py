@@ -11,6 +11,10 @@ import pytest
 
 from tagmgr.cli import main
 
+GATE = ("--dry-run", "--detailed-exitcode")
+"""A dry run whose exit code says whether something would change (2) or not (0): a CI check."""
+DRY_RUN_NOTE = "tagmgr: dry run: nothing was changed\n"
+
 
 @dataclass(frozen=True)
 class Run:

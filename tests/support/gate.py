@@ -30,6 +30,12 @@ def require_integration_tools() -> None:
         _unavailable(f"integration test needs {' and '.join(missing)} on PATH")
 
 
+def require_program(name: str) -> None:
+    """Return if ``name`` is on PATH (a shell, say); else skip the test, or fail it under CI."""
+    if shutil.which(name) is None:
+        _unavailable(f"test needs {name} on PATH")
+
+
 def require_dockerd() -> None:
     """Return if ``dockerd`` is on PATH and we are root (it runs only as root here)."""
     if shutil.which(DOCKERD_BINARY) is None:

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 TIMEOUT = 60.0  # bounds every run; a tagmgr that hangs fails its test instead of hanging it
 COPY_STARTS = "tagmgr: DEBUG: running skopeo copy "
-WATCHED_APPLY = ("apply", "--engine", "skopeo", "-vv")
+WATCHED_APPLY = ("apply", "--yes", "--engine", "skopeo", "-vv")
 """An apply whose copies are seen to start: skopeo's, logged with ``COPY_STARTS`` at ``-vv``."""
 MARKER = "TAGMGR_TEST_RUN"
 

@@ -70,6 +70,13 @@ class RegistryServer(Service):
         return f"127.0.0.1:{self._port}"
 
     @property
+    def pid(self) -> int:
+        """The server's process id (``make bench`` reads its CPU time in /proc)."""
+        if self._process is None:
+            raise RuntimeError("the registry is not running")
+        return self._process.pid
+
+    @property
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://{self.address}"
 

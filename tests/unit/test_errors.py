@@ -50,4 +50,11 @@ def test_the_drawn_error_tree_is_the_real_one() -> None:
 
 def test_every_kind_of_reviewed_file_has_its_own_document_error() -> None:
     kinds = {name for name, parent in real_tree().items() if parent == "DocumentError"}
-    assert kinds == {"ManifestError", "LockError", "VersionsError", "IgnoreError", "PolicyError"}
+    assert kinds == {
+        "ManifestError",
+        "LockError",
+        "ConfigError",
+        "VersionsError",
+        "IgnoreError",
+        "PolicyError",
+    }

@@ -14,8 +14,8 @@ from tagmgr.changes.pinning import (
     new_versions,
     release_targets,
 )
-from tagmgr.changes.verdict import ImageDiff, PlatformDiff, Reason, Verdict
-from tagmgr.changes.versions import Pin, VersionEntry, VersionsFile
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff, PlatformDiff, Reason
+from tagmgr.changes.versions import PinMode, VersionEntry, VersionsFile
 from tagmgr.errors import Location, TagmgrError
 from tagmgr.manifest.model import ImageEntry
 from tagmgr.oci.descriptor import Descriptor
@@ -29,25 +29,29 @@ BUILD, RELEASE = "build-7", "v2.0"
 A, B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 
 
-def entry(index: int, version: str | None, pin: Pin = Pin.AUTO) -> VersionEntry:
+def entry(index: int, version: str | None, pin: PinMode = PinMode.AUTO) -> VersionEntry:
     name = ImageReference.parse(f"registry.example/team/app{index}")
     return VersionEntry(index, name, version, pin, Location("versions.yaml", 2 + index, 5))
 
 
-AUTO_PINNED, AUTO_UNPINNED, MANUAL = entry(0, "v1.0"), entry(1, None), entry(2, "v0.9", Pin.MANUAL)
+AUTO_PINNED, AUTO_UNPINNED, MANUAL = (
+    entry(0, "v1.0"),
+    entry(1, None),
+    entry(2, "v0.9", PinMode.MANUAL),
+)
 VERSIONS = VersionsFile("versions.yaml", (AUTO_PINNED, AUTO_UNPINNED, MANUAL))
 
 
-def diff(verdict: Verdict) -> ImageDiff:
-    reasons = (Reason("file-modified", "/app/bin"),) if verdict is Verdict.CHANGED else ()
+def diff(verdict: DiffVerdict) -> ImageDiff:
+    reasons = (Reason("file-modified", "/app/bin"),) if verdict is DiffVerdict.CHANGED else ()
     platform = PlatformDiff("linux/amd64", A, B, verdict, reasons)
     return ImageDiff(
-        "app:v1.0", f"app:{BUILD}", A, A if verdict is Verdict.IDENTICAL else B, (platform,)
+        "app:v1.0", f"app:{BUILD}", A, A if verdict is DiffVerdict.IDENTICAL else B, (platform,)
     )
 
 
 def test_update_keeps_a_pin_the_build_did_not_change_and_unpins_one_it_did() -> None:
-    same, changed = diff(Verdict.EQUIVALENT), diff(Verdict.CHANGED)
+    same, changed = diff(DiffVerdict.EQUIVALENT), diff(DiffVerdict.CHANGED)
     assert decide_update(AUTO_PINNED, same) == VersionStep(AUTO_PINNED, Step.KEEP, "v1.0", same)
     assert decide_update(AUTO_PINNED, changed) == VersionStep(
         AUTO_PINNED, Step.UNPIN, None, changed
@@ -55,7 +59,9 @@ def test_update_keeps_a_pin_the_build_did_not_change_and_unpins_one_it_did() -> 
 
 
 def test_update_leaves_manual_and_unpinned_entries_and_reports_a_failed_comparison() -> None:
-    assert decide_update(MANUAL, diff(Verdict.CHANGED)) == VersionStep(MANUAL, Step.MANUAL, "v0.9")
+    assert decide_update(MANUAL, diff(DiffVerdict.CHANGED)) == VersionStep(
+        MANUAL, Step.MANUAL, "v0.9"
+    )
     assert decide_update(AUTO_UNPINNED, None) == VersionStep(AUTO_UNPINNED, Step.UNPINNED, None)
     assert decide_update(AUTO_PINNED, "app:build-7 does not exist") == VersionStep(
         AUTO_PINNED, Step.ERROR, "v1.0", message="app:build-7 does not exist"
@@ -68,9 +74,9 @@ def test_builds_are_compared_only_for_pinned_auto_entries_and_a_failure_is_its_m
 
     def compare(entry: VersionEntry, build: str) -> ImageDiff:
         asked.append((str(entry.name), build))
-        return diff(Verdict.IDENTICAL)
+        return diff(DiffVerdict.IDENTICAL)
 
-    assert compare_builds(VERSIONS, BUILD, compare) == {0: diff(Verdict.IDENTICAL)}
+    assert compare_builds(VERSIONS, BUILD, compare) == {0: diff(DiffVerdict.IDENTICAL)}
     assert asked == [("registry.example/team/app0", BUILD)]
 
     def unreadable(entry: VersionEntry, build: str) -> ImageDiff:

@@ -14,7 +14,7 @@ from tagmgr.changes.diff import diff_sides
 from tagmgr.changes.ignore import compile_rules
 from tagmgr.changes.images import ImageSide, read_image
 from tagmgr.changes.streams import LayerFormatError
-from tagmgr.changes.verdict import Reason, Verdict, diff_exit_code
+from tagmgr.changes.verdict import DiffVerdict, Reason, diff_exit_code
 from tagmgr.changes.walk import Layer
 from tagmgr.errors import ImageFormatError
 from tagmgr.oci.descriptor import Descriptor
@@ -154,10 +154,10 @@ def test_the_same_manifest_is_identical_on_every_platform_without_a_layer_read()
     a, b = read_image(store, "a"), read_image(store, "b")
     store.blobs_read.clear()  # the configs, read with the manifests
     diff = diff_sides(a, b, NOTHING_IGNORED)
-    assert diff.verdict is Verdict.IDENTICAL
+    assert diff.verdict is DiffVerdict.IDENTICAL
     assert [(p.platform, p.verdict) for p in diff.platforms] == [
-        ("linux/amd64", Verdict.IDENTICAL),
-        ("linux/arm64", Verdict.IDENTICAL),
+        ("linux/amd64", DiffVerdict.IDENTICAL),
+        ("linux/arm64", DiffVerdict.IDENTICAL),
     ]
     assert store.blobs_read == []
 
@@ -167,14 +167,14 @@ def test_the_same_image_in_another_format_is_equivalent_layer_for_layer() -> Non
     difference that counts."""
     oci, docker = single("app", OCI), single("app", DOCKER)
     diff = diff_sides(side(oci), side(docker), NOTHING_IGNORED)
-    assert diff.verdict is Verdict.EQUIVALENT
+    assert diff.verdict is DiffVerdict.EQUIVALENT
     assert diff.platforms[0].reasons == ()
 
 
 def test_a_platform_on_one_side_only_is_a_change_of_its_own() -> None:
     amd64 = single("linux/amd64", OCI, ("linux", "amd64"))
     diff = diff_sides(side(oci_index("app")), side(amd64), NOTHING_IGNORED)
-    assert diff.verdict is Verdict.CHANGED
+    assert diff.verdict is DiffVerdict.CHANGED
     arm64 = diff.platforms[1]
     assert (arm64.platform, arm64.digest_b, arm64.reasons) == (
         "linux/arm64",
@@ -188,7 +188,7 @@ def test_a_platform_on_one_side_only_is_a_change_of_its_own() -> None:
 def test_other_builds_differ_in_their_files_and_labels_and_a_rule_can_ignore_them() -> None:
     one, other = side(single("one", OCI)), side(single("other", OCI))
     diff = diff_sides(one, other, NOTHING_IGNORED)
-    assert diff.verdict is Verdict.CHANGED
+    assert diff.verdict is DiffVerdict.CHANGED
     assert [(r.kind, r.subject) for r in diff.reasons] == [
         ("config", "Labels[seed]"),
         ("file-modified", "layer0/seed.txt"),
@@ -196,7 +196,7 @@ def test_other_builds_differ_in_their_files_and_labels_and_a_rule_can_ignore_the
     ]
     ignoring = compile_rules(["layer*/seed.txt", "label:seed"])
     quiet = diff_sides(one, other, ignoring).platforms[0]
-    assert (quiet.verdict, quiet.reasons, len(quiet.ignored)) == (Verdict.EQUIVALENT, (), 3)
+    assert (quiet.verdict, quiet.reasons, len(quiet.ignored)) == (DiffVerdict.EQUIVALENT, (), 3)
 
 
 def test_a_layer_that_is_no_tar_is_named_with_its_side_and_platform() -> None:
@@ -209,6 +209,8 @@ def test_a_layer_that_is_no_tar_is_named_with_its_side_and_platform() -> None:
 
 
 def test_diff_exits_2_when_any_image_changed_and_0_when_all_are_alike() -> None:
-    assert diff_exit_code([Verdict.IDENTICAL, Verdict.EQUIVALENT]) == exitcodes.OK
-    assert diff_exit_code([Verdict.EQUIVALENT, Verdict.CHANGED]) == exitcodes.CHANGES_PENDING
+    assert diff_exit_code([DiffVerdict.IDENTICAL, DiffVerdict.EQUIVALENT]) == exitcodes.OK
+    assert (
+        diff_exit_code([DiffVerdict.EQUIVALENT, DiffVerdict.CHANGED]) == exitcodes.CHANGES_PENDING
+    )
     assert diff_exit_code([]) == exitcodes.OK

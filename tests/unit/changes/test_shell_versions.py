@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tagmgr.changes.shellversions import load_shell_versions, write_shell_versions
-from tagmgr.changes.versions import Pin
+from tagmgr.changes.versions import PinMode
 from tagmgr.errors import TagmgrError, VersionsError
 
 MAP = """\
@@ -51,11 +51,11 @@ def test_entries_pins_and_the_lines_left_alone(tmp_path: Path) -> None:
         (e.field_path, e.name.name, e.version, e.pin, e.location.line, e.local)
         for e in versions.entries
     ] == [
-        ("svcbgsapi_VER", "docker.io/vro/svcbgsapi", "v3.1.0", Pin.AUTO, 4,
+        ("svcbgsapi_VER", "docker.io/vro/svcbgsapi", "v3.1.0", PinMode.AUTO, 4,
          "docker-daemon:vro/svcbgsapi:{build}"),
-        ("svcweb_VER", "docker.io/vro/svcweb", "v2.0.1", Pin.AUTO, 7, None),
-        ("svcdb_VER", "docker.io/vro/svcdb", "v0.9.0", Pin.MANUAL, 9, None),
-        ("svcold_VER", "docker.io/vro/svcold", None, Pin.AUTO, 10, None),
+        ("svcweb_VER", "docker.io/vro/svcweb", "v2.0.1", PinMode.AUTO, 7, None),
+        ("svcdb_VER", "docker.io/vro/svcdb", "v0.9.0", PinMode.MANUAL, 9, None),
+        ("svcold_VER", "docker.io/vro/svcold", None, PinMode.AUTO, 10, None),
     ]  # fmt: skip
     assert versions.entries[2].location.column == 10
 

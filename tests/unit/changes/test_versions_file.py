@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from tagmgr.changes.export import export_env
-from tagmgr.changes.versions import NOUN, SCHEMA_PATH, Pin, load_versions
+from tagmgr.changes.versions import NOUN, SCHEMA_PATH, PinMode, load_versions
 from tagmgr.cli import main
 from tagmgr.documents.schema import load_schema
 from tagmgr.errors import VersionsError
@@ -32,11 +32,11 @@ def test_entries_with_defaults_and_nulls(tmp_path: Path) -> None:
     )
     entries = load_versions(str(path)).entries
     assert [(e.name.name, e.version, e.pin) for e in entries] == [
-        ("docker.io/vro/a", None, Pin.AUTO),
-        ("docker.io/vro/b", None, Pin.AUTO),
-        ("docker.io/vro/c", None, Pin.AUTO),
-        ("docker.io/vro/d", None, Pin.AUTO),
-        ("docker.io/vro/e", "v1", Pin.MANUAL),
+        ("docker.io/vro/a", None, PinMode.AUTO),
+        ("docker.io/vro/b", None, PinMode.AUTO),
+        ("docker.io/vro/c", None, PinMode.AUTO),
+        ("docker.io/vro/d", None, PinMode.AUTO),
+        ("docker.io/vro/e", "v1", PinMode.MANUAL),
     ]
 
 

@@ -1,6 +1,7 @@
 """Dockerfiles, read as BuildKit's Dockerfile reference (moby/buildkit,
-frontend/dockerfile/docs/reference.md) says the builder reads them. Each test names the section
-it checks; where tagmgr deliberately differs, the test says so and the README lists it."""
+frontend/dockerfile/docs/reference.md) says the builder reads them. Each test names the section it
+checks; where tagmgr deliberately differs, the test says so and docs/commands/pin-refs.md lists
+it."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from tagmgr.errors import DocumentError
 from tagmgr.lifecycle.sources import read_source
 from tagmgr.lock import Lock, LockEntry, write_lock
 from tagmgr.oci.reference import ImageReference
-from tests.support.e2e import run_tagmgr
+from tests.support.e2e import GATE, run_tagmgr
 
 CORPUS = {
     "chart/values.yaml": (
@@ -167,7 +167,7 @@ def test_pin_refs_and_in_use_find_the_same_references(
     files = write_corpus(corpus)
     lock = lock_pinning_everything(tmp_path / "tagmgr.lock")
 
-    result = run_tagmgr(capsys, "pin-refs", "--lock", lock, "--output", "json", corpus)
+    result = run_tagmgr(capsys, "pin-refs", "--lock", lock, *GATE, "--output", "json", corpus)
     document = json.loads(result.out)
     assert (result.code, document["unresolvable"]) == (2, [])
     pinned = {

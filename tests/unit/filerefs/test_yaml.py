@@ -68,9 +68,9 @@ def test_helm_split_forms() -> None:
 
 
 def test_a_digest_keeps_the_quoting_byte_for_byte() -> None:
-    """README: only the characters of the reference change. A plain ``tag: v1`` stays plain
-    with ``@sha256:...`` after it (YAML 1.1 and 1.2 read it as text), in block and flow style;
-    a quoted one stays quoted as it was."""
+    """docs/commands/pin-refs.md: only the characters of the reference change. A plain ``tag: v1``
+    stays plain with ``@sha256:...`` after it (YAML 1.1 and 1.2 read it as text), in block and flow
+    style; a quoted one stays quoted as it was."""
     text = (
         "a:\n  repository: team/a\n  tag: v1  # plain\n"
         "b: {repository: team/b, tag: v1}\n"

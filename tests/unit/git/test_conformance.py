@@ -1,9 +1,9 @@
 """tagmgr's describe against git's own, side by side on real repositories built here.
 
-The reference is ``git describe --tags --candidates=27 [--match=GLOB] COMMIT``, run in the
-upstream itself, one commit at a time. tagmgr must give the same tag and count for every commit,
-written its way (README, "The describe rule"): exactly 7 hex digits, and '-' for each '/' of the
-tag name. A commit git cannot describe must fail in tagmgr too.
+The reference is ``git describe --tags --candidates=27 [--match=GLOB] COMMIT``, run in the upstream
+itself, one commit at a time. tagmgr must give the same tag and count for every commit, written its
+way (docs/concepts/derived-tags.md, "The describe rule"): exactly 7 hex digits, and '-' for each '/'
+of the tag name. A commit git cannot describe must fail in tagmgr too.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tagmgr.errors import GitVersionError
-from tagmgr.git.describe import CANDIDATES, HASH_WIDTH, GitVersioner, Outcome
+from tagmgr.git.describe import CANDIDATES, HASH_WIDTH, DescribeResult, GitVersioner
 from tagmgr.manifest.model import Upstream
 from tagmgr.system import process
 from tests.support.githistory import grow_history
@@ -55,7 +55,7 @@ def git_says(repo: UpstreamRepo, sha: str, match: str | None) -> str | None:
     return f"{parsed['tag'].replace('/', '-')}-{parsed['depth']}-g{sha[:HASH_WIDTH]}"
 
 
-def tagmgr_says(outcome: Outcome) -> str | None:
+def tagmgr_says(outcome: DescribeResult) -> str | None:
     return None if isinstance(outcome, GitVersionError) else outcome
 
 
@@ -113,8 +113,9 @@ def test_tags_added_after_the_cache_was_made(history: UpstreamRepo, tmp_path: Pa
 def test_a_warm_cache_keeps_its_tags_until_a_commit_is_missing(
     history: UpstreamRepo, tmp_path: Path
 ) -> None:
-    """Where tagmgr differs from git by design (README): a run whose commits are all cached
-    fetches nothing, so a tag added upstream later on an older commit is not seen until then."""
+    """Where tagmgr differs from git by design (docs/concepts/derived-tags.md): a run whose commits
+    are all cached fetches nothing, so a tag added upstream later on an older commit is not seen
+    until then."""
     upstream = UpstreamRepo(tmp_path / "upstream")
     upstream.commit("one")
     upstream.tag("v1.0")
@@ -130,9 +131,10 @@ def test_a_warm_cache_keeps_its_tags_until_a_commit_is_missing(
 
 
 def test_past_the_candidate_limit_git_need_not_pick_the_nearest_tag(tmp_path: Path) -> None:
-    r"""README rule 2. Walking back from C, newest commit date first, git meets the 28 tags of a
-    recent branch before the old-dated merge tagged `near`, stops at the 28th and takes the best
-    of the 27 it kept, r27, 43 commits away, though `near` is 2 away. tagmgr says what git says.
+    r"""The describe rule, point 2. Walking back from C, newest commit date first, git meets the 28
+    tags of a recent branch before the old-dated merge tagged `near`, stops at the 28th and takes
+    the best of the 27 it kept, r27, 43 commits away, though `near` is 2 away. tagmgr says what git
+    says.
 
         root - r00 - ... - r27 - recent-tip - C        (r00 to C: newest dates)
            \                  \              /

@@ -4,7 +4,7 @@ The reference is AWS's "Lifecycle policy properties in Amazon ECR", "Examples of
 policies in Amazon ECR" and the evaluation rules of "Automate the cleanup of images by using
 lifecycle policies". Each example policy loads as it is and picks the images the page says; each
 policy ECR refuses is refused here with ECR's reason; what tagmgr cannot do is refused with its
-own. Where tagmgr differs from ECR on purpose, a test below says so (README, Expire).
+own. Where tagmgr differs from ECR on purpose, a test below says so (docs/commands/expire.md).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from tagmgr.documents.schema import load_schema, schema_errors
 from tagmgr.errors import PolicyError
 from tagmgr.lifecycle import MAX_DAYS, MAX_IMAGES
-from tagmgr.lifecycle.expiry import Limits, Verdict, plan_expiry, untagged_notes
+from tagmgr.lifecycle.expiry import ExpiryVerdict, Limits, plan_expiry, untagged_notes
 from tagmgr.lifecycle.inuse import InUseSet
 from tagmgr.lifecycle.policy import Policy
 from tagmgr.lifecycle.policyfile import SCHEMA_PATH, load_policy
@@ -161,7 +161,7 @@ def test_an_image_a_higher_rule_shields_says_which_rule_picked_it_and_why_it_sta
     )
     [kept] = [d for d in plan.decisions if d.held.digest == b.digest]
     assert (kept.verdict, kept.reasons) == (
-        Verdict.KEEP,
+        ExpiryVerdict.KEEP,
         (
             "rule 2 (Rule 2): 3 images match and the newest 1 are kept, but kept",
             "rule 1 (Rule 1) selects it first and keeps it: an image goes only by the first rule"
@@ -336,7 +336,7 @@ def test_a_rule_for_untagged_images_says_every_time_what_to_use_instead(tmp_path
     assert untagged_notes(tagged) == []
 
 
-# Deliberate differences from ECR (README, Expire): each one pinned.
+# Deliberate differences from ECR (docs/commands/expire.md): each one pinned.
 def test_difference_numbers_are_bounded(tmp_path: Path) -> None:
     path = write(
         tmp_path,

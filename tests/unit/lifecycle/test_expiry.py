@@ -8,13 +8,13 @@ from pathlib import Path
 
 from tagmgr import exitcodes
 from tagmgr.errors import Location
-from tagmgr.lifecycle.deletion import Step, deletion_steps
-from tagmgr.lifecycle.execute import Now, objections
+from tagmgr.lifecycle.deletion import DeletionStep, deletion_steps
+from tagmgr.lifecycle.execute_expiry import Now, objections
 from tagmgr.lifecycle.expiry import (
-    Decision,
+    ExpiryDecision,
+    ExpiryVerdict,
     Limits,
     RepositoryPlan,
-    Verdict,
     expiry_exit_code,
     plan_expiry,
 )
@@ -82,7 +82,7 @@ def verdicts(
     held: Holdings,
     in_use: InUseSet | None = None,
     limits: Limits = LIMITS,
-) -> dict[str, tuple[Verdict, tuple[str, ...]]]:
+) -> dict[str, tuple[ExpiryVerdict, tuple[str, ...]]]:
     plan = plan_expiry(
         Policy("policy.json", tuple(policy_rules)), held, in_use or InUseSet(), CHAIN, limits
     )
@@ -105,9 +105,9 @@ def test_ecr_example_a_an_image_another_rule_selects_is_counted_but_not_expired(
     ]
     result = verdicts(rules, held)
     assert {tag: v for tag, (v, _) in result.items()} == {
-        "beta-1": Verdict.DELETE,
-        "beta-2": Verdict.KEEP,
-        "beta-3": Verdict.KEEP,
+        "beta-1": ExpiryVerdict.DELETE,
+        "beta-2": ExpiryVerdict.KEEP,
+        "beta-3": ExpiryVerdict.KEEP,
     }
     assert result["beta-1"][1] == ("rule 1 (Rule 1): 2 images match and the newest 1 are kept",)
 
@@ -126,11 +126,11 @@ def test_an_image_in_use_by_digest_or_tag_is_kept_with_the_reason() -> None:
     )
     result = verdicts([rule(1, CountType.SINCE_IMAGE_PUSHED, 14, "build-*")], held, in_use)
     assert result["build-1"] == (
-        Verdict.KEEP,
+        ExpiryVerdict.KEEP,
         ("rule 1 (Rule 1): older than 14 days, but kept", "in use: pods.json: default/web"),
     )
     assert result["build-0"][1][1] == "tag build-0 in use: compose.yaml: services.db"
-    assert result["build-2"] == (Verdict.KEEP, ("newer than the grace period (7d)",))
+    assert result["build-2"] == (ExpiryVerdict.KEEP, ("newer than the grace period (7d)",))
 
 
 def test_environment_and_history_tags_keep_their_digest() -> None:
@@ -147,7 +147,7 @@ def test_a_build_tag_timestamp_orders_before_the_config_created() -> None:
     held = holdings(image("x", 365, "master-20261130T120000Z.0"))
     result = verdicts([rule(1, CountType.SINCE_IMAGE_PUSHED, 14, "master-*")], held)
     assert result["master-20261130T120000Z.0"] == (
-        Verdict.KEEP,
+        ExpiryVerdict.KEEP,
         ("newer than the grace period (7d)",),
     )
 
@@ -165,13 +165,16 @@ def test_an_index_with_a_child_in_use_is_kept_and_keeps_its_other_children() -> 
     )
     reasons = {d.held.digest: (d.verdict, d.reasons) for d in plan.decisions}
     assert reasons[index.digest] == (
-        Verdict.KEEP,
+        ExpiryVerdict.KEEP,
         (
             "rule 1 (Rule 1): older than 14 days, but kept",
             f"index of kept child {child_a.digest[:19]}",
         ),
     )
-    assert reasons[child_b.digest] == (Verdict.KEEP, (f"child of kept index {index.digest[:19]}",))
+    assert reasons[child_b.digest] == (
+        ExpiryVerdict.KEEP,
+        (f"child of kept index {index.digest[:19]}",),
+    )
     assert not plan.deletions
 
 
@@ -199,7 +202,7 @@ def test_a_signature_of_a_kept_image_is_kept() -> None:
     signature = signature_of(kept)
     rules = [rule(1, CountType.SINCE_IMAGE_PUSHED, 1, "*", status=TagStatus.TAGGED)]
     result = verdicts(rules, holdings(kept, signature))
-    assert result[f"sha256-{kept.digest[7:]}.sig"][0] is Verdict.KEEP
+    assert result[f"sha256-{kept.digest[7:]}.sig"][0] is ExpiryVerdict.KEEP
 
 
 def test_more_than_the_share_is_refused() -> None:
@@ -256,13 +259,13 @@ def test_a_child_with_a_tag_of_its_own_is_an_image_of_its_own() -> None:
         [rule(1, CountType.SINCE_IMAGE_PUSHED, 14, "build-*")], holdings(index, child)
     )
     assert result["build-1"] == (
-        Verdict.KEEP,
+        ExpiryVerdict.KEEP,
         (
             "rule 1 (Rule 1): older than 14 days, but kept",
             f"index of kept child {child.digest[:19]}",
         ),
     )
-    assert result["build-1-amd64"] == (Verdict.KEEP, ("newer than the grace period (7d)",))
+    assert result["build-1-amd64"] == (ExpiryVerdict.KEEP, ("newer than the grace period (7d)",))
 
 
 def test_deletion_steps_send_referrers_before_what_they_need_and_indexes_before_children() -> None:
@@ -311,7 +314,8 @@ def test_digests_that_wait_on_each_other_come_last_and_wait_for_ever() -> None:
         image("x", 30, "build-1"),
     )
     decisions = tuple(
-        Decision(h, h.time(CHAIN), Verdict.DELETE, ("test",)) for h in held.images.values()
+        ExpiryDecision(h, h.time(CHAIN), ExpiryVerdict.DELETE, ("test",))
+        for h in held.images.values()
     )
     steps = deletion_steps(RepositoryPlan(held, decisions, HistoryWindow(CHAIN)))
     assert [s.digest for s in steps] == [digest("x"), first, second]
@@ -321,7 +325,7 @@ def test_digests_that_wait_on_each_other_come_last_and_wait_for_ever() -> None:
 def test_objections_name_what_the_plan_did_not_see_on_what_a_step_watches() -> None:
     child = image("c", 30)
     index = image("ix", 30, "build-1", children=(child.digest,))
-    step = Step(child.digest, (index.digest,), (), (child.digest, index.digest))
+    step = DeletionStep(child.digest, (index.digest,), (), (child.digest, index.digest))
     newer, signature = digest("newer"), digest("signature")
     signature_tag = f"sha256-{child.digest[7:]}.sig"
     as_planned = {"build-1": index.digest}

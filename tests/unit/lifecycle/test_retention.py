@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from tagmgr.lifecycle.deletion import deletion_steps
-from tagmgr.lifecycle.execute import Now, objections
-from tagmgr.lifecycle.expiry import Limits, Verdict, plan_expiry
+from tagmgr.lifecycle.execute_expiry import Now, objections
+from tagmgr.lifecycle.expiry import ExpiryVerdict, Limits, plan_expiry
 from tagmgr.lifecycle.holdings import Held
 from tagmgr.lifecycle.inuse import InUseSet
 from tagmgr.lifecycle.policy import CountType, Policy
@@ -89,13 +89,13 @@ def test_old_history_is_reclaimed_and_a_digest_in_any_window_stays() -> None:
     found = {d.held.tags[0]: (d.verdict, d.reasons) for d in plan.decisions}
     beyond = "beyond the newest 2 history tags of each environment"
     assert found["build-20190101T000000Z"] == (
-        Verdict.DELETE,
+        ExpiryVerdict.DELETE,
         (
             "rule 1 (Rule 1): older than 30 days",
             f"{beyond}: {dev(2)}",
         ),
     )
-    assert [tag for tag, (verdict, _) in found.items() if verdict is Verdict.DELETE] == [
+    assert [tag for tag, (verdict, _) in found.items() if verdict is ExpiryVerdict.DELETE] == [
         "build-20190101T000000Z",
         "build-20190102T000000Z",
         "build-20190103T000000Z",

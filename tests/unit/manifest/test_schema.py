@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from tagmgr.changes import versions
 from tagmgr.documents.schema import compiled, schema_errors, validator
 from tagmgr.lifecycle import policyfile
-from tagmgr.manifest import DESCRIBE_PLACEHOLDER, SCHEMA_PATH, load_manifests, load_schema
+from tagmgr.manifest import DESCRIBE_PLACEHOLDER, SCHEMA_PATH, load_manifest_schema, load_manifests
 from tagmgr.oci.reference import MAX_NAME_LENGTH, REGISTRY_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN
 from tests.support.paths import REPO_ROOT as ROOT
 from tests.unit.manifest import test_validate as cases
@@ -24,11 +24,11 @@ TAG_REST = "[A-Za-z0-9._-]"
 
 def test_schema_is_valid_draft_2020_12_and_found_from_the_package() -> None:
     assert SCHEMA_PATH.resolve() == ROOT / "schemas" / "manifest.schema.json"
-    Draft202012Validator.check_schema(load_schema())
+    Draft202012Validator.check_schema(load_manifest_schema())
 
 
 def test_patterns_are_the_ones_reference_py_uses() -> None:
-    image = load_schema()["$defs"]["image"]["properties"]
+    image = load_manifest_schema()["$defs"]["image"]["properties"]
     registry_first = (
         r"(?=[^/]*[.:]|localhost/)"  # docker's rule, as in reference.looks_like_registry
     )
@@ -44,7 +44,7 @@ def test_patterns_are_the_ones_reference_py_uses() -> None:
         "pattern": f"^(?:{TAG_FIRST}{TAG_REST}*)?\\{{describe\\}}{TAG_REST}*$",
         "maxLength": 128 + len(DESCRIBE_PLACEHOLDER),
     }
-    prefix = load_schema()["properties"]["tag_prefix"]
+    prefix = load_manifest_schema()["properties"]["tag_prefix"]
     assert prefix["pattern"] == f"^{TAG_FIRST}{TAG_REST}{{0,99}}$"
 
 
@@ -61,7 +61,7 @@ def _properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def test_every_property_has_a_title_and_a_description_for_editors() -> None:
     undocumented = [
         name
-        for name, sub in _properties(load_schema())
+        for name, sub in _properties(load_manifest_schema())
         if not sub.get("title") or not sub.get("description")
     ]
     assert undocumented == []

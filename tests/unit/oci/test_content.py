@@ -18,7 +18,7 @@ from tagmgr.oci.content import (
     parse_config,
     parse_created,
     parse_manifest,
-    read_document,
+    read_capped,
 )
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.platform import Platform
@@ -434,6 +434,6 @@ def test_a_config_read_from_a_stream_stops_at_the_limit() -> None:
             yield b" " * (1024 * 1024)
 
     with pytest.raises(ImageFormatError):
-        read_document(chunks(), "config c")
+        read_capped(chunks(), "config c")
     assert len(taken) == 5  # 5 MiB: past 4 MiB, and not one chunk more
-    assert read_document(iter([b"{", b"}"]), "config c") == b"{}"
+    assert read_capped(iter([b"{", b"}"]), "config c") == b"{}"

@@ -54,7 +54,7 @@ DIFFERENCES: dict[str, tuple[str | bool | Refused, str]] = {
 }
 
 # The docs page's words for each kind of difference, so a new one cannot go undocumented.
-README_WORDS = {
+DOC_WORDS = {
     "capital": "`LOCALDOMAIN/debian`",
     "lowercase": "`Asdf.com/x` is `asdf.com/x`",
     "port": "Ports are 1 to 65535",
@@ -149,9 +149,9 @@ def test_the_differences_are_pinned_and_documented() -> None:
     assert agrees(familiar(SHA384), DIFFERENCES[SHA384][0])
     page = (REPO_ROOT / "docs" / "reference" / "image-references.md").read_text()
     words_in_section = " ".join(page.split())
-    missing = [words for words in README_WORDS.values() if words not in words_in_section]
+    missing = [words for words in DOC_WORDS.values() if words not in words_in_section]
     assert missing == []
-    assert {kind for _, kind in DIFFERENCES.values()} <= README_WORDS.keys()
+    assert {kind for _, kind in DIFFERENCES.values()} <= DOC_WORDS.keys()
 
 
 def _spelled(alphabet: str, longest: int) -> list[str]:

@@ -103,6 +103,10 @@ def lock_path(tmp_path: Path) -> Path:
     return path
 
 
+GATE = ("--dry-run", "--detailed-exitcode")  # a CI check that files are pinned: 2 if not
+DRY_RUN = "tagmgr: dry run: nothing was changed\n"
+
+
 def write(path: Path, text: str) -> Path:
     path.write_bytes(text.encode())
     return path
@@ -112,8 +116,8 @@ def test_helm_values_both_forms_diff_exactly(
     tmp_path: Path, lock_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     values = write(tmp_path / "values.yaml", HELM)
-    result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, values)
-    assert (result.code, result.err) == (2, "")
+    result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, *GATE, values)
+    assert (result.code, result.err) == (2, DRY_RUN)
     assert result.out == (
         f"--- a/{values}\n"
         f"+++ b/{values}\n"
@@ -235,11 +239,26 @@ def test_directories_are_walked_with_gitignore_respected(
     write(chart / ".gitignore", "build/\n")
     write(chart / "values.yaml", COMPOSE)
     write(chart / "build" / "values.yaml", COMPOSE)
-    result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, chart)
+    result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, *GATE, chart)
     assert result.code == 2
     assert [line for line in result.out.splitlines() if line.startswith("---")] == [
         f"--- a/{chart / 'values.yaml'}"
     ]
+
+
+def test_without_a_yes_nothing_is_written_and_the_run_fails(
+    tmp_path: Path, lock_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No terminal (pytest's stdin) and no --yes: the diff, no edit, exit 1."""
+    values = write(tmp_path / "values.yaml", HELM)
+    dry = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, "--dry-run", values)
+    forgot = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, values)
+    assert (forgot.code, forgot.out) == (1, dry.out)
+    assert forgot.err == (
+        "tagmgr: error: not confirmed, and no terminal to ask on: nothing was changed; give"
+        " --yes to pin them, or --dry-run to only show it\n"
+    )
+    assert values.read_bytes() == HELM.encode()
 
 
 def test_deployment_compose_and_dockerfile_diffs_are_exact(
@@ -248,8 +267,8 @@ def test_deployment_compose_and_dockerfile_diffs_are_exact(
     deployment = write(tmp_path / "deploy.yaml", DEPLOYMENT)
     compose = write(tmp_path / "compose.yml", COMPOSE)
     dockerfile = write(tmp_path / "Dockerfile", DOCKERFILE)
-    result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, tmp_path)
-    assert (result.code, result.err) == (2, "")
+    result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, *GATE, tmp_path)
+    assert (result.code, result.err) == (2, DRY_RUN)
     assert result.out == (
         f"--- a/{dockerfile}\n"
         f"+++ b/{dockerfile}\n"
@@ -294,8 +313,8 @@ def test_deployment_compose_and_dockerfile_diffs_are_exact(
 def test_a_digest_after_a_plain_tag_keeps_it_plain(
     tmp_path: Path, lock_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """README: quoting stays byte for byte. ``tag: v1`` becomes ``tag: v1@sha256:...``, plain,
-    as YAML 1.1 and 1.2 both read it as text."""
+    """docs/commands/pin-refs.md: quoting stays byte for byte. ``tag: v1`` becomes
+    ``tag: v1@sha256:...``, plain, as YAML 1.1 and 1.2 both read it as text."""
     text = f"image:\n  repository: starlingx/intel-gpu-plugin\n  tag: {GPU_BUILD}  # build\n"
     values = write(tmp_path / "values.yaml", text)
     result = run_tagmgr(capsys, "pin-refs", "--lock", lock_path, "--digest", "--write", values)

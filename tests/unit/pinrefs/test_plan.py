@@ -44,15 +44,14 @@ def test_every_decision_of_a_file_in_the_order_it_is_written() -> None:
         ),
     ]
     assert edit.new_text == text.replace("build-1", "v1")
-    assert exit_code([edit], written=False) == exitcodes.FAILURE
+    assert exit_code([edit]) == exitcodes.FAILURE
 
 
 def test_exit_codes() -> None:
     pending = plan_pins([_found("v.yaml", "image: team/app\n")], TABLE, with_digest=False)
-    assert exit_code(pending, written=False) == exitcodes.CHANGES_PENDING
-    assert exit_code(pending, written=True) == exitcodes.OK
+    assert exit_code(pending) == exitcodes.OK
     assert plan_pins([_found("v.yaml", "image: team/app:v1\n")], TABLE, with_digest=False) == []
-    assert exit_code([], written=False) == exitcodes.OK
+    assert exit_code([]) == exitcodes.OK
 
 
 def test_the_pins_own_sources_are_never_pinned(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from tagmgr.manifest.model import ImageEntry
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import OCI_INDEX
 from tagmgr.oci.reference import ImageReference
-from tagmgr.reconcile.apply import Applier
+from tagmgr.reconcile.apply import Applier, group_by_repository
 from tagmgr.reconcile.outcome import Outcome, Result, apply_exit_code
 from tagmgr.reconcile.plan import Action, Kind
 from tagmgr.reconcile.recheck import AbsenceCheck
@@ -108,6 +108,15 @@ def test_one_repository_is_written_serially_and_results_keep_manifest_order() ->
     assert all(o.result is Result.CREATED for o in outcomes)
     assert engine.most_busy == 1
     assert len(seen) == len(actions)
+
+
+def test_threads_start_on_different_repositories_in_waves_of_as_many() -> None:
+    """Each of the first ``width`` groups is another repository's first lane, so no thread
+    waits for another's listing; a repository's lanes still come close together."""
+    actions = [create(repo, f"v{n}") for repo in ("a", "b", "c") for n in range(3)]
+    groups = group_by_repository(actions, lanes=2, width=2)
+    shown = [[f"{a.item.entry.name[-1]}{a.item.entry.tag}" for a in group] for group in groups]
+    assert shown == [["av0", "av2"], ["bv0", "bv2"], ["av1"], ["bv1"], ["cv0", "cv2"], ["cv1"]]
 
 
 def test_after_a_stop_no_creation_starts_and_those_left_are_not_started() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from tagmgr.changes.pinning import Step, VersionStep, as_manifest_entry
-from tagmgr.changes.verdict import ImageDiff, PlatformDiff, Reason, Verdict
-from tagmgr.changes.versions import Pin, VersionEntry
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff, PlatformDiff, Reason
+from tagmgr.changes.versions import PinMode, VersionEntry
 from tagmgr.errors import Location
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import OCI_INDEX
@@ -22,12 +22,12 @@ from tagmgr.report.model import TEXT, Options, Report
 A, B = ("sha256:" + c * 64 for c in "ab")
 
 
-def entry(index: int, name: str, version: str | None, pin: Pin = Pin.AUTO) -> VersionEntry:
+def entry(index: int, name: str, version: str | None, pin: PinMode = PinMode.AUTO) -> VersionEntry:
     ref = ImageReference.parse(f"reg.example/team/{name}")
     return VersionEntry(index, ref, version, pin, Location("versions.yaml", 3 + 2 * index, 5))
 
 
-WEB, API, DB = entry(0, "web", "v1.0"), entry(1, "api", "v1.0"), entry(2, "db", "9", Pin.MANUAL)
+WEB, API, DB = entry(0, "web", "v1.0"), entry(1, "api", "v1.0"), entry(2, "db", "9", PinMode.MANUAL)
 NOISE = Reason("file-modified", "/etc/build-id", ignored_by="/etc/build-id")
 
 
@@ -41,10 +41,10 @@ def text(report: Report) -> str:
 
 def test_an_update_shows_each_step_with_the_reasons_of_the_build_it_compared() -> None:
     changed = diff(
-        PlatformDiff("linux/amd64", A, B, Verdict.CHANGED, (Reason("file-added", "/app/x"),)),
-        PlatformDiff("linux/arm64", A, B, Verdict.EQUIVALENT, (), (NOISE,)),
+        PlatformDiff("linux/amd64", A, B, DiffVerdict.CHANGED, (Reason("file-added", "/app/x"),)),
+        PlatformDiff("linux/arm64", A, B, DiffVerdict.EQUIVALENT, (), (NOISE,)),
     )
-    same = diff(PlatformDiff("linux/amd64", A, B, Verdict.EQUIVALENT, (), (NOISE,)))
+    same = diff(PlatformDiff("linux/amd64", A, B, DiffVerdict.EQUIVALENT, (), (NOISE,)))
     steps = [
         VersionStep(WEB, Step.UNPIN, None, changed),
         VersionStep(API, Step.KEEP, "v1.0", same),

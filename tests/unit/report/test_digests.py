@@ -79,9 +79,12 @@ def test_resolve_for_a_platform_picks_its_child_and_refuses_where_there_is_none(
 
 def test_a_lock_is_written_unchanged_or_not_written_for_its_problems() -> None:
     path = Path("images.lock")
-    assert text(locked(path, 3, True, [])) == "images.lock: 3 entries, written\n"
-    assert locked(path, 3, False, []).headline == "images.lock: 3 entries, unchanged"
-    refused = locked(path, 2, False, ["m.yaml:4:3: images[0]: error: no tag before commit"])
+    assert text(locked(path, 3, "written", [])) == "images.lock: 3 entries, written\n"
+    assert locked(path, 3, "unchanged", []).headline == "images.lock: 3 entries, unchanged"
+    stopped = locked(path, 3, "not written: interrupted")
+    assert stopped.headline == "images.lock: 3 entries, not written: interrupted"
+    assert stopped.results["written"] is False
+    refused = locked(path, 2, "written", ["m.yaml:4:3: images[0]: error: no tag before commit"])
     assert refused.headline == "images.lock: not written"
     assert refused.warnings == (
         "tagmgr: error: m.yaml:4:3: images[0]: error: no tag before commit",

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tagmgr.changes.verdict import ImageDiff, PlatformDiff, Reason, Verdict
-from tagmgr.lifecycle.expiry import Decision, RepositoryPlan
-from tagmgr.lifecycle.expiry import Verdict as Action
+from tagmgr.changes.verdict import DiffVerdict, ImageDiff, PlatformDiff, Reason
+from tagmgr.lifecycle.expiry import ExpiryDecision, ExpiryVerdict, RepositoryPlan
 from tagmgr.lifecycle.holdings import Held, Holdings, ImageTime, TimeSource
 from tagmgr.lifecycle.promotion import Move, Promotion, Reading
 from tagmgr.lifecycle.retention import HistoryWindow
@@ -122,8 +121,10 @@ def test_expire_as_markdown_counts_every_verdict_and_result() -> None:
     plan = RepositoryPlan(
         Holdings("reg.example", "team/app", {A: old, B: kept}),
         (
-            Decision(old, time, Action.DELETE, ("rule 1 (old builds) expires it",)),
-            Decision(kept, time, Action.KEEP, ("rule 1 (old builds) picks it, but kept",)),
+            ExpiryDecision(old, time, ExpiryVerdict.DELETE, ("rule 1 (old builds) expires it",)),
+            ExpiryDecision(
+                kept, time, ExpiryVerdict.KEEP, ("rule 1 (old builds) picks it, but kept",)
+            ),
         ),
         HistoryWindow(Chain(("dev", "stg", "prd"))),
     )
@@ -161,8 +162,10 @@ def test_diff_as_markdown_has_a_row_per_platform_with_its_reasons() -> None:
         A,
         B,
         (
-            PlatformDiff("linux/amd64", A, B, Verdict.CHANGED, (Reason("file-added", "srv/x"),)),
-            PlatformDiff("linux/arm64", C, C, Verdict.IDENTICAL),
+            PlatformDiff(
+                "linux/amd64", A, B, DiffVerdict.CHANGED, (Reason("file-added", "srv/x"),)
+            ),
+            PlatformDiff("linux/arm64", C, C, DiffVerdict.IDENTICAL),
         ),
     )
     report = diffed(diff)

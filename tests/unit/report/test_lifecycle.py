@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tagmgr.lifecycle.expiry import Decision, RepositoryPlan
-from tagmgr.lifecycle.expiry import Verdict as Action
+from tagmgr.lifecycle.expiry import ExpiryDecision, RepositoryPlan
+from tagmgr.lifecycle.expiry import ExpiryVerdict as Action
 from tagmgr.lifecycle.holdings import Held, Holdings, ImageTime, TimeSource
-from tagmgr.lifecycle.promotion import Move, Outcome, Promotion, Reading, Result
+from tagmgr.lifecycle.promotion import Move, Promotion, PromotionOutcome, PromotionResult, Reading
 from tagmgr.lifecycle.retention import HistoryWindow
 from tagmgr.lifecycle.status import EnvironmentStatus, RepositoryStatus
 from tagmgr.manifest.environments import Chain, HistoryTag
@@ -88,7 +88,7 @@ def promotion(*, signed_by: tuple[str, ...] = (), copy: bool = False) -> Promoti
 
 def test_a_signed_copied_promotion_carried_out_says_so_and_records_its_history_tag() -> None:
     signed = promotion(signed_by=("team.pub",), copy=True)
-    done = Outcome(Result.MOVED, Reading(B, HISTORY, B), wrote=True)
+    done = PromotionOutcome(PromotionResult.MOVED, Reading(B, HISTORY, B), wrote=True)
     report = moved(signed, "promoted", done)
     assert text(report) == (
         f"promoted   reg.example/team/app:stg -> {B} (was {A})\n"
@@ -118,43 +118,54 @@ def test_a_signed_copied_promotion_carried_out_says_so_and_records_its_history_t
     ("outcome", "problem", "warning"),
     [
         (
-            Outcome(Result.SUPERSEDED, Reading(C, None, None), wrote=True),
+            PromotionOutcome(PromotionResult.SUPERSEDED, Reading(C, None, None), wrote=True),
             f"reg.example/team/app:stg was moved to {C} by another writer after this run's write",
             "tagmgr: ",
         ),
         (
-            Outcome(Result.SUPERSEDED, Reading(C, None, None), wrote=False),
+            PromotionOutcome(PromotionResult.SUPERSEDED, Reading(C, None, None), wrote=False),
             f"reg.example/team/app:stg was moved to {C} by another writer since the plan; "
             "this run left it",
             "tagmgr: ",
         ),
         (
-            Outcome(Result.UNRECORDED, Reading(B, None, None), wrote=True, problem="PUT: 500"),
+            PromotionOutcome(
+                PromotionResult.UNRECORDED, Reading(B, None, None), wrote=True, problem="PUT: 500"
+            ),
             f"no history tag could record reg.example/team/app:stg -> {B} (PUT: 500); "
             "reg.example/team/app:stg points at it: promoting that digest to stg again "
             "records it",
             "tagmgr: error: ",
         ),
         (
-            Outcome(Result.UNRECORDED, Reading(A, None, None), wrote=True, problem="PUT: 500"),
+            PromotionOutcome(
+                PromotionResult.UNRECORDED, Reading(A, None, None), wrote=True, problem="PUT: 500"
+            ),
             f"no history tag could record reg.example/team/app:stg -> {B} (PUT: 500); "
             f"reg.example/team/app:stg is back at {A}",
             "tagmgr: error: ",
         ),
         (
-            Outcome(Result.NOT_STARTED, Reading(A, None, None), False, "asked to stop first"),
+            PromotionOutcome(
+                PromotionResult.NOT_STARTED, Reading(A, None, None), False, "asked to stop first"
+            ),
             f"asked to stop first; reg.example/team/app:stg points at {A}",
             "tagmgr: ",
         ),
         (
-            Outcome(Result.VANISHED, Reading(None, None, None), wrote=False, problem="B is gone"),
+            PromotionOutcome(
+                PromotionResult.VANISHED,
+                Reading(None, None, None),
+                wrote=False,
+                problem="B is gone",
+            ),
             "B is gone; reg.example/team/app:stg points at nothing",
             "tagmgr: error: ",
         ),
     ],
 )
 def test_a_promotion_that_did_not_end_as_asked_is_one_problem_and_one_warning(
-    outcome: Outcome, problem: str, warning: str
+    outcome: PromotionOutcome, problem: str, warning: str
 ) -> None:
     report = moved(promotion(), outcome.result.value, outcome)
     assert [str(p) for p in report.problems] == [problem]
@@ -181,8 +192,8 @@ def test_expire_names_refusals_holdings_problems_and_failed_deletions() -> None:
     plan = RepositoryPlan(
         Holdings("reg.example", "team/app", {A: old, B: older, C: broken}),
         (
-            Decision(old, time, Action.DELETE, ("rule 1 (old builds) expires it",)),
-            Decision(older, unknown, Action.DELETE, ("rule 2 (untagged) expires it",)),
+            ExpiryDecision(old, time, Action.DELETE, ("rule 1 (old builds) expires it",)),
+            ExpiryDecision(older, unknown, Action.DELETE, ("rule 2 (untagged) expires it",)),
         ),
         HistoryWindow(Chain(("dev", "stg", "prd"))),
     )
@@ -236,7 +247,9 @@ def test_expire_stopped_part_way_counts_what_was_not_started_and_calls_it_no_fai
             {A: Held(A, OCI_MANIFEST, 10, ()), B: Held(B, OCI_MANIFEST, 10, ())},
         ),
         tuple(
-            Decision(Held(d, OCI_MANIFEST, 10, ()), unknown, Action.DELETE, ("rule 1 expires it",))
+            ExpiryDecision(
+                Held(d, OCI_MANIFEST, 10, ()), unknown, Action.DELETE, ("rule 1 expires it",)
+            )
             for d in (A, B)
         ),
         HistoryWindow(Chain(("dev", "stg"))),

@@ -1,4 +1,4 @@
-"""resolve, lock and check end to end, against a real docker-registry on 127.0.0.1."""
+"""lock and check end to end, against a real docker-registry on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -15,62 +15,6 @@ from tests.support.registry import RegistryServer
 pytestmark = pytest.mark.integration
 
 
-def test_resolve_a_single_manifest_and_an_index(
-    registry: RegistryServer, repo: str, images: ImageFactory, capsys: pytest.CaptureFixture[str]
-) -> None:
-    single, index = images.oci("single"), images.index("index")
-    push(registry.address, repo, "one", single)
-    push(registry.address, repo, "multi", index)
-    name = f"{registry.address}/{repo}"
-    result = run_tagmgr(capsys, "resolve", f"{name}:one", f"{name}:multi")
-    assert (result.code, result.err) == (0, "")
-    assert result.out == (
-        f"{name}:one  {single.digest}  application/vnd.oci.image.manifest.v1+json\n"
-        f"{name}:multi  {index.digest}  application/vnd.oci.image.index.v1+json\n"
-    )
-    amd64, arm64 = index.children
-    listed = run_tagmgr(capsys, "resolve", "--platforms", f"{name}:multi")
-    assert listed.out == (
-        f"{name}:multi  {index.digest}  application/vnd.oci.image.index.v1+json\n"
-        f"  linux/amd64  {amd64.digest}\n"
-        f"  linux/arm64  {arm64.digest}\n"
-    )
-
-
-def test_resolve_one_platform_of_an_index_names_the_index_too(
-    registry: RegistryServer, repo: str, images: ImageFactory, capsys: pytest.CaptureFixture[str]
-) -> None:
-    index = images.index()
-    push(registry.address, repo, "multi", index)
-    ref = f"{registry.address}/{repo}:multi"
-    result = run_tagmgr(capsys, "resolve", "--platform", "linux/arm64", ref)
-    arm64 = index.children[1]
-    assert result.out == f"{ref}  linux/arm64  {arm64.digest}  (one platform of {index.digest})\n"
-    document = run_tagmgr(capsys, "resolve", "--output", "json", "--platform", "linux/arm64", ref)
-    record = document.json()["references"][0]
-    assert (record["digest"], record["platform"]["digest"]) == (index.digest, arm64.digest)
-    missing = run_tagmgr(capsys, "resolve", "--platform", "windows/amd64", ref)
-    assert missing.code == 1
-    assert missing.out == (
-        f"{ref}  error: {ref} has no single windows/amd64 manifest; it has linux/amd64, "
-        "linux/arm64\n"
-    )
-
-
-def test_resolve_says_what_is_missing_and_refuses_other_digest_algorithms(
-    registry: RegistryServer, repo: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    ref = f"{registry.address}/{repo}:nothing"
-    result = run_tagmgr(capsys, "resolve", ref)
-    assert (result.code, result.out) == (1, f"{ref}  not found\n")
-    refused = run_tagmgr(capsys, "resolve", f"{registry.address}/{repo}@md5:abcdef")
-    assert refused.code == 1
-    assert refused.err == (
-        f"tagmgr: error: '{registry.address}/{repo}@md5:abcdef': digest algorithm 'md5' is not"
-        " supported; tagmgr accepts sha256:<64 hex> and sha512:<128 hex> digests\n"
-    )
-
-
 def test_lock_check_moved_update_and_a_byte_identical_relock(
     registry: RegistryServer,
     repo: str,
@@ -83,14 +27,14 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     push(registry.address, repo, "build-1", first)
     manifest = one_entry_manifest(tmp_path / "m.yaml", name)
     lock_path = tmp_path / "tagmgr.lock"
-    applied = run_tagmgr(capsys, "apply", "--lock", lock_path, manifest)
+    applied = run_tagmgr(capsys, "apply", "--yes", "--lock", lock_path, manifest)
     assert applied.code == 0, applied.err
     locked = json.loads(lock_path.read_text())["entries"]
     assert [(e["target"], e["digest"]) for e in locked] == [(f"{name}:v1", first.digest)]
     assert [p["digest"] for p in locked[0]["platforms"]] == [c.digest for c in first.children]
     before = lock_path.read_bytes()
 
-    relocked = run_tagmgr(capsys, "lock", manifest, "-o", lock_path)
+    relocked = run_tagmgr(capsys, "lock", manifest, "--lock-file", lock_path)
     assert (relocked.code, relocked.out) == (0, f"{lock_path}: 1 entries, unchanged\n")
     assert lock_path.read_bytes() == before
 
@@ -113,7 +57,7 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     )
     assert lock_path.read_bytes() == before
 
-    updated = run_tagmgr(capsys, "check", "--update", lock_path)
+    updated = run_tagmgr(capsys, "check", "--update", "--yes", lock_path)
     assert updated.code == 2
     assert "0 sources gone, 0 errors; the lock file was updated\n\nproblems:\n" in updated.out
     entry = json.loads(lock_path.read_text())["entries"][0]
@@ -121,48 +65,6 @@ def test_lock_check_moved_update_and_a_byte_identical_relock(
     # The build tag did not move with it: it stays locked where it was, and still checked.
     assert entry["source"] == f"{name}:build-1@{first.digest}"
     assert run_tagmgr(capsys, "check", lock_path).code == 0
-
-
-def test_pin_refs_with_digests_from_the_registry_pins_the_index_digest(
-    registry: RegistryServer,
-    repo: str,
-    images: ImageFactory,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    index = images.index()
-    push(registry.address, repo, "build-1", index)
-    name = f"{registry.address}/{repo}"
-    manifest = one_entry_manifest(tmp_path / "m.yaml", name)
-    assert run_tagmgr(capsys, "apply", manifest).code == 0
-    values = tmp_path / "values.yaml"
-    values.write_text(f"app:\n  image: {name}:build-1  # built by CI\n")
-    result = run_tagmgr(capsys, "pin-refs", "--manifest", manifest, "--digest", values)
-    assert (result.code, result.err) == (2, "")
-    assert result.out == (
-        f"--- a/{values}\n+++ b/{values}\n@@ -1,2 +1,2 @@\n app:\n"
-        f"-  image: {name}:build-1  # built by CI\n"
-        f"+  image: {name}:v1@{index.digest}  # built by CI\n"
-    )
-
-
-def test_resolve_a_manifest_names_every_source_and_target(
-    registry: RegistryServer,
-    repo: str,
-    images: ImageFactory,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    image = images.docker()
-    push(registry.address, repo, "build-1", image)
-    name = f"{registry.address}/{repo}"
-    manifest = one_entry_manifest(tmp_path / "m.yaml", name)
-    result = run_tagmgr(capsys, "resolve", "--manifest", manifest)
-    assert (result.code, result.out) == (
-        1,
-        f"{name}:build-1  {image.digest}  application/vnd.docker.distribution.manifest.v2+json\n"
-        f"{name}:v1  not found\n",
-    )
 
 
 def test_check_catches_a_build_tag_pushed_again_and_update_refuses_to_follow_it(
@@ -177,7 +79,7 @@ def test_check_catches_a_build_tag_pushed_again_and_update_refuses_to_follow_it(
     push(registry.address, repo, "build-1", built)
     lock_path = tmp_path / "tagmgr.lock"
     manifest = one_entry_manifest(tmp_path / "m.yaml", name)
-    assert run_tagmgr(capsys, "apply", "--lock", lock_path, manifest).code == 0
+    assert run_tagmgr(capsys, "apply", "--yes", "--lock", lock_path, manifest).code == 0
     before = lock_path.read_bytes()
 
     push(registry.address, repo, "build-1", rebuilt)  # a rebuilt (or tampered) source
@@ -199,7 +101,7 @@ def test_check_catches_a_build_tag_pushed_again_and_update_refuses_to_follow_it(
     ]
     assert found["summary"]["source-moved"] == 1
 
-    refused = run_tagmgr(capsys, "check", "--update", lock_path)
+    refused = run_tagmgr(capsys, "check", "--update", "--yes", lock_path)
     assert refused.code == 2
     assert refused.err == (
         f"tagmgr: error: {name}:build-1, the source of {name}:v1, moved ({built.digest} ->"

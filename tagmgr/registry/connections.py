@@ -1,0 +1,235 @@
+"""Keep-alive HTTP/1.1 connections behind httpx's transport interface.
+
+httpx's own transport (httpcore over h11) cost more CPU per request than the rest of tagmgr's
+client together, and a registry run is a thousand small requests (`make bench` gives the CPU per
+request). This transport keeps httpx's ``Request`` and ``Response`` (and so the auth flow, the
+retries and every test's ``MockTransport``) and speaks HTTP/1.1 itself (``wire``): one pool of idle
+connections per origin, each taken by one request at a time and put back once its answer was read
+to the end.
+
+A request through a proxy goes to the proxy: in absolute form for plain HTTP, through a
+``CONNECT`` tunnel for HTTPS. Failures are raised as httpx's exceptions, each from the
+``OSError`` or ``ssl`` error behind it, which ``failures`` reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import select
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from urllib.parse import unquote
+
+import httpx
+
+from tagmgr.registry.tls import Trust
+from tagmgr.registry.wire import Body, ProtocolError, read_head, request_head
+
+KEEPALIVE_SECONDS = 5.0  # an idle connection older than this is closed, not reused
+CHUNK = 64 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]  # scheme, host as sent (ASCII, IPv6 without brackets), port
+
+
+class _Connection:
+    """One open connection to an origin, direct, through a proxy, or tunnelled through one."""
+
+    def __init__(self, origin: Origin, sock: socket.socket, *, forwarded: bool) -> None:
+        self.origin = origin
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+        self.forwarded = forwarded
+        """True when requests go to a proxy in absolute form (plain HTTP through a proxy)."""
+
+    def alive(self) -> bool:
+        """False if the peer closed it, or sent something unasked, while it sat idle."""
+        poll = select.poll()
+        poll.register(self.sock, select.POLLIN)
+        return not poll.poll(0)
+
+    def timeout(self, seconds: float | None) -> None:
+        """The socket's timeout, set only when it changes (each setting is a system call)."""
+        if self.sock.gettimeout() != seconds:
+            self.sock.settimeout(seconds)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+class PooledTransport(httpx.BaseTransport):
+    """Requests over pooled connections; thread-safe.
+
+    ``trust`` gives the TLS context of https origins; ``proxy`` (``http://[user:pass@]host:port``)
+    carries every request when given.
+    """
+
+    def __init__(
+        self,
+        trust: Trust,
+        proxy: str | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._trust = trust
+        self._proxy = httpx.URL(proxy) if proxy is not None else None
+        self._proxy_fields = _proxy_fields(self._proxy)
+        self._clock = clock
+        self._idle: dict[Origin, list[tuple[_Connection, float]]] = {}
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout", {})
+        connection = self._connection(request.url, timeouts.get("connect"))
+        try:
+            with _mapped(httpx.WriteTimeout, httpx.WriteError):
+                connection.timeout(timeouts.get("write"))
+                connection.sock.sendall(self._message(connection, request))
+            with _mapped(httpx.ReadTimeout, httpx.ReadError):
+                connection.timeout(timeouts.get("read"))
+                head = read_head(connection.reader)
+                body = Body(connection.reader, head, request.method)
+        except BaseException:
+            connection.close()
+            raise
+        return httpx.Response(
+            head.status,
+            headers=head.fields,
+            stream=_Answer(body, connection, self._put_back),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for connection, _ in connections:
+                connection.close()
+
+    def _connection(self, url: httpx.URL, timeout: float | None) -> _Connection:
+        """An idle connection to ``url``'s origin still open, else a new one."""
+        scheme = url.scheme
+        origin = (scheme, url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[scheme])
+        oldest = self._clock() - KEEPALIVE_SECONDS
+        while True:
+            with self._lock:
+                idle = self._idle.get(origin)
+                if not idle:
+                    break
+                connection, since = idle.pop()
+            if since >= oldest and connection.alive():
+                return connection
+            connection.close()
+        with _mapped(httpx.ConnectTimeout, httpx.ConnectError):
+            sock = self._open(origin, timeout)
+        return _Connection(origin, sock, forwarded=self._proxy is not None and scheme == "http")
+
+    def _open(self, origin: Origin, timeout: float | None) -> socket.socket:
+        """A socket to ``origin``, its TLS verified as ``trust`` says; a certificate a narrow
+        trust did not verify gets another try with the wide one (see ``tls.Trust``)."""
+        while True:
+            context = self._trust.context() if origin[0] == "https" else None
+            try:
+                return self._connect(origin, context, timeout)
+            except ssl.SSLCertVerificationError:
+                if context is None or not self._trust.widen(context):
+                    raise
+
+    def _connect(
+        self, origin: Origin, context: ssl.SSLContext | None, timeout: float | None
+    ) -> socket.socket:
+        _, host, port = origin
+        proxy = self._proxy
+        address = (host, port) if proxy is None else (proxy.raw_host.decode(), proxy.port or 80)
+        sock = socket.create_connection(address, timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if proxy is not None and context is not None:
+                _open_tunnel(sock, host, port, self._proxy_fields)
+            if context is not None:
+                sock = context.wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _message(self, connection: _Connection, request: httpx.Request) -> bytes:
+        url = request.url
+        fields = list(request.headers.raw)
+        target = url.raw_path.decode("ascii")
+        if connection.forwarded:
+            target = str(url)
+            fields += self._proxy_fields
+        body = request.read()
+        try:
+            return request_head(request.method, target, fields) + body
+        except ProtocolError as error:
+            raise httpx.LocalProtocolError(str(error), request=request) from error
+
+    def _put_back(self, connection: _Connection) -> None:
+        with self._lock:
+            self._idle.setdefault(connection.origin, []).append((connection, self._clock()))
+
+
+def _open_tunnel(
+    sock: socket.socket, host: str, port: int, fields: list[tuple[bytes, bytes]]
+) -> None:
+    """Ask the proxy on ``sock`` for a tunnel to ``host:port``; ProxyError if it refuses."""
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sock.sendall(request_head("CONNECT", target, [(b"Host", target.encode("ascii")), *fields]))
+    with sock.makefile("rb", buffering=0) as reader:  # unbuffered: TLS bytes follow the answer
+        head = read_head(reader)
+    if head.status != 200:
+        raise httpx.ProxyError(f"{head.status} {head.reason.decode('latin-1')}".strip())
+
+
+def _proxy_fields(proxy: httpx.URL | None) -> list[tuple[bytes, bytes]]:
+    """``Proxy-Authorization`` from the proxy URL's user name and password, if it has them."""
+    if proxy is None or not proxy.userinfo:
+        return []
+    pair = unquote(proxy.userinfo.decode("ascii")).encode()
+    return [(b"Proxy-Authorization", b"Basic " + base64.b64encode(pair))]
+
+
+class _Answer(httpx.SyncByteStream):
+    """An answer's body; its connection goes back to the pool once the body was read whole."""
+
+    def __init__(
+        self, body: Body, connection: _Connection, put_back: Callable[[_Connection], None]
+    ) -> None:
+        self._body = body
+        self._connection: _Connection | None = connection
+        self._put_back = put_back
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _mapped(httpx.ReadTimeout, httpx.ReadError):
+            yield from self._body.chunks(CHUNK)
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if self._body.whole and self._body.reusable:
+            self._put_back(connection)
+        else:
+            connection.close()
+
+
+@contextmanager
+def _mapped(
+    timeout: type[httpx.TransportError], failure: type[httpx.TransportError]
+) -> Iterator[None]:
+    """``OSError`` and malformed answers raised as httpx's errors, from the original."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise timeout(str(exc) or "timed out") from exc
+    except ProtocolError as exc:
+        raise httpx.RemoteProtocolError(str(exc)) from exc
+    except OSError as exc:
+        raise failure(str(exc)) from exc

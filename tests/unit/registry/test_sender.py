@@ -1,0 +1,95 @@
+"""Redirects, as ``Sender`` follows them: the method each status leaves, the body it keeps, and
+the token that goes only where it came from."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tagmgr.registry.sender import MAX_REDIRECTS, Sender
+
+REGISTRY = httpx.URL("https://registry.example/v2/app/blobs/sha256:1")
+TOKEN = {"Authorization": "Bearer registry-token"}
+
+
+class Redirecting:
+    """Answers the first request with ``status`` to ``location``, the next with 200."""
+
+    def __init__(self, status: int, location: str) -> None:
+        self.status = status
+        self.location = location
+        self.seen: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        if len(self.seen) == 1:
+            return httpx.Response(self.status, headers={"Location": self.location})
+        return httpx.Response(200, content=b"blob")
+
+
+def send(
+    registry: Redirecting, method: str = "GET", content: bytes | None = None
+) -> httpx.Response:
+    sender = Sender(httpx.MockTransport(registry), httpx.Auth(), {"User-Agent": "tagmgr/test"})
+    return sender.send(method, REGISTRY, {**TOKEN, "Host": "registry.example"}, content=content)
+
+
+def test_a_redirect_to_another_host_goes_there_without_the_token() -> None:
+    registry = Redirecting(307, "https://storage.example/blob?signature=s")
+    assert send(registry).content == b"blob"
+    followed = registry.seen[1]
+    assert str(followed.url) == "https://storage.example/blob?signature=s"
+    assert followed.headers["Host"] == "storage.example"
+    assert "Authorization" not in followed.headers
+    assert followed.headers["User-Agent"] == "tagmgr/test"
+
+
+def test_a_redirect_on_the_same_origin_keeps_the_token() -> None:
+    registry = Redirecting(307, "/v2/app/blobs/sha256:2")
+    send(registry)
+    followed = registry.seen[1]
+    assert followed.url == REGISTRY.copy_with(path="/v2/app/blobs/sha256:2")
+    assert followed.headers["Authorization"] == TOKEN["Authorization"]
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "sent_as"),
+    [(301, "POST", "GET"), (302, "PUT", "GET"), (303, "PATCH", "GET"), (303, "HEAD", "HEAD")],
+)
+def test_a_redirect_that_changes_the_method_drops_the_body(
+    status: int, method: str, sent_as: str
+) -> None:
+    registry = Redirecting(status, "/elsewhere")
+    send(registry, method, b"body" if method != "HEAD" else None)
+    followed = registry.seen[1]
+    assert followed.method == sent_as
+    if sent_as != method:
+        assert followed.content == b""
+        assert "Content-Length" not in followed.headers
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_307_and_308_send_the_same_request_again(status: int) -> None:
+    registry = Redirecting(status, "/elsewhere")
+    send(registry, "PUT", b"manifest")
+    followed = registry.seen[1]
+    assert (followed.method, followed.content) == ("PUT", b"manifest")
+    assert followed.headers["Content-Length"] == "8"
+
+
+def test_redirects_stop_after_the_most_allowed() -> None:
+    seen: list[httpx.Request] = []
+
+    def loop(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(302, headers={"Location": "/again"})
+
+    sender = Sender(httpx.MockTransport(loop), httpx.Auth(), {})
+    with pytest.raises(httpx.TooManyRedirects, match="more than 20 redirects"):
+        sender.send("GET", REGISTRY, {})
+    assert len(seen) == MAX_REDIRECTS + 1
+
+
+def test_a_redirect_without_a_location_is_the_answer() -> None:
+    sender = Sender(httpx.MockTransport(lambda _: httpx.Response(302)), httpx.Auth(), {})
+    assert sender.send("GET", REGISTRY, {}).status_code == 302
