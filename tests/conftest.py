@@ -1,14 +1,17 @@
 """Fixtures for tests against real registries on 127.0.0.1, and the gate for integration tests.
 
-Integration tests are marked ``@pytest.mark.integration``; a test that uses ``registry``,
-``secure_registry`` or ``dockerd`` is marked automatically. When ``docker-registry`` or ``skopeo``
-(or, for ``dockerd``, ``dockerd`` or root) is missing they are skipped, except under CI (``CI``
-set, not "false"/"0"), where they fail: CI never skips them.
+Every test under tests/integration/ is marked ``integration``, and so is any test that uses
+``registry``, ``secure_registry`` or ``dockerd``: ``-m 'not integration'`` runs the unit tests
+alone. Those that use one of these fixtures, or are marked ``integration`` by their own module,
+need ``docker-registry`` and ``skopeo`` (and, for ``dockerd``, ``dockerd`` and root): when one
+is missing they are skipped, except under CI (``CI`` set, not "false"/"0"), where they fail: CI
+never skips them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,14 +27,51 @@ from tests.support.registry import (
 )
 
 REGISTRY_FIXTURES = frozenset({"registry", "secure_registry", "dockerd"})
+INTEGRATION_TESTS = Path(__file__).parent / "integration"
+NEEDS_TOOLS = pytest.StashKey[bool]()
+# Under pytest-xdist's ``--dist loadgroup`` (``make test``) each worker starts its own registries
+# on free ports (session fixtures are per worker); an integration module runs whole on one worker,
+# and these groups of modules each on one worker.
+SHARED_WORKER = {
+    # A dockerd, and pip's wheelhouse, are session fixtures too costly to make on each worker.
+    "dockerd": (
+        "test_diff_local",
+        "test_engine_docker",
+        "test_runtime_inuse",
+        "test_versions_local",
+    ),
+    "wheelhouse": ("test_packaging", "test_precommit_hook", "test_ci_templates"),
+    # Bounded in time, or racing and signalling processes: never beside one another.
+    "timing": (
+        "test_e2e_promotion_races",
+        "test_expire_faults",
+        "test_expire_races",
+        "test_faults",
+        "test_faults_cli",
+        "test_hung_registries",
+        "test_progress",
+        "test_signals",
+        "test_startup_signals",
+        "test_stop_requests",
+        "test_write_signals",
+    ),
+}
+GROUP_OF = {module: group for group, modules in SHARED_WORKER.items() for module in modules}
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark registry users as integration tests, so ``-m 'not integration'`` never starts one."""
     for item in items:
-        if REGISTRY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        needs_tools = item.get_closest_marker("integration") is not None or bool(
+            REGISTRY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        )
+        item.stash[NEEDS_TOOLS] = needs_tools
+        in_integration = item.path.is_relative_to(INTEGRATION_TESTS)
+        if needs_tools or in_integration:
             item.add_marker(pytest.mark.integration)
+        group = GROUP_OF.get(item.path.stem, item.path.stem if in_integration else None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +86,7 @@ def _no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("integration"):
+    if item.stash.get(NEEDS_TOOLS, False):
         require_integration_tools()
 
 

@@ -45,10 +45,11 @@ def diff_images(
     with ExitStack() as stack:
         side_a = stack.enter_context(opened_image(a, registries))
         side_b = stack.enter_context(opened_image(b, registries))
-        return _diff_sides(side_a, side_b, ignore)
+        return diff_sides(side_a, side_b, ignore)
 
 
-def _diff_sides(side_a: ImageSide, side_b: ImageSide, ignore: IgnoreRules) -> ImageDiff:
+def diff_sides(side_a: ImageSide, side_b: ImageSide, ignore: IgnoreRules) -> ImageDiff:
+    """One verdict per platform either side has; layers are read only where digests differ."""
     platforms = []
     for key in sorted(side_a.platforms.keys() | side_b.platforms.keys()):
         one, other = side_a.platforms.get(key), side_b.platforms.get(key)

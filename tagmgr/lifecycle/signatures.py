@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from tagmgr.errors import ImageFormatError, TagmgrError
+from tagmgr.lifecycle.survey import RepositoryReader
 from tagmgr.oci.content import ImageManifest, parse_manifest, read_capped
-from tagmgr.registry import RegistryClient
 
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
@@ -178,7 +178,9 @@ def _unique(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return dict(pairs)
 
 
-def read_signatures(client: RegistryClient, repository: str, digest: str) -> list[Signature] | None:
+def read_signatures(
+    client: RepositoryReader, repository: str, digest: str
+) -> list[Signature] | None:
     """The signatures stored for ``digest`` in ``repository`` under cosign's tag; None when there
     is no such tag. Only layers with a signature annotation are read (their payload blobs)."""
     tag = signature_tag(digest)

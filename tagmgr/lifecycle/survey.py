@@ -6,8 +6,10 @@ children and, where no tag carries a build timestamp, the config's ``created``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Protocol
 
 from tagmgr.errors import RegistryError
 from tagmgr.lifecycle.holdings import Held, Holdings, referrer_subject
@@ -21,12 +23,22 @@ from tagmgr.oci.content import (
     read_capped,
 )
 from tagmgr.oci.mediatypes import IMAGE_CONFIG_TYPES
-from tagmgr.registry import RegistryClient
+from tagmgr.reconcile.readers import RegistryReader
 from tagmgr.system.concurrency import map_in_threads
 
 
+class RepositoryReader(RegistryReader, Protocol):
+    """What a survey reads of one registry (``registry.RegistryClient`` is one)."""
+
+    @property
+    def registry(self) -> str: ...
+
+    def open_blob(self, repository: str, digest: str) -> AbstractContextManager[Iterator[bytes]]:
+        """The blob's bytes in chunks, checked against ``digest`` by the end."""
+
+
 def tag_digests(
-    client: RegistryClient, repository: str, tags: Iterable[str], *, jobs: int = 4
+    client: RepositoryReader, repository: str, tags: Iterable[str], *, jobs: int = 4
 ) -> dict[str, str]:
     """``{tag: digest}`` for those of ``tags`` that exist."""
     listed = sorted(set(tags))
@@ -34,7 +46,7 @@ def tag_digests(
     return {tag: d.digest for tag, d in zip(listed, found, strict=True) if d is not None}
 
 
-def survey(client: RegistryClient, repository: str, chain: Chain, *, jobs: int = 4) -> Holdings:
+def survey(client: RepositoryReader, repository: str, chain: Chain, *, jobs: int = 4) -> Holdings:
     tags = tag_digests(client, repository, client.list_tags(repository), jobs=jobs)
     grouped: dict[str, list[str]] = {}
     for tag, digest in sorted(tags.items()):
@@ -53,7 +65,7 @@ def survey(client: RegistryClient, repository: str, chain: Chain, *, jobs: int =
 
 
 class _Reader:
-    def __init__(self, client: RegistryClient, repository: str, chain: Chain) -> None:
+    def __init__(self, client: RepositoryReader, repository: str, chain: Chain) -> None:
         self.client, self.repository, self.chain = client, repository, chain
 
     def read(self, digest: str, tags: tuple[str, ...]) -> list[Held]:
@@ -97,7 +109,7 @@ class _Reader:
             return parse_config(read_capped(chunks, what), what).created
 
 
-def manifest_links(client: RegistryClient, repository: str, digest: str) -> tuple[str, ...]:
+def manifest_links(client: RepositoryReader, repository: str, digest: str) -> tuple[str, ...]:
     """The digests the manifest ``digest`` names: an index's children, a referrer's subject."""
     descriptor, content = client.get_manifest(repository, digest)
     children, subject = _links(_parse(client, repository, digest, content, descriptor.media_type))
@@ -105,7 +117,7 @@ def manifest_links(client: RegistryClient, repository: str, digest: str) -> tupl
 
 
 def _parse(
-    client: RegistryClient, repository: str, digest: str, content: bytes, media_type: str
+    client: RepositoryReader, repository: str, digest: str, content: bytes, media_type: str
 ) -> ManifestOrIndex | None:
     return parse_manifest(content, media_type, f"manifest {client.registry}/{repository}@{digest}")
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from tagmgr.lock.model import LockedPlatform, LockedUpstream, LockEntry
 from tagmgr.reconcile.plan import Action, Kind
+from tagmgr.reconcile.readers import RegistryReaders
 from tagmgr.reconcile.resolve import Resolution, with_children
 from tagmgr.reconcile.targets import Target
-from tagmgr.registry import Registries
 from tagmgr.system.concurrency import map_in_threads
 
 
@@ -41,7 +41,7 @@ def lock_entry(target: Target, resolution: Resolution, resolved_at: str) -> Lock
 
 
 def lock_entries(
-    actions: Sequence[Action], registries: Registries, *, jobs: int
+    actions: Sequence[Action], registries: RegistryReaders, *, jobs: int
 ) -> tuple[list[LockEntry], list[str]]:
     """A lock entry for each action whose source resolved; a message for each other one."""
     now = timestamp()

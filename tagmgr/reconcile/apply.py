@@ -36,7 +36,7 @@ from tagmgr.system.concurrency import map_in_threads
 
 if TYPE_CHECKING:
     from tagmgr.engines import CopyEngine
-    from tagmgr.registry import Registries
+    from tagmgr.reconcile.readers import RegistryReaders
 
 
 log = logs.get(__name__)
@@ -46,7 +46,7 @@ class Applier:
     def __init__(
         self,
         engine: CopyEngine,
-        registries: Registries,
+        registries: RegistryReaders,
         *,
         stop: Callable[[], bool] = interrupt.requested,
         sleep: Callable[[float], None] = time.sleep,

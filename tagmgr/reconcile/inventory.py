@@ -14,9 +14,9 @@ from typing import Protocol
 from tagmgr.errors import TagmgrError
 from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.plan import Inventory, Lookup
+from tagmgr.reconcile.readers import RegistryReaders
 from tagmgr.reconcile.resolve import Resolution, with_children
 from tagmgr.reconcile.targets import Resolved, Target
-from tagmgr.registry import Registries
 from tagmgr.system.concurrency import map_in_threads
 
 Repository = tuple[str, str]  # (registry, repository name)
@@ -47,7 +47,7 @@ UNCOUNTED: Tally = _Uncounted()
 
 def take_inventory(
     resolved: Sequence[Resolved],
-    registries: Registries,
+    registries: RegistryReaders,
     *,
     jobs: int,
     trust_existing: bool = False,
@@ -74,7 +74,7 @@ def take_inventory(
 
 def _registry_inventory(
     targets: Sequence[Target],
-    registries: Registries,
+    registries: RegistryReaders,
     jobs: int,
     trust_existing: bool,
     tally: Tally,
@@ -122,7 +122,7 @@ def _listed(listings: dict[Repository, TagListing], ref: ImageReference) -> bool
     return isinstance(listing, frozenset) and ref.tag in listing
 
 
-def _list_tags(registries: Registries, repository: Repository) -> TagListing:
+def _list_tags(registries: RegistryReaders, repository: Repository) -> TagListing:
     registry, name = repository
     try:
         found = registries.client(registry).find_tags(name)
@@ -136,7 +136,7 @@ def _asks(ref: ImageReference, listing: TagListing) -> bool:
     return isinstance(listing, frozenset) and (ref.digest is not None or ref.tag in listing)
 
 
-def _look_up(registries: Registries, ref: ImageReference, listing: TagListing) -> Lookup:
+def _look_up(registries: RegistryReaders, ref: ImageReference, listing: TagListing) -> Lookup:
     if not _asks(ref, listing):
         return _unasked(ref, listing)
     try:
@@ -164,7 +164,7 @@ def _part(ref: ImageReference) -> str:
     return f"manifest {ref.digest}" if ref.digest else f"tag {ref.tag}"
 
 
-def _with_pinned_children(registries: Registries, target: Target, lookup: Lookup) -> Lookup:
+def _with_pinned_children(registries: RegistryReaders, target: Target, lookup: Lookup) -> Lookup:
     """A pinned source that resolved to another index gets that index's children: the pin may
     name one of them, which the plan reports as such."""
     descriptor = lookup.descriptor

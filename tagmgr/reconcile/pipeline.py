@@ -16,8 +16,8 @@ from tagmgr.oci.registrymap import RegistryMap
 from tagmgr.reconcile.inventory import UNCOUNTED, Tally, take_inventory
 from tagmgr.reconcile.plan import Action
 from tagmgr.reconcile.plan import plan as plan_actions
+from tagmgr.reconcile.readers import RegistryReaders
 from tagmgr.reconcile.targets import Resolved, resolve_targets
-from tagmgr.registry import Registries
 
 
 def resolve(
@@ -34,7 +34,7 @@ def resolve(
 
 def plan(
     manifests: Sequence[Manifest],
-    registries: Registries,
+    registries: RegistryReaders,
     *,
     registry_map: RegistryMap,
     git_cache: Path | None,

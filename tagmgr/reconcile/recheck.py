@@ -28,7 +28,7 @@ from tagmgr.reconcile.plan import Action, Kind
 
 if TYPE_CHECKING:
     from tagmgr.reconcile.inventory import Repository
-    from tagmgr.registry import Registries
+    from tagmgr.reconcile.readers import RegistryReaders
 
 MAX_AGE = 1.0  # seconds a listing answers for absent tags
 
@@ -49,7 +49,7 @@ class AbsenceCheck:
 
     def __init__(
         self,
-        registries: Registries,
+        registries: RegistryReaders,
         actions: Sequence[Action],
         *,
         max_age: float = MAX_AGE,

@@ -15,7 +15,7 @@ from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import INDEX_TYPES
 from tagmgr.oci.platform import Platform
 from tagmgr.oci.reference import ImageReference
-from tagmgr.registry import RegistryClient
+from tagmgr.reconcile.readers import RegistryReader
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def is_index(descriptor: Descriptor) -> bool:
     return descriptor.media_type in INDEX_TYPES
 
 
-def resolve(client: RegistryClient, ref: ImageReference, *, children: bool = False) -> Resolution:
+def resolve(client: RegistryReader, ref: ImageReference, *, children: bool = False) -> Resolution:
     """One HEAD; one GET more when ``children`` are wanted and ``ref`` is an index."""
     try:
         descriptor = client.head_manifest(ref.repository, ref.digest or str(ref.tag))
@@ -49,7 +49,7 @@ def resolve(client: RegistryClient, ref: ImageReference, *, children: bool = Fal
     return with_children(client, resolution) if children else resolution
 
 
-def with_children(client: RegistryClient, resolution: Resolution) -> Resolution:
+def with_children(client: RegistryReader, resolution: Resolution) -> Resolution:
     """``resolution`` with its index's children (one GET); as it is when it is no index."""
     descriptor = resolution.descriptor
     if descriptor is None or resolution.error is not None or not is_index(descriptor):
@@ -62,7 +62,7 @@ def with_children(client: RegistryClient, resolution: Resolution) -> Resolution:
 
 
 def index_children(
-    client: RegistryClient, ref: ImageReference, digest: str
+    client: RegistryReader, ref: ImageReference, digest: str
 ) -> tuple[Descriptor, ...]:
     """The ``manifests[]`` of the index ``digest`` (fetched by digest, so the bytes are checked)."""
     descriptor, content = client.get_manifest(ref.repository, digest)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from typing import TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -41,6 +42,14 @@ class Fault:
 Rule = Callable[[str, str], Fault | None]
 
 
+class How(TypedDict, total=False):
+    """A fault's details, as a rule's keyword arguments."""
+
+    status: int
+    headers: dict[str, str]
+    seconds: float
+
+
 @dataclass
 class FaultProxy:
     address: str
@@ -62,20 +71,20 @@ def fault_proxy(upstream: str, rule: Rule) -> Iterator[FaultProxy]:
         yield state
 
 
-def every(n: int, kind: str, **how: object) -> Rule:
+def every(n: int, kind: str, **how: Unpack[How]) -> Rule:
     """A rule: ``kind`` for every ``n``-th request, counted from 1 (bounded by the test's own
     requests)."""
     counter = itertools.count(1)
 
     def rule(method: str, target: str) -> Fault | None:
-        return Fault(kind, **how) if next(counter) % n == 0 else None  # type: ignore[arg-type]
+        return Fault(kind, **how) if next(counter) % n == 0 else None
 
     return rule
 
 
-def first(n: int, kind: str, *, when: Callable[[str, str], bool], **how: object) -> Rule:
+def first(n: int, kind: str, *, when: Callable[[str, str], bool], **how: Unpack[How]) -> Rule:
     """A rule: ``kind`` for the first ``n`` requests ``when`` accepts, then none."""
-    fault = Fault(kind, times=n, **how)  # type: ignore[arg-type]
+    fault = Fault(kind, times=n, **how)
 
     def rule(method: str, target: str) -> Fault | None:
         return fault if when(method, target) else None

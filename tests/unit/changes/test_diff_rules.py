@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import tarfile
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,7 @@ def test_upper_layers_touching_the_same_paths_need_no_base() -> None:
 
 
 def test_config_fields_by_name_and_noise_ignored() -> None:
-    a = {
+    a: dict[str, Any] = {
         "os": "linux",
         "architecture": "amd64",
         "created": "2026-01-01T00:00:00Z",
@@ -98,7 +99,7 @@ def test_config_fields_by_name_and_noise_ignored() -> None:
         **a,
         "created": "2027-01-01T00:00:00Z",
         "config": {**a["config"], "Env": ["B=2", "A=1"]},
-    }  # type: ignore[dict-item]
+    }
     assert compare_configs(a, reordered) == []
 
 

@@ -20,10 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import pytest
+
 from tagmgr.documents.atomic import STALE_AFTER, is_temporary
 from tagmgr.lock import Lock, LockEntry, write_lock
 from tagmgr.oci.reference import ImageReference
 from tests.support.launch import TIMEOUT, bounded, launch
+
+pytestmark = pytest.mark.slow  # dozens of tagmgr processes, each signalled mid-write
 
 SOURCE = "docker.io/starlingx/k8s-cni-sriov"
 BUILD, STABLE = "master-centos-stable-20191203T153530Z.0", "stx.4.0-v2.2"

@@ -14,6 +14,8 @@ from tagmgr.git.describe import GitVersioner
 from tagmgr.manifest.model import Upstream
 from tests.support.gitrepos import GitDaemon, UpstreamRepo, isolate_git, objects
 
+pytestmark = pytest.mark.slow  # git daemons, clones and fetches
+
 ALL_KINDS = {"commit", "tag", "tree", "blob"}
 
 

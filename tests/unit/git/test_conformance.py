@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,8 @@ from tagmgr.manifest.model import Upstream
 from tagmgr.system import process
 from tests.support.githistory import grow_history
 from tests.support.gitrepos import GitDaemon, UpstreamRepo, isolate_git, objects
+
+pytestmark = pytest.mark.slow  # git describe, run once per commit of long histories
 
 MATCHES = [None, "v*", "mod/*"]
 _GIT_OUTPUT = re.compile(r"(?P<tag>.+)-(?P<depth>[0-9]+)-g(?P<hash>[0-9a-f]+)")
@@ -180,9 +183,9 @@ def test_one_git_describe_per_repository_and_match(
     commands: list[str] = []
     real_run = process.run
 
-    def recording_run(argv: Sequence[str], **options: object) -> process.Completed:
+    def recording_run(argv: Sequence[str], **options: Any) -> process.Completed:
         commands.append(argv[1])
-        return real_run(argv, **options)  # type: ignore[arg-type]
+        return real_run(argv, **options)
 
     monkeypatch.setattr(process, "run", recording_run)
     warm = versioner.describe_all(items)

@@ -26,6 +26,8 @@ from tagmgr.system import interrupt
 from tests.support.gitrepos import UpstreamRepo, isolate_git
 from tests.support.launch import MARKER, carrying, leftovers
 
+pytestmark = pytest.mark.slow  # a git repository and git processes for every test
+
 Item = tuple[Upstream, Path]
 
 

@@ -37,16 +37,16 @@ def digest(name: str) -> str:
     return "sha256:" + name.encode().hex().ljust(64, "0")[:64]
 
 
-def image(name: str, days_old: float, *tags: str, **extra: object) -> Held:
+def image(name: str, days_old: float, *tags: str, children: tuple[str, ...] = ()) -> Held:
     created = NOW - timedelta(days=days_old)
     return Held(
         digest(name),
         "application/vnd.oci.image.manifest.v1+json",
         100,
         tuple(tags),
+        children,
         created=created,
-        **extra,
-    )  # type: ignore[arg-type]
+    )
 
 
 def signature_of(held: Held) -> Held:

@@ -10,9 +10,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tagmgr.errors import TagmgrError
-from tagmgr.lifecycle.signatures import Signature, load_signer, unsigned, unsigned_reason
-from tests.support.cosign import new_key, payload, sign, write_public_key
+from tagmgr.errors import ImageFormatError, TagmgrError
+from tagmgr.lifecycle.signatures import (
+    Signature,
+    load_signer,
+    read_signatures,
+    unsigned,
+    unsigned_reason,
+)
+from tests.support.cosign import new_key, payload, sign, signed_by, write_public_key
+from tests.support.memory import MemoryRegistry
+from tests.support.oci import Image, oci_index
 
 DIGEST = "sha256:" + "a" * 64
 NAME = "127.0.0.1:5000/team/app"
@@ -143,3 +151,32 @@ def test_every_signer_must_have_signed(tmp_path: Path) -> None:
     assert unsigned([ours], DIGEST, None, NAME) == [
         f"no valid cosign signature by {ours.path} (no signature tag {tag} in {NAME})"
     ]
+
+
+def test_signatures_are_read_from_cosigns_tag_and_only_signed_payload_layers_count() -> None:
+    registry = MemoryRegistry()
+    assert read_signatures(registry, "team/app", DIGEST) is None
+    data = payload(f"{NAME}@{DIGEST}", DIGEST)
+    tag, image = signed_by(f"{NAME}@{DIGEST}", DIGEST, KEY)
+    manifest = json.loads(image.manifest_bytes)
+    unsigned_layer = {**manifest["layers"][0], "annotations": {}}
+    other_type = {**manifest["layers"][0], "mediaType": "application/octet-stream"}
+    manifest["layers"] = [unsigned_layer, other_type, manifest["layers"][0]]
+    registry.push(
+        "team/app", tag, Image(image.media_type, json.dumps(manifest).encode(), image.blobs)
+    )
+    [found] = read_signatures(registry, "team/app", DIGEST) or []
+    assert (found.payload, found.where) == (data, f"{tag} layer 2")
+    assert registry.requests.count(f"GET blob team/app:{manifest['layers'][2]['digest']}") == 1
+    assert len([r for r in registry.requests if r.startswith("GET blob")]) == 1
+
+
+def test_an_index_under_cosigns_tag_is_no_signature() -> None:
+    registry = MemoryRegistry()
+    tag, _ = signed_by(f"{NAME}@{DIGEST}", DIGEST, KEY)
+    registry.push("team/app", tag, oci_index("not-a-signature"))
+    with pytest.raises(ImageFormatError) as caught:
+        read_signatures(registry, "team/app", DIGEST)
+    assert str(caught.value) == (
+        f"registry.example/team/app:{tag} is not an image manifest; cosign's signatures are one"
+    )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
@@ -156,11 +158,11 @@ def test_in_use_names_target_source_and_every_platform(tmp_path: Path) -> None:
     ],
 )
 def test_a_bad_lock_is_refused_where_it_went_wrong(
-    tmp_path: Path, edit: object, message: str
+    tmp_path: Path, edit: Callable[[Any], object], message: str
 ) -> None:
     path = tmp_path / "tagmgr.lock"
     document = json.loads(render_lock(Lock.of([entry("127.0.0.1:5000/a:v1")])))
-    edit(document)  # type: ignore[operator]
+    edit(document)
     path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     with pytest.raises(LockError) as caught:
         read_lock(path)

@@ -112,6 +112,7 @@ def test_twice_the_references_twice_the_calls(name: str) -> None:
     assert large / small < 2.1
 
 
+@pytest.mark.slow  # one tagmgr process pinning 212,000 references: seconds, not milliseconds
 def test_a_file_at_the_size_cap_of_each_kind_is_pinned_within_a_generous_bound(
     tmp_path: Path,
 ) -> None:

@@ -17,36 +17,10 @@ from tagmgr.reconcile.outcome import Outcome, Result, apply_exit_code
 from tagmgr.reconcile.plan import Action, Kind
 from tagmgr.reconcile.recheck import AbsenceCheck
 from tagmgr.reconcile.targets import Target
-from tagmgr.registry import RegistryOptions
-from tagmgr.registry.policy import RetryPolicy
+from tests.support.memory import MemoryRegistry
 
 SOURCE = Descriptor(OCI_INDEX, "sha256:" + "1" * 64, 10)
 OTHER = Descriptor(OCI_INDEX, "sha256:" + "2" * 64, 10)
-
-
-class MemoryRegistry:
-    """Tags by (repository, tag); also plays Registries and RegistryClient."""
-
-    options = RegistryOptions(retry=RetryPolicy(jitter=0.0))
-
-    def __init__(self, pages: int = 1) -> None:
-        self.tags: dict[tuple[str, str], Descriptor] = {}
-        self.pages = pages
-        self.requests: list[str] = []
-
-    def client(self, registry: str) -> MemoryRegistry:
-        return self
-
-    def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
-        self.requests.append(f"HEAD {repository}:{reference}")
-        return self.tags.get((repository, reference))
-
-    def list_tags(self, repository: str) -> list[str]:
-        self.requests.append(f"list {repository}")
-        return [tag for repo, tag in self.tags if repo == repository]
-
-    def listing_pages(self, repository: str) -> int:
-        return self.pages
 
 
 class FakeEngine:
@@ -82,7 +56,7 @@ def create(repository: str, tag: str) -> Action:
 def test_creates_by_digest_and_verifies() -> None:
     registry = MemoryRegistry()
     engine = FakeEngine(registry)
-    [outcome] = Applier(engine, registry).apply([create("app", "v1")])  # type: ignore[arg-type]
+    [outcome] = Applier(engine, registry).apply([create("app", "v1")])
     assert outcome.result is Result.CREATED
     assert engine.copies == [(f"registry.example/app@{SOURCE.digest}", "registry.example/app:v1")]
 
@@ -92,7 +66,7 @@ def test_a_tag_that_appeared_meanwhile_is_never_overwritten() -> None:
     registry.tags[("app", "same")] = SOURCE
     registry.tags[("app", "other")] = OTHER
     engine = FakeEngine(registry)
-    outcomes = Applier(engine, registry).apply([create("app", "same"), create("app", "other")])  # type: ignore[arg-type]
+    outcomes = Applier(engine, registry).apply([create("app", "same"), create("app", "other")])
     assert [(o.result, o.message) for o in outcomes] == [
         (Result.PRESENT, "created meanwhile by someone else"),
         (
@@ -106,14 +80,14 @@ def test_a_tag_that_appeared_meanwhile_is_never_overwritten() -> None:
 
 def test_verification_and_engine_failures_are_per_entry() -> None:
     registry = MemoryRegistry()
-    wrong = Applier(FakeEngine(registry, writes=OTHER), registry)  # type: ignore[arg-type]
+    wrong = Applier(FakeEngine(registry, writes=OTHER), registry)
     [outcome] = wrong.apply([create("app", "v1")])
     assert (outcome.result, outcome.message) == (
         Result.FAILED,
         f"verification failed: registry.example/app:v1 points at {OTHER.digest}, "
         f"expected {SOURCE.digest}",
     )
-    applier = Applier(FakeEngine(registry), registry, sleep=lambda _: None)  # type: ignore[arg-type]
+    applier = Applier(FakeEngine(registry), registry, sleep=lambda _: None)
     outcomes = applier.apply([create("a", "broken"), create("b", "v1")], jobs=2)
     assert [(o.result, o.message) for o in outcomes] == [
         (Result.FAILED, "skopeo copy exited with 1: boom"),
@@ -127,7 +101,7 @@ def test_one_repository_is_written_serially_and_results_keep_manifest_order() ->
     engine = FakeEngine(registry)
     actions = [create(repo, f"v{n}") for n in range(4) for repo in ("a", "b", "c")]
     seen: list[str] = []
-    outcomes = Applier(engine, registry).apply(  # type: ignore[arg-type]
+    outcomes = Applier(engine, registry).apply(
         actions, jobs=3, on_outcome=lambda o: seen.append(str(o.action.item.entry.tag))
     )
     assert [o.action for o in outcomes] == actions
@@ -155,7 +129,7 @@ def test_after_a_stop_no_creation_starts_and_those_left_are_not_started() -> Non
         if len(engine.copies) >= 2:
             stop.set()
 
-    outcomes = Applier(engine, registry, stop=stop.is_set).apply(  # type: ignore[arg-type]
+    outcomes = Applier(engine, registry, stop=stop.is_set).apply(
         actions, jobs=3, on_outcome=stop_after_two
     )
     started = len(engine.copies)
@@ -179,7 +153,7 @@ class RivalEngine(FakeEngine):
 
 def test_a_tag_moved_after_its_read_back_is_a_conflict_in_the_final_re_read() -> None:
     registry = MemoryRegistry()
-    applier = Applier(RivalEngine(registry), registry)  # type: ignore[arg-type]
+    applier = Applier(RivalEngine(registry), registry)
     outcomes = applier.apply([create("app", "v1"), create("app", "v2")])
     assert [(o.result, o.message) for o in outcomes] == [
         (
@@ -226,13 +200,13 @@ def test_a_write_sent_once_is_run_again_only_while_the_tag_is_absent() -> None:
     registry = MemoryRegistry()
     slept: list[float] = []
     transient = FlakyEngine(registry, 2, after_writing=False)
-    [outcome] = Applier(transient, registry, sleep=slept.append).apply([create("a", "v1")])  # type: ignore[arg-type]
+    [outcome] = Applier(transient, registry, sleep=slept.append).apply([create("a", "v1")])
     assert (outcome.result, transient.attempts, slept) == (Result.CREATED, 3, [0.5, 1.0])
     written = FlakyEngine(registry, 1, after_writing=True)
-    [outcome] = Applier(written, registry, sleep=slept.append).apply([create("b", "v1")])  # type: ignore[arg-type]
+    [outcome] = Applier(written, registry, sleep=slept.append).apply([create("b", "v1")])
     assert (outcome.result, written.attempts) == (Result.CREATED, 1)
     broken = FlakyEngine(registry, 9, after_writing=False)
-    [outcome] = Applier(broken, registry, sleep=slept.append).apply([create("c", "v1")])  # type: ignore[arg-type]
+    [outcome] = Applier(broken, registry, sleep=slept.append).apply([create("c", "v1")])
     assert (outcome.result, outcome.message) == (Result.FAILED, str(UNSENT))
     assert broken.attempts == 4
 
@@ -245,7 +219,7 @@ def test_what_the_layer_below_retried_is_not_run_again() -> None:
     ):
         registry, slept = MemoryRegistry(), list[float]()
         engine = FlakyEngine(registry, 1, after_writing=False, error=error)
-        [outcome] = Applier(engine, registry, sleep=slept.append).apply([create("a", "v1")])  # type: ignore[arg-type]
+        [outcome] = Applier(engine, registry, sleep=slept.append).apply([create("a", "v1")])
         assert (outcome.result, outcome.message) == (Result.FAILED, str(error))
         assert (engine.attempts, slept) == (1, [])
 
@@ -263,7 +237,7 @@ class RefusingEngine:
 
 def test_a_refused_copy_is_not_tried_again() -> None:
     registry, engine, slept = MemoryRegistry(), RefusingEngine(), list[float]()
-    [outcome] = Applier(engine, registry, sleep=slept.append).apply([create("a", "v1")])  # type: ignore[arg-type]
+    [outcome] = Applier(engine, registry, sleep=slept.append).apply([create("a", "v1")])
     assert (outcome.result, outcome.message) == (
         Result.FAILED,
         "--engine docker refuses it: an OCI image index",
@@ -280,7 +254,7 @@ def test_the_re_check_lists_each_repository_once_and_heads_only_listed_tags() ->
     registry.tags[("app", "same")] = SOURCE
     now = [0.0]
     actions = [create("app", f"v{n}") for n in range(5)] + [create("lone", "v1")]
-    check = AbsenceCheck(registry, actions, max_age=1.0, clock=lambda: now[0])  # type: ignore[arg-type]
+    check = AbsenceCheck(registry, actions, max_age=1.0, clock=lambda: now[0])
     assert check.existing(at("app", "v0")) is None
     assert check.existing(at("app", "same")) == SOURCE
     registry.tags[("app", "v2")] = OTHER  # within the listing's age: the window that remains
@@ -300,7 +274,7 @@ def test_the_re_check_lists_each_repository_once_and_heads_only_listed_tags() ->
 
 def test_the_re_check_heads_each_tag_where_listing_costs_more_or_fails() -> None:
     paged = MemoryRegistry(pages=3)
-    check = AbsenceCheck(paged, [create("app", f"v{n}") for n in range(3)])  # type: ignore[arg-type]
+    check = AbsenceCheck(paged, [create("app", f"v{n}") for n in range(3)])
     assert [check.existing(at("app", f"v{n}")) for n in range(3)] == [None, None, None]
     assert paged.requests == ["HEAD app:v0", "HEAD app:v1", "HEAD app:v2"]
 
@@ -310,6 +284,6 @@ def test_the_re_check_heads_each_tag_where_listing_costs_more_or_fails() -> None
             raise RegistryError("registry.example", "tags/list: 500")
 
     broken = Unlistable()
-    check = AbsenceCheck(broken, [create("app", f"v{n}") for n in range(3)])  # type: ignore[arg-type]
+    check = AbsenceCheck(broken, [create("app", f"v{n}") for n in range(3)])
     assert [check.existing(at("app", f"v{n}")) for n in range(3)] == [None, None, None]
     assert broken.requests == ["list app", "HEAD app:v0", "HEAD app:v1", "HEAD app:v2"]

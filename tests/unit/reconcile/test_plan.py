@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tagmgr.errors import Location
 from tagmgr.manifest.model import ImageEntry
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import OCI_INDEX
 from tagmgr.oci.reference import ImageReference
-from tagmgr.reconcile.plan import Kind, Lookup, plan, plan_exit_code
+from tagmgr.reconcile.plan import Action, Kind, Lookup, plan, plan_exit_code
 from tagmgr.reconcile.targets import Target, Unresolved
 
 SOURCE = Descriptor(OCI_INDEX, "sha256:" + "1" * 64, 500)
@@ -78,3 +80,45 @@ def test_a_trusted_destination_is_present_without_its_source() -> None:
         None,
         "listed by the registry; not compared (--trust-existing)",
     )
+
+
+def pinned(digest: str) -> Target:
+    return replace(make_target(), pinned=digest)
+
+
+def test_a_pinned_source_that_moved_is_refused_and_one_that_is_gone_is_missing() -> None:
+    moved = pinned(OTHER.digest)
+    inventory = {moved.source: Lookup(SOURCE), moved.destination: Lookup()}
+    assert plan([moved], inventory) == [
+        Action(
+            Kind.ERROR,
+            moved,
+            SOURCE,
+            None,
+            f"docker.io/org/app:build-1 points at {SOURCE.digest}, not src_digest {OTHER.digest}: "
+            "the source was rebuilt or changed since it was reviewed; refused, nothing written",
+        )
+    ]
+    gone = {moved.source: Lookup(), moved.destination: Lookup()}
+    assert plan([moved], gone) == [
+        Action(Kind.MISSING_SOURCE, moved, message="docker.io/org/app:build-1 does not exist")
+    ]
+
+
+def test_a_pin_naming_one_platform_of_the_index_says_to_pin_the_index() -> None:
+    child = pinned(OTHER.digest)
+    inventory = {
+        child.source: Lookup(SOURCE, children={OTHER.digest: "linux/arm64"}),
+        child.destination: Lookup(OTHER),
+    }
+    assert plan([child], inventory) == [
+        Action(
+            Kind.ERROR,
+            child,
+            SOURCE,
+            OTHER,
+            f"src_digest {OTHER.digest} is the linux/arm64 manifest inside the index "
+            f"docker.io/org/app:build-1 points at, not the index; pin the index digest "
+            f"{SOURCE.digest} so that every platform gets the tag; refused, nothing written",
+        )
+    ]

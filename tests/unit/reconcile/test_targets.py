@@ -5,7 +5,13 @@ from collections.abc import Sequence
 from tagmgr.errors import GitVersionError, Location
 from tagmgr.manifest.model import ImageEntry, Manifest, Upstream
 from tagmgr.oci.registrymap import RegistryMap, parse_registry_pair
-from tagmgr.reconcile.targets import Target, Unresolved, UpstreamKey, resolve_targets
+from tagmgr.reconcile.targets import (
+    Describer,
+    Target,
+    Unresolved,
+    UpstreamKey,
+    resolve_targets,
+)
 
 UPSTREAM = Upstream("https://example.com/up.git", "4f28657")
 
@@ -18,7 +24,7 @@ def entry(
     )
 
 
-def describe_as(value: str | GitVersionError):  # type: ignore[no-untyped-def]
+def describe_as(value: str | GitVersionError) -> Describer:
     def describe(keys: Sequence[UpstreamKey]) -> dict[UpstreamKey, str | GitVersionError]:
         return dict.fromkeys(keys, value)
 

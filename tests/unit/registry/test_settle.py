@@ -18,7 +18,7 @@ import pytest
 from tagmgr.errors import RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.policy import RetryPolicy
-from tests.integration.test_registry_client import (
+from tests.support.scripted import (
     failing,
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
 )

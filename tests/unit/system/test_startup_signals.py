@@ -23,7 +23,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.support.launch import catches_sigterm
+
+pytestmark = pytest.mark.slow  # RUNS tagmgr processes, each signalled at a random moment
 
 RUNS = 64
 ENTRIES = 40_000  # 3.2 MB, under the 4 MiB a manifest may have

@@ -1,3 +1,5 @@
+"""Image references parsed, printed, rebuilt and explained when invalid: values, no registry."""
+
 from __future__ import annotations
 
 import pytest

@@ -24,7 +24,7 @@ from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
 from tagmgr.registry.limits import MAX_ANSWER
 from tagmgr.registry.policy import RetryPolicy
-from tests.integration.test_registry_client import (
+from tests.support.scripted import (
     DIGEST,
     MANIFEST,
     client_for,
