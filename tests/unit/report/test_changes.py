@@ -59,7 +59,7 @@ def test_an_update_shows_each_step_with_the_reasons_of_the_build_it_compared() -
         "          ignored by /etc/build-id: file-modified /etc/build-id\n"
         "manual    reg.example/team/db  9\n"
         "\n"
-        "versions update: 1 keep, 1 manual, 1 unpin; nothing written (--write to write)\n"
+        "versions update: 1 keep, 1 manual, 1 unpin; nothing written (--yes to write)\n"
     )
     [web, *_] = json.loads(FORMATS["json"](report, Options("json")))["entries"]
     assert web == {
