@@ -4,9 +4,6 @@ helper needs; their imports were 3 % of the instructions of a plan of 60 present
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,18 +11,11 @@ import pytest
 from tests.support.oci import ImageFactory
 from tests.support.push import push
 from tests.support.registry import RegistryServer
+from tests.unit.commands.test_light_imports import among, fresh_run
 
 pytestmark = pytest.mark.integration
 
 UNUSED = ("subprocess", "ctypes", "tagmgr.git", "tagmgr.system.process", "tagmgr.engines.skopeo")
-
-# A fresh interpreter: this test process has imported everything already.
-PROBE = """
-import json, sys
-from tagmgr.cli import main
-code = main(["plan", *sys.argv[1:]])
-print(json.dumps({"code": code, "loaded": sorted(sys.modules)}))
-"""
 
 
 def test_plan_imports_no_git_or_process_layer(
@@ -37,14 +27,5 @@ def test_plan_imports_no_git_or_process_layer(
         f"images:\n- name: {registry.address}/{repo}\n  src_build_tag: build-1\n  tag: v1\n",
         encoding="utf-8",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(manifest)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    result = json.loads(done.stdout.splitlines()[-1])
-    assert result["code"] == 0, done.stderr
-    loaded = [m for m in result["loaded"] if any(m == u or m.startswith(f"{u}.") for u in UNUSED)]
-    assert loaded == []
+    code, _, loaded = fresh_run("plan", str(manifest))
+    assert (code, among(loaded, UNUSED)) == (0, [])
