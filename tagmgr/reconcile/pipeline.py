@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from tagmgr.git.cache import default_cache_dir
-from tagmgr.git.describe import GitVersioner
+from tagmgr.errors import GitVersionError
 from tagmgr.manifest.model import Manifest
 from tagmgr.oci.registrymap import RegistryMap
 from tagmgr.reconcile.inventory import UNCOUNTED, Tally, take_inventory
 from tagmgr.reconcile.plan import Action
 from tagmgr.reconcile.plan import plan as plan_actions
 from tagmgr.reconcile.readers import RegistryReaders
-from tagmgr.reconcile.targets import Resolved, resolve_targets
+from tagmgr.reconcile.targets import Resolved, UpstreamKey, resolve_targets
 
 
 def resolve(
@@ -27,9 +26,19 @@ def resolve(
     git_cache: Path | None,
     jobs: int,
 ) -> list[Resolved]:
-    """Each entry as a concrete target (derived tags described with git), or why it is not."""
-    versioner = GitVersioner(git_cache or default_cache_dir(), jobs=jobs)
-    return resolve_targets(manifests, registry_map=registry_map, describe=versioner.describe_all)
+    """Each entry as a concrete target (derived tags described with git), or why it is not.
+
+    git and its process layer are imported only when an entry has a tag to describe.
+    """
+
+    def describe(upstreams: Sequence[UpstreamKey]) -> dict[UpstreamKey, str | GitVersionError]:
+        from tagmgr.git.cache import default_cache_dir  # noqa: PLC0415
+        from tagmgr.git.describe import GitVersioner  # noqa: PLC0415
+
+        versioner = GitVersioner(git_cache or default_cache_dir(), jobs=jobs)
+        return versioner.describe_all(upstreams)
+
+    return resolve_targets(manifests, registry_map=registry_map, describe=describe)
 
 
 def plan(

@@ -138,9 +138,7 @@ class RegistryAuth(httpx.Auth):
         self._lock = threading.Lock()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        scope = scope_for(request)
-        repository = repository_of(request)
-        presend = self._known_header(scope, repository)
+        presend = self._known_header(request)
         if presend is not None:
             request.headers["Authorization"] = presend
         response = yield request
@@ -149,6 +147,8 @@ class RegistryAuth(httpx.Auth):
         challenge = self._challenge(response)
         if challenge is None:
             return
+        scope = scope_for(request)
+        repository = repository_of(request)
         credentials = self._credentials(repository)
         if challenge.scheme == "basic":
             request.headers["Authorization"] = self._basic_header(credentials)
@@ -164,16 +164,17 @@ class RegistryAuth(httpx.Auth):
         if decide(response.status_code) is Decision.REAUTHENTICATE:
             raise self._refused(credentials, _insufficient_scope(response, scope))
 
-    def _known_header(self, scope: str, repository: str) -> str | None:
-        """What to send up front, from the last challenge: basic credentials or a cached token."""
+    def _known_header(self, request: httpx.Request) -> str | None:
+        """What to send up front, from the last challenge: basic credentials or a cached token.
+        Without one (a registry that asks for none), the request's path is never parsed."""
         with self._lock:
             last = self._last
         if last is None:
             return None
         if last.scheme == "basic":
-            credentials = self._credentials(repository)
+            credentials = self._credentials(repository_of(request))
             return self._basic_header(credentials) if credentials else None
-        token = self._cache.get(self._key(last, scope))
+        token = self._cache.get(self._key(last, scope_for(request)))
         return f"Bearer {token}" if token else None
 
     def _challenge(self, response: httpx.Response) -> Challenge | None:

@@ -21,7 +21,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from urllib.parse import unquote
 
 import httpx
@@ -87,10 +87,10 @@ class PooledTransport(httpx.BaseTransport):
         timeouts = request.extensions.get("timeout", {})
         connection = self._connection(request.url, timeouts.get("connect"))
         try:
-            with _mapped(httpx.WriteTimeout, httpx.WriteError):
+            with _WRITING:
                 connection.timeout(timeouts.get("write"))
                 connection.sock.sendall(self._message(connection, request))
-            with _mapped(httpx.ReadTimeout, httpx.ReadError):
+            with _READING:
                 connection.timeout(timeouts.get("read"))
                 head = read_head(connection.reader)
                 body = Body(connection.reader, head, request.method)
@@ -125,7 +125,7 @@ class PooledTransport(httpx.BaseTransport):
             if since >= oldest and connection.alive():
                 return connection
             connection.close()
-        with _mapped(httpx.ConnectTimeout, httpx.ConnectError):
+        with _CONNECTING:
             sock = self._open(origin, timeout)
         return _Connection(origin, sock, forwarded=self._proxy is not None and scheme == "http")
 
@@ -207,7 +207,7 @@ class _Answer(httpx.SyncByteStream):
         self._put_back = put_back
 
     def __iter__(self) -> Iterator[bytes]:
-        with _mapped(httpx.ReadTimeout, httpx.ReadError):
+        with _READING:
             yield from self._body.chunks(CHUNK)
 
     def close(self) -> None:
@@ -220,16 +220,33 @@ class _Answer(httpx.SyncByteStream):
             connection.close()
 
 
-@contextmanager
-def _mapped(
-    timeout: type[httpx.TransportError], failure: type[httpx.TransportError]
-) -> Iterator[None]:
-    """``OSError`` and malformed answers raised as httpx's errors, from the original."""
-    try:
-        yield
-    except TimeoutError as exc:
-        raise timeout(str(exc) or "timed out") from exc
-    except ProtocolError as exc:
-        raise httpx.RemoteProtocolError(str(exc)) from exc
-    except OSError as exc:
-        raise failure(str(exc)) from exc
+class _Mapped:
+    """``OSError`` and malformed answers raised as httpx's errors, from the original.
+
+    A class rather than a ``contextmanager``: it wraps each request three times, and a
+    generator's set-up and tear-down cost more than its checks.
+    """
+
+    def __init__(
+        self, timeout: type[httpx.TransportError], failure: type[httpx.TransportError]
+    ) -> None:
+        self._timeout = timeout
+        self._failure = failure
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _: TracebackType | None
+    ) -> None:
+        if isinstance(exc, TimeoutError):
+            raise self._timeout(str(exc) or "timed out") from exc
+        if isinstance(exc, ProtocolError):
+            raise httpx.RemoteProtocolError(str(exc)) from exc
+        if isinstance(exc, OSError):
+            raise self._failure(str(exc)) from exc
+
+
+_CONNECTING = _Mapped(httpx.ConnectTimeout, httpx.ConnectError)
+_WRITING = _Mapped(httpx.WriteTimeout, httpx.WriteError)
+_READING = _Mapped(httpx.ReadTimeout, httpx.ReadError)

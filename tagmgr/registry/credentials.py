@@ -23,7 +23,7 @@ from tagmgr.errors import CommandError, CredentialsError
 from tagmgr.oci.reference import DOCKER_HUB
 from tagmgr.registry.authfiles import AuthFile, read_auth_files
 from tagmgr.registry.options import CredentialLookup, Credentials, RegistryOptions
-from tagmgr.system import logs, process
+from tagmgr.system import logs
 
 log = logs.get(__name__)
 
@@ -165,6 +165,9 @@ def _from_helper(name: str, section: str, helper: str, registry: str) -> Credent
     program = f"docker-credential-{helper}"
     server = DOCKER_HUB_KEY if registry == DOCKER_HUB else registry
     where = f"{name}: {section}"
+    # Here, not at the top: a plan with no helper configured never starts a process.
+    from tagmgr.system import process  # noqa: PLC0415
+
     try:
         result = process.run([program, "get"], stdin=server.encode(), timeout=HELPER_TIMEOUT)
     except CommandError as exc:

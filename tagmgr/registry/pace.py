@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import httpx
 
@@ -33,11 +32,22 @@ class Pace:
         self._next_start = 0.0
         self._lock = threading.Lock()
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._slots:
+    def slot(self) -> Pace:
+        """``with pace.slot():`` holds a slot, its turn waited for, for the block. The pace is its
+        own context manager, not a ``contextmanager`` generator: every attempt takes a slot, and a
+        generator's set-up and tear-down cost more than the slot."""
+        return self
+
+    def __enter__(self) -> None:
+        self._slots.acquire()
+        try:
             self._wait_for_turn()
-            yield
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        self._slots.release()
 
     def _wait_for_turn(self) -> None:
         if not self._interval:

@@ -45,16 +45,16 @@ that validate loads made named tuples, which cost a sixth of a dataclass to defi
 PROBE = """
 import json, sys
 from tagmgr.cli import main
-code = main(["validate", *sys.argv[1:]])
+code = main(sys.argv[1:])
 print(json.dumps({"code": code, "loaded": sorted(sys.modules)}))
 """
 
 
-def test_validate_imports_no_registry_client_engine_or_git(tmp_path: Path) -> None:
-    manifest = tmp_path / "stx.yaml"
-    manifest.write_text(STARLINGX, encoding="utf-8")
+def fresh_run(*argv: str) -> tuple[int, list[str], list[str]]:
+    """``tagmgr ARGV`` in a fresh interpreter: its exit code, its output lines, and every module
+    it loaded."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(manifest)],
+        [sys.executable, "-c", PROBE, *argv],
         capture_output=True,
         text=True,
         check=True,
@@ -62,7 +62,17 @@ def test_validate_imports_no_registry_client_engine_or_git(tmp_path: Path) -> No
     )
     *lines, last = done.stdout.splitlines()
     result = json.loads(last)
-    assert (result["code"], lines) == (0, [f"{manifest}: ok (2 images)"])
-    loaded = set(result["loaded"])
-    heavy = [m for m in sorted(loaded) if any(m == h or m.startswith(f"{h}.") for h in HEAVY)]
-    assert heavy == []
+    return result["code"], lines, result["loaded"]
+
+
+def among(loaded: list[str], modules: tuple[str, ...]) -> list[str]:
+    """The ``loaded`` modules that are one of ``modules`` or inside one."""
+    return [m for m in loaded if any(m == h or m.startswith(f"{h}.") for h in modules)]
+
+
+def test_validate_imports_no_registry_client_engine_or_git(tmp_path: Path) -> None:
+    manifest = tmp_path / "stx.yaml"
+    manifest.write_text(STARLINGX, encoding="utf-8")
+    code, lines, loaded = fresh_run("validate", str(manifest))
+    assert (code, lines) == (0, [f"{manifest}: ok (2 images)"])
+    assert among(loaded, HEAVY) == []
