@@ -17,6 +17,7 @@ from tagmgr.errors import DocumentError
 if TYPE_CHECKING:
     from tagmgr.pinrefs.edit import FileEdit
     from tagmgr.pinrefs.pins import PinTable
+    from tagmgr.registry import Registries
 
 
 def register(table: CommandTable) -> None:
@@ -100,17 +101,19 @@ def _pins_from_manifests(args: argparse.Namespace, named: set[tuple[str, str]]) 
     from tagmgr.manifest import load_manifests
     from tagmgr.pinrefs.sources import pins_from_manifests
 
-    manifests, mapping = load_manifests(args.manifest), registry_map(args)
-    if not args.digest:
-        return pins_from_manifests(
-            manifests, None, mapping, git_cache=args.git_cache, jobs=args.jobs
-        )
-    with open_registries(args) as registries:
+    manifests = load_manifests(args.manifest)
+
+    def pins(registries: Registries | None) -> PinTable:
         return pins_from_manifests(
             manifests,
             registries,
-            mapping,
+            registry_map(args),
+            named=named,
             git_cache=args.git_cache,
             jobs=args.jobs,
-            named=named,
         )
+
+    if not args.digest:
+        return pins(None)
+    with open_registries(args) as registries:
+        return pins(registries)

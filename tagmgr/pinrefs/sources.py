@@ -26,9 +26,9 @@ def pins_from_manifests(
     registries: Registries | None,
     registry_map: RegistryMap,
     *,
+    named: Set[tuple[str, str]],
     git_cache: Path | None,
     jobs: int,
-    named: Set[tuple[str, str]] = frozenset(),
 ) -> PinTable:
     """Entries as written (files name docker.io, not a mirror); when ``registries`` are given,
     the digest of each target in a repository the files name (``named``: registry, repository)
