@@ -47,7 +47,7 @@ def plan_promote(
     digest = found.digest
     source_tags = client.list_tags(image.repository)
     signatures = _referrer_tags(source_tags, digest)
-    source = _state(registries, _repository(image), source_tags, chain)
+    source = _state(registries, image.repository_only, source_tags, chain)
     destination = source
     if to_repository is not None and to_repository.name != source.repository.name:
         dest_client = registries.client(to_repository.registry)
@@ -106,8 +106,4 @@ def _state(
 ) -> TagState:
     client = registries.client(repository.registry)
     wanted = [*wanted_tags(listed, chain), *(t for t in extra or [] if t in listed)]
-    return TagState(_repository(repository), tag_digests(client, repository.repository, wanted))
-
-
-def _repository(reference: ImageReference) -> ImageReference:
-    return ImageReference(reference.registry, reference.repository)
+    return TagState(repository.repository_only, tag_digests(client, repository.repository, wanted))

@@ -111,6 +111,11 @@ class ImageReference(NamedTuple):
     def name(self) -> str:
         return f"{self.registry}/{self.repository}"
 
+    @property
+    def repository_only(self) -> ImageReference:
+        """The repository this reference is in, without its tag or digest."""
+        return self._replace(tag=None, digest=None)
+
     def with_tag(self, tag: str) -> ImageReference:
         return self._replace(tag=tag, digest=None)
 

@@ -32,8 +32,8 @@ class Pin:
     @classmethod
     def of(cls, target: ImageReference, source: ImageReference, digest: str | None) -> Pin:
         """The pin for an entry making ``target`` (name:tag) from ``source``."""
-        name = ImageReference(target.registry, target.repository)
-        return cls(name, str(target.tag), frozenset({source.tag} if source.tag else ()), digest)
+        builds = frozenset({source.tag} if source.tag else ())
+        return cls(target.repository_only, str(target.tag), builds, digest)
 
 
 @dataclass(frozen=True)
