@@ -1,4 +1,4 @@
-"""Registry authentication as an httpx.Auth flow (the distribution token protocol).
+"""Registry authentication as an auth flow (``sender.AuthFlow``; the distribution token protocol).
 
 Send; on a 401 read ``WWW-Authenticate``. ``Basic``: send again with the credentials.
 ``Bearer``: GET the realm with ``service`` and each ``scope`` (basic credentials if any, anonymous
@@ -18,11 +18,10 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
-import httpx
-
 from tagmgr.errors import AuthenticationError, RegistryError
 from tagmgr.registry.failures import status_error
-from tagmgr.registry.options import CredentialLookup, Credentials, host_header
+from tagmgr.registry.messages import URL, InvalidURL, Request, Response
+from tagmgr.registry.options import CredentialLookup, Credentials
 from tagmgr.registry.retry import Decision, decide
 
 DEFAULT_TOKEN_LIFETIME = 60.0  # seconds, when the token service does not say (per the spec)
@@ -59,20 +58,20 @@ def parse_challenges(header: str) -> list[Challenge]:
     return challenges
 
 
-def _insufficient_scope(response: httpx.Response, scope: str) -> str:
+def _insufficient_scope(response: Response, scope: str) -> str:
     """``scope`` if the registry says the token lacked it (``error="insufficient_scope"``)."""
     header = response.headers.get("WWW-Authenticate", "")
     refused = any(c.params.get("error") == "insufficient_scope" for c in parse_challenges(header))
     return scope if refused else ""
 
 
-def repository_of(request: httpx.Request) -> str:
+def repository_of(request: Request) -> str:
     """The repository a request is under, ``""`` for others (``/v2/``)."""
     match = _REPOSITORY_PATH.match(request.url.path)
     return match.group(1) if match else ""
 
 
-def scope_for(request: httpx.Request) -> str:
+def scope_for(request: Request) -> str:
     """The scopes a request under a repository needs, space-separated; ``""`` for others.
 
     Reads need ``pull``; writes ``pull,push``; a DELETE ``delete``. A cross-repository mount
@@ -111,14 +110,10 @@ class TokenCache:
             self._tokens.pop(key, None)
 
 
-class RegistryAuth(httpx.Auth):
+class RegistryAuth:
     """The flow for one registry. ``credentials`` gives them per repository (each request's, or
     ``""`` for the registry's own); ``sources`` says where they were looked for;
     ``clear_realm_allowed`` lets credentials go to a plain-HTTP realm."""
-
-    # httpx would read every answer whole, a streamed blob included; the flow reads only the token
-    # service's answers (httpx reads each answer it replaces before sending again).
-    requires_response_body = False
 
     def __init__(
         self,
@@ -137,7 +132,7 @@ class RegistryAuth(httpx.Auth):
         self._last: Challenge | None = None  # the registry's last challenge answered
         self._lock = threading.Lock()
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
         presend = self._known_header(request)
         if presend is not None:
             request.headers["Authorization"] = presend
@@ -164,7 +159,7 @@ class RegistryAuth(httpx.Auth):
         if decide(response.status_code) is Decision.REAUTHENTICATE:
             raise self._refused(credentials, _insufficient_scope(response, scope))
 
-    def _known_header(self, request: httpx.Request) -> str | None:
+    def _known_header(self, request: Request) -> str | None:
         """What to send up front, from the last challenge: basic credentials or a cached token.
         Without one (a registry that asks for none), the request's path is never parsed."""
         with self._lock:
@@ -177,7 +172,7 @@ class RegistryAuth(httpx.Auth):
         token = self._cache.get(self._key(last, scope_for(request)))
         return f"Bearer {token}" if token else None
 
-    def _challenge(self, response: httpx.Response) -> Challenge | None:
+    def _challenge(self, response: Response) -> Challenge | None:
         """The challenge to answer: Bearer (with a realm) before Basic; others are not spoken."""
         header = response.headers.get("WWW-Authenticate", "")
         usable = [
@@ -199,24 +194,24 @@ class RegistryAuth(httpx.Auth):
 
     def _token_request(
         self, challenge: Challenge, scope: str, credentials: Credentials | None
-    ) -> httpx.Request:
+    ) -> Request:
         realm = self._realm(challenge, credentials)
         params: dict[str, str | list[str]] = {"service": challenge.params.get("service", "")}
         if scope:
             params["scope"] = scope.split(" ")  # one parameter per scope, as the spec asks
         headers = {"Authorization": self._basic_header(credentials)} if credentials else {}
-        return httpx.Request("GET", realm, params=params, headers={**headers, **host_header(realm)})
+        return Request("GET", realm, params=params, headers=headers)
 
-    def _realm(self, challenge: Challenge, credentials: Credentials | None) -> httpx.URL:
+    def _realm(self, challenge: Challenge, credentials: Credentials | None) -> URL:
         """The challenge's realm, checked: an absolute URL, and HTTPS if credentials go there."""
         try:
-            realm = httpx.URL(challenge.params["realm"])
-        except httpx.InvalidURL as exc:
+            realm = URL.parse(challenge.params["realm"])
+        except InvalidURL as exc:
             raise self._bad_realm() from exc
-        if not realm.is_absolute_url:
+        if not realm.is_absolute:
             raise self._bad_realm()
         if credentials and realm.scheme != "https" and not self._clear_realm_allowed:
-            host = f"{realm.scheme}://{realm.netloc.decode('ascii')}"
+            host = f"{realm.scheme}://{realm.netloc}"
             raise AuthenticationError(
                 self._registry,
                 f"token realm {host} is plain HTTP: credentials for {credentials.described()} "
@@ -228,7 +223,7 @@ class RegistryAuth(httpx.Auth):
         return RegistryError(self._registry, "the token realm it names is not an absolute URL")
 
     def _store_token(
-        self, response: httpx.Response, key: tuple[str, str, str], credentials: Credentials | None
+        self, response: Response, key: tuple[str, str, str], credentials: Credentials | None
     ) -> str:
         if response.status_code in {401, 403}:
             raise self._refused(credentials)

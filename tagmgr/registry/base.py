@@ -2,7 +2,8 @@
 
 ``ClientBase`` settles the session on first use (scheme, TLS, credentials, see ``session``), builds
 URLs that are checked to go to this registry, and sends every request through ``_send``, where
-each httpx failure becomes a ``RegistryError``. The distribution API lives in its subclasses.
+each failure to get an answer becomes a ``RegistryError``. The distribution API lives in its
+subclasses.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import threading
 import time
 from collections.abc import Callable
 
-import httpx
-
 from tagmgr.errors import RegistryError, TagmgrError, TransientWriteError
 from tagmgr.oci.reference import DIGEST_PATTERN
 from tagmgr.registry.credentials import Keyring
 from tagmgr.registry.failures import request_error, status_error
 from tagmgr.registry.limits import UNBOUNDED
-from tagmgr.registry.options import Connection, RegistryOptions, check_destination, host_header
+from tagmgr.registry.messages import URL, RequestError, Response, Transport
+from tagmgr.registry.options import Connection, RegistryOptions, check_destination
 from tagmgr.registry.reachability import Reachability
 from tagmgr.registry.retry import NOT_SENT_AGAIN, RETRY_SAFE
 from tagmgr.registry.session import Session, open_session
@@ -43,7 +43,7 @@ class ClientBase:
         options: RegistryOptions,
         *,
         keyring: Keyring | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -99,24 +99,25 @@ class ClientBase:
                     raise
             return self._session
 
-    def _url(self, path: str) -> httpx.URL:
-        """``path`` (absolute, from ``/v2/``) on this registry; one parse, not a join's three."""
-        return check_destination(self.registry, httpx.URL(f"{self._settled().base_url}{path}"))
+    def _url(self, path: str) -> URL:
+        """``path`` (absolute, from ``/v2/``) on this registry."""
+        return check_destination(self.registry, self._settled().base_url.with_target(path))
 
-    def _manifest_url(self, repository: str, reference: str) -> httpx.URL:
+    def _manifest_url(self, repository: str, reference: str) -> URL:
         return self._url(f"/v2/{repository}/manifests/{reference}")
 
     def _send(
         self,
         method: str,
-        url: httpx.URL,
+        url: URL,
         headers: dict[str, str] | None = None,
         *,
         content: bytes | None = None,
         stream: bool = False,
         retry_safe: RetrySafe | None = None,
-    ) -> httpx.Response:
-        """The boundary: every request goes through here, every httpx failure is translated.
+    ) -> Response:
+        """The boundary: every request goes through here, every failure to get an answer is
+        translated.
 
         A ``stream`` answer is not read: it may be larger than any other answer is allowed to be.
         """
@@ -128,18 +129,18 @@ class ClientBase:
             return http.send(
                 method,
                 url,
-                {**(headers or {}), **host_header(url)},
+                headers or {},
                 content=content,
                 extensions=extensions,
                 stream=stream,
             )
-        except httpx.RequestError as exc:
+        except RequestError as exc:
             error = request_error(self.registry, url, exc, self._options.retry.request_timeout)
             if extensions.get(NOT_SENT_AGAIN):
                 raise TransientWriteError(self.registry, _unprefixed(error)) from exc
             raise error from exc
 
-    def _ok(self, response: httpx.Response) -> httpx.Response:
+    def _ok(self, response: Response) -> Response:
         if not response.is_success:
             error = status_error(self.registry, response)
             if response.request.extensions.get(NOT_SENT_AGAIN):

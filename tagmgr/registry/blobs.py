@@ -10,11 +10,10 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 
-import httpx
-
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.registry.base import LENGTH_RE, ClientBase
 from tagmgr.registry.failures import request_error
+from tagmgr.registry.messages import URL, RequestError, Response
 
 BLOB_CHUNK = 1024 * 1024
 
@@ -39,9 +38,7 @@ class BlobClient(ClientBase):
         finally:
             response.close()
 
-    def _verified_chunks(
-        self, response: httpx.Response, repository: str, digest: str
-    ) -> Iterator[bytes]:
+    def _verified_chunks(self, response: Response, repository: str, digest: str) -> Iterator[bytes]:
         algorithm = digest.partition(":")[0]
         hasher = hashlib.new(algorithm)
         held: bytes | None = None
@@ -51,7 +48,7 @@ class BlobClient(ClientBase):
                 if held is not None:
                     yield held
                 held = chunk
-        except httpx.RequestError as exc:
+        except RequestError as exc:
             raise request_error(
                 self.registry, response.url, exc, self._options.retry.request_timeout
             ) from exc
@@ -79,7 +76,7 @@ class BlobClient(ClientBase):
         caller uploads the blob itself.
         """
         self._check_digest("blob", repository, digest)
-        url = self._url(f"/v2/{repository}/blobs/uploads/").copy_merge_params(
+        url = self._url(f"/v2/{repository}/blobs/uploads/").with_params(
             {"mount": digest, "from": source_repository}
         )
         response = self._ok(self._send("POST", url, retry_safe=True))
@@ -108,29 +105,29 @@ class BlobClient(ClientBase):
         except BaseException:
             self._discard_upload(location)
             raise
-        final = location.copy_merge_params({"digest": digest})
+        final = location.with_params({"digest": digest})
         headers = {"Content-Type": "application/octet-stream"}
         self._ok(self._send("PUT", final, headers, content=pending or b""))
 
-    def _patch(self, location: httpx.URL, chunk: bytes, offset: int) -> httpx.URL:
+    def _patch(self, location: URL, chunk: bytes, offset: int) -> URL:
         headers = {
             "Content-Type": "application/octet-stream",
             "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
         }
         return self._location(self._ok(self._send("PATCH", location, headers, content=chunk)))
 
-    def _location(self, response: httpx.Response) -> httpx.URL:
+    def _location(self, response: Response) -> URL:
         """Where an upload goes on: the answer's ``Location``, relative to the request."""
         location = response.headers.get("Location", "")
         if not location:
             raise RegistryError(self.registry, f"{response.url.path}: upload without a Location")
         return response.url.join(location)
 
-    def _cancel_upload(self, response: httpx.Response) -> None:
+    def _cancel_upload(self, response: Response) -> None:
         if response.headers.get("Location"):
             self._discard_upload(self._location(response))
 
-    def _discard_upload(self, location: httpx.URL) -> None:
+    def _discard_upload(self, location: URL) -> None:
         """Cancel an upload, best effort: the registry purges abandoned ones anyway."""
         with suppress(TagmgrError):
             self._send("DELETE", location).close()

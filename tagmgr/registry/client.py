@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
 from tagmgr.errors import RegistryError
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import MANIFEST_MEDIA_TYPES
 from tagmgr.registry.base import DIGEST_RE, LENGTH_RE, RetrySafe, digest_of
 from tagmgr.registry.blobs import BlobClient
+from tagmgr.registry.messages import URL, Response
 
 ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
 DIGEST_HEADER = "Docker-Content-Digest"
@@ -43,10 +42,10 @@ class RegistryClient(BlobClient):
         """
         start = self._url(f"/v2/{repository}/tags/list")
         if page_size:
-            start = start.copy_merge_params({"n": page_size})
+            start = start.with_params({"n": page_size})
         tags: list[str] = []
-        visited: set[httpx.URL] = set()
-        url: httpx.URL | None = start
+        visited: set[URL] = set()
+        url: URL | None = start
         while url is not None:
             visited.add(url)
             response = self._send("GET", url)
@@ -131,7 +130,7 @@ class RegistryClient(BlobClient):
         self._ok(response)
         return True
 
-    def _tags_in(self, response: httpx.Response) -> list[str]:
+    def _tags_in(self, response: Response) -> list[str]:
         try:
             tags = json.loads(response.content).get("tags") or []
         except (ValueError, RecursionError, AttributeError):
@@ -140,7 +139,7 @@ class RegistryClient(BlobClient):
             return tags
         raise RegistryError(self.registry, f"{response.url.path}: not a tag list")
 
-    def _next_page(self, response: httpx.Response, visited: set[httpx.URL]) -> httpx.URL | None:
+    def _next_page(self, response: Response, visited: set[URL]) -> URL | None:
         link = response.links.get("next", {}).get("url")
         if not link:
             return None
@@ -159,6 +158,6 @@ class RegistryClient(BlobClient):
         )
 
 
-def _media_type(response: httpx.Response) -> str:
+def _media_type(response: Response) -> str:
     content_type: str = response.headers.get("Content-Type", "")
     return content_type.split(";", 1)[0].strip()

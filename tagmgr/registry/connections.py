@@ -1,14 +1,12 @@
-"""Keep-alive HTTP/1.1 connections behind httpx's transport interface.
+"""Keep-alive HTTP/1.1 connections: the transport at the bottom of every registry request.
 
 httpx's own transport (httpcore over h11) cost more CPU per request than the rest of tagmgr's
 client together, and a registry run is a thousand small requests (`make bench` gives the CPU per
-request). This transport keeps httpx's ``Request`` and ``Response`` (and so the auth flow, the
-retries and every test's ``MockTransport``) and speaks HTTP/1.1 itself (``wire``): one pool of idle
-connections per origin, each taken by one request at a time and put back once its answer was read
-to the end.
+request). This transport speaks HTTP/1.1 itself (``wire``): one pool of idle connections per
+origin, each taken by one request at a time and put back once its answer was read to the end.
 
 A request through a proxy goes to the proxy: in absolute form for plain HTTP, through a
-``CONNECT`` tunnel for HTTPS. Failures are raised as httpx's exceptions, each from the
+``CONNECT`` tunnel for HTTPS. Failures are raised as ``messages``' exceptions, each from the
 ``OSError`` or ``ssl`` error behind it, which ``failures`` reads.
 """
 
@@ -24,8 +22,21 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from urllib.parse import unquote
 
-import httpx
-
+from tagmgr.registry.messages import (
+    URL,
+    ConnectError,
+    ConnectTimeout,
+    LocalProtocolError,
+    ProxyError,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    Request,
+    Response,
+    TransportError,
+    WriteError,
+    WriteTimeout,
+)
 from tagmgr.registry.tls import Trust
 from tagmgr.registry.wire import Body, ProtocolError, read_head, request_head
 
@@ -39,12 +50,10 @@ Origin = tuple[str, str, int]  # scheme, host as sent (ASCII, IPv6 without brack
 class _Connection:
     """One open connection to an origin, direct, through a proxy, or tunnelled through one."""
 
-    def __init__(self, origin: Origin, sock: socket.socket, *, forwarded: bool) -> None:
+    def __init__(self, origin: Origin, sock: socket.socket) -> None:
         self.origin = origin
         self.sock = sock
         self.reader = sock.makefile("rb")
-        self.forwarded = forwarded
-        """True when requests go to a proxy in absolute form (plain HTTP through a proxy)."""
 
     def alive(self) -> bool:
         """False if the peer closed it, or sent something unasked, while it sat idle."""
@@ -62,7 +71,7 @@ class _Connection:
         self.sock.close()
 
 
-class PooledTransport(httpx.BaseTransport):
+class PooledTransport:
     """Requests over pooled connections; thread-safe.
 
     ``trust`` gives the TLS context of https origins; ``proxy`` (``http://[user:pass@]host:port``)
@@ -77,31 +86,31 @@ class PooledTransport(httpx.BaseTransport):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._trust = trust
-        self._proxy = httpx.URL(proxy) if proxy is not None else None
+        self._proxy = URL.parse(proxy) if proxy is not None else None
         self._proxy_fields = _proxy_fields(self._proxy)
         self._clock = clock
         self._idle: dict[Origin, list[tuple[_Connection, float]]] = {}
         self._lock = threading.Lock()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        timeouts = request.extensions.get("timeout", {})
-        connection = self._connection(request.url, timeouts.get("connect"))
+    def handle_request(self, request: Request) -> Response:
+        message = self._message(request)
+        connection = self._connection(request.url, request.timeout)
         try:
             with _WRITING:
-                connection.timeout(timeouts.get("write"))
-                connection.sock.sendall(self._message(connection, request))
+                connection.timeout(request.timeout)
+                connection.sock.sendall(message)
             with _READING:
-                connection.timeout(timeouts.get("read"))
                 head = read_head(connection.reader)
                 body = Body(connection.reader, head, request.method)
+                fields = head.fields
         except BaseException:
             connection.close()
             raise
-        return httpx.Response(
+        return Response(
             head.status,
-            headers=head.fields,
+            headers=fields,
             stream=_Answer(body, connection, self._put_back),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+            reason=head.reason.decode("latin-1"),
         )
 
     def close(self) -> None:
@@ -111,10 +120,10 @@ class PooledTransport(httpx.BaseTransport):
             for connection, _ in connections:
                 connection.close()
 
-    def _connection(self, url: httpx.URL, timeout: float | None) -> _Connection:
+    def _connection(self, url: URL, timeout: float | None) -> _Connection:
         """An idle connection to ``url``'s origin still open, else a new one."""
         scheme = url.scheme
-        origin = (scheme, url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[scheme])
+        origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
         oldest = self._clock() - KEEPALIVE_SECONDS
         while True:
             with self._lock:
@@ -127,7 +136,7 @@ class PooledTransport(httpx.BaseTransport):
             connection.close()
         with _CONNECTING:
             sock = self._open(origin, timeout)
-        return _Connection(origin, sock, forwarded=self._proxy is not None and scheme == "http")
+        return _Connection(origin, sock)
 
     def _open(self, origin: Origin, timeout: float | None) -> socket.socket:
         """A socket to ``origin``, its TLS verified as ``trust`` says; a certificate a narrow
@@ -145,7 +154,7 @@ class PooledTransport(httpx.BaseTransport):
     ) -> socket.socket:
         _, host, port = origin
         proxy = self._proxy
-        address = (host, port) if proxy is None else (proxy.raw_host.decode(), proxy.port or 80)
+        address = (host, port) if proxy is None else (proxy.host, proxy.port or 80)
         sock = socket.create_connection(address, timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -158,18 +167,22 @@ class PooledTransport(httpx.BaseTransport):
             raise
         return sock
 
-    def _message(self, connection: _Connection, request: httpx.Request) -> bytes:
+    def _message(self, request: Request) -> bytes:
+        """The request as sent, checked before a connection is taken. Plain HTTP through a
+        proxy goes to the proxy, in absolute form."""
         url = request.url
-        fields = list(request.headers.raw)
-        target = url.raw_path.decode("ascii")
-        if connection.forwarded:
-            target = str(url)
-            fields += self._proxy_fields
-        body = request.read()
+        target = url.target
         try:
-            return request_head(request.method, target, fields) + body
-        except ProtocolError as error:
-            raise httpx.LocalProtocolError(str(error), request=request) from error
+            fields = [(n.encode("ascii"), v.encode("latin-1")) for n, v in request.headers.items()]
+            if self._forwarded(url.scheme):
+                target = str(url)
+                fields += self._proxy_fields
+            return request_head(request.method, target, fields) + request.content
+        except (ProtocolError, UnicodeEncodeError) as error:
+            raise LocalProtocolError(str(error), request=request) from error
+
+    def _forwarded(self, scheme: str) -> bool:
+        return self._proxy is not None and scheme == "http"
 
     def _put_back(self, connection: _Connection) -> None:
         with self._lock:
@@ -185,18 +198,18 @@ def _open_tunnel(
     with sock.makefile("rb", buffering=0) as reader:  # unbuffered: TLS bytes follow the answer
         head = read_head(reader)
     if head.status != 200:
-        raise httpx.ProxyError(f"{head.status} {head.reason.decode('latin-1')}".strip())
+        raise ProxyError(f"{head.status} {head.reason.decode('latin-1')}".strip())
 
 
-def _proxy_fields(proxy: httpx.URL | None) -> list[tuple[bytes, bytes]]:
+def _proxy_fields(proxy: URL | None) -> list[tuple[bytes, bytes]]:
     """``Proxy-Authorization`` from the proxy URL's user name and password, if it has them."""
     if proxy is None or not proxy.userinfo:
         return []
-    pair = unquote(proxy.userinfo.decode("ascii")).encode()
+    pair = unquote(proxy.userinfo).encode()
     return [(b"Proxy-Authorization", b"Basic " + base64.b64encode(pair))]
 
 
-class _Answer(httpx.SyncByteStream):
+class _Answer:
     """An answer's body; its connection goes back to the pool once the body was read whole."""
 
     def __init__(
@@ -221,15 +234,13 @@ class _Answer(httpx.SyncByteStream):
 
 
 class _Mapped:
-    """``OSError`` and malformed answers raised as httpx's errors, from the original.
+    """``OSError`` and malformed answers raised as ``messages``' errors, from the original.
 
     A class rather than a ``contextmanager``: it wraps each request three times, and a
     generator's set-up and tear-down cost more than its checks.
     """
 
-    def __init__(
-        self, timeout: type[httpx.TransportError], failure: type[httpx.TransportError]
-    ) -> None:
+    def __init__(self, timeout: type[TransportError], failure: type[TransportError]) -> None:
         self._timeout = timeout
         self._failure = failure
 
@@ -242,11 +253,11 @@ class _Mapped:
         if isinstance(exc, TimeoutError):
             raise self._timeout(str(exc) or "timed out") from exc
         if isinstance(exc, ProtocolError):
-            raise httpx.RemoteProtocolError(str(exc)) from exc
+            raise RemoteProtocolError(str(exc)) from exc
         if isinstance(exc, OSError):
             raise self._failure(str(exc)) from exc
 
 
-_CONNECTING = _Mapped(httpx.ConnectTimeout, httpx.ConnectError)
-_WRITING = _Mapped(httpx.WriteTimeout, httpx.WriteError)
-_READING = _Mapped(httpx.ReadTimeout, httpx.ReadError)
+_CONNECTING = _Mapped(ConnectTimeout, ConnectError)
+_WRITING = _Mapped(WriteTimeout, WriteError)
+_READING = _Mapped(ReadTimeout, ReadError)

@@ -1,4 +1,4 @@
-"""The one boundary where httpx failures and error responses become tagmgr errors.
+"""The one boundary where failures to get an answer, and error answers, become tagmgr errors.
 
 Messages name the registry and the URL, never a header, a token or a password.
 """
@@ -9,9 +9,15 @@ import json
 import ssl
 from collections.abc import Iterator
 
-import httpx
-
 from tagmgr.errors import CertificateError, RegistryError
+from tagmgr.registry.messages import (
+    URL,
+    ConnectError,
+    RequestError,
+    Response,
+    TimeoutException,
+    TransportError,
+)
 from tagmgr.registry.tls import SYSTEM_CERTS_DIRS
 
 MAX_DETAIL = 300
@@ -49,9 +55,7 @@ def how_to_trust(registry: str) -> str:
     )
 
 
-def request_error(
-    registry: str, url: httpx.URL, exc: httpx.RequestError, timeout: float
-) -> RegistryError:
+def request_error(registry: str, url: URL, exc: RequestError, timeout: float) -> RegistryError:
     """Translate a failure to get an answer from ``url``."""
     shown = _without_query(url)
     untrusted = untrusted_certificate(exc)
@@ -68,18 +72,18 @@ def request_error(
             f"TLS handshake with {shown} failed ({handshake.reason or handshake}); "
             f"if it serves plain HTTP, pass --insecure-registry {registry}",
         )
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimeoutException):
         return RegistryError(
             registry, f"no answer from {shown} within {timeout:g} s (--request-timeout)"
         )
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, ConnectError):
         return RegistryError(registry, f"cannot connect to {shown}: {_os_reason(exc)}")
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, TransportError):
         return RegistryError(registry, f"connection to {shown} failed: {_os_reason(exc)}")
     return RegistryError(registry, f"request to {shown} failed: {exc}")
 
 
-def status_error(registry: str, response: httpx.Response) -> RegistryError:
+def status_error(registry: str, response: Response) -> RegistryError:
     """Translate an unexpected status, with the distribution error codes from the body."""
     request = response.request
     status = f"{response.status_code} {response.reason_phrase}".strip()
@@ -90,7 +94,7 @@ def status_error(registry: str, response: httpx.Response) -> RegistryError:
     return RegistryError(registry, message)
 
 
-def distribution_errors(response: httpx.Response) -> str:
+def distribution_errors(response: Response) -> str:
     """``CODE: message; ...`` from a body in the distribution error format, else ``""``."""
     try:
         errors = json.loads(response.content).get("errors") or []
@@ -107,5 +111,5 @@ def _os_reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _without_query(url: httpx.URL) -> str:
-    return str(url.copy_with(query=None))
+def _without_query(url: URL) -> str:
+    return str(url.without_query())

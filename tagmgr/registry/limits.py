@@ -2,8 +2,8 @@
 
 It is the bound on manifests (``tagmgr.oci.content``, 4 MiB, the distribution spec's figure); tag
 list pages, token answers and error bodies are held to it as well. The bound is kept by a
-transport under the retries, so every read of a body is bounded, httpx's own included (401 and
-redirect bodies). Answers are asked for without content coding (``Accept-Encoding: identity``)
+transport under the retries, so every read of a body is bounded, those of 401 and redirect
+answers included. Answers are asked for without content coding (``Accept-Encoding: identity``)
 and one sent in a coding is refused: the bytes counted are then the bytes kept, where a
 compressed answer could inflate a thousandfold.
 
@@ -16,25 +16,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-import httpx
-
 from tagmgr.errors import RegistryError
 from tagmgr.oci.content import MAX_DOCUMENT_BYTES
+from tagmgr.registry.messages import Request, Response, Stream, Transport
 
 MAX_ANSWER = MAX_DOCUMENT_BYTES
 UNBOUNDED = "tagmgr.unbounded"  # a request extension: True for a blob read as a stream
 _LENGTH = re.compile(r"[0-9]+")
 
 
-class BoundedTransport(httpx.BaseTransport):
+class BoundedTransport:
     """Send through ``inner``; refuse an answer larger than ``limit`` bytes, or in a coding."""
 
-    def __init__(self, inner: httpx.BaseTransport, registry: str, limit: int = MAX_ANSWER) -> None:
+    def __init__(self, inner: Transport, registry: str, limit: int = MAX_ANSWER) -> None:
         self._inner = inner
         self._registry = registry
         self._limit = limit
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: Request) -> Response:
         request.headers["Accept-Encoding"] = "identity"
         response = self._inner.handle_request(request)
         coding = response.headers.get("Content-Encoding", "identity").strip().lower()
@@ -47,8 +46,6 @@ class BoundedTransport(httpx.BaseTransport):
         if request.method != "HEAD" and _LENGTH.fullmatch(length) and int(length) > self._limit:
             response.close()
             raise self._too_large(request)
-        if not isinstance(response.stream, httpx.SyncByteStream):
-            raise TypeError("a sync transport answered with an async stream")
         response.stream = _BoundedStream(
             response.stream, self._limit, lambda: self._too_large(request)
         )
@@ -57,20 +54,18 @@ class BoundedTransport(httpx.BaseTransport):
     def close(self) -> None:
         self._inner.close()
 
-    def _too_large(self, request: httpx.Request) -> RegistryError:
+    def _too_large(self, request: Request) -> RegistryError:
         return self._error(request, f"answer larger than {self._limit} bytes")
 
-    def _error(self, request: httpx.Request, problem: str) -> RegistryError:
-        url = request.url.copy_with(query=None)
+    def _error(self, request: Request, problem: str) -> RegistryError:
+        url = request.url.without_query()
         return RegistryError(self._registry, f"{request.method} {url}: {problem}")
 
 
-class _BoundedStream(httpx.SyncByteStream):
+class _BoundedStream:
     """``inner``'s chunks, until more than ``limit`` bytes have come: then ``error()`` is raised."""
 
-    def __init__(
-        self, inner: httpx.SyncByteStream, limit: int, error: Callable[[], RegistryError]
-    ) -> None:
+    def __init__(self, inner: Stream, limit: int, error: Callable[[], RegistryError]) -> None:
         self._inner = inner
         self._limit = limit
         self._error = error

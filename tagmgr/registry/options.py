@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from tagmgr.errors import RegistryError
 from tagmgr.oci.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
+from tagmgr.registry.messages import URL
 from tagmgr.registry.pace import DEFAULT_CONCURRENCY
 from tagmgr.registry.policy import RetryPolicy
 
@@ -75,37 +74,27 @@ def api_host(registry: str) -> str:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def base_url(registry: str, scheme: str) -> httpx.URL:
+def base_url(registry: str, scheme: str) -> URL:
     """Where the distribution API of ``registry`` is, once its name is known to be exact."""
     if not re.fullmatch(REGISTRY_PATTERN, api_host(registry)):
         raise RegistryError(registry, "refusing to send a request: not a valid host[:port]")
-    return check_destination(registry, httpx.URL(f"{scheme}://{api_host(registry)}"))
+    return check_destination(registry, URL.parse(f"{scheme}://{api_host(registry)}"))
 
 
-def check_destination(registry: str, url: httpx.URL) -> httpx.URL:
+def check_destination(registry: str, url: URL) -> URL:
     """``url`` if it goes to exactly the host and port ``registry`` names, else RegistryError.
 
     A name that slipped past validation (port 70886, which a socket takes modulo 65536 as 5350)
     or a path that changes the host must never reach another server than the one named. Hosts
-    are compared as sent, in ASCII: httpx's ``url.host`` decodes a punycode name
-    (``xn--bcher-kva.example`` is ``bücher.example`` there).
+    are compared as sent, in ASCII (a punycode name such as ``xn--bcher-kva.example`` is never
+    decoded).
     """
     named_host, named_port = split_registry(api_host(registry))
     default = _DEFAULT_PORTS.get(url.scheme)
-    sent_host = url.raw_host.decode("ascii")
-    if sent_host != named_host.lower() or (url.port or default) != (named_port or default):
+    if url.host != named_host.lower() or (url.port or default) != (named_port or default):
         raise RegistryError(
             registry,
-            f"refusing to send a request to {url.copy_with(query=None)}: not the host "
+            f"refusing to send a request to {url.without_query()}: not the host "
             "and port this registry names",
         )
     return url
-
-
-def host_header(url: httpx.URL) -> dict[str, str]:
-    """The ``Host`` header for ``url``, from its ASCII name.
-
-    Left to httpx, it is filled in by decoding the host first, which raises for a punycode name
-    that IDNA 2008 refuses, such as ``xn--n3h.com``, a host the reference grammar takes.
-    """
-    return {"Host": url.netloc.decode("ascii")}

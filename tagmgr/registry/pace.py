@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-import httpx
+from tagmgr.registry.messages import Request, Response, Transport
 
 DEFAULT_CONCURRENCY = 8
 
@@ -60,14 +60,14 @@ class Pace:
             self._sleep(start - now)
 
 
-class PacedTransport(httpx.BaseTransport):
+class PacedTransport:
     """Send through ``inner``, one ``pace`` slot per attempt (released once the headers came)."""
 
-    def __init__(self, inner: httpx.BaseTransport, pace: Pace) -> None:
+    def __init__(self, inner: Transport, pace: Pace) -> None:
         self._inner = inner
         self._pace = pace
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: Request) -> Response:
         with self._pace.slot():
             return self._inner.handle_request(request)
 

@@ -20,9 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from tagmgr.oci.reference import is_loopback
+from tagmgr.registry.messages import Request, Response, Transport
 from tagmgr.system import logs
 
 log = logs.get(__name__)
@@ -61,23 +60,21 @@ class ProxySettings:
         return proxy
 
 
-class ProxiedTransport(httpx.BaseTransport):
+class ProxiedTransport:
     """Each request direct or through its proxy, by its own URL: a token realm is another host.
 
     ``make(proxy)`` builds the transport for one proxy URL (None: direct); each is built once.
     """
 
-    def __init__(
-        self, settings: ProxySettings, make: Callable[[str | None], httpx.BaseTransport]
-    ) -> None:
+    def __init__(self, settings: ProxySettings, make: Callable[[str | None], Transport]) -> None:
         self._settings = settings
         self._make = make
-        self._transports: dict[str | None, httpx.BaseTransport] = {}
+        self._transports: dict[str | None, Transport] = {}
         self._lock = threading.Lock()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: Request) -> Response:
         url = request.url
-        proxy = self._settings.proxy_for(url.scheme, url.netloc.decode("ascii"))
+        proxy = self._settings.proxy_for(url.scheme, url.netloc)
         with self._lock:
             transport = self._transports.get(proxy)
             if transport is None:
@@ -85,7 +82,7 @@ class ProxiedTransport(httpx.BaseTransport):
                     log.debug(
                         "%s://%s through proxy %s",
                         url.scheme,
-                        url.netloc.decode("ascii"),
+                        url.netloc,
                         redact_proxy(proxy),
                     )
                 transport = self._transports[proxy] = self._make(proxy)

@@ -18,18 +18,25 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-import httpx
-
 from tagmgr.errors import RegistryError
 from tagmgr.registry.failures import request_error
+from tagmgr.registry.messages import (
+    ConnectError,
+    ConnectTimeout,
+    ReadTimeout,
+    Request,
+    Response,
+    TransportError,
+    WriteTimeout,
+)
 from tagmgr.system import logs
 
 log = logs.get(__name__)
 
-_CONNECT_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout)
-NO_ANSWER = (httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout)
+_CONNECT_FAILURES = (ConnectError, ConnectTimeout)
+NO_ANSWER = (ConnectTimeout, ReadTimeout, WriteTimeout)
 
-Outcome = httpx.Response | httpx.TransportError
+Outcome = Response | TransportError
 
 
 class Reachability:
@@ -82,7 +89,7 @@ class Reachability:
         return self._registry_timeout - (self._clock() - silent_since)
 
     def end(
-        self, request: httpx.Request, outcome: Outcome, started: float, probe: bool
+        self, request: Request, outcome: Outcome, started: float, probe: bool
     ) -> RegistryError | None:
         """Record what the attempt that began at ``started`` got, and settle the registry as down
         if it is. Returns its error when this attempt's silence used up the registry's time:
@@ -90,7 +97,7 @@ class Reachability:
         silenced = None
         with self._lock:
             self._stop_waiting(started)
-            if isinstance(outcome, httpx.Response):
+            if isinstance(outcome, Response):
                 self._failures = 0
                 self._last_answer = self._clock()
                 self._unanswered_since = None
@@ -118,7 +125,7 @@ class Reachability:
             starts.append(self._unanswered_since)
         return max(min(starts), self._last_answer) if starts else None
 
-    def _silent_too_long(self, request: httpx.Request) -> RegistryError | None:
+    def _silent_too_long(self, request: Request) -> RegistryError | None:
         silent_since = self._silent_since()
         if silent_since is None or self._clock() - silent_since < self._registry_timeout:
             return None
@@ -126,12 +133,10 @@ class Reachability:
             self._registry,
             f"down: nothing answered within {self._registry_timeout:g} s "
             f"(--registry-timeout; the last request: {request.method} "
-            f"{request.url.copy_with(query=None)}); nothing more is sent to it in this run",
+            f"{request.url.without_query()}); nothing more is sent to it in this run",
         )
 
-    def _failed_too_often(
-        self, request: httpx.Request, outcome: httpx.TransportError
-    ) -> RegistryError | None:
+    def _failed_too_often(self, request: Request, outcome: TransportError) -> RegistryError | None:
         if self._failures < self._down_after:
             return None
         last = request_error(self._registry, request.url, outcome, self._request_timeout)

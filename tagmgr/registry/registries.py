@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-import httpx
-
 from tagmgr.registry.client import RegistryClient
 from tagmgr.registry.credentials import Keyring
+from tagmgr.registry.messages import Transport
 from tagmgr.registry.options import RegistryOptions
 
 
@@ -25,7 +24,7 @@ class Registries:
         self,
         options: RegistryOptions,
         *,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.options = options

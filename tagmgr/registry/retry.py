@@ -33,9 +33,8 @@ import random
 import time
 from collections.abc import Callable
 
-import httpx
-
 from tagmgr.registry.failures import connection_refused, tls_failure
+from tagmgr.registry.messages import Request, Response, Transport, TransportError
 from tagmgr.registry.policy import RetryPolicy
 from tagmgr.registry.reachability import Outcome, Reachability
 from tagmgr.system import logs
@@ -46,7 +45,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 PROBE = "tagmgr.probe"  # a request extension: True when a refused connection should not be retried
 RETRY_SAFE = "tagmgr.retry_safe"  # a request extension: True, or () -> bool, for a write
 NOT_SENT_AGAIN = "tagmgr.not_sent_again"  # set on a write that failed transiently, sent once
-_TIMEOUTS = ("connect", "read", "write", "pool")
 _LEAST_WAIT = 0.01  # seconds: a registry out of time gets this, fails, and is settled as down
 
 
@@ -73,12 +71,12 @@ def decide(status: int) -> Decision:
     return STATUS_DECISIONS.get(status, Decision.GIVE_UP)
 
 
-class RetryTransport(httpx.BaseTransport):
+class RetryTransport:
     """Send through ``inner``, backing off and trying again as ``policy`` and the table say."""
 
     def __init__(
         self,
-        inner: httpx.BaseTransport,
+        inner: Transport,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         *,
@@ -93,7 +91,7 @@ class RetryTransport(httpx.BaseTransport):
         self._chance = chance
         self._clock = clock
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: Request) -> Response:
         deadline = self._clock() + self._policy.request_timeout
         attempt = 1
         while True:
@@ -101,13 +99,13 @@ class RetryTransport(httpx.BaseTransport):
             delay = self._backoff(request, outcome, attempt, deadline)
             if delay is None:
                 return _hand_up(request, outcome)
-            if isinstance(outcome, httpx.Response):
+            if isinstance(outcome, Response):
                 outcome.close()
             log.debug("%s %s: retrying in %.2f s", request.method, _shown(request), delay)
             self._sleep(delay)
             attempt += 1
 
-    def _attempt(self, request: httpx.Request, deadline: float) -> Outcome:
+    def _attempt(self, request: Request, deadline: float) -> Outcome:
         """One send, waiting no longer than the request and the registry have left; logged
         (-vv) without its query, which may carry a signature."""
         reachability = self._reachability
@@ -119,11 +117,11 @@ class RetryTransport(httpx.BaseTransport):
         left = deadline - started
         if reachability is not None:
             left = min(left, reachability.left())
-        request.extensions["timeout"] = dict.fromkeys(_TIMEOUTS, max(left, _LEAST_WAIT))
+        request.timeout = max(left, _LEAST_WAIT)
         outcome: Outcome
         try:
             outcome = self._inner.handle_request(request)
-        except httpx.TransportError as exc:
+        except TransportError as exc:
             outcome = exc
         except BaseException:  # refused below (an answer too large), or interrupted
             if reachability is not None:
@@ -144,12 +142,12 @@ class RetryTransport(httpx.BaseTransport):
         return outcome
 
     def _backoff(
-        self, request: httpx.Request, outcome: Outcome, attempt: int, deadline: float
+        self, request: Request, outcome: Outcome, attempt: int, deadline: float
     ) -> float | None:
         """Seconds to wait before trying again, or None to hand ``outcome`` up."""
         if attempt >= self._policy.attempts or not _may_resend(request):
             return None
-        if isinstance(outcome, httpx.Response):
+        if isinstance(outcome, Response):
             if decide(outcome.status_code) is not Decision.BACK_OFF:
                 return None
             delay = self._policy.delay(attempt, outcome.headers.get("Retry-After"), self._chance())
@@ -165,47 +163,47 @@ class RetryTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def _hand_up(request: httpx.Request, outcome: Outcome) -> httpx.Response:
+def _hand_up(request: Request, outcome: Outcome) -> Response:
     """``outcome`` as the answer, or raised; a write that failed in a way another try may mend,
     but was not sent again, is marked so."""
     transient = (
         decide(outcome.status_code) is Decision.BACK_OFF
-        if isinstance(outcome, httpx.Response)
+        if isinstance(outcome, Response)
         else tls_failure(outcome) is None
     )
     if transient and not _may_resend(request):
         request.extensions[NOT_SENT_AGAIN] = True
-    if isinstance(outcome, httpx.Response):
+    if isinstance(outcome, Response):
         return outcome
     raise outcome
 
 
-def _may_resend(request: httpx.Request) -> bool:
+def _may_resend(request: Request) -> bool:
     return request.method in IDEMPOTENT_METHODS or bool(request.extensions.get(RETRY_SAFE))
 
 
-def _still_safe(request: httpx.Request) -> bool:
+def _still_safe(request: Request) -> bool:
     """A write's own check, asked just before it is sent again."""
     safe = request.extensions.get(RETRY_SAFE)
     return bool(safe()) if callable(safe) else True
 
 
-def _is_probe(request: httpx.Request) -> bool:
+def _is_probe(request: Request) -> bool:
     return bool(request.extensions.get(PROBE))
 
 
-def _not_worth_retrying(request: httpx.Request, error: httpx.TransportError) -> bool:
+def _not_worth_retrying(request: Request, error: TransportError) -> bool:
     """A failed TLS handshake fails the same way again; a refused probe has elsewhere to go."""
     if tls_failure(error) is not None:
         return True
     return _is_probe(request) and connection_refused(error)
 
 
-def _shown(request: httpx.Request) -> str:
-    return str(request.url.copy_with(query=None))
+def _shown(request: Request) -> str:
+    return str(request.url.without_query())
 
 
 def _describe(outcome: Outcome) -> str:
-    if isinstance(outcome, httpx.Response):
+    if isinstance(outcome, Response):
         return str(outcome.status_code)
     return f"{type(outcome).__name__}: {outcome}"

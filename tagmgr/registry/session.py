@@ -14,21 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from tagmgr import __version__
 from tagmgr.errors import CertificateError, RegistryError
 from tagmgr.registry.auth import RegistryAuth
 from tagmgr.registry.connections import PooledTransport
 from tagmgr.registry.credentials import Keyring
 from tagmgr.registry.failures import request_error
+from tagmgr.registry.httpsproxy import HttpsProxyTransport
 from tagmgr.registry.limits import BoundedTransport
+from tagmgr.registry.messages import URL, RequestError, Response, Transport
 from tagmgr.registry.options import (
     Connection,
     RegistryOptions,
     base_url,
     check_destination,
-    host_header,
 )
 from tagmgr.registry.pace import Pace, PacedTransport
 from tagmgr.registry.proxy import ProxiedTransport, ProxySettings
@@ -46,7 +45,7 @@ USER_AGENT = f"tagmgr/{__version__}"
 @dataclass(frozen=True)
 class Session:
     http: Sender
-    base_url: httpx.URL
+    base_url: URL
     connection: Connection
 
 
@@ -55,7 +54,7 @@ def open_session(
     options: RegistryOptions,
     *,
     keyring: Keyring,
-    transport: httpx.BaseTransport | None,
+    transport: Transport | None,
     sleep: Callable[[float], None],
     clock: Callable[[], float],
     reachability: Reachability,
@@ -70,10 +69,10 @@ def open_session(
         clear_realm_allowed=clear_text_allowed(registry, options),
     )
     cert_dir = host_cert_dir(registry, options)
-    failures: list[tuple[RegistryError, httpx.RequestError]] = []
+    failures: list[tuple[RegistryError, RequestError]] = []
     candidates = endpoints(registry, options)
     pace = Pace(options.concurrency, options.max_rps, sleep=sleep)
-    # Explicit transports skip httpx's own reading of the environment: read it as skopeo does.
+    # The environment's proxies, read as skopeo reads them.
     proxies = ProxySettings.from_env(os.environ)
     for endpoint in candidates:
         url = base_url(registry, endpoint.scheme)
@@ -94,12 +93,12 @@ def open_session(
             answer = http.send(
                 "GET",
                 ping,
-                host_header(ping),
+                {},
                 extensions={PROBE: endpoint is not candidates[-1]},
                 authenticate=False,
             )
             _check_is_registry(registry, answer)
-        except httpx.RequestError as failure:
+        except RequestError as failure:
             if transport is None:
                 http.close()
             error = request_error(registry, ping, failure, options.retry.request_timeout)
@@ -118,7 +117,7 @@ def open_session(
     raise first_error from first_failure
 
 
-def _check_is_registry(registry: str, answer: httpx.Response) -> None:
+def _check_is_registry(registry: str, answer: Response) -> None:
     """A registry answers ``GET /v2/`` with 200 or 401; 404 says the server implements no
     distribution API (the spec's words), and an HTML page is a web site's answer."""
     content_type = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -136,15 +135,14 @@ def _check_is_registry(registry: str, answer: httpx.Response) -> None:
 
 def _transport(
     registry: str, endpoint: Endpoint, cert_dir: Path | None, proxies: ProxySettings
-) -> httpx.BaseTransport:
+) -> Transport:
     """Connections to the registry (and its token realm, which may be https even when the
     registry is not: verified then), through the proxy the environment names for each."""
     trust = Trust(registry, cert_dir, verify=endpoint.verify or endpoint.scheme == "http")
 
-    def connections(proxy: str | None) -> httpx.BaseTransport:
+    def connections(proxy: str | None) -> Transport:
         if proxy is None or proxy.startswith("http://"):
             return PooledTransport(trust, proxy)
-        # http.client cannot speak TLS inside the TLS of an https:// proxy; httpcore can.
-        return httpx.HTTPTransport(verify=trust.context(), proxy=proxy)
+        return HttpsProxyTransport(trust.context(), proxy)
 
     return ProxiedTransport(proxies, connections)

@@ -10,14 +10,15 @@ import json
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tagmgr.errors import RegistryError
 from tagmgr.oci.reference import IPV6_PATTERN, ImageReference, split_registry
 from tagmgr.registry import RegistryClient, RegistryOptions
+from tagmgr.registry.messages import URL, Request, Response
 from tagmgr.registry.options import check_destination
 from tests.support.e2e import run_tagmgr
+from tests.support.transport import MockTransport
 
 OK_NAME = "127.0.0.1:5000/rel/r0"
 INVISIBLE = "an invisible format character (Unicode Cf) that a reviewer cannot see; remove it"
@@ -144,13 +145,13 @@ def test_registries_split_into_the_host_and_port_they_name(
 @pytest.mark.parametrize("registry", ["127.0.0.1:70886", "127.0.0.1:0", "[::::::]:5000"])
 def test_the_client_sends_nothing_to_a_registry_it_cannot_name_exactly(registry: str) -> None:
     """Past validation (a caller's own name, say), a port a socket would wrap is still refused."""
-    sent: list[httpx.URL] = []
+    sent: list[URL] = []
 
-    def record(request: httpx.Request) -> httpx.Response:
+    def record(request: Request) -> Response:
         sent.append(request.url)
-        return httpx.Response(200)
+        return Response(200)
 
-    client = RegistryClient(registry, RegistryOptions(), transport=httpx.MockTransport(record))
+    client = RegistryClient(registry, RegistryOptions(), transport=MockTransport(record))
     with pytest.raises(RegistryError) as caught:
         client.list_tags("rel/r0")
     assert str(caught.value) == (
@@ -163,10 +164,10 @@ def test_the_client_sends_nothing_to_a_registry_it_cannot_name_exactly(registry:
     "url", ["http://127.0.0.1:5001/v2/", "http://127.0.0.2:5000/v2/", "http://127.0.0.1/v2/"]
 )
 def test_a_url_to_another_host_or_port_than_named_is_refused(url: str) -> None:
-    assert check_destination("127.0.0.1:5000", httpx.URL("http://127.0.0.1:5000/v2/x"))
-    assert check_destination("[::1]", httpx.URL("https://[::1]:443/v2/"))
+    assert check_destination("127.0.0.1:5000", URL.parse("http://127.0.0.1:5000/v2/x"))
+    assert check_destination("[::1]", URL.parse("https://[::1]:443/v2/"))
     with pytest.raises(RegistryError) as caught:
-        check_destination("127.0.0.1:5000", httpx.URL(url))
+        check_destination("127.0.0.1:5000", URL.parse(url))
     assert str(caught.value) == (
         f"registry 127.0.0.1:5000: refusing to send a request to {url}: not the host and port "
         "this registry names"

@@ -11,11 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
-import httpx
 import pytest
 
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.connections import PooledTransport
+from tagmgr.registry.messages import Request, Response
 from tagmgr.registry.tls import Trust
 from tests.integration.test_registry_client import (
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
@@ -72,8 +72,8 @@ def transport() -> Iterator[PooledTransport]:
     pooled.close()
 
 
-def get(transport: PooledTransport, url: str, *, read: bool = True) -> httpx.Response:
-    response = transport.handle_request(httpx.Request("GET", url))
+def get(transport: PooledTransport, url: str, *, read: bool = True) -> Response:
+    response = transport.handle_request(Request("GET", url))
     if read:
         response.read()
     response.close()

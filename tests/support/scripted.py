@@ -1,4 +1,4 @@
-"""A scripted registry for the registry client's tests: an ``httpx.MockTransport`` handler in,
+"""A scripted registry for the registry client's tests: an ``MockTransport`` handler in,
 a ``RegistryClient`` out, and what such tests share (one manifest, its digest, an auth file)."""
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tagmgr.oci.mediatypes import OCI_MANIFEST
 from tagmgr.registry import RegistryClient, RegistryOptions
+from tagmgr.registry.messages import ConnectError, Request, Response
+from tests.support.transport import MockTransport
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[Request], Response]
 MANIFEST = b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}'
 DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
 OTHER_DIGEST = "sha256:" + "0" * 64
@@ -36,22 +37,22 @@ def client_for(
     return RegistryClient(
         registry,
         RegistryOptions(**options),  # type: ignore[arg-type]
-        transport=httpx.MockTransport(handler),
+        transport=MockTransport(handler),
         sleep=lambda _: None,
     )
 
 
-def manifest_response(request: httpx.Request, *, digest: str | None = DIGEST) -> httpx.Response:
+def manifest_response(request: Request, *, digest: str | None = DIGEST) -> Response:
     headers = {"Content-Type": OCI_MANIFEST}
     if digest:
         headers["Docker-Content-Digest"] = digest
     body = b"" if request.method == "HEAD" else MANIFEST
     headers["Content-Length"] = str(len(MANIFEST))
-    return httpx.Response(200, headers=headers, content=body)
+    return Response(200, headers=headers, content=body)
 
 
-def failing(error: BaseException) -> httpx.ConnectError:
-    exc = httpx.ConnectError(str(error))
+def failing(error: BaseException) -> ConnectError:
+    exc = ConnectError(str(error))
     exc.__cause__ = error
     return exc
 

@@ -76,3 +76,12 @@ def test_validate_imports_no_registry_client_engine_or_git(tmp_path: Path) -> No
     code, lines, loaded = fresh_run("validate", str(manifest))
     assert (code, lines) == (0, [f"{manifest}: ok (2 images)"])
     assert among(loaded, HEAVY) == []
+
+
+def test_the_registry_client_leaves_httpx_to_an_https_proxy() -> None:
+    """Importing httpx was a third of a plan's start-up; only an https:// proxy needs it."""
+    probe = "import sys, tagmgr.registry, tagmgr.registry.session; print('httpx' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"

@@ -7,27 +7,26 @@ from __future__ import annotations
 import hashlib
 import os
 
-import httpx
 import pytest
 
 from tagmgr.errors import RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.blobs import BLOB_CHUNK
 from tagmgr.registry.limits import MAX_ANSWER
+from tagmgr.registry.messages import Request, Response
+from tests.support.transport import MockTransport
 
 BIG = os.urandom(MAX_ANSWER + 3 * BLOB_CHUNK + 17)
 BIG_DIGEST = "sha256:" + hashlib.sha256(BIG).hexdigest()
 
 
 def scripted(body: bytes, status: int = 200) -> RegistryClient:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
-        return httpx.Response(status, content=body)
+            return Response(200)
+        return Response(status, content=body)
 
-    return RegistryClient(
-        "registry.example", RegistryOptions(), transport=httpx.MockTransport(handler)
-    )
+    return RegistryClient("registry.example", RegistryOptions(), transport=MockTransport(handler))
 
 
 def read_all(client: RegistryClient, digest: str, repository: str = "team/app") -> bytes:

@@ -1,4 +1,4 @@
-"""The registry client's distribution logic against a scripted registry (``httpx.MockTransport``):
+"""The registry client's distribution logic against a scripted registry (``MockTransport``):
 what a real one will not do on demand: Link pagination, HEAD without a digest, lying digests,
 error bodies, TLS failures. tests/integration/test_registry_client.py runs it against real ones.
 """
@@ -10,7 +10,6 @@ import logging
 import ssl
 from pathlib import Path
 
-import httpx
 import pytest
 import trustme
 
@@ -18,6 +17,7 @@ from tagmgr.errors import CertificateError, RegistryError
 from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import MANIFEST_MEDIA_TYPES, OCI_MANIFEST
 from tagmgr.registry import Credentials, Registries, RegistryOptions
+from tagmgr.registry.messages import URL, ConnectError, ReadTimeout, Request, Response
 from tagmgr.registry.policy import RetryPolicy
 from tagmgr.registry.tls import SYSTEM_CERTS_DIRS, Endpoint, endpoints, host_cert_dir, ssl_context
 from tests.support.scripted import (
@@ -29,6 +29,7 @@ from tests.support.scripted import (
     manifest_response,
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
 )
+from tests.support.transport import MockTransport
 
 # --- tag lists ----------------------------------------------------------------------------
 
@@ -42,15 +43,15 @@ def test_list_tags_follows_relative_link_headers() -> None:
         ),
         "d": (["e"], None),
     }
-    seen: list[httpx.URL] = []
+    seen: list[URL] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
+            return Response(200)
         seen.append(request.url)
         tags, link = pages[request.url.params.get("last")]
         headers = {"Link": link} if link else {}
-        return httpx.Response(200, json={"name": "team/app", "tags": tags}, headers=headers)
+        return Response(200, json={"name": "team/app", "tags": tags}, headers=headers)
 
     client = client_for(handler)
     assert client.listing_pages("team/app") is None
@@ -64,19 +65,19 @@ def test_list_tags_follows_relative_link_headers() -> None:
 
 
 def test_list_tags_of_an_unknown_repository_is_empty() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
+            return Response(200)
         body = {"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known"}]}
-        return httpx.Response(404, json=body)
+        return Response(404, json=body)
 
     assert client_for(handler).list_tags("nobody/here") == []
 
 
 def test_list_tags_null_tags_is_empty_and_a_looping_link_is_an_error() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         link = '</v2/app/tags/list?last=x>; rel="next"'
-        return httpx.Response(200, json={"name": "app", "tags": None}, headers={"Link": link})
+        return Response(200, json={"name": "app", "tags": None}, headers={"Link": link})
 
     with pytest.raises(RegistryError) as caught:
         client_for(handler).list_tags("app")
@@ -87,7 +88,7 @@ def test_list_tags_null_tags_is_empty_and_a_looping_link_is_an_error() -> None:
 
 
 def test_list_tags_that_is_not_a_tag_list() -> None:
-    client = client_for(lambda request: httpx.Response(200, json={"tags": "latest"}))
+    client = client_for(lambda request: Response(200, json={"tags": "latest"}))
     with pytest.raises(RegistryError, match="/v2/app/tags/list: not a tag list"):
         client.list_tags("app")
 
@@ -96,9 +97,9 @@ def test_list_tags_that_is_not_a_tag_list() -> None:
 
 
 def test_head_manifest_sends_every_media_type_and_reads_headers() -> None:
-    requests: list[httpx.Request] = []
+    requests: list[Request] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         requests.append(request)
         return manifest_response(request)
 
@@ -111,8 +112,8 @@ def test_head_manifest_sends_every_media_type_and_reads_headers() -> None:
 
 
 def test_head_manifest_missing_is_none() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200 if request.url.path == "/v2/" else 404)
+    def handler(request: Request) -> Response:
+        return Response(200 if request.url.path == "/v2/" else 404)
 
     assert client_for(handler).head_manifest("app", "v9") is None
 
@@ -120,7 +121,7 @@ def test_head_manifest_missing_is_none() -> None:
 def test_head_without_digest_falls_back_to_get_and_hashes_the_bytes() -> None:
     methods: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         methods.append(request.method)
         return manifest_response(request, digest=None)
 
@@ -180,14 +181,14 @@ def test_get_manifest_without_any_digest_uses_sha256_of_the_bytes() -> None:
 
 
 def test_unexpected_status_carries_the_distribution_error() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
+            return Response(200)
         errors = [
             {"code": "DENIED", "message": "requested access to the resource is denied"},
             {"code": "TOOMANYREQUESTS", "message": "slow down"},
         ]
-        return httpx.Response(403, json={"errors": errors})
+        return Response(403, json={"errors": errors})
 
     with pytest.raises(RegistryError) as caught:
         client_for(handler).get_manifest("team/app", "v1")
@@ -198,10 +199,10 @@ def test_unexpected_status_carries_the_distribution_error() -> None:
 
 
 def test_unexpected_status_without_a_json_body_is_short() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
-        return httpx.Response(500, text="<html>" + "x" * 5000)
+            return Response(200)
+        return Response(500, text="<html>" + "x" * 5000)
 
     with pytest.raises(RegistryError) as caught:
         client_for(handler).list_tags("app")
@@ -211,7 +212,7 @@ def test_unexpected_status_without_a_json_body_is_short() -> None:
 
 
 def test_connection_refused_is_one_line_after_retries() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         raise failing(ConnectionRefusedError(111, "Connection refused"))
 
     with pytest.raises(RegistryError) as caught:
@@ -220,14 +221,14 @@ def test_connection_refused_is_one_line_after_retries() -> None:
         "registry registry.example: "
         "cannot connect to https://registry.example/v2/: connection refused"
     )
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert isinstance(caught.value.__cause__, ConnectError)
 
 
 def test_timeouts_say_how_long_was_waited() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
-        raise httpx.ReadTimeout("timed out")
+            return Response(200)
+        raise ReadTimeout("timed out")
 
     with pytest.raises(RegistryError) as caught:
         client_for(handler, retry=RetryPolicy(request_timeout=7.0)).head_manifest("app", "v1")
@@ -240,15 +241,15 @@ def test_timeouts_say_how_long_was_waited() -> None:
 # --- scheme and TLS -----------------------------------------------------------------------
 
 
-def speaks_only_http(request: httpx.Request) -> httpx.Response:
+def speaks_only_http(request: Request) -> Response:
     if request.url.scheme == "https":
         error = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")
         error.reason = "WRONG_VERSION_NUMBER"
         raise failing(error)
-    return httpx.Response(200, json={"tags": ["v1"]})
+    return Response(200, json={"tags": ["v1"]})
 
 
-def untrusted(request: httpx.Request) -> httpx.Response:
+def untrusted(request: Request) -> Response:
     error = ssl.SSLCertVerificationError(1, "certificate verify failed")
     error.verify_message = "self-signed certificate in certificate chain"
     raise failing(error)
@@ -278,7 +279,7 @@ def test_remote_registry_without_tls_needs_insecure_registry() -> None:
 def test_untrusted_certificate_is_never_downgraded_even_on_loopback() -> None:
     schemes: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         schemes.append(request.url.scheme)
         return untrusted(request)
 
@@ -296,7 +297,7 @@ def test_untrusted_certificate_is_never_downgraded_even_on_loopback() -> None:
 def test_docker_hub_is_served_from_registry_1() -> None:
     hosts: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         hosts.append(request.url.host)
         return manifest_response(request)
 
@@ -369,9 +370,7 @@ def test_unreadable_ca_file_is_a_certificate_error(tmp_path: Path) -> None:
 
 
 def test_registries_hands_out_one_client_per_host_and_closes_them() -> None:
-    with Registries(
-        RegistryOptions(), transport=httpx.MockTransport(manifest_response)
-    ) as registries:
+    with Registries(RegistryOptions(), transport=MockTransport(manifest_response)) as registries:
         first = registries.client("registry.example")
         assert registries.client("registry.example") is first
         assert registries.client("other.example") is not first
@@ -388,9 +387,9 @@ def test_debug_log_shows_method_url_status_and_never_credentials(
         json.dumps({"auths": {"registry.example": {"username": "u", "password": secret}}})
     )
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if "Authorization" not in request.headers:
-            return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
+            return Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
         return manifest_response(request)
 
     with caplog.at_level(logging.DEBUG, logger="tagmgr.registry"):

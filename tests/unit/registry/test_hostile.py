@@ -1,7 +1,7 @@
 """A registry that answers to harm: endless pages, forged digests, huge bodies, clear-text realms,
 JSON nested past the recursion limit.
 
-Every test is bounded: the scripted registry (``httpx.MockTransport``, or one plain-HTTP server on
+Every test is bounded: the scripted registry (``MockTransport``, or one plain-HTTP server on
 127.0.0.1) stops misbehaving after a fixed number of requests or bytes, so a client without the
 guard ends too, and the test fails.
 """
@@ -14,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
-import httpx
 import pytest
 
 from tagmgr.errors import AuthenticationError, RegistryError
@@ -23,6 +22,7 @@ from tagmgr.oci.mediatypes import OCI_MANIFEST
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
 from tagmgr.registry.limits import MAX_ANSWER
+from tagmgr.registry.messages import Request, Response, Stream
 from tagmgr.registry.policy import RetryPolicy
 from tests.support.scripted import (
     DIGEST,
@@ -45,15 +45,15 @@ class EndlessPages:
     def __init__(self, tags_per_page: int, pages: int) -> None:
         self.tags_per_page, self.pages, self.served = tags_per_page, pages, 0
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
+            return Response(200)
         self.served += 1
         tags = [f"p{self.served}-{i}" for i in range(self.tags_per_page)]
         headers = {}
         if self.served < self.pages:
             headers["Link"] = f'</v2/app/tags/list?last={tags[-1]}>; rel="next"'
-        return httpx.Response(200, json={"name": "app", "tags": tags}, headers=headers)
+        return Response(200, json={"name": "app", "tags": tags}, headers=headers)
 
 
 def test_tag_list_pages_are_capped() -> None:
@@ -97,7 +97,7 @@ def test_head_with_a_forged_digest_header_reads_and_hashes_the_manifest(forged: 
     """The digest from HEAD reaches skopeo's argv: only a well-formed one may be passed on."""
     methods: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         methods.append(request.method)
         return manifest_response(request, digest=forged)
 
@@ -109,11 +109,11 @@ def test_head_with_a_forged_digest_header_reads_and_hashes_the_manifest(forged: 
 
 @pytest.mark.parametrize("length", ["²", "-1", "1e3", "0x10"])
 def test_head_with_a_length_that_is_not_ascii_digits_reads_the_manifest(length: str) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.method == "GET":
             return manifest_response(request)
         headers = {"Docker-Content-Digest": DIGEST, "Content-Length": length.encode()}
-        return httpx.Response(200, headers=headers)
+        return Response(200, headers=headers)
 
     assert client_for(handler).head_manifest("app", "v1") == Descriptor(
         OCI_MANIFEST, DIGEST, len(MANIFEST)
@@ -135,7 +135,7 @@ def test_get_with_a_forged_digest_header_gives_the_digest_of_the_bytes(
 # --- sizes --------------------------------------------------------------------------------
 
 
-class Flood(httpx.SyncByteStream):
+class Flood(Stream):
     """A body of ``total`` bytes in 1 MiB chunks, without a Content-Length; counts what was read."""
 
     def __init__(self, total: int = 64 * MiB) -> None:
@@ -148,10 +148,10 @@ class Flood(httpx.SyncByteStream):
 
 
 def test_manifest_larger_than_4_mib_is_refused_from_its_length() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
-        return httpx.Response(200, content=b" " * (MAX_ANSWER + 1))
+            return Response(200)
+        return Response(200, content=b" " * (MAX_ANSWER + 1))
 
     with pytest.raises(RegistryError) as caught:
         client_for(handler).get_manifest("app", "v1")
@@ -163,17 +163,17 @@ def test_manifest_larger_than_4_mib_is_refused_from_its_length() -> None:
 
 def test_manifest_of_exactly_4_mib_is_read() -> None:
     body = b" " * MAX_ANSWER
-    client = client_for(lambda request: httpx.Response(200, content=body))
+    client = client_for(lambda request: Response(200, content=body))
     descriptor, content = client.get_manifest("app", "v1")
     assert (descriptor.size, content) == (MAX_ANSWER, body)
 
 
 def test_head_of_a_large_manifest_is_no_body_to_refuse() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
+            return Response(200)
         headers = {"Docker-Content-Digest": DIGEST, "Content-Length": str(5 * MiB)}
-        return httpx.Response(200, headers=headers)
+        return Response(200, headers=headers)
 
     assert client_for(handler).head_manifest("app", "v1") == Descriptor("", DIGEST, 5 * MiB)
 
@@ -191,10 +191,10 @@ def test_endless_body_is_cut_off_after_4_mib(
 ) -> None:
     flood = Flood()
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
-        return httpx.Response(200, stream=flood)
+            return Response(200)
+        return Response(200, stream=flood)
 
     with pytest.raises(RegistryError) as caught:
         call(client_for(handler))
@@ -263,11 +263,11 @@ def test_endless_body_from_a_real_socket_is_cut_off() -> None:
 def test_endless_token_answer_is_cut_off() -> None:
     flood = Flood()
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.host == "auth.example":
-            return httpx.Response(200, stream=flood)
+            return Response(200, stream=flood)
         challenge = 'Bearer realm="https://auth.example/token",service="registry.example"'
-        return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+        return Response(401, headers={"WWW-Authenticate": challenge})
 
     with pytest.raises(RegistryError) as caught:
         client_for(handler).list_tags("app")
@@ -283,10 +283,10 @@ def test_endless_401_body_is_cut_off(tmp_path: Path) -> None:
     flood = Flood()
     authfile = write_authfile(tmp_path / "auth.json", "registry.example", "alice", SECRET)
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
-        return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'}, stream=flood)
+            return Response(200)
+        return Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'}, stream=flood)
 
     with pytest.raises(RegistryError) as caught:
         client_for(handler, authfile=authfile).get_manifest("app", "v1")
@@ -301,11 +301,11 @@ def test_answers_are_asked_for_and_taken_only_without_content_coding() -> None:
     """A compressed answer could inflate a thousandfold after its bytes were counted."""
     asked: list[str | None] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         asked.append(request.headers.get("Accept-Encoding"))
         if request.url.path == "/v2/":
-            return httpx.Response(200)
-        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=b"\x1f\x8b")
+            return Response(200)
+        return Response(200, headers={"Content-Encoding": "gzip"}, content=b"\x1f\x8b")
 
     with pytest.raises(RegistryError) as caught:
         client_for(handler).list_tags("app")
@@ -323,16 +323,16 @@ class RealmRegistry:
     """A registry answering 401 with a Bearer challenge for ``realm``; records token requests."""
 
     def __init__(self, realm: str) -> None:
-        self.realm, self.token_requests = realm, list[httpx.Request]()
+        self.realm, self.token_requests = realm, list[Request]()
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: Request) -> Response:
         if request.url.path == "/token":
             self.token_requests.append(request)
-            return httpx.Response(200, json={"token": "t"})
+            return Response(200, json={"token": "t"})
         if request.headers.get("Authorization") == "Bearer t":
-            return httpx.Response(200, json={"tags": ["v1"]})
+            return Response(200, json={"tags": ["v1"]})
         challenge = f'Bearer realm="{self.realm}",service="registry.example"'
-        return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+        return Response(401, headers={"WWW-Authenticate": challenge})
 
 
 @pytest.fixture
@@ -389,17 +389,17 @@ NESTED = b"[" * 100_000  # json.loads raises RecursionError, which is no ValueEr
 
 
 def test_deeply_nested_tag_list_is_not_a_tag_list() -> None:
-    client = client_for(lambda request: httpx.Response(200, content=NESTED))
+    client = client_for(lambda request: Response(200, content=NESTED))
     with pytest.raises(RegistryError) as caught:
         client.list_tags("app")
     assert str(caught.value) == "registry registry.example: /v2/app/tags/list: not a tag list"
 
 
 def test_deeply_nested_error_body_is_left_out_of_the_message() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/v2/":
-            return httpx.Response(200)
-        return httpx.Response(403, content=NESTED)
+            return Response(200)
+        return Response(403, content=NESTED)
 
     with pytest.raises(RegistryError) as caught:
         client_for(handler).get_manifest("app", "v1")
@@ -411,9 +411,9 @@ def test_deeply_nested_error_body_is_left_out_of_the_message() -> None:
 def test_deeply_nested_token_answer_is_no_token() -> None:
     registry = RealmRegistry("https://auth.example/token")
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Response:
         if request.url.path == "/token":
-            return httpx.Response(200, content=NESTED)
+            return Response(200, content=NESTED)
         return registry(request)
 
     with pytest.raises(RegistryError) as caught:

@@ -7,10 +7,18 @@ import ssl
 from collections.abc import Iterable
 from contextlib import suppress
 
-import httpx
 import pytest
 
 from tagmgr.errors import RegistryError
+from tagmgr.registry.messages import (
+    ConnectError,
+    ConnectTimeout,
+    ReadTimeout,
+    Request,
+    Response,
+    TimeoutException,
+    TransportError,
+)
 from tagmgr.registry.policy import RetryPolicy
 from tagmgr.registry.reachability import Reachability
 from tagmgr.registry.retry import (
@@ -21,9 +29,10 @@ from tagmgr.registry.retry import (
     RetryTransport,
     decide,
 )
+from tests.support.transport import Client, MockTransport
 
 URL = "https://registry.example/v2/app/manifests/v1"
-Answer = int | tuple[int, dict[str, str | bytes]] | httpx.TransportError
+Answer = int | tuple[int, dict[str, str | bytes]] | TransportError
 
 
 class Clock:
@@ -54,16 +63,16 @@ class Script:
         self.clock = clock
         self.timeouts: list[float] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: Request) -> Response:
         answer = self.answers[self.calls]
         self.calls += 1
-        self.timeouts.append(request.extensions["timeout"]["read"])
-        if isinstance(answer, httpx.TimeoutException) and self.clock is not None:
+        self.timeouts.append(request.timeout)
+        if isinstance(answer, TimeoutException) and self.clock is not None:
             self.clock.now += self.timeouts[-1]
-        if isinstance(answer, httpx.TransportError):
+        if isinstance(answer, TransportError):
             raise answer
         status, headers = answer if isinstance(answer, tuple) else (answer, {})
-        return httpx.Response(status, headers=headers)
+        return Response(status, headers=headers)
 
 
 def send(
@@ -74,22 +83,22 @@ def send(
     probe: bool = False,
     safe: object = None,
     chance: float = 0.0,
-) -> tuple[httpx.Response, Script, list[float]]:
+) -> tuple[Response, Script, list[float]]:
     script, slept = Script(answers), list[float]()
     transport = RetryTransport(
-        httpx.MockTransport(script), policy, sleep=slept.append, chance=lambda: chance
+        MockTransport(script), policy, sleep=slept.append, chance=lambda: chance
     )
     extensions = {PROBE: probe} if safe is None else {PROBE: probe, RETRY_SAFE: safe}
-    with httpx.Client(transport=transport) as client:
+    with Client(transport) as client:
         response = client.request(method, URL, extensions=extensions)
     return response, script, slept
 
 
-def refused() -> httpx.ConnectError:
-    return httpx.ConnectError("[Errno 111] Connection refused")
+def refused() -> ConnectError:
+    return ConnectError("[Errno 111] Connection refused")
 
 
-def refused_by_the_kernel() -> httpx.ConnectError:
+def refused_by_the_kernel() -> ConnectError:
     """As httpx raises it: the ConnectionRefusedError is in the chain of causes."""
     error = refused()
     error.__cause__ = ConnectionRefusedError(111, "Connection refused")
@@ -164,16 +173,16 @@ def test_attempts_are_bounded_and_the_last_answer_is_handed_up() -> None:
 
 def through(
     script: Script, clock: Clock, policy: RetryPolicy, reachability: Reachability | None = None
-) -> httpx.Client:
+) -> Client:
     transport = RetryTransport(
-        httpx.MockTransport(script),
+        MockTransport(script),
         policy,
         sleep=clock.sleep,
         reachability=reachability,
         chance=lambda: 0.0,
         clock=clock,
     )
-    return httpx.Client(transport=transport)
+    return Client(transport)
 
 
 def test_a_request_takes_no_longer_than_its_timeout_waits_included() -> None:
@@ -189,10 +198,10 @@ def test_a_request_takes_no_longer_than_its_timeout_waits_included() -> None:
 def test_an_attempt_waits_only_as_long_as_its_request_has_left() -> None:
     """Refused at once, 0.5 s waited, then the 9.5 s left, waited out: no third attempt."""
     clock = Clock()
-    script = Script([refused(), httpx.ReadTimeout("slow"), 200], clock)
+    script = Script([refused(), ReadTimeout("slow"), 200], clock)
     with (
         through(script, clock, RetryPolicy(request_timeout=10.0)) as client,
-        pytest.raises(httpx.ReadTimeout),
+        pytest.raises(ReadTimeout),
     ):
         client.get(URL)
     assert (script.calls, script.timeouts, clock.slept, clock.now) == (2, [10.0, 9.5], [0.5], 10.0)
@@ -202,16 +211,16 @@ def test_a_write_that_failed_and_was_not_sent_again_is_marked() -> None:
     """The client makes a TransientWriteError of it: its owner may run the whole job again."""
     for answer in (503, refused()):
         script, clock = Script([answer, 200]), Clock()
-        with through(script, clock, RetryPolicy()) as client, suppress(httpx.ConnectError):
-            request = client.build_request("PATCH", URL)
-            client.send(request)
-        assert (script.calls, request.extensions.get(NOT_SENT_AGAIN)) == (1, True)
+        extensions: dict[str, object] = {}
+        with through(script, clock, RetryPolicy()) as client, suppress(ConnectError):
+            client.request("PATCH", URL, extensions=extensions)
+        assert (script.calls, extensions.get(NOT_SENT_AGAIN)) == (1, True)
     for method, answer in (("PATCH", 400), ("GET", 503)):
         script, clock = Script([answer] * 4), Clock()
+        extensions = {}
         with through(script, clock, RetryPolicy()) as client:
-            request = client.build_request(method, URL)
-            client.send(request)
-        assert NOT_SENT_AGAIN not in request.extensions
+            client.request(method, URL, extensions=extensions)
+        assert NOT_SENT_AGAIN not in extensions
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 501])
@@ -223,14 +232,14 @@ def test_other_statuses_are_handed_up_at_once(status: int) -> None:
 
 
 def test_connection_errors_on_idempotent_requests_are_retried() -> None:
-    response, script, slept = send([refused(), httpx.ReadTimeout("slow"), 200], method="HEAD")
+    response, script, slept = send([refused(), ReadTimeout("slow"), 200], method="HEAD")
     assert response.status_code == 200
     assert script.calls == 3
     assert slept == [0.5, 1.0]
 
 
 def test_connection_error_after_the_last_attempt_is_raised() -> None:
-    with pytest.raises(httpx.ConnectError, match="Connection refused"):
+    with pytest.raises(ConnectError, match="Connection refused"):
         send([refused()] * 4)
 
 
@@ -238,7 +247,7 @@ def test_writes_are_sent_once_unless_declared_safe() -> None:
     response, script, _ = send([503, 200], method="POST")
     assert response.status_code == 503
     assert script.calls == 1
-    with pytest.raises(httpx.ConnectError):
+    with pytest.raises(ConnectError):
         send([refused(), 200], method="PUT")
     for explicitly_unsafe in (False, lambda: False):
         response, script, _ = send([500, 200], method="PUT", safe=explicitly_unsafe)
@@ -254,21 +263,21 @@ def test_a_write_declared_safe_is_retried_while_its_check_says_so() -> None:
 
 
 def test_tls_handshake_failures_are_not_retried() -> None:
-    error = httpx.ConnectError("certificate verify failed")
+    error = ConnectError("certificate verify failed")
     error.__cause__ = ssl.SSLCertVerificationError("certificate verify failed")
     script = Script([error, 200])
-    transport = RetryTransport(httpx.MockTransport(script), sleep=lambda _: None)
-    with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError):
+    transport = RetryTransport(MockTransport(script), sleep=lambda _: None)
+    with Client(transport) as client, pytest.raises(ConnectError):
         client.get(URL)
     assert script.calls == 1
 
 
 def test_a_refused_probe_is_handed_up_at_once() -> None:
-    with pytest.raises(httpx.ConnectError, match="Connection refused"):
+    with pytest.raises(ConnectError, match="Connection refused"):
         send([refused_by_the_kernel(), 200], probe=True)
 
 
-@pytest.mark.parametrize("first", [httpx.ConnectTimeout("slow"), 503], ids=["timeout", "503"])
+@pytest.mark.parametrize("first", [ConnectTimeout("slow"), 503], ids=["timeout", "503"])
 def test_a_probe_is_retried_on_anything_but_a_refusal(first: Answer) -> None:
     response, script, _ = send([first, 200], probe=True)
     assert (response.status_code, script.calls) == (200, 2)
@@ -283,9 +292,9 @@ def reachable(answers: Iterable[Answer], reachability: Reachability, probe: bool
     """Send one GET through a transport sharing ``reachability``; the script it answered from."""
     script = Script(answers)
     transport = RetryTransport(
-        httpx.MockTransport(script), sleep=lambda _: None, reachability=reachability
+        MockTransport(script), sleep=lambda _: None, reachability=reachability
     )
-    with httpx.Client(transport=transport) as client, suppress(httpx.TransportError, RegistryError):
+    with Client(transport) as client, suppress(TransportError, RegistryError):
         client.get(URL, extensions={PROBE: probe})
     return script
 
@@ -313,8 +322,8 @@ def test_a_registry_failing_its_connections_in_a_row_is_down_for_the_rest_of_the
     )
     for _ in range(3):
         script = Script([200])
-        transport = RetryTransport(httpx.MockTransport(script), reachability=reachability)
-        with httpx.Client(transport=transport) as client, pytest.raises(RegistryError) as caught:
+        transport = RetryTransport(MockTransport(script), reachability=reachability)
+        with Client(transport) as client, pytest.raises(RegistryError) as caught:
             client.get(URL)
         assert (str(caught.value), script.calls) == (down, 0)
 
@@ -326,14 +335,14 @@ def test_a_registry_that_answers_nothing_is_down_once_its_time_is_up() -> None:
     reachability = reachability_of(clock, policy)
     waited = []
     for _ in range(2):
-        script = Script([httpx.ReadTimeout("silence")] * 4, clock)
+        script = Script([ReadTimeout("silence")] * 4, clock)
         with (
             through(script, clock, policy, reachability) as client,
-            pytest.raises(httpx.ReadTimeout),
+            pytest.raises(ReadTimeout),
         ):
             client.get(URL)
         waited += script.timeouts
-    script = Script([httpx.ReadTimeout("silence")] * 4, clock)
+    script = Script([ReadTimeout("silence")] * 4, clock)
     with (
         through(script, clock, policy, reachability) as client,
         pytest.raises(RegistryError) as caught,
@@ -355,9 +364,9 @@ def test_any_answer_restarts_the_registry_s_time() -> None:
     clock = Clock()
     policy = RetryPolicy(request_timeout=10.0, registry_timeout=25.0, down_after=99)
     reachability = reachability_of(clock, policy)
-    for answers in ([httpx.ReadTimeout("silence")], [404], [httpx.ReadTimeout("silence")]):
+    for answers in ([ReadTimeout("silence")], [404], [ReadTimeout("silence")]):
         script = Script(answers, clock)
-        with through(script, clock, policy, reachability) as client, suppress(httpx.ReadTimeout):
+        with through(script, clock, policy, reachability) as client, suppress(ReadTimeout):
             client.get(URL)
         assert script.timeouts == [10.0]
     assert reachability.left() == 15.0
@@ -368,13 +377,13 @@ def test_an_attempt_refused_below_leaves_nothing_waiting() -> None:
     clock = Clock()
     reachability = reachability_of(clock)
 
-    def too_large(request: httpx.Request) -> httpx.Response:
+    def too_large(request: Request) -> Response:
         raise RegistryError("registry.example", "answer larger than 4194304 bytes")
 
     transport = RetryTransport(
-        httpx.MockTransport(too_large), sleep=clock.sleep, reachability=reachability, clock=clock
+        MockTransport(too_large), sleep=clock.sleep, reachability=reachability, clock=clock
     )
-    with httpx.Client(transport=transport) as client, pytest.raises(RegistryError):
+    with Client(transport) as client, pytest.raises(RegistryError):
         client.get(URL)
     clock.now += 1000.0
     assert reachability.left() == RetryPolicy().registry_timeout

@@ -3,12 +3,13 @@ the token that goes only where it came from."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tagmgr.registry.sender import MAX_REDIRECTS, Sender
+from tagmgr.registry.messages import URL, Request, Response, TooManyRedirects
+from tagmgr.registry.sender import MAX_REDIRECTS, NoAuth, Sender
+from tests.support.transport import MockTransport
 
-REGISTRY = httpx.URL("https://registry.example/v2/app/blobs/sha256:1")
+REGISTRY = URL.parse("https://registry.example/v2/app/blobs/sha256:1")
 TOKEN = {"Authorization": "Bearer registry-token"}
 
 
@@ -18,19 +19,17 @@ class Redirecting:
     def __init__(self, status: int, location: str) -> None:
         self.status = status
         self.location = location
-        self.seen: list[httpx.Request] = []
+        self.seen: list[Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: Request) -> Response:
         self.seen.append(request)
         if len(self.seen) == 1:
-            return httpx.Response(self.status, headers={"Location": self.location})
-        return httpx.Response(200, content=b"blob")
+            return Response(self.status, headers={"Location": self.location})
+        return Response(200, content=b"blob")
 
 
-def send(
-    registry: Redirecting, method: str = "GET", content: bytes | None = None
-) -> httpx.Response:
-    sender = Sender(httpx.MockTransport(registry), httpx.Auth(), {"User-Agent": "tagmgr/test"})
+def send(registry: Redirecting, method: str = "GET", content: bytes | None = None) -> Response:
+    sender = Sender(MockTransport(registry), NoAuth(), {"User-Agent": "tagmgr/test"})
     return sender.send(method, REGISTRY, {**TOKEN, "Host": "registry.example"}, content=content)
 
 
@@ -48,7 +47,7 @@ def test_a_redirect_on_the_same_origin_keeps_the_token() -> None:
     registry = Redirecting(307, "/v2/app/blobs/sha256:2")
     send(registry)
     followed = registry.seen[1]
-    assert followed.url == REGISTRY.copy_with(path="/v2/app/blobs/sha256:2")
+    assert followed.url == REGISTRY.with_target("/v2/app/blobs/sha256:2")
     assert followed.headers["Authorization"] == TOKEN["Authorization"]
 
 
@@ -78,18 +77,18 @@ def test_307_and_308_send_the_same_request_again(status: int) -> None:
 
 
 def test_redirects_stop_after_the_most_allowed() -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Request] = []
 
-    def loop(request: httpx.Request) -> httpx.Response:
+    def loop(request: Request) -> Response:
         seen.append(request)
-        return httpx.Response(302, headers={"Location": "/again"})
+        return Response(302, headers={"Location": "/again"})
 
-    sender = Sender(httpx.MockTransport(loop), httpx.Auth(), {})
-    with pytest.raises(httpx.TooManyRedirects, match="more than 20 redirects"):
+    sender = Sender(MockTransport(loop), NoAuth(), {})
+    with pytest.raises(TooManyRedirects, match="more than 20 redirects"):
         sender.send("GET", REGISTRY, {})
     assert len(seen) == MAX_REDIRECTS + 1
 
 
 def test_a_redirect_without_a_location_is_the_answer() -> None:
-    sender = Sender(httpx.MockTransport(lambda _: httpx.Response(302)), httpx.Auth(), {})
+    sender = Sender(MockTransport(lambda _: Response(302)), NoAuth(), {})
     assert sender.send("GET", REGISTRY, {}).status_code == 302

@@ -12,22 +12,23 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from tagmgr.errors import RegistryError
 from tagmgr.registry import RegistryClient, RegistryOptions
+from tagmgr.registry.messages import ConnectTimeout, Request, Response
 from tagmgr.registry.policy import RetryPolicy
 from tests.support.scripted import (
     failing,
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
 )
+from tests.support.transport import MockTransport
 
 LOOPBACK = "127.0.0.1:5000"
 REFUSED_MESSAGE = (
     f"registry {LOOPBACK}: cannot connect to https://{LOOPBACK}/v2/: connection refused"
 )
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[Request], Response]
 NO_JITTER = RetryPolicy(jitter=0.0)
 
 
@@ -39,25 +40,25 @@ class Recorder:
         self.seen: list[str] = []
         self.lock = threading.Lock()
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: Request) -> Response:
         with self.lock:
             self.seen.append(f"{request.url.scheme} {request.url.path}")
         return self.answer(request)
 
 
-def refuse(request: httpx.Request) -> httpx.Response:
+def refuse(request: Request) -> Response:
     raise failing(ConnectionRefusedError(111, "Connection refused"))
 
 
-def refuse_https(request: httpx.Request) -> httpx.Response:
+def refuse_https(request: Request) -> Response:
     if request.url.scheme == "https":
         return refuse(request)
-    return httpx.Response(200, json={"tags": ["v1"]})
+    return Response(200, json={"tags": ["v1"]})
 
 
 def client_for(registry: Recorder, address: str = LOOPBACK) -> tuple[RegistryClient, list[float]]:
     slept: list[float] = []
-    transport = httpx.MockTransport(registry)
+    transport = MockTransport(registry)
     return RegistryClient(
         address, RegistryOptions(retry=NO_JITTER), transport=transport, sleep=slept.append
     ), slept
@@ -97,10 +98,10 @@ def test_a_remote_registry_has_nowhere_else_to_go_so_its_probe_is_retried() -> N
 def test_an_https_probe_that_times_out_is_retried_before_http() -> None:
     """Only a refusal says for sure that nothing listens there."""
 
-    def slow_https(request: httpx.Request) -> httpx.Response:
+    def slow_https(request: Request) -> Response:
         if request.url.scheme == "https":
-            raise httpx.ConnectTimeout("timed out")
-        return httpx.Response(200)
+            raise ConnectTimeout("timed out")
+        return Response(200)
 
     registry = Recorder(slow_https)
     client, slept = client_for(registry)
