@@ -3,6 +3,10 @@
 ``connections`` cannot nest one TLS session in another; httpcore can, so such a proxy is left
 to httpx, imported only then (it costs a third of tagmgr's start-up). Requests and answers are
 carried over as they are, and httpx's failures raised as ``messages``' from the original.
+
+The proxy's certificate is verified against the system's trust (``SSL_CERT_FILE`` and
+``SSL_CERT_DIR`` honoured), as Go's proxy dialing and so skopeo verify it; the registry's own
+certificate as ``tls.Trust`` says.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ class HttpsProxyTransport:
         import httpx  # noqa: PLC0415 (only for an https:// proxy: see above)
 
         self._httpx = httpx
-        self._transport = httpx.HTTPTransport(verify=context, proxy=proxy)
+        to_proxy = ssl.create_default_context()
+        self._transport = httpx.HTTPTransport(
+            verify=context, proxy=httpx.Proxy(proxy, ssl_context=to_proxy)
+        )
 
     def handle_request(self, request: Request) -> Response:
         httpx = self._httpx

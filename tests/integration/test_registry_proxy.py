@@ -140,6 +140,28 @@ def test_plan_goes_through_the_proxy_to_a_tls_and_a_plain_registry(
     assert f"through proxy http://127.0.0.1:{proxy.port}" in shown
 
 
+def test_plan_goes_through_an_https_proxy_to_a_tls_registry(
+    two_registries: tuple[Path, list[str]],
+    secure_registry: SecureRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """TLS to the proxy, the registry's TLS inside it (httpx's transport, imported for this)."""
+    manifest, options = two_registries
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(LOOPBACK_VARIABLE, "1")
+    # The registry's own certificate is for 127.0.0.1 too; the proxy's is checked against the
+    # system's trust, which SSL_CERT_FILE replaces.
+    monkeypatch.setenv("SSL_CERT_FILE", str(secure_registry.ca_path))
+    with ForwardProxy(credentials=("builder", SECRET), tls=secure_registry.tls) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url("builder", SECRET))
+        result = run_tagmgr(capsys, "plan", *options, manifest)
+    assert result.code == 0, result.out + result.err
+    assert f"CONNECT {secure_registry.address}" in proxy.seen
+    assert SECRET not in result.out + result.err
+
+
 def test_loopback_goes_direct_unless_asked_and_no_proxy_is_honoured(
     proxy: ForwardProxy,
     two_registries: tuple[Path, list[str]],

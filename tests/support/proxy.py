@@ -3,6 +3,8 @@ requests (``GET http://host/...``), to loopback targets only, recording what pas
 
 ``ForwardProxy`` is a context manager; leaving closes the listener and every open connection.
 With ``credentials`` it demands them (``Proxy-Authorization: Basic``) and answers 407 without.
+With ``tls`` (a certificate for 127.0.0.1) it is an ``https://`` proxy: clients speak TLS to it,
+and a registry's TLS inside that.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from tagmgr.oci.reference import is_loopback
+from tests.support.trust import TlsFiles
 
 _HEAD_LIMIT = 64 * 1024
 _IDLE_SECONDS = 10.0  # a pipe that carries nothing this long is closed: tests never wait on one
@@ -30,6 +34,7 @@ class ForwardProxy:
     """Each request line that passed: ``CONNECT host:port`` or ``GET http://host/path``."""
     refused: list[str] = field(default_factory=list)
     port: int = 0
+    tls: TlsFiles | None = None
 
     def __post_init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -40,7 +45,8 @@ class ForwardProxy:
 
     def url(self, username: str | None = None, password: str | None = None) -> str:
         userinfo = f"{username}:{password}@" if username is not None else ""
-        return f"http://{userinfo}127.0.0.1:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{userinfo}127.0.0.1:{self.port}"
 
     def __enter__(self) -> ForwardProxy:
         self._start(self._accept)
@@ -75,6 +81,14 @@ class ForwardProxy:
             self._start(self._serve, self._track(client))
 
     def _serve(self, client: socket.socket) -> None:
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.tls.cert_path, self.tls.key_path)
+            try:
+                client = self._track(context.wrap_socket(client, server_side=True))
+            except OSError:
+                client.close()
+                return
         with client:
             head = _read_head(client)
             if head is None:
