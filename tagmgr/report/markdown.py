@@ -21,6 +21,8 @@ def code(text: str) -> str:
     """``text`` as a code span, fenced with more backticks than any run inside it."""
     if not text:
         return ""
+    if "`" not in text and "\n" not in text:
+        return f"`{text}`"
     fence = "`" * (max((len(run) for run in _TICKS.findall(text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text.replace(chr(10), ' ')}{pad}{fence}"
