@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from tagmgr.errors import RegistryError, TagmgrError
 from tagmgr.registry.base import LENGTH_RE, ClientBase
 from tagmgr.registry.failures import request_error
-from tagmgr.registry.messages import URL, RequestError, Response
+from tagmgr.registry.messages import URL, InvalidURL, RequestError, Response
 
 BLOB_CHUNK = 1024 * 1024
 
@@ -121,7 +121,11 @@ class BlobClient(ClientBase):
         location = response.headers.get("Location", "")
         if not location:
             raise RegistryError(self.registry, f"{response.url.path}: upload without a Location")
-        return response.url.join(location)
+        try:
+            return response.url.join(location)
+        except InvalidURL as error:
+            problem = f"upload Location {location[:80]!r}: {error}"
+            raise RegistryError(self.registry, problem) from None
 
     def _cancel_upload(self, response: Response) -> None:
         if response.headers.get("Location"):

@@ -14,7 +14,8 @@ from tagmgr.oci.descriptor import Descriptor
 from tagmgr.oci.mediatypes import MANIFEST_MEDIA_TYPES
 from tagmgr.registry.base import DIGEST_RE, LENGTH_RE, RetrySafe, digest_of
 from tagmgr.registry.blobs import BlobClient
-from tagmgr.registry.messages import URL, Response
+from tagmgr.registry.messages import URL, InvalidURL, Response
+from tagmgr.registry.options import check_destination
 
 ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
 DIGEST_HEADER = "Docker-Content-Digest"
@@ -143,7 +144,10 @@ class RegistryClient(BlobClient):
         link = response.links.get("next", {}).get("url")
         if not link:
             return None
-        url = response.url.join(link)
+        try:  # the next page is this registry's, or not followed: the request carries its token
+            url = check_destination(self.registry, response.url.join(link))
+        except InvalidURL as error:
+            raise RegistryError(self.registry, f"tag list link {link[:80]!r}: {error}") from None
         if url in visited:
             raise RegistryError(self.registry, f"tag list pages loop back to {url}")
         return url

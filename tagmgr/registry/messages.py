@@ -9,7 +9,7 @@ tagmgr needs of them fits here; the HTTP/1.1 itself is ``wire``'s and ``connecti
 A ``URL`` keeps its host in ASCII as sent (a punycode name is never decoded), lower-cased, and
 drops the port its scheme implies; characters a request target may not carry are
 percent-encoded (UTF-8), as httpx and browsers encode them. A URL whose host is not ASCII, whose
-port is not a port, or with white space or control characters in it, is an ``InvalidURL``.
+port is not a port, or with control characters in it, is an ``InvalidURL``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/%!$&'()*+,;=:@"
 _QUERY_SAFE = _PATH_SAFE + "?"
-_UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
+_UNSENDABLE = re.compile(r"[\x00-\x1f\x7f]")
 _HOST = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=%-]*|\[[0-9A-Fa-f:.]+\]")
 _LINK = re.compile(r"\s*<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _LINK_PARAM = re.compile(r';\s*([^=;,\s]+)\s*=\s*"?([^";,]*)"?')
@@ -60,7 +60,7 @@ class URL:
     @classmethod
     def parse(cls, text: str) -> URL:
         if _UNSENDABLE.search(text):
-            raise InvalidURL("white space or a control character in a URL")
+            raise InvalidURL("a control character in a URL")
         try:
             parts = urlsplit(text)
             port = parts.port
@@ -380,17 +380,17 @@ class Response:
 
     def iter_bytes(self, size: int) -> Iterator[bytes]:
         """The body in chunks of ``size`` bytes (the last may be shorter)."""
-        held = b""
+        pending = bytearray()
         try:
             for chunk in self.stream:
-                held += chunk
-                while len(held) >= size:
-                    yield held[:size]
-                    held = held[size:]
+                pending += chunk
+                while len(pending) >= size:
+                    yield bytes(pending[:size])
+                    del pending[:size]
         finally:
             self.close()
-        if held:
-            yield held
+        if pending:
+            yield bytes(pending)
 
     def close(self) -> None:
         if not self._closed:

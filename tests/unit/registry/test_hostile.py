@@ -81,6 +81,30 @@ def test_tags_are_capped_across_pages() -> None:
     assert registry.served == MAX_TAGS // 10_000 + 1
 
 
+@pytest.mark.parametrize(
+    ("link", "refused"),
+    [
+        ("<https://elsewhere.example/v2/app/tags/list?last=a>", "refusing to send a request to"),
+        ("<https://registry.example:444/v2/app/tags/list?last=a>", "refusing to send a request"),
+        ("</v2/app/tags/list?last=\x01>", "tag list link"),
+    ],
+)
+def test_tag_list_pages_stay_on_the_registry(link: str, refused: str) -> None:
+    """A next page elsewhere would carry the registry's token there: it is not followed."""
+    asked: list[str] = []
+
+    def registry(request: Request) -> Response:
+        asked.append(str(request.url))
+        if request.url.path == "/v2/":
+            return Response(200)
+        headers = {"Link": f'{link}; rel="next"'}
+        return Response(200, json={"name": "app", "tags": ["a"]}, headers=headers)
+
+    with pytest.raises(RegistryError, match=refused):
+        client_for(registry).list_tags("app")
+    assert all(url.startswith("https://registry.example/") for url in asked)
+
+
 # --- manifest headers ---------------------------------------------------------------------
 
 FORGED_DIGESTS = [
