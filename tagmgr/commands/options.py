@@ -336,8 +336,6 @@ def registry_map(args: argparse.Namespace) -> RegistryMap:
 
 def open_registries(args: argparse.Namespace) -> Registries:
     """The registry clients a command's registry options describe."""
-    from dataclasses import replace
-
     from tagmgr.registry import Registries, RegistryOptions
     from tagmgr.registry.policy import RetryPolicy
 
@@ -347,7 +345,7 @@ def open_registries(args: argparse.Namespace) -> Registries:
         insecure_registries=frozenset(args.insecure_registry),
         authfile=args.authfile,
         max_rps=args.max_rps,
-        retry=replace(RetryPolicy(), **{k: v for k, v in times.items() if v is not None}),
+        retry=RetryPolicy()._replace(**{k: v for k, v in times.items() if v is not None}),
     )
     return Registries(options)
 

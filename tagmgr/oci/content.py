@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from tagmgr.errors import ImageFormatError
 from tagmgr.oci.descriptor import Descriptor
@@ -37,8 +36,7 @@ _FRACTION = re.compile(r"(\.[0-9]{1,6})[0-9]*")
 Annotations = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class ImageManifest:
+class ImageManifest(NamedTuple):
     media_type: str
     config: Descriptor
     layers: tuple[Descriptor, ...]
@@ -52,8 +50,7 @@ class ImageManifest:
         return (self.config.digest, *(layer.digest for layer in self.layers))
 
 
-@dataclass(frozen=True)
-class ImageIndex:
+class ImageIndex(NamedTuple):
     media_type: str
     manifests: tuple[Descriptor, ...]
     subject: Descriptor | None = None
@@ -64,8 +61,7 @@ class ImageIndex:
 ManifestOrIndex = ImageManifest | ImageIndex
 
 
-@dataclass(frozen=True)
-class ImageConfig:
+class ImageConfig(NamedTuple):
     """The fields tagmgr reads by name, and the whole ``document`` to compare field by field.
 
     ``platform`` is None when the config names none (cosign's signatures write an empty OS and

@@ -6,7 +6,7 @@ descriptor its annotations, artifact type and URLs, as the image spec's descript
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tagmgr.oci.mediatypes import IMAGE_MANIFEST_TYPES
 from tagmgr.oci.platform import UNKNOWN, Platform
@@ -16,8 +16,7 @@ REFERENCE_TYPE_ANNOTATION = "vnd.docker.reference.type"
 ATTESTATION = "attestation-manifest"
 
 
-@dataclass(frozen=True)
-class Descriptor:
+class Descriptor(NamedTuple):
     media_type: str
     digest: str
     size: int

@@ -9,7 +9,7 @@ compared but not spelled. ``parse_platform`` reads that spelling back, as ``--pl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tagmgr.errors import TagmgrError
 
@@ -21,22 +21,41 @@ _SPELLING_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Platform:
-    """``os`` and ``architecture`` are required; an empty ``variant`` or ``os_version`` is none."""
-
+class _Platform(NamedTuple):
     os: str
     architecture: str
     variant: str = ""
     os_version: str = ""
     os_features: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        for name in ("os", "architecture", "variant", "os_version"):
-            value = getattr(self, name)
+
+class Platform(_Platform):
+    """``os`` and ``architecture`` are required; an empty ``variant`` or ``os_version`` is none.
+
+    A named tuple checked as it is made (a dataclass cost a plan's start-up more, see
+    ``docs/design.md``); ``_replace`` skips the check, so nothing here uses it.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        os: str,
+        architecture: str,
+        variant: str = "",
+        os_version: str = "",
+        os_features: tuple[str, ...] = (),
+    ) -> Platform:
+        for name, value in (
+            ("os", os),
+            ("architecture", architecture),
+            ("variant", variant),
+            ("os_version", os_version),
+        ):
             if (value or name in ("os", "architecture")) and not _PART_RE.fullmatch(value):
                 key = name.replace("_", ".")
                 raise ValueError(f"{key} {value!r} is not a word of {_PART}")
+        return super().__new__(cls, os, architecture, variant, os_version, os_features)
 
     def __str__(self) -> str:
         os_name = f"{self.os}({self.os_version})" if self.os_version else self.os

@@ -9,14 +9,13 @@ derived tags) keeps the names as the files give them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tagmgr.errors import TagmgrError
 from tagmgr.oci.reference import ImageReference
 
 
-@dataclass(frozen=True)
-class RegistryMap:
+class RegistryMap(NamedTuple):
     """Registry hosts rewritten (``FROM -> TO``), each FROM once; empty rewrites nothing."""
 
     pairs: tuple[tuple[str, str], ...] = ()

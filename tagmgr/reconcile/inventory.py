@@ -8,7 +8,6 @@ looked up once. ``--trust-existing`` spares the HEADs of listed destinations too
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Protocol
 
 from tagmgr.errors import TagmgrError
@@ -174,4 +173,4 @@ def _with_pinned_children(registries: RegistryReaders, target: Target, lookup: L
     found = with_children(client, Resolution(target.source, descriptor))
     if found.error is not None:
         return Lookup(error=found.error)
-    return replace(lookup, children={c.digest: c.platform_name for c in found.children})
+    return lookup._replace(children={c.digest: c.platform_name for c in found.children})

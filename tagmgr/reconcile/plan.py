@@ -6,8 +6,9 @@ Nothing here does I/O, so a plan can be printed, tested and reviewed before anyt
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
+from typing import NamedTuple
 
 from tagmgr import exitcodes
 from tagmgr.oci.descriptor import Descriptor
@@ -27,13 +28,12 @@ FAILED_KINDS = frozenset({Kind.CONFLICT, Kind.MISSING_SOURCE, Kind.ERROR})
 TRUSTED = "listed by the registry; not compared (--trust-existing)"
 
 
-@dataclass(frozen=True)
-class Lookup:
+class Lookup(NamedTuple):
     """What a registry said about one reference: a descriptor, absent (None), or an error."""
 
     descriptor: Descriptor | None = None
     error: str | None = None
-    children: Mapping[str, str] = field(default_factory=dict)  # an index's: digest -> platform
+    children: Mapping[str, str] = MappingProxyType({})  # an index's: digest -> platform
     trusted: bool = False
     """Listed by the registry and, under ``--trust-existing``, taken as present unread."""
     missing: str = ""
@@ -43,8 +43,7 @@ class Lookup:
 Inventory = Mapping[ImageReference, Lookup]
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     kind: Kind
     item: Resolved
     source: Descriptor | None = None

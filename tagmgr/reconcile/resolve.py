@@ -7,7 +7,7 @@ index is always the index's own: a child's digest is reported as that child, nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from tagmgr.errors import ImageFormatError, TagmgrError
 from tagmgr.oci.content import ImageIndex, parse_manifest
@@ -18,8 +18,7 @@ from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.readers import RegistryReader
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     """What a reference resolved to: a descriptor (None if absent), children for an index."""
 
     reference: ImageReference
@@ -58,7 +57,7 @@ def with_children(client: RegistryReader, resolution: Resolution) -> Resolution:
         children = index_children(client, resolution.reference, descriptor.digest)
     except TagmgrError as error:
         return Resolution(resolution.reference, error=str(error))
-    return replace(resolution, children=children)
+    return resolution._replace(children=children)
 
 
 def index_children(

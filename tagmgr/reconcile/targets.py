@@ -7,8 +7,8 @@ cannot be derived become ``Unresolved`` with a reason, so one bad entry never hi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from tagmgr.errors import GitVersionError
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry, Manifest, Upstream
@@ -19,8 +19,7 @@ UpstreamKey = tuple[Upstream, Path]
 Describer = Callable[[Sequence[UpstreamKey]], Mapping[UpstreamKey, "str | GitVersionError"]]
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     entry: ImageEntry
     source: ImageReference
     destination: ImageReference
@@ -29,15 +28,13 @@ class Target:
 
     def mapped(self, registry_map: RegistryMap) -> Target:
         """This target with ``registry_map`` applied to its source and destination."""
-        return replace(
-            self,
+        return self._replace(
             source=registry_map.apply(self.source),
             destination=registry_map.apply(self.destination),
         )
 
 
-@dataclass(frozen=True)
-class Unresolved:
+class Unresolved(NamedTuple):
     entry: ImageEntry
     message: str
 

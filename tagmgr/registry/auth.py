@@ -15,8 +15,9 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Mapping
+from types import MappingProxyType
+from typing import NamedTuple
 
 from tagmgr.errors import AuthenticationError, RegistryError
 from tagmgr.registry.failures import status_error
@@ -35,10 +36,9 @@ _ACTIONS = {"GET": "pull", "HEAD": "pull", "DELETE": "delete"}
 _REPOSITORY_PATH = re.compile(r"^/v2/(.+)/(?:manifests|blobs|tags|referrers)/")
 
 
-@dataclass(frozen=True)
-class Challenge:
+class Challenge(NamedTuple):
     scheme: str
-    params: dict[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = MappingProxyType({})
 
 
 def parse_challenges(header: str) -> list[Challenge]:

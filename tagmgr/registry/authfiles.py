@@ -23,9 +23,8 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tagmgr.errors import CredentialsError
 from tagmgr.registry.options import RegistryOptions
@@ -38,8 +37,7 @@ PER_UID_DIRECTORY = Path("/run/containers")
 """Where the primary file is when ``XDG_RUNTIME_DIR`` is not set: ``/run/containers/UID``."""
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """A place an auth file may be; ``origin`` says how the user named it (empty: a default)."""
 
     path: Path
@@ -47,8 +45,7 @@ class Location:
     legacy: bool = False
 
 
-@dataclass(frozen=True)
-class AuthFile:
+class AuthFile(NamedTuple):
     """One auth file's content, and how messages name it: its path, or ``$TAGMGR_AUTH_JSON``."""
 
     name: str

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from tagmgr.errors import RegistryError
 from tagmgr.oci.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
@@ -16,16 +16,28 @@ from tagmgr.registry.policy import RetryPolicy
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     """A user name and password (or token); the password is never shown in a repr or message.
 
     ``source`` names where they were found (a file, a credential helper) for messages.
     """
 
     username: str
-    password: str = field(repr=False)
-    source: str = field(default="", compare=False)
+    password: str
+    source: str = ""
+    """Not compared: the same user and password found in two places are the same credentials."""
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, source={self.source!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Credentials) and self[:2] == other[:2]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:2])
 
     def described(self) -> str:
         """``user NAME from SOURCE``, for a message."""
@@ -38,15 +50,14 @@ CredentialLookup = Callable[[str], Credentials | None]
 """The credentials for a repository of one registry (``""``: the registry as a whole)."""
 
 
-@dataclass(frozen=True)
-class RegistryOptions:
+class RegistryOptions(NamedTuple):
     certs_dirs: tuple[Path, ...] = ()
     """``--certs-dir`` directories, searched before /etc/containers/certs.d, /etc/docker/certs.d."""
     insecure_registries: frozenset[str] = frozenset()
     """``--insecure-registry HOST[:PORT]``: plain HTTP or unverified TLS allowed."""
     authfile: Path | None = None
     """``--authfile``: the only auth file read when given (``authfiles``)."""
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetryPolicy = RetryPolicy()
     """Attempts, waits and time allowed per request and per registry (``policy``)."""
     concurrency: int = DEFAULT_CONCURRENCY
     """Requests in flight to one registry at most."""
@@ -54,16 +65,31 @@ class RegistryOptions:
     """``--max-rps``: requests started per second per registry at most."""
 
 
-@dataclass(frozen=True)
-class Connection:
+class Connection(NamedTuple):
     """How a registry was reached, for a copy engine (skopeo) that must reach it the same way."""
 
     registry: str
     tls_verify: bool
     """False only for plain-HTTP loopback or ``--insecure-registry``; skopeo needs it for HTTP."""
     cert_dir: Path | None
-    credentials: CredentialLookup = field(repr=False, compare=False)
-    """The credentials tagmgr uses for a repository of this registry, or None."""
+    credentials: CredentialLookup
+    """The credentials tagmgr uses for a repository of this registry, or None. Neither shown
+    nor compared."""
+
+    def __repr__(self) -> str:
+        return (
+            f"Connection(registry={self.registry!r}, tls_verify={self.tls_verify!r}, "
+            f"cert_dir={self.cert_dir!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Connection) and self[:3] == other[:3]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:3])
 
 
 def api_host(registry: str) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from tagmgr.oci.reference import is_loopback
@@ -30,8 +30,7 @@ LOOPBACK_VARIABLE = "TAGMGR_PROXY_LOOPBACK"
 _SCHEMES = ("http", "https")
 
 
-@dataclass(frozen=True)
-class ProxySettings:
+class ProxySettings(NamedTuple):
     """Proxy URLs by scheme of the registry, and the ``NO_PROXY`` entries, from an environment."""
 
     proxies: Mapping[str, str]

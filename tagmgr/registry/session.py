@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tagmgr import __version__
 from tagmgr.errors import CertificateError, RegistryError
@@ -42,8 +42,7 @@ log = logs.get(__name__)
 USER_AGENT = f"tagmgr/{__version__}"
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(NamedTuple):
     http: Sender
     base_url: URL
     connection: Connection

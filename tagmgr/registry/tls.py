@@ -10,8 +10,8 @@ from __future__ import annotations
 import ssl
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tagmgr.errors import CertificateError
 from tagmgr.oci.reference import is_loopback
@@ -20,8 +20,7 @@ from tagmgr.registry.options import RegistryOptions
 SYSTEM_CERTS_DIRS = (Path("/etc/containers/certs.d"), Path("/etc/docker/certs.d"))
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """One way to try a registry: a scheme, and for HTTPS whether the certificate is verified."""
 
     scheme: str

@@ -17,8 +17,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 MAX_LINE = 65536
 MAX_FIELDS = 100
@@ -50,8 +49,7 @@ def request_head(method: str, target: str, fields: Iterable[tuple[bytes, bytes]]
     return b"\r\n".join(lines)
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     status: int
     reason: bytes
     fields: Fields

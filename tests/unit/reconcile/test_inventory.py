@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tagmgr.errors import Location, RegistryError
 from tagmgr.manifest.model import ImageEntry
 from tagmgr.oci.descriptor import Descriptor
@@ -66,7 +64,7 @@ def test_a_source_by_digest_is_read_though_no_tag_lists_it() -> None:
     registry = MemoryRegistry()
     built = registry.push("team/app", "build-1", oci_image("by-digest"))
     pinned = target("team/app", "build-1", "v1")
-    by_digest = replace(pinned, source=pinned.source.with_digest(built.digest))
+    by_digest = pinned._replace(source=pinned.source.with_digest(built.digest))
     inventory = take_inventory([by_digest], registry, jobs=2)
     assert inventory == {
         by_digest.source: Lookup(built),
@@ -100,11 +98,11 @@ def test_a_source_pinned_elsewhere_than_its_index_gets_the_index_s_children() ->
     built = oci_index("pinned")
     index = registry.push("team/app", "build-1", built)
     amd64, arm64 = (child.digest for child in built.children)  # in PLATFORMS' order
-    pinned = replace(target("team/app", "build-1", "v1"), pinned=arm64)
+    pinned = target("team/app", "build-1", "v1")._replace(pinned=arm64)
     inventory = take_inventory([pinned], registry, jobs=2)
     children = {amd64: "linux/amd64", arm64: "linux/arm64"}
     assert inventory[pinned.source] == Lookup(index, children=children)
-    exact = replace(pinned, pinned=index.digest)
+    exact = pinned._replace(pinned=index.digest)
     assert take_inventory([exact], registry, jobs=2)[exact.source] == Lookup(index)
 
 
@@ -132,7 +130,7 @@ def test_a_pinned_source_whose_index_cannot_be_read_is_an_error() -> None:
 
     registry = NoGets()
     index = registry.push("team/app", "build-1", oci_index("unreadable"))
-    pinned = replace(target("team/app", "build-1", "v1"), pinned="sha256:" + "e" * 64)
+    pinned = target("team/app", "build-1", "v1")._replace(pinned="sha256:" + "e" * 64)
     assert take_inventory([pinned], registry, jobs=2)[pinned.source] == Lookup(
         error=f"registry registry.example: GET team/app:{index.digest}: 500"
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tagmgr.errors import Location
 from tagmgr.manifest.model import ImageEntry
 from tagmgr.oci.descriptor import Descriptor
@@ -83,7 +81,7 @@ def test_a_trusted_destination_is_present_without_its_source() -> None:
 
 
 def pinned(digest: str) -> Target:
-    return replace(make_target(), pinned=digest)
+    return make_target()._replace(pinned=digest)
 
 
 def test_a_pinned_source_that_moved_is_refused_and_one_that_is_gone_is_missing() -> None:
