@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from urllib.parse import unquote
 
+from tagmgr.registry.failures import causes
 from tagmgr.registry.messages import (
     URL,
     ConnectError,
@@ -38,8 +39,9 @@ from tagmgr.registry.messages import (
     WriteTimeout,
 )
 from tagmgr.registry.tls import Trust
-from tagmgr.registry.wire import Body, ProtocolError, read_head, request_head
+from tagmgr.registry.wire import Body, Disconnected, ProtocolError, read_head, request_head
 
+_REPLAYABLE = frozenset({"GET", "HEAD"})
 KEEPALIVE_SECONDS = 5.0  # an idle connection older than this is closed, not reused
 CHUNK = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -93,8 +95,23 @@ class PooledTransport:
         self._lock = threading.Lock()
 
     def handle_request(self, request: Request) -> Response:
+        """The answer's head, its body left to read. A GET or HEAD on a kept-alive connection
+        the server closed meanwhile (before answering a byte) goes again on a new one, as Go's
+        client (and so skopeo) sends it again: the server dropped it, it never ran."""
         message = self._message(request)
-        connection = self._connection(request.url, request.timeout)
+        origin = _origin(request.url)
+        idle = self._idle_connection(origin)
+        if idle is not None:
+            try:
+                return self._exchange(idle, request, message)
+            except (WriteError, ReadError, RemoteProtocolError) as error:
+                if request.method not in _REPLAYABLE or not _closed_before_answering(error):
+                    raise
+        with _CONNECTING:
+            sock = self._open(origin, request.timeout)
+        return self._exchange(_Connection(origin, sock), request, message)
+
+    def _exchange(self, connection: _Connection, request: Request, message: bytes) -> Response:
         try:
             with _WRITING:
                 connection.timeout(request.timeout)
@@ -120,23 +137,18 @@ class PooledTransport:
             for connection, _ in connections:
                 connection.close()
 
-    def _connection(self, url: URL, timeout: float | None) -> _Connection:
-        """An idle connection to ``url``'s origin still open, else a new one."""
-        scheme = url.scheme
-        origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
+    def _idle_connection(self, origin: Origin) -> _Connection | None:
+        """An idle connection to ``origin`` still open, if there is one."""
         oldest = self._clock() - KEEPALIVE_SECONDS
         while True:
             with self._lock:
                 idle = self._idle.get(origin)
                 if not idle:
-                    break
+                    return None
                 connection, since = idle.pop()
             if since >= oldest and connection.alive():
                 return connection
             connection.close()
-        with _CONNECTING:
-            sock = self._open(origin, timeout)
-        return _Connection(origin, sock)
 
     def _open(self, origin: Origin, timeout: float | None) -> socket.socket:
         """A socket to ``origin``, its TLS verified as ``trust`` says; a certificate a narrow
@@ -187,6 +199,17 @@ class PooledTransport:
     def _put_back(self, connection: _Connection) -> None:
         with self._lock:
             self._idle.setdefault(connection.origin, []).append((connection, self._clock()))
+
+
+def _origin(url: URL) -> Origin:
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS[url.scheme]
+
+
+def _closed_before_answering(error: BaseException) -> bool:
+    return any(
+        isinstance(cause, Disconnected | ConnectionResetError | BrokenPipeError)
+        for cause in causes(error)
+    )
 
 
 def _open_tunnel(

@@ -38,6 +38,10 @@ class ProtocolError(Exception):
     """An answer that is not HTTP/1.1, or a request field that cannot be sent as one."""
 
 
+class Disconnected(ProtocolError):
+    """The server closed the connection before the first byte of an answer."""
+
+
 def request_head(method: str, target: str, fields: Iterable[tuple[bytes, bytes]]) -> bytes:
     """The request line and header fields, each checked, ending with the empty line."""
     lines = [f"{method} {target} HTTP/1.1".encode("ascii")]
@@ -66,7 +70,7 @@ def read_head(reader: LineReader) -> Head:
     while True:
         line = _line(reader)
         if not line:
-            raise ProtocolError("Server disconnected without sending a response.")
+            raise Disconnected("Server disconnected without sending a response.")
         status = _STATUS.fullmatch(line)
         if status is None:
             raise ProtocolError(f"not an HTTP/1.1 status line: {line[:80]!r}")

@@ -15,7 +15,7 @@ import pytest
 
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.connections import PooledTransport
-from tagmgr.registry.messages import Request, Response
+from tagmgr.registry.messages import RemoteProtocolError, Request, Response
 from tagmgr.registry.tls import Trust
 from tests.integration.test_registry_client import (
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
@@ -26,7 +26,8 @@ WAIT = 5.0
 
 
 class CountingHandler(BaseHTTPRequestHandler):
-    """HTTP/1.1, keep-alive: ``/close`` answers then hangs up; every other path gets 64 KiB."""
+    """HTTP/1.1, keep-alive: ``/close`` answers then hangs up; ``/drop-next`` answers, then hangs
+    up on the next request on its connection without answering; every answer is 64 KiB."""
 
     protocol_version = "HTTP/1.1"
     connections: ClassVar[list[int]] = []
@@ -37,11 +38,26 @@ class CountingHandler(BaseHTTPRequestHandler):
         self.connections.append(1)
 
     def do_GET(self) -> None:
+        self._answer(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(with_body=False)
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self._answer(with_body=True)
+
+    def _answer(self, *, with_body: bool) -> None:
+        if getattr(self, "drop_next", False):  # read, and hung up on without an answer
+            self.close_connection = True
+            return
+        self.drop_next = self.path == "/drop-next"
         body = b"x" * 65536
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if with_body:
+            self.wfile.write(body)
         if self.path == "/close":
             self.close_connection = True
 
@@ -99,6 +115,28 @@ def test_a_connection_left_so_is_not_reused(
         get(transport, f"{server}/v2/", read=False)
     assert get(transport, f"{server}/v2/").content == b"x" * 65536
     assert len(CountingHandler.connections) == 2
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_read_the_server_drops_on_a_kept_alive_connection_goes_again_on_a_new_one(
+    server: str, transport: PooledTransport, method: str
+) -> None:
+    get(transport, f"{server}/drop-next")  # the next request on this connection is dropped
+    answer = transport.handle_request(Request(method, f"{server}/v2/"))
+    answer.read()
+    assert (answer.status_code, len(CountingHandler.connections)) == (200, 2)
+
+
+@pytest.mark.integration
+def test_a_write_the_server_drops_is_not_sent_again(
+    server: str, transport: PooledTransport
+) -> None:
+    """It may have run before the server hung up: whether to send it again is the caller's."""
+    get(transport, f"{server}/drop-next")
+    with pytest.raises(RemoteProtocolError, match="disconnected"):
+        transport.handle_request(Request("PUT", f"{server}/v2/", content=b"{}"))
+    assert len(CountingHandler.connections) == 1
 
 
 def test_a_loopback_registry_is_first_tried_without_the_system_store() -> None:
