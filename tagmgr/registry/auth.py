@@ -4,6 +4,8 @@ Send; on a 401 read ``WWW-Authenticate``. ``Basic``: send again with the credent
 ``Bearer``: GET the realm with ``service`` and each ``scope`` (basic credentials if any, anonymous
 otherwise), keep the token per (realm, service, scope) until it expires, send again. A token
 already held for the request's scope is sent up front. A second 401 is an ``AuthenticationError``.
+Credentials and tokens go only to the registry's own host and port (and its realm): a request
+elsewhere (an upload ``Location`` on another host) is sent without them.
 Credentials go to a realm over HTTPS only, unless the registry may be spoken to in clear anyway
 (loopback, ``--insecure-registry``).
 """
@@ -22,7 +24,7 @@ from typing import NamedTuple
 from tagmgr.errors import AuthenticationError, RegistryError
 from tagmgr.registry.failures import status_error
 from tagmgr.registry.messages import URL, InvalidURL, Request, Response
-from tagmgr.registry.options import CredentialLookup, Credentials
+from tagmgr.registry.options import CredentialLookup, Credentials, goes_to
 from tagmgr.registry.retry import Decision, decide
 
 DEFAULT_TOKEN_LIFETIME = 60.0  # seconds, when the token service does not say (per the spec)
@@ -133,6 +135,9 @@ class RegistryAuth:
         self._lock = threading.Lock()
 
     def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
+        if not goes_to(self._registry, request.url):
+            yield request  # an upload Location on another host: the registry's token stays home
+            return
         presend = self._known_header(request)
         if presend is not None:
             request.headers["Authorization"] = presend

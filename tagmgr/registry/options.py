@@ -107,6 +107,13 @@ def base_url(registry: str, scheme: str) -> URL:
     return check_destination(registry, URL.parse(f"{scheme}://{api_host(registry)}"))
 
 
+def goes_to(registry: str, url: URL) -> bool:
+    """Whether ``url`` is on exactly the host and port ``registry``'s API is served from."""
+    named_host, named_port = split_registry(api_host(registry))
+    default = _DEFAULT_PORTS.get(url.scheme)
+    return url.host == named_host.lower() and (url.port or default) == (named_port or default)
+
+
 def check_destination(registry: str, url: URL) -> URL:
     """``url`` if it goes to exactly the host and port ``registry`` names, else RegistryError.
 
@@ -115,9 +122,7 @@ def check_destination(registry: str, url: URL) -> URL:
     are compared as sent, in ASCII (a punycode name such as ``xn--bcher-kva.example`` is never
     decoded).
     """
-    named_host, named_port = split_registry(api_host(registry))
-    default = _DEFAULT_PORTS.get(url.scheme)
-    if url.host != named_host.lower() or (url.port or default) != (named_port or default):
+    if not goes_to(registry, url):
         raise RegistryError(
             registry,
             f"refusing to send a request to {url.without_query()}: not the host "

@@ -321,6 +321,28 @@ def test_endless_401_body_is_cut_off(tmp_path: Path) -> None:
     assert flood.sent == 5 * MiB
 
 
+def test_an_upload_location_on_another_host_gets_no_credentials(tmp_path: Path) -> None:
+    """Only redirects used to drop them off the registry's host; a Location is no redirect."""
+    authfile = write_authfile(tmp_path / "auth.json", "registry.example", "alice", SECRET)
+    sent: dict[str, str | None] = {}
+
+    def handler(request: Request) -> Response:
+        sent[f"{request.method} {request.url.host}"] = request.headers.get("Authorization")
+        if request.url.host != "registry.example":
+            return Response(201)
+        if "Authorization" not in request.headers:
+            return Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
+        location = "https://uploads.example/session/1?state=s"
+        return Response(202, headers={"Location": location, "Content-Length": "0"})
+
+    client_for(handler, authfile=authfile).upload_blob("app", DIGEST, [b"blob"])
+    assert sent == {
+        "GET registry.example": None,  # the ping, which needs none
+        "POST registry.example": basic_value("alice", SECRET),
+        "PUT uploads.example": None,
+    }
+
+
 def test_answers_are_asked_for_and_taken_only_without_content_coding() -> None:
     """A compressed answer could inflate a thousandfold after its bytes were counted."""
     asked: list[str | None] = []
