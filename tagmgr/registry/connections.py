@@ -24,6 +24,7 @@ from urllib.parse import unquote
 
 from tagmgr.registry.failures import causes
 from tagmgr.registry.messages import (
+    DEFAULT_PORTS,
     URL,
     ConnectError,
     ConnectTimeout,
@@ -44,7 +45,6 @@ from tagmgr.registry.wire import Body, Disconnected, ProtocolError, read_head, r
 _REPLAYABLE = frozenset({"GET", "HEAD"})
 KEEPALIVE_SECONDS = 5.0  # an idle connection older than this is closed, not reused
 CHUNK = 64 * 1024
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Origin = tuple[str, str, int]  # scheme, host as sent (ASCII, IPv6 without brackets), port
 
@@ -202,7 +202,7 @@ class PooledTransport:
 
 
 def _origin(url: URL) -> Origin:
-    return url.scheme, url.host, url.port or _DEFAULT_PORTS[url.scheme]
+    return url.scheme, url.host, url.port or DEFAULT_PORTS[url.scheme]
 
 
 def _closed_before_answering(error: BaseException) -> bool:

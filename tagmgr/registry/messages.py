@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol, overload
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/%!$&'()*+,;=:@"
 _QUERY_SAFE = _PATH_SAFE + "?"
 _UNSENDABLE = re.compile(r"[\x00-\x1f\x7f]")
@@ -52,7 +52,7 @@ class URL:
         self.userinfo = userinfo
         self.host = host
         """ASCII, lower case; an IPv6 address without its brackets."""
-        self.port = None if port == _DEFAULT_PORTS.get(scheme) else port
+        self.port = None if port == DEFAULT_PORTS.get(scheme) else port
         self.raw_path = raw_path
         """The path, percent-encoded."""
         self.query = query
@@ -99,6 +99,11 @@ class URL:
         """``host[:port]`` as a ``Host`` field carries it (an IPv6 address in brackets)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.port is None else f"{host}:{self.port}"
+
+    @property
+    def effective_port(self) -> int | None:
+        """The port a connection goes to: the one written, else the scheme's."""
+        return self.port or DEFAULT_PORTS.get(self.scheme)
 
     @property
     def is_absolute(self) -> bool:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from tagmgr.errors import RegistryError
 from tagmgr.oci.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
-from tagmgr.registry.messages import URL
+from tagmgr.registry.messages import DEFAULT_PORTS, URL
 from tagmgr.registry.pace import DEFAULT_CONCURRENCY
 from tagmgr.registry.policy import RetryPolicy
 
@@ -97,9 +97,6 @@ def api_host(registry: str) -> str:
     return DOCKER_HUB_API_HOST if registry == DOCKER_HUB else registry
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
 def base_url(registry: str, scheme: str) -> URL:
     """Where the distribution API of ``registry`` is, once its name is known to be exact."""
     if not re.fullmatch(REGISTRY_PATTERN, api_host(registry)):
@@ -110,8 +107,8 @@ def base_url(registry: str, scheme: str) -> URL:
 def goes_to(registry: str, url: URL) -> bool:
     """Whether ``url`` is on exactly the host and port ``registry``'s API is served from."""
     named_host, named_port = split_registry(api_host(registry))
-    default = _DEFAULT_PORTS.get(url.scheme)
-    return url.host == named_host.lower() and (url.port or default) == (named_port or default)
+    default = DEFAULT_PORTS.get(url.scheme)
+    return url.host == named_host.lower() and url.effective_port == (named_port or default)
 
 
 def check_destination(registry: str, url: URL) -> URL:

@@ -29,7 +29,6 @@ from tagmgr.registry.messages import (
 
 MAX_REDIRECTS = 20
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class AuthFlow(Protocol):
@@ -152,7 +151,7 @@ def _location(request: Request, location: str) -> URL:
 
 def _origin(url: URL) -> tuple[str, str, int | None]:
     """Scheme, host as sent (never decoded: a punycode name stays ASCII), port."""
-    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
+    return url.scheme, url.host, url.effective_port
 
 
 def _upgrade(url: URL, location: URL) -> bool:
