@@ -202,7 +202,7 @@ class PooledTransport:
 
 
 def _origin(url: URL) -> Origin:
-    return url.scheme, url.host, url.port or DEFAULT_PORTS[url.scheme]
+    return url.scheme, url.host, DEFAULT_PORTS[url.scheme] if url.port is None else url.port
 
 
 def _closed_before_answering(error: BaseException) -> bool:

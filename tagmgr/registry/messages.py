@@ -103,7 +103,7 @@ class URL:
     @property
     def effective_port(self) -> int | None:
         """The port a connection goes to: the one written, else the scheme's."""
-        return self.port or DEFAULT_PORTS.get(self.scheme)
+        return DEFAULT_PORTS.get(self.scheme) if self.port is None else self.port
 
     @property
     def is_absolute(self) -> bool:
