@@ -178,7 +178,7 @@ def _pairs(params: Mapping[str, str | int | Sequence[str]]) -> Iterator[tuple[st
             yield from ((name, item) for item in value)
 
 
-HeaderItems = Mapping[str, str] | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]
+HeaderItems = Mapping[str, str | bytes] | Iterable[tuple[str | bytes, str | bytes]]
 
 
 class Headers:

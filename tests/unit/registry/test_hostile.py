@@ -22,7 +22,7 @@ from tagmgr.oci.mediatypes import OCI_MANIFEST
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
 from tagmgr.registry.limits import MAX_ANSWER
-from tagmgr.registry.messages import Request, Response, Stream
+from tagmgr.registry.messages import Request, Response
 from tagmgr.registry.policy import RetryPolicy
 from tests.support.scripted import (
     DIGEST,
@@ -136,7 +136,10 @@ def test_head_with_a_length_that_is_not_ascii_digits_reads_the_manifest(length: 
     def handler(request: Request) -> Response:
         if request.method == "GET":
             return manifest_response(request)
-        headers = {"Docker-Content-Digest": DIGEST, "Content-Length": length.encode()}
+        headers: dict[str, str | bytes] = {
+            "Docker-Content-Digest": DIGEST,
+            "Content-Length": length.encode(),
+        }
         return Response(200, headers=headers)
 
     assert client_for(handler).head_manifest("app", "v1") == Descriptor(
@@ -159,7 +162,7 @@ def test_get_with_a_forged_digest_header_gives_the_digest_of_the_bytes(
 # --- sizes --------------------------------------------------------------------------------
 
 
-class Flood(Stream):
+class Flood:
     """A body of ``total`` bytes in 1 MiB chunks, without a Content-Length; counts what was read."""
 
     def __init__(self, total: int = 64 * MiB) -> None:
@@ -169,6 +172,9 @@ class Flood(Stream):
         while self.sent < self.total:
             self.sent += MiB
             yield b" " * MiB
+
+    def close(self) -> None:
+        pass
 
 
 def test_manifest_larger_than_4_mib_is_refused_from_its_length() -> None:

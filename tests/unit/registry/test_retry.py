@@ -66,7 +66,7 @@ class Script:
     def __call__(self, request: Request) -> Response:
         answer = self.answers[self.calls]
         self.calls += 1
-        self.timeouts.append(request.timeout)
+        self.timeouts.append(request.timeout or 0.0)
         if isinstance(answer, TimeoutException) and self.clock is not None:
             self.clock.now += self.timeouts[-1]
         if isinstance(answer, TransportError):
@@ -88,7 +88,9 @@ def send(
     transport = RetryTransport(
         MockTransport(script), policy, sleep=slept.append, chance=lambda: chance
     )
-    extensions = {PROBE: probe} if safe is None else {PROBE: probe, RETRY_SAFE: safe}
+    extensions: dict[str, object] = {PROBE: probe}
+    if safe is not None:
+        extensions[RETRY_SAFE] = safe
     with Client(transport) as client:
         response = client.request(method, URL, extensions=extensions)
     return response, script, slept
