@@ -129,7 +129,7 @@ def _redirected(request: Request, response: Response) -> Request:
         if not _upgrade(request.url, url):
             headers.pop("Authorization", None)
         headers["Host"] = url.netloc
-    content: bytes | None = request.content
+    content = request.content or None  # a bodiless request stays without Content-Length
     if method != request.method:
         headers.pop("Content-Length")
         headers.pop("Transfer-Encoding")

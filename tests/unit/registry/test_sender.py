@@ -40,6 +40,7 @@ def test_a_redirect_to_another_host_goes_there_without_the_token() -> None:
     assert str(followed.url) == "https://storage.example/blob?signature=s"
     assert followed.headers["Host"] == "storage.example"
     assert "Authorization" not in followed.headers
+    assert "Content-Length" not in followed.headers  # a GET has no body to measure
     assert followed.headers["User-Agent"] == "tagmgr/test"
 
 
