@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -106,9 +107,16 @@ def base_url(registry: str, scheme: str) -> URL:
 
 def goes_to(registry: str, url: URL) -> bool:
     """Whether ``url`` is on exactly the host and port ``registry``'s API is served from."""
-    named_host, named_port = split_registry(api_host(registry))
+    named_host, named_port = _api_origin(registry)
     default = DEFAULT_PORTS.get(url.scheme)
-    return url.host == named_host.lower() and url.effective_port == (named_port or default)
+    return url.host == named_host and url.effective_port == (named_port or default)
+
+
+@cache
+def _api_origin(registry: str) -> tuple[str, int | None]:
+    """Split once per registry: every request's URL is checked, and its auth flow checks it too."""
+    host, port = split_registry(api_host(registry))
+    return host.lower(), port
 
 
 def check_destination(registry: str, url: URL) -> URL:
