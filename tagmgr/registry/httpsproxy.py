@@ -42,9 +42,7 @@ class HttpsProxyTransport:
             str(request.url),
             headers=request.headers.items(),
             content=request.content,
-            extensions={
-                "timeout": dict.fromkeys(("connect", "read", "write", "pool"), request.timeout)
-            },
+            extensions={"timeout": dict.fromkeys(_TIMEOUTS, request.timeout)},
         )
         try:
             answer = self._transport.handle_request(sent)
@@ -53,7 +51,7 @@ class HttpsProxyTransport:
         return Response(
             answer.status_code,
             headers=answer.headers.multi_items(),
-            stream=_Carried(answer, request),
+            stream=_Carried(answer, request, httpx.TransportError),
             reason=answer.reason_phrase,
         )
 
@@ -64,16 +62,17 @@ class HttpsProxyTransport:
 class _Carried:
     """An httpx answer's body, its failures translated."""
 
-    def __init__(self, answer: httpx.Response, request: Request) -> None:
+    def __init__(
+        self, answer: httpx.Response, request: Request, failure: type[httpx.TransportError]
+    ) -> None:
         self._answer = answer
         self._request = request
+        self._failure = failure
 
     def __iter__(self) -> Iterator[bytes]:
-        import httpx  # noqa: PLC0415
-
         try:
             yield from self._answer.iter_raw()
-        except httpx.TransportError as error:
+        except self._failure as error:
             raise _translated(error, self._request) from error
 
     def close(self) -> None:
