@@ -406,7 +406,7 @@ class Response:
     def links(self) -> dict[str, dict[str, str]]:
         """The ``Link`` field (RFC 8288) by ``rel``: each link's ``url`` and parameters."""
         found: dict[str, dict[str, str]] = {}
-        for match in _LINK.finditer(self.headers.get("Link", "") or ""):
+        for match in _LINK.finditer(self.headers.get("Link", "")):
             link = {"url": match.group(1)}
             link.update((k.lower(), v) for k, v in _LINK_PARAM.findall(match.group(2)))
             found.setdefault(link.get("rel", link["url"]), link)

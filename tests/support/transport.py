@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import TracebackType
 
-from tagmgr.registry.messages import Request, Response, Transport
+from tagmgr.registry.messages import URL, Request, Response, Transport
 from tagmgr.registry.sender import AuthFlow, NoAuth, Sender
 
 
@@ -37,7 +37,7 @@ class Client:
     ) -> Response:
         return self._sender.send(
             method,
-            Request(method, url).url,
+            URL.parse(url),
             {},
             extensions=extensions,
             authenticate=self._authenticate,
