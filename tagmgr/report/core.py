@@ -118,41 +118,36 @@ def described(resolved: Sequence[Resolved]) -> Report:
 
 def item_record(item: Resolved) -> dict[str, Any]:
     """Where an entry was written (the location record) and what it resolved to."""
-    from tagmgr.reconcile.targets import Target, Unresolved
+    from tagmgr.reconcile.targets import Target
 
     entry = item.entry
-    record: dict[str, Any] = {
-        **Place.at(entry.location(), entry.field_path).record(),
-        "entry": entry.field_path,
-        "name": entry.name,
-        "source": None,
-        "target": None,
-        "tag": None,
-        "describe": None,
-        "message": item.message if isinstance(item, Unresolved) else None,
-    }
+    record = Place.at(entry.location(), entry.field_path).record()
+    record["entry"] = entry.field_path
+    record["name"] = entry.name
     if isinstance(item, Target):
-        record.update(
-            source=str(item.source),
-            target=str(item.destination),
-            tag=item.destination.tag,
-            describe=item.describe,
-        )
+        record["source"] = str(item.source)
+        record["target"] = str(item.destination)
+        record["tag"] = item.destination.tag
+        record["describe"] = item.describe
+        record["message"] = None
+    else:
+        record["source"] = record["target"] = record["tag"] = record["describe"] = None
+        record["message"] = item.message
     return record
 
 
 def action_record(action: Action, outcome: Outcome | None = None) -> dict[str, Any]:
     """One machine-readable object per manifest entry."""
     record = item_record(action.item)
-    record.update(
-        action=action.kind.value,
-        source_digest=action.source.digest if action.source else None,
-        target_digest=action.existing.digest if action.existing else None,
-        media_type=action.source.media_type if action.source else None,
-        message=action.message or None,
-    )
+    source, existing = action.source, action.existing
+    record["action"] = action.kind.value
+    record["source_digest"] = source.digest if source else None
+    record["target_digest"] = existing.digest if existing else None
+    record["media_type"] = source.media_type if source else None
+    record["message"] = action.message or None
     if outcome is not None:
-        record.update(result=outcome.result.value, message=outcome.message or None)
+        record["result"] = outcome.result.value
+        record["message"] = outcome.message or None
     return record
 
 
@@ -166,58 +161,26 @@ def writing(outcome: Outcome) -> str:
 def _action_row(
     word: str, action: Action, verbose: bool, change: bool, message: str | None = None
 ) -> Row:
+    """The text and the Markdown cells of one entry, each part worked out once."""
     note = message if message is not None else action.message
-    return Row(
-        _action_text(word, action, verbose, note),
-        _action_cells(word, action, verbose, note),
-        change,
-        word,
-    )
-
-
-def _action_text(word: str, action: Action, verbose: bool, note: str) -> str:
-    text = f"{word:<15} {_subject(action)}"
-    details = _details(action, verbose)
-    if details:
-        text += f"  {' '.join(details)}"
+    entry, target, found = action.item.entry, action.target, action.source
+    location = entry.location()
+    if target is None:
+        subject, cell, source = f"{entry.name} ({location})", code(entry.name), ""
+    else:
+        destination = str(target.destination)
+        from_tag = target.source.tag or target.source.digest or ""
+        subject, cell, source = f"{destination} <- {from_tag}", code(destination), code(from_tag)
+        if target.describe:
+            subject += f" (git describe: {target.describe})"
+    digest = "" if found is None else found.digest if verbose else found.digest[:19]
+    text = f"{word:<15} {subject}"
+    if found is not None:
+        text += f"  {found.digest} {found.media_type}" if verbose else f"  {digest}"
     if note:
         text += f"\n{'':<15} {note}"
-    return text
-
-
-def _action_cells(word: str, action: Action, verbose: bool, note: str) -> tuple[str, ...]:
-    target = action.target
-    if target is None:
-        subject, source = code(action.item.entry.name), ""
-    else:
-        subject = code(str(target.destination))
-        source = code(target.source.tag or target.source.digest or "")
-    digest = code(_digest(action, verbose))
-    return (word, subject, source, digest, _manifest_place(action.item.entry), plain(note))
-
-
-def _subject(action: Action) -> str:
-    target = action.target
-    if target is None:
-        return f"{action.item.entry.name} ({action.item.entry.location()})"
-    subject = f"{target.destination} <- {target.source.tag or target.source.digest}"
-    if target.describe:
-        subject += f" (git describe: {target.describe})"
-    return subject
-
-
-def _details(action: Action, verbose: bool) -> list[str]:
-    if action.source is None:
-        return []
-    if verbose:
-        return [action.source.digest, action.source.media_type]
-    return [_digest(action, verbose)]
-
-
-def _digest(action: Action, verbose: bool) -> str:
-    if action.source is None:
-        return ""
-    return action.source.digest if verbose else action.source.digest[:19]
+    place = code(f"{location.file}:{location.line}")
+    return Row(text, (word, cell, source, code(digest), place, plain(note)), change, word)
 
 
 def _manifest_place(entry: ImageEntry) -> str:
