@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates zsh fish
 SOURCES := tagmgr tests scripts
 
-.PHONY: all system-deps venv lint docs test unit coverage demo bench clean
+.PHONY: all system-deps user-python venv lint docs test unit coverage demo bench clean
 
 all: test
 
@@ -19,6 +19,15 @@ system-deps:
 	  echo "installing Debian packages for:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install $(APT_PACKAGES)" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+# make bench installs tagmgr as a user on Debian has it, into a virtualenv of the system's python3
+# (tests/support/measure.py, user_python); making one needs Debian's python3-venv.
+user-python:
+	@if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then \
+	  echo "installing Debian's python3-venv"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install python3-venv" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -61,7 +70,7 @@ clean:
 	rm -rf $(VENV) .bench .demo .pytest_cache .mypy_cache .ruff_cache *.egg-info site .coverage coverage.json
 
 # Performance figures come from here, measured side by side in one run, never from a timed test.
-bench: system-deps venv
+bench: system-deps user-python venv
 	$(BIN)/python scripts/bench.py && $(BIN)/python scripts/bench_replay.py \
 	  && $(BIN)/python scripts/bench_validate.py && $(BIN)/python scripts/bench_upstream.py \
 	  && $(BIN)/python scripts/bench_pinrefs.py

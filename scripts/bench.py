@@ -54,10 +54,12 @@ from tests.support.latency import LatencyRelay  # noqa: E402
 from tests.support.measure import (  # noqa: E402
     Run,
     installed_tagmgr,
+    interpreter,
     requests_during,
     run_here,
     run_process,
     spread,
+    user_python,
 )
 from tests.support.oci import Image, docker_image, oci_image, oci_index  # noqa: E402
 from tests.support.push import push  # noqa: E402
@@ -191,6 +193,22 @@ def compare(bench: Bench, site: Site) -> Comparison:
     return done
 
 
+def plan_on(tagmgr: str, bench: Bench, site: Site) -> Rounds:
+    """The near plan again, by ``tagmgr`` installed on another interpreter, beside capacity runs
+    of its own."""
+    images = {repo: bench.images[repo] for repo in site.repos}
+    present = bench.workdir / f"{site.name}-a.yaml"
+    calls = plan_work(images, tags("a", site.tags))
+    rounds = Rounds()
+    for number in range(site.rounds):
+        rounds.add(
+            lambda: run_process([tagmgr, "plan", str(present)], bench.server),
+            lambda: bench.capacity(site.address, calls),
+            number,
+        )
+    return rounds
+
+
 def count_requests(bench: Bench) -> dict[str, dict[str, int]]:
     """Untimed: the requests of apply (1,000 new), then of a no-op apply and the no-op plans of
     the same file."""
@@ -279,13 +297,15 @@ class Results:
     far: Comparison
     memory: list[Run]
     puts: list[str]
+    development: tuple[str, Rounds] | None
+    """Plan on the interpreter of the development environment, when the user's is another."""
 
 
 def main() -> int:
     started = time.perf_counter()
     revision = sys.argv[1] if len(sys.argv) > 1 else None
     tagmgr = installed_tagmgr(revision)
-    print(f"tagmgr measured: {revision or 'this checkout'}")
+    print(f"tagmgr measured: {revision or 'this checkout'}, on {interpreter(tagmgr)}")
     with (
         tempfile.TemporaryDirectory(prefix="tagmgr-bench-") as workdir,
         RegistryServer(Path(workdir) / "registry", access_log=True) as server,
@@ -301,6 +321,10 @@ def main() -> int:
         near = compare(
             bench, Site("near", server.address, repos, TAGS_PER_REPOSITORY, ROUNDS, SAMPLE)
         )
+        development = None
+        if user_python() != sys.executable:
+            other = installed_tagmgr(revision, sys.executable)
+            development = (interpreter(other), plan_on(other, bench, near.site))
         memory = [
             bench.tagmgr(
                 "memory",
@@ -315,7 +339,7 @@ def main() -> int:
             far = compare(
                 bench, Site("far", relay.address, far_repos, FAR_TAGS, FAR_ROUNDS, FAR_SAMPLE)
             )
-        report(bench, Results(counts, near, far, memory, puts))
+        report(bench, Results(counts, near, far, memory, puts, development))
     print(f"\n(make bench took {time.perf_counter() - started:.0f} s)")
     return 0
 
@@ -330,6 +354,8 @@ def report(bench: Bench, results: Results) -> None:
         f"(--jobs {CONCURRENCY}); CPU per request with tagmgr's start-up included\n"
     )
     _comparison(near, requests)
+    if results.development is not None:
+        _development(*results.development)
     print("\n## Requests, counted in runs of their own (the registry's access log)\n")
     print("| run | requests |")
     print("|---|---|")
@@ -394,6 +420,21 @@ def _comparison(done: Comparison, requests: tuple[int, int] | None) -> None:
         f"| skopeo copy loop, {done.site.sample} entries | {copy * 1000:.1f} ms per entry | "
         f"{copy / apply_entry:.1f}x tagmgr apply's | |{blank}"
     )
+
+
+def _development(python: str, rounds: Rounds) -> None:
+    low, middle, high = spread(rounds.ratios())
+    print(
+        f"\nThe same plan by tagmgr installed on {python}, the development environment's"
+        " interpreter, beside capacity runs of its own:\n"
+    )
+    print("| run | wall min / median | ratio to capacity min / median / max |")
+    print("|---|---|---|")
+    print(
+        f"| tagmgr plan, all present | {_seconds(rounds.tagmgr)} | "
+        f"{low:.2f}x / {middle:.2f}x / {high:.2f}x |"
+    )
+    print(f"| capacity run | {_seconds(rounds.capacity)} | |")
 
 
 def _seconds(runs: list[Run]) -> str:

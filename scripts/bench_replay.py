@@ -39,7 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.latency import LatencyRelay  # noqa: E402
-from tests.support.measure import Run, installed_tagmgr, run_process, spread  # noqa: E402
+from tests.support.measure import (  # noqa: E402
+    Run,
+    installed_tagmgr,
+    interpreter,
+    run_process,
+    spread,
+)
 from tests.support.oci import oci_image  # noqa: E402
 from tests.support.push import push  # noqa: E402
 from tests.support.registry import RegistryServer  # noqa: E402
@@ -135,7 +141,7 @@ def main() -> int:
     started = time.perf_counter()
     revision = sys.argv[1] if len(sys.argv) > 1 else None
     tagmgr = installed_tagmgr(revision)
-    print(f"tagmgr measured: {revision or 'this checkout'}")
+    print(f"tagmgr measured: {revision or 'this checkout'}, on {interpreter(tagmgr)}")
     versions = list(history())
     sizes = (len(versions[1]), len(versions[-1]))
     print(

@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from tests.support.paths import REPO_ROOT
 from tests.support.registry import RegistryServer
@@ -27,34 +28,65 @@ _ACCESS_LINE = re.compile(r'"([A-Z]+) (\S+) HTTP/1\.1" ([0-9]{3})')
 _LOG_SETTLED = 0.3  # seconds without a new access-log line: every answer has been logged
 
 
-def installed_tagmgr(revision: str | None = None) -> str:
+def installed_tagmgr(revision: str | None = None, python: str | None = None) -> str:
     """This checkout's ``tagmgr`` as a user has it: installed by pip (which compiles its
-    bytecode) into a virtual environment of its own with its runtime dependencies only. With
-    ``revision``, the ``tagmgr`` of that commit instead (its tree taken with ``git archive``), in
-    an environment of its own: the tree before a change, measured beside the same capacity run.
+    bytecode) into a virtual environment of its own, of ``user_python()``, with its runtime
+    dependencies only. With ``revision``, the ``tagmgr`` of that commit instead (its tree taken
+    with ``git archive``), in an environment of its own: the tree before a change, measured beside
+    the same capacity run. With ``python``, on that interpreter instead.
 
     The development environment adds start-up a user does not pay: the editable install's
     import finder, and rich and click, which httpx imports when they are there. The environments
     (under .bench/, which git ignores) are made once and kept; tagmgr is installed again each run.
     """
     source = REPO_ROOT
-    name = "venv"
+    python = python or user_python()
+    name = "venv" if python == sys.executable else "venv-system"
     if revision is not None:
         commit = _git("rev-parse", "--short", f"{revision}^{{commit}}").decode().strip()
-        name = f"venv-{commit}"
+        name = f"{name}-{commit}"
         source = BENCH_DIR / f"tree-{commit}"
         shutil.rmtree(source, ignore_errors=True)
         with tarfile.open(fileobj=io.BytesIO(_git("archive", commit))) as tree:
             tree.extractall(source, filter="data")
     venv = BENCH_DIR / name
-    python = venv / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    installed = subprocess.run([*pip, str(source)], capture_output=True, text=True, check=False)
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    installed = subprocess.run(
+        [*pip, "--disable-pip-version-check", str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if installed.returncode != 0:
         raise SystemExit(f"installing tagmgr into {venv} failed:\n{installed.stderr}")
     return str(venv / "bin" / "tagmgr")
+
+
+def user_python() -> str:
+    """The interpreter ``pipx install`` or ``python3 -m venv`` gives a user on Debian: the
+    system's ``python3``, which Debian builds with profile-guided and link-time optimisation.
+    An interpreter built from source without them (pyenv's, by default) starts tagmgr about a
+    fifth slower (docs/design.md). Without a system ``python3`` that can make a virtual
+    environment (Debian's python3-venv, which ``make bench`` installs), this one."""
+    system = shutil.which("python3", path="/usr/bin")
+    if system is None or os.path.realpath(system) == os.path.realpath(sys.executable):
+        return sys.executable
+    probe = subprocess.run([system, "-c", "import ensurepip"], capture_output=True, check=False)
+    return system if probe.returncode == 0 else sys.executable
+
+
+def interpreter(tagmgr: str) -> str:
+    """The Python a ``tagmgr`` program runs on, with its version."""
+    python = Path(tagmgr).parent / "python"
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version.split()[0], sys._base_executable)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return f"Python {version[0]} ({version[1]})"
 
 
 def _git(*args: str) -> bytes:
