@@ -28,7 +28,6 @@ A write that failed in a way another try may mend, and was not sent again, is ma
 from __future__ import annotations
 
 import enum
-import logging
 import random
 import time
 from collections.abc import Callable
@@ -127,7 +126,7 @@ class RetryTransport:
             if reachability is not None:
                 reachability.cancel(started)
             raise
-        if log.isEnabledFor(logging.DEBUG):  # the arguments cost more than a disabled call
+        if log.isEnabledFor(logs.DEBUG):  # the arguments cost more than a disabled call
             log.debug(
                 "%s %s -> %s (%.3f s)",
                 request.method,
