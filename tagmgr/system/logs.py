@@ -1,10 +1,10 @@
 """tagmgr's loggers, made when the first record that may be shown is logged.
 
 The command line records its verbosity here before it runs a command. A module's logger
-(``log = logs.get(__name__)``) is a stand-in until then: a record below that verbosity is dropped
-without importing ``logging``, which cost 17 M of the 436 M instructions of ``validate``'s
-start-up (callgrind) and 4 ms of a plan's, whose registry client logs only at -v. The first
-record that may be shown imports it and installs the handler.
+(``log = logs.get(__name__)``) stands in for logging's: while ``logging`` is not imported, a
+record below that verbosity is dropped without importing it, which cost 17 M of the 436 M
+instructions of ``validate``'s start-up (callgrind) and 3.8 ms of a plan's, whose registry
+client logs only at -v. The first record that may be shown imports it and installs the handler.
 
 Outside the command line (tagmgr used as a library, or under pytest) nothing is installed and
 nothing is dropped: records go wherever the host's logging configuration sends them.
@@ -13,6 +13,7 @@ nothing is dropped: records go wherever the host's logging configuration sends t
 from __future__ import annotations
 
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ _FORMAT = "tagmgr: %(levelname)s: %(message)s"
 
 _pending: int | None = None  # the verbosity asked for, until the handler is installed
 _least_shown: int | None = None  # the lowest level the command line shows; None: not asked
+_installing = threading.Lock()
 
 
 def configure(verbosity: int) -> None:
@@ -36,31 +38,43 @@ def configure(verbosity: int) -> None:
 
 
 class Logger:
-    """A module's logger: ``logging``'s of the same name, made on the first record that the
+    """A module's logger: ``logging``'s of the same name, looked up on the first record that the
     command line may show (see above). The methods are the ones tagmgr calls, with logging's
-    names."""
+    names; a record names the line that logged it, not this class."""
 
-    __slots__ = ("_name",)
+    __slots__ = ("_logger", "_name")
 
     def __init__(self, name: str) -> None:
         self._name = name
+        self._logger: logging.Logger | None = None
 
     def isEnabledFor(self, level: int) -> bool:
-        if _least_shown is not None and level < _least_shown and "logging" not in sys.modules:
-            return False
-        return _logger(self._name).isEnabledFor(level)
+        return self._enabled(level) is not None
 
     def debug(self, message: str, *args: object, **options: Any) -> None:
-        if self.isEnabledFor(DEBUG):
-            _logger(self._name).debug(message, *args, **options)
+        if logger := self._enabled(DEBUG):
+            logger.debug(message, *args, **_from_caller(options))
 
     def info(self, message: str, *args: object, **options: Any) -> None:
-        if self.isEnabledFor(INFO):
-            _logger(self._name).info(message, *args, **options)
+        if logger := self._enabled(INFO):
+            logger.info(message, *args, **_from_caller(options))
 
     def warning(self, message: str, *args: object, **options: Any) -> None:
-        if self.isEnabledFor(WARNING):
-            _logger(self._name).warning(message, *args, **options)
+        if logger := self._enabled(WARNING):
+            logger.warning(message, *args, **_from_caller(options))
+
+    def _enabled(self, level: int) -> logging.Logger | None:
+        """logging's logger if a record at ``level`` is to be made, else None."""
+        if self._logger is None:
+            if _least_shown is not None and level < _least_shown and "logging" not in sys.modules:
+                return None
+            self._logger = _logger(self._name)
+        return self._logger if self._logger.isEnabledFor(level) else None
+
+
+def _from_caller(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with one more frame to skip: the record's file and line are the caller's."""
+    return {**options, "stacklevel": options.get("stacklevel", 1) + 1}
 
 
 def get(name: str) -> Logger:
@@ -80,16 +94,18 @@ def _level(verbosity: int) -> int:
 
 
 def _install_pending() -> None:
+    """The handler, once; a thread that comes meanwhile (the first record shown may be logged
+    by several reading threads at once) waits until it is in place."""
     global _pending
-    verbosity, _pending = _pending, None  # taken first: a second thread finds nothing to do
-    if verbosity is None:
-        return
-    import logging  # noqa: PLC0415
+    with _installing:
+        verbosity, _pending = _pending, None
+        if verbosity is None:
+            return
+        import logging  # noqa: PLC0415
 
-    level = _level(verbosity)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(_FORMAT))
-    log = logging.getLogger(ROOT)
-    log.handlers = [handler]
-    log.setLevel(level)
-    log.propagate = False
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        log = logging.getLogger(ROOT)
+        log.handlers = [handler]
+        log.setLevel(_level(verbosity))
+        log.propagate = False

@@ -4,12 +4,14 @@ this one imported logging long ago."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import subprocess
 import sys
 
 import pytest
 
+from tagmgr.registry import retry
 from tagmgr.system import logs
 
 # configure() before or after the first logger; the record is the retry layer's own, at INFO.
@@ -57,16 +59,34 @@ def test_a_record_not_shown_does_not_import_logging(order: str) -> None:
     assert run_probe(order, 0) == ["False", "False", "tagmgr: WARNING: always shown"]
 
 
+@pytest.fixture
+def host_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tagmgr's logger as a host that uses logging has it, whatever an in-process CLI run left."""
+    tagmgr_logger = logging.getLogger(logs.ROOT)
+    monkeypatch.setattr(tagmgr_logger, "handlers", [])
+    monkeypatch.setattr(tagmgr_logger, "propagate", True)
+
+
+@pytest.mark.usefixtures("host_logging")
 def test_in_a_host_that_uses_logging_every_record_goes_to_it(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """tagmgr as a library (here under pytest, which imported logging): nothing is dropped, the
     host's configuration decides."""
-    from tagmgr.registry import retry  # noqa: PLC0415 - the module whose logger is used
-
-    tagmgr_logger = logging.getLogger(logs.ROOT)  # as an in-process CLI run may have left it
-    monkeypatch.setattr(tagmgr_logger, "handlers", [])
-    monkeypatch.setattr(tagmgr_logger, "propagate", True)
     with caplog.at_level(logs.DEBUG, logger="tagmgr.registry.retry"):
         retry.log.debug("a debug record")
     assert [r.getMessage() for r in caplog.records] == ["a debug record"]
+
+
+@pytest.mark.usefixtures("host_logging")
+def test_a_record_names_the_line_that_logged_it(caplog: pytest.LogCaptureFixture) -> None:
+    """Not the stand-in's method: a host's format may show the file, function and line."""
+    with caplog.at_level(logs.DEBUG, logger="tagmgr.registry.retry"):
+        retry.log.warning("here")
+        line = inspect.currentframe().f_lineno - 1  # type: ignore[union-attr]
+    (record,) = caplog.records
+    assert (record.filename, record.funcName, record.lineno) == (
+        "test_logs.py",
+        "test_a_record_names_the_line_that_logged_it",
+        line,
+    )
