@@ -5,6 +5,7 @@ a registry's access log shows.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -41,14 +42,17 @@ def installed_tagmgr(revision: str | None = None, python: str | None = None) -> 
     """
     source = REPO_ROOT
     python = python or user_python()
-    name = "venv" if python == sys.executable else "venv-system"
+    name = _environment_name(python)
     if revision is not None:
         commit = _git("rev-parse", "--short", f"{revision}^{{commit}}").decode().strip()
         name = f"{name}-{commit}"
         source = BENCH_DIR / f"tree-{commit}"
         shutil.rmtree(source, ignore_errors=True)
         with tarfile.open(fileobj=io.BytesIO(_git("archive", commit))) as tree:
-            tree.extractall(source, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+                tree.extractall(source, filter="data")
+            else:  # Debian 12's 3.11.2; the archive is of this repository's own commit
+                tree.extractall(source)  # noqa: S202
     venv = BENCH_DIR / name
     if not (venv / "bin" / "python").exists():
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
@@ -68,13 +72,30 @@ def user_python() -> str:
     """The interpreter ``pipx install`` or ``python3 -m venv`` gives a user on Debian: the
     system's ``python3``, which Debian builds with profile-guided and link-time optimisation.
     An interpreter built from source without them (pyenv's, by default) starts tagmgr about a
-    fifth slower (docs/design.md). Without a system ``python3`` that can make a virtual
-    environment (Debian's python3-venv, which ``make bench`` installs), this one."""
+    fifth slower (docs/design.md). Without a system ``python3`` of 3.11 or later that can make a
+    virtual environment (Debian's python3-venv, which ``make bench`` installs), this one."""
     system = shutil.which("python3", path="/usr/bin")
     if system is None or os.path.realpath(system) == os.path.realpath(sys.executable):
         return sys.executable
-    probe = subprocess.run([system, "-c", "import ensurepip"], capture_output=True, check=False)
+    probe = subprocess.run(
+        [system, "-c", "import ensurepip, sys; sys.exit(sys.version_info < (3, 11))"],
+        capture_output=True,
+        check=False,
+    )
     return system if probe.returncode == 0 else sys.executable
+
+
+def _environment_name(python: str) -> str:
+    """A kept environment per interpreter, named by its version and where it is: an upgraded or
+    replaced interpreter gets a new one rather than one whose interpreter is gone."""
+    version = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    where = hashlib.sha256(os.path.realpath(python).encode()).hexdigest()[:8]
+    return f"venv-{version}-{where}"
 
 
 def interpreter(tagmgr: str) -> str:
