@@ -18,8 +18,9 @@ except KeyboardInterrupt:  # a SIGINT before the line above had run: nothing to 
 
 import gc  # after the handlers, as everything else
 
-# A run is short and makes few reference cycles: the collector's passes over young objects, some
-# sixty in a plan of 1,000 entries, cost it 4 ms (docs/design.md). mypy sets the same threshold.
+# A run is short and makes few reference cycles: the collector's passes over young objects,
+# some sixty in a plan of 1,000 entries, cost it 3 to 4 ms (docs/design.md). mypy sets the
+# same threshold.
 gc.set_threshold(200_000, 30, 30)
 
 
