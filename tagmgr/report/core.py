@@ -14,7 +14,8 @@ from tagmgr.report.markdown import code, plain
 from tagmgr.report.model import Located, Place, Report, Row, counted, many
 
 if TYPE_CHECKING:
-    from tagmgr.manifest.model import ImageEntry, Manifest
+    from tagmgr.errors import Location
+    from tagmgr.manifest.model import Manifest
     from tagmgr.reconcile.plan import Action
     from tagmgr.reconcile.targets import Resolved
 
@@ -95,7 +96,7 @@ def described(resolved: Sequence[Resolved]) -> Report:
     counts = counted(("ok", "error"), ("error" if r["message"] else "ok" for r in records))
     rows = []
     for item in resolved:
-        where = _manifest_place(item.entry)
+        where = _manifest_place(item.entry.location())
         if isinstance(item, Unresolved):
             text = f"{item.entry.location()}: {item.entry.field_path}: {item.message}"
             rows.append(Row(text, ("error", code(item.entry.name), "", where, plain(item.message))))
@@ -179,12 +180,12 @@ def _action_row(
         text += f"  {found.digest} {found.media_type}" if verbose else f"  {digest}"
     if note:
         text += f"\n{'':<15} {note}"
-    place = code(f"{location.file}:{location.line}")
+    place = _manifest_place(location)
     return Row(text, (word, cell, source, code(digest), place, plain(note)), change, word)
 
 
-def _manifest_place(entry: ImageEntry) -> str:
-    location = entry.location()
+def _manifest_place(location: Location) -> str:
+    """The entry's ``file:line`` cell."""
     return code(f"{location.file}:{location.line}")
 
 
