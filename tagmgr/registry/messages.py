@@ -106,6 +106,11 @@ class URL:
         return DEFAULT_PORTS.get(self.scheme) if self.port is None else self.port
 
     @property
+    def origin(self) -> tuple[str, str, int | None]:
+        """Scheme, host as sent and the port a connection goes to: what one server is."""
+        return self.scheme, self.host, self.effective_port
+
+    @property
     def is_absolute(self) -> bool:
         return bool(self.scheme and self.host)
 

@@ -125,7 +125,7 @@ def _redirected(request: Request, response: Response) -> Request:
         method = "GET"
     url = _location(request, response.headers["Location"])
     headers = Headers(request.headers)
-    if _origin(url) != _origin(request.url):
+    if url.origin != request.url.origin:
         if not _upgrade(request.url, url):
             headers.pop("Authorization", None)
         headers["Host"] = url.netloc
@@ -149,15 +149,6 @@ def _location(request: Request, location: str) -> URL:
     return request.url.join(location)
 
 
-def _origin(url: URL) -> tuple[str, str, int | None]:
-    """Scheme, host as sent (never decoded: a punycode name stays ASCII), port."""
-    return url.scheme, url.host, url.effective_port
-
-
 def _upgrade(url: URL, location: URL) -> bool:
     """``location`` is ``url``'s host over HTTPS on the default ports: the token may follow."""
-    return _origin(url) == ("http", location.host, 80) and _origin(location) == (
-        "https",
-        url.host,
-        443,
-    )
+    return url.origin == ("http", location.host, 80) and location.origin == ("https", url.host, 443)
