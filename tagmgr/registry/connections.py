@@ -99,7 +99,7 @@ class PooledTransport:
         the server closed meanwhile (before answering a byte) goes again on a new one, as Go's
         client (and so skopeo) sends it again: the server dropped it, it never ran."""
         message = self._message(request)
-        origin = _origin(request.url)
+        origin = _origin(request)
         idle = self._idle_connection(origin)
         if idle is not None:
             try:
@@ -201,8 +201,14 @@ class PooledTransport:
             self._idle.setdefault(connection.origin, []).append((connection, self._clock()))
 
 
-def _origin(url: URL) -> Origin:
-    return url.scheme, url.host, DEFAULT_PORTS[url.scheme] if url.port is None else url.port
+def _origin(request: Request) -> Origin:
+    """Where ``request`` goes. A redirect or a token realm may name another scheme (``ftp://``):
+    such a request is not sent, HTTP being spoken only where it was asked for."""
+    scheme, host, port = request.url.origin
+    if scheme not in DEFAULT_PORTS or port is None:
+        shown = request.url.without_query()
+        raise LocalProtocolError(f"not an http or https URL: {shown}", request=request)
+    return scheme, host, port
 
 
 def _closed_before_answering(error: BaseException) -> bool:

@@ -33,7 +33,13 @@ import time
 from collections.abc import Callable
 
 from tagmgr.registry.failures import connection_refused, tls_failure
-from tagmgr.registry.messages import Request, Response, Transport, TransportError
+from tagmgr.registry.messages import (
+    LocalProtocolError,
+    Request,
+    Response,
+    Transport,
+    TransportError,
+)
 from tagmgr.registry.policy import RetryPolicy
 from tagmgr.registry.reachability import Outcome, Reachability
 from tagmgr.system import logs
@@ -168,7 +174,7 @@ def _hand_up(request: Request, outcome: Outcome) -> Response:
     transient = (
         decide(outcome.status_code) is Decision.BACK_OFF
         if isinstance(outcome, Response)
-        else tls_failure(outcome) is None
+        else not _fails_again(outcome)
     )
     if transient and not _may_resend(request):
         request.extensions[NOT_SENT_AGAIN] = True
@@ -192,10 +198,14 @@ def _is_probe(request: Request) -> bool:
 
 
 def _not_worth_retrying(request: Request, error: TransportError) -> bool:
-    """A failed TLS handshake fails the same way again; a refused probe has elsewhere to go."""
-    if tls_failure(error) is not None:
-        return True
-    return _is_probe(request) and connection_refused(error)
+    """One that fails the same way again, or a refused probe: it has elsewhere to go."""
+    return _fails_again(error) or (_is_probe(request) and connection_refused(error))
+
+
+def _fails_again(error: TransportError) -> bool:
+    """A failed TLS handshake, or a request that cannot be sent as it is (a field with a line
+    break, a redirect to ``ftp://``): another try meets the same."""
+    return isinstance(error, LocalProtocolError) or tls_failure(error) is not None
 
 
 def _shown(request: Request) -> str:

@@ -15,7 +15,7 @@ import pytest
 
 from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.connections import PooledTransport
-from tagmgr.registry.messages import RemoteProtocolError, Request, Response
+from tagmgr.registry.messages import LocalProtocolError, RemoteProtocolError, Request, Response
 from tagmgr.registry.tls import Trust
 from tests.integration.test_registry_client import (
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
@@ -137,6 +137,19 @@ def test_a_write_the_server_drops_is_not_sent_again(
     with pytest.raises(RemoteProtocolError, match="disconnected"):
         transport.handle_request(Request("PUT", f"{server}/v2/", content=b"{}"))
     assert len(CountingHandler.connections) == 1
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("port", ["", "server's"])
+def test_a_url_neither_http_nor_https_is_not_sent(
+    server: str, transport: PooledTransport, port: str
+) -> None:
+    """A redirect or a token realm may name any scheme; HTTP is spoken only where it was asked
+    for (it was a KeyError without a port, and HTTP to the port given with one)."""
+    netloc = server.removeprefix("http://") if port else "127.0.0.1"
+    with pytest.raises(LocalProtocolError, match=f"not an http or https URL: ftp://{netloc}/x$"):
+        transport.handle_request(Request("GET", f"ftp://{netloc}/x?signature=s"))
+    assert CountingHandler.connections == []
 
 
 def test_a_loopback_registry_is_first_tried_without_the_system_store() -> None:

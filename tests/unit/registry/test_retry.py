@@ -13,6 +13,7 @@ from tagmgr.errors import RegistryError
 from tagmgr.registry.messages import (
     ConnectError,
     ConnectTimeout,
+    LocalProtocolError,
     ReadTimeout,
     Request,
     Response,
@@ -272,6 +273,19 @@ def test_tls_handshake_failures_are_not_retried() -> None:
     with Client(transport) as client, pytest.raises(ConnectError):
         client.get(URL)
     assert script.calls == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_a_request_that_cannot_be_sent_is_not_tried_again(method: str) -> None:
+    """A redirect to ``ftp://`` or a field with a line break fails the same way every time: it
+    is raised at once, and a write is not marked as one another try may mend."""
+    script = Script([LocalProtocolError("not an http or https URL: ftp://elsewhere/x"), 200])
+    extensions: dict[str, object] = {RETRY_SAFE: True}
+    transport = RetryTransport(MockTransport(script), sleep=lambda _: None)
+    with Client(transport) as client, pytest.raises(LocalProtocolError):
+        client.request(method, URL, extensions=extensions)
+    assert script.calls == 1
+    assert NOT_SENT_AGAIN not in extensions
 
 
 def test_a_refused_probe_is_handed_up_at_once() -> None:
