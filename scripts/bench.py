@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -155,6 +155,10 @@ class Rounds:
 @dataclass
 class Comparison:
     site: Site
+    present: Path
+    """The manifest of entries all present, which every plan round reads."""
+    plan_work: list[list[Call]]
+    """What that plan needs, as the capacity run sends it."""
     plan: Rounds = field(default_factory=Rounds)
     apply: Rounds = field(default_factory=Rounds)
     plan_calls: int = 0
@@ -170,20 +174,18 @@ def tags(prefix: str, count: int) -> list[str]:
 def compare(bench: Bench, site: Site) -> Comparison:
     """Plan (of ``a-*``, present) and apply (of new tags) beside their capacity runs."""
     images = {repo: bench.images[repo] for repo in site.repos}
-    present = bench.manifest(site.address, site.repos, tags("a", site.tags), f"{site.name}-a")
-    done = Comparison(site)
-    plan_calls = plan_work(images, tags("a", site.tags))
-    done.plan_calls = sum(map(len, plan_calls))
+    done = Comparison(
+        site,
+        bench.manifest(site.address, site.repos, tags("a", site.tags), f"{site.name}-a"),
+        plan_work(images, tags("a", site.tags)),
+    )
+    done.plan_calls = sum(map(len, done.plan_work))
     for number in range(site.rounds):
         prefix = f"{site.name}{number}"
         fresh = bench.manifest(site.address, site.repos, tags(prefix, site.tags), prefix)
         apply_calls = apply_work(images, tags(f"{prefix}c", site.tags))
         done.apply_calls = sum(map(len, apply_calls))
-        done.plan.add(
-            lambda: bench.tagmgr(f"{site.name} plan", "plan", present),
-            lambda: bench.capacity(site.address, plan_calls),
-            number,
-        )
+        plan_round(bench, done, done.plan, number)
         done.apply.add(
             lambda: bench.tagmgr(f"{site.name} apply", "apply", "--yes", fresh),  # noqa: B023
             lambda: bench.capacity(site.address, apply_calls),  # noqa: B023
@@ -193,19 +195,21 @@ def compare(bench: Bench, site: Site) -> Comparison:
     return done
 
 
-def plan_on(tagmgr: str, bench: Bench, site: Site) -> Rounds:
-    """The near plan again, by ``tagmgr`` installed on another interpreter, beside capacity runs
-    of its own."""
-    images = {repo: bench.images[repo] for repo in site.repos}
-    present = bench.workdir / f"{site.name}-a.yaml"
-    calls = plan_work(images, tags("a", site.tags))
-    rounds = Rounds()
-    for number in range(site.rounds):
-        rounds.add(
-            lambda: run_process([tagmgr, "plan", str(present)], bench.server),
-            lambda: bench.capacity(site.address, calls),
-            number,
-        )
+def plan_round(bench: Bench, done: Comparison, rounds: Rounds, number: int) -> None:
+    """One round of ``done``'s plan by ``bench``'s tagmgr, beside its capacity run."""
+    rounds.add(
+        lambda: bench.tagmgr(f"{done.site.name} plan", "plan", done.present),
+        lambda: bench.capacity(done.site.address, done.plan_work),
+        number,
+    )
+
+
+def plan_on(tagmgr: str, bench: Bench, done: Comparison) -> Rounds:
+    """``done``'s plan again, by ``tagmgr`` installed on another interpreter, beside capacity
+    runs of its own."""
+    other, rounds = replace(bench, tagmgr_path=tagmgr), Rounds()
+    for number in range(done.site.rounds):
+        plan_round(other, done, rounds, number)
     return rounds
 
 
@@ -324,7 +328,7 @@ def main() -> int:
         development = None
         if user_python() != sys.executable:
             other = installed_tagmgr(revision, sys.executable)
-            development = (interpreter(other), plan_on(other, bench, near.site))
+            development = (interpreter(other), plan_on(other, bench, near))
         memory = [
             bench.tagmgr(
                 "memory",
