@@ -119,13 +119,12 @@ class PooledTransport:
             with _READING:
                 head = read_head(connection.reader)
                 body = Body(connection.reader, head, request.method)
-                fields = head.fields
         except BaseException:
             connection.close()
             raise
         return Response(
             head.status,
-            headers=fields,
+            headers=head.fields,
             stream=_Answer(body, connection, self._put_back),
             reason=head.reason.decode("latin-1"),
         )
