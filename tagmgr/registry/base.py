@@ -8,11 +8,11 @@ subclasses.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tagmgr.errors import RegistryError, TagmgrError, TransientWriteError
 from tagmgr.oci.reference import DIGEST_PATTERN
@@ -24,6 +24,9 @@ from tagmgr.registry.options import Connection, RegistryOptions, check_destinati
 from tagmgr.registry.reachability import Reachability
 from tagmgr.registry.retry import NOT_SENT_AGAIN, RETRY_SAFE
 from tagmgr.registry.session import Session, open_session
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 DIGEST_RE = re.compile(DIGEST_PATTERN)
 LENGTH_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which int() refuses
@@ -157,5 +160,15 @@ def _unprefixed(error: RegistryError) -> str:
     return str(error).removeprefix(f"registry {error.registry}: ")
 
 
+def hasher(algorithm: str) -> _Hash:
+    """A new hash of ``algorithm``. hashlib (OpenSSL's, a few ms to import) is imported only
+    once something is hashed: a plan takes every digest from an answer's header."""
+    import hashlib  # noqa: PLC0415
+
+    return hashlib.new(algorithm)
+
+
 def digest_of(content: bytes, algorithm: str) -> str:
-    return f"{algorithm}:{hashlib.new(algorithm, content).hexdigest()}"
+    hashed = hasher(algorithm)
+    hashed.update(content)
+    return f"{algorithm}:{hashed.hexdigest()}"

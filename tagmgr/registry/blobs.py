@@ -6,12 +6,11 @@ in chunks of ``BLOB_CHUNK``, hashed as it passes, and uploaded the same way.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 
 from tagmgr.errors import RegistryError, TagmgrError
-from tagmgr.registry.base import LENGTH_RE, ClientBase
+from tagmgr.registry.base import LENGTH_RE, ClientBase, hasher
 from tagmgr.registry.failures import request_error
 from tagmgr.registry.messages import URL, InvalidURL, RequestError, Response
 
@@ -40,11 +39,11 @@ class BlobClient(ClientBase):
 
     def _verified_chunks(self, response: Response, repository: str, digest: str) -> Iterator[bytes]:
         algorithm = digest.partition(":")[0]
-        hasher = hashlib.new(algorithm)
+        hashed = hasher(algorithm)
         held: bytes | None = None
         try:
             for chunk in response.iter_bytes(BLOB_CHUNK):
-                hasher.update(chunk)
+                hashed.update(chunk)
                 if held is not None:
                     yield held
                 held = chunk
@@ -52,7 +51,7 @@ class BlobClient(ClientBase):
             raise request_error(
                 self.registry, response.url, exc, self._options.retry.request_timeout
             ) from exc
-        actual = f"{algorithm}:{hasher.hexdigest()}"
+        actual = f"{algorithm}:{hashed.hexdigest()}"
         if actual != digest:
             raise RegistryError(
                 self.registry, f"blob {repository}@{digest}: content hashes to {actual}"
