@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
 from tagmgr.errors import RegistryError
-from tagmgr.oci.reference import DOCKER_HUB, REGISTRY_PATTERN, split_registry
+from tagmgr.oci.reference import DOCKER_HUB, is_valid_registry, split_registry
 from tagmgr.registry.messages import DEFAULT_PORTS, URL
 from tagmgr.registry.pace import DEFAULT_CONCURRENCY
 from tagmgr.registry.policy import RetryPolicy
@@ -100,7 +99,7 @@ def api_host(registry: str) -> str:
 
 def base_url(registry: str, scheme: str) -> URL:
     """Where the distribution API of ``registry`` is, once its name is known to be exact."""
-    if not re.fullmatch(REGISTRY_PATTERN, api_host(registry)):
+    if not is_valid_registry(api_host(registry)):
         raise RegistryError(registry, "refusing to send a request: not a valid host[:port]")
     return check_destination(registry, URL.parse(f"{scheme}://{api_host(registry)}"))
 
