@@ -25,6 +25,13 @@ MOVE_RESULTS = (
 )
 """What a promote or rollback came to: ``result`` in its JSON, one count each in ``summary``."""
 _DELETION_RESULTS = ("deleted", "gone", "skipped", "failed", NOT_STARTED)
+_AFTER_DELETING = {
+    "gone": "already gone",
+    "failed": "failed",
+    "skipped": "skipped",
+    NOT_STARTED: "not started",
+}
+"""How the summary line names each result but ``deleted``, said only when there is one."""
 
 
 def promotion_record(
@@ -281,14 +288,25 @@ def expiry(
 
 
 def _expiry_summary(plans: Sequence[RepositoryPlan], results: Mapping[str, str] | None) -> str:
-    """``3 to delete, 5 kept, in 2 repositories``; once run, what was deleted or not started."""
+    """``3 to delete, 5 kept, in 2 repositories``; once run, what was deleted or not started.
+    A refusal stops the whole run, so then the line says that nothing was deleted."""
     deleting = sum(len(plan.deletions) for plan in plans)
     kept = sum(len(plan.decisions) for plan in plans) - deleting
-    stopped = sum(result == NOT_STARTED for result in (results or {}).values())
-    word = "deleted" if results is not None else "to delete"
-    counts = f"{deleting - stopped} {word}" + (f", {stopped} not started" if stopped else "")
     where = "repository" if len(plans) == 1 else "repositories"
-    return f"{counts}, {kept} kept, in {len(plans)} {where}"
+    refused = sum(1 for plan in plans if plan.refusal)
+    if refused:
+        return (
+            f"nothing deleted, {refused} of {len(plans)} {where} refused"
+            f" (the policy would delete {deleting} and keep {kept})"
+        )
+    if results is None:
+        return f"{deleting} to delete, {kept} kept, in {len(plans)} {where}"
+    tally = counted(_DELETION_RESULTS, (result.split(":")[0] for result in results.values()))
+    others = [
+        f"{tally[result]} {label}" for result, label in _AFTER_DELETING.items() if tally[result]
+    ]
+    counts = [f"{tally['deleted']} deleted", *others]
+    return f"{', '.join(counts)}, {kept} kept, in {len(plans)} {where}"
 
 
 def _expiry_problems(
@@ -310,15 +328,13 @@ def _expiry_problems(
 
 
 def _plan_rows(plan: RepositoryPlan, results: Mapping[str, str], verbose: bool) -> list[Row]:
-    rows = [
+    """Each decision worth a row; the repository's problems and refusal are the report's
+    problems, each naming the repository, so they are said there and not again here."""
+    return [
         _decision_row(plan, decision, results.get(decision.held.digest))
         for decision in plan.decisions
         if verbose or decision.verdict is ExpiryVerdict.DELETE or _picked(decision)
     ]
-    rows += [Row(f"problem: {problem}") for problem in plan.holdings.problems]
-    if plan.refusal:
-        rows.append(Row(f"refused: {plan.refusal}"))
-    return rows
 
 
 def _picked(decision: ExpiryDecision) -> bool:

@@ -183,27 +183,39 @@ BROKEN = (
 )
 
 
-def test_expire_names_refusals_holdings_problems_and_failed_deletions() -> None:
+def _old_builds(*, broken: bool = False, refusal: str | None = None) -> RepositoryPlan:
+    """team/app, whose two old builds the policy deletes; ``broken``: with an index missing a
+    child."""
     old = Held(A, OCI_MANIFEST, 10, ("build-20190101T000000Z",))
     older = Held(B, OCI_MANIFEST, 10, ())
-    broken = Held(C, OCI_INDEX, 10, ("broken",), (D,), missing=(D,))
+    held = {A: old, B: older}
+    if broken:
+        held[C] = Held(C, OCI_INDEX, 10, ("broken",), (D,), missing=(D,))
     time = ImageTime(datetime(2019, 1, 1, tzinfo=UTC), TimeSource.BUILD_TAG, old.tags[0])
     unknown = ImageTime(None, TimeSource.UNKNOWN)
-    plan = RepositoryPlan(
-        Holdings("reg.example", "team/app", {A: old, B: older, C: broken}),
+    return RepositoryPlan(
+        Holdings("reg.example", "team/app", held),
         (
             ExpiryDecision(old, time, Action.DELETE, ("rule 1 (old builds) expires it",)),
             ExpiryDecision(older, unknown, Action.DELETE, ("rule 2 (untagged) expires it",)),
         ),
         HistoryWindow(Chain(("dev", "stg", "prd"))),
+        refusal,
     )
-    refused = RepositoryPlan(
-        Holdings("reg.example", "team/db", {}),
-        (),
-        HistoryWindow(Chain(("dev", "stg", "prd"))),
-        refusal="2 of 2 images would go, more than --max-delete 50%",
-    )
-    report = expiry([plan, refused], {A: "deleted", B: "failed: DELETE: 405"})
+
+
+OLD_BUILD_ROWS = (
+    "reg.example/team/app@{A}  (build-20190101T000000Z; "
+    "2019-01-01T00:00:00Z from build tag build-20190101T000000Z)\n"
+    "         rule 1 (old builds) expires it\n"
+    "{result} reg.example/team/app@{B}  "
+    "(no tags; no time (no build timestamp in a tag, no config created))\n"
+    "         rule 2 (untagged) expires it\n"
+)
+
+
+def test_expire_names_holdings_problems_and_failed_deletions_once() -> None:
+    report = expiry([_old_builds(broken=True)], {A: "deleted", B: "failed: DELETE: 405"})
     assert report.summary == {
         "delete": 2,
         "keep": 0,
@@ -212,30 +224,38 @@ def test_expire_names_refusals_holdings_problems_and_failed_deletions() -> None:
         "skipped": 0,
         "failed": 1,
         "not-started": 0,
-        "refused": 1,
-        "repositories": 2,
+        "refused": 0,
+        "repositories": 1,
     }
     assert text(report) == (
-        f"deleted  reg.example/team/app@{A}  (build-20190101T000000Z; "
-        "2019-01-01T00:00:00Z from build tag build-20190101T000000Z)\n"
-        "         rule 1 (old builds) expires it\n"
-        f"failed: DELETE: 405 reg.example/team/app@{B}  "
-        "(no tags; no time (no build timestamp in a tag, no config created))\n"
-        "         rule 2 (untagged) expires it\n"
-        f"problem: {BROKEN}\n"
-        "refused: 2 of 2 images would go, more than --max-delete 50%\n"
-        "\n"
-        "expire: 2 deleted, 0 kept, in 2 repositories\n"
+        "deleted  " + OLD_BUILD_ROWS.format(A=A, B=B, result="failed: DELETE: 405") + "\n"
+        "expire: 1 deleted, 1 failed, 0 kept, in 1 repository\n"
         "\n"
         "problems:\n"
         f"  {BROKEN}\n"
-        "  refused: 2 of 2 images would go, more than --max-delete 50%\n"
         f"  reg.example/team/app@{B}: failed: DELETE: 405\n"
     )
-    assert report.warnings == (
-        f"tagmgr: error: {BROKEN}",
-        "tagmgr: error: 2 of 2 images would go, more than --max-delete 50%",
+    assert report.warnings == (f"tagmgr: error: {BROKEN}",)
+
+
+def test_a_refusal_is_one_problem_and_the_summary_says_nothing_was_deleted() -> None:
+    """A refusal stops the whole run: the rows say what the policy would delete, the summary
+    that nothing was, and the refusal is said once, under problems, naming its repository."""
+    refusal = "reg.example/team/app: the policy would delete 2 of 2 manifests, more than 50%"
+    empty = RepositoryPlan(
+        Holdings("reg.example", "team/db", {}), (), HistoryWindow(Chain(("dev", "stg")))
     )
+    report = expiry([_old_builds(refusal=refusal), empty])
+    assert (report.summary["refused"], report.summary["delete"]) == (1, 2)
+    assert text(report) == (
+        "delete   " + OLD_BUILD_ROWS.format(A=A, B=B, result="delete  ") + "\n"
+        "expire: nothing deleted, 1 of 2 repositories refused"
+        " (the policy would delete 2 and keep 0)\n"
+        "\n"
+        "problems:\n"
+        f"  refused: {refusal}\n"
+    )
+    assert report.warnings == (f"tagmgr: error: {refusal}",)
 
 
 def test_expire_stopped_part_way_counts_what_was_not_started_and_calls_it_no_failure() -> None:
