@@ -113,6 +113,8 @@ def push_sources(files: list[str], address: str) -> None:
     kinds = cycle(["index", "docker_list", "oci", "docker", "unusual"])
     for manifest in load_manifests(files):
         for entry in manifest.entries:
+            if entry.src_build_tag is None:  # a source by digest alone: nothing to push by a tag
+                continue
             ref = ImageReference.parse(entry.name)
             kind = next(kinds)
             push(address, ref.repository, entry.src_build_tag, KINDS[kind](entry.name))

@@ -298,7 +298,7 @@ def test_an_unusable_authfile_is_refused_once_before_any_request(
 
 # --- the search order and the key rule agree with skopeo's own -------------------------------
 
-CASES = {
+CASES: dict[str, dict[str, dict[str, str | None]]] = {
     "the namespace key beats the host key": {
         "run": {"{host}/{ns}": "right", "{host}": "wrong"},
     },

@@ -129,7 +129,7 @@ def load(daemon: DockerDaemon, archive: Path) -> None:
     client = daemon.client()
     try:
         with archive.open("rb") as data:
-            client.api.load_image(data)
+            client.api.load_image(data)  # type: ignore[no-untyped-call]
     finally:
         client.close()
 

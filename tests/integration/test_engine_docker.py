@@ -151,12 +151,12 @@ def test_a_local_tag_of_the_destinations_name_is_put_back(bench: Bench) -> None:
     local_v1 = f"{other.name}:v1"
     bench.daemon.api.pull(str(other))
     bench.daemon.api.tag(str(other), other.name, "v1")
-    image_id = bench.daemon.api.inspect_image(local_v1)["Id"]
+    image_id = bench.daemon.api.inspect_image(local_v1)["Id"]  # type: ignore[no-untyped-call]
 
     bench.copy(source)
 
     assert bench.digest("v1") == source.digest
-    assert bench.daemon.api.inspect_image(local_v1)["Id"] == image_id
+    assert bench.daemon.api.inspect_image(local_v1)["Id"] == image_id  # type: ignore[no-untyped-call]
     bench.daemon.api.remove_image(local_v1)
 
 

@@ -17,10 +17,10 @@ from tagmgr.registry import RegistryClient, RegistryOptions
 from tagmgr.registry.connections import PooledTransport
 from tagmgr.registry.messages import LocalProtocolError, RemoteProtocolError, Request, Response
 from tagmgr.registry.tls import Trust
-from tests.integration.test_registry_client import (
+from tests.support.registry import SecureRegistry
+from tests.support.scripted import (
     no_credentials_from_this_machine,  # noqa: F401 (autouse: no auth file of this machine is read)
 )
-from tests.support.registry import SecureRegistry
 
 WAIT = 5.0
 

@@ -211,8 +211,15 @@ def test_sigkill_takes_the_copy_with_it_and_leaves_no_secret_behind(
     """With credentials configured: nothing in TMPDIR (the issue found base64 user:password in
     /tmp/tagmgr-auth-*/auth.json), and the skopeo child is gone with tagmgr."""
     address = secure_registry.address
-    push(address, "test-signals/kill", "build", images.index(), **_secure(secure_registry))
     auth = secure_registry.auth
+    push(
+        address,
+        "test-signals/kill",
+        "build",
+        images.index(),
+        ca_path=secure_registry.ca_path,
+        auth=auth,
+    )
     authfile = tmp_path / "auth.json"
     credentials = {"username": auth[0], "password": auth[1]}
     authfile.write_text(json.dumps({"auths": {address: credentials}}))
@@ -232,7 +239,3 @@ def test_sigkill_takes_the_copy_with_it_and_leaves_no_secret_behind(
         assert leftovers(finished.marker) == []
         assert list(finished.tmpdir.iterdir()) == []
         finished.tmpdir.rmdir()
-
-
-def _secure(secure: SecureRegistry) -> dict[str, object]:
-    return {"ca_path": secure.ca_path, "auth": secure.auth}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ class Run:
         return json.loads(self.out)
 
 
-def write_manifest(path: Path, entries: list[dict[str, str]]) -> Path:
+def write_manifest(path: Path, entries: Sequence[Mapping[str, object]]) -> Path:
     lines = ["images:"]
     for entry in entries:
         first = True

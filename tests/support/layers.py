@@ -14,7 +14,7 @@ import json
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import Any
 
 from tests.support.oci import OCI, Image, MediaTypes, descriptor, sha256
 
@@ -39,16 +39,16 @@ class Entry:
     zeros: int = 0
 
 
-def file(path: str, content: bytes | str = b"", **fields: object) -> Entry:
+def file(path: str, content: bytes | str = b"", **fields: Any) -> Entry:
     data = content.encode() if isinstance(content, str) else content
     return Entry(path, data, **fields)
 
 
-def directory(path: str, **fields: object) -> Entry:
+def directory(path: str, **fields: Any) -> Entry:
     return Entry(path, kind=tarfile.DIRTYPE, **{"mode": 0o755, **fields})
 
 
-def symlink(path: str, target: str, **fields: object) -> Entry:
+def symlink(path: str, target: str, **fields: Any) -> Entry:
     return Entry(path, kind=tarfile.SYMTYPE, link=target, **{"mode": 0o777, **fields})
 
 
@@ -84,7 +84,7 @@ class Built:
 class _Tee(io.RawIOBase):
     """Hashes what passes on its way to ``sink``."""
 
-    def __init__(self, sink: IO[bytes]) -> None:
+    def __init__(self, sink: io.BufferedIOBase) -> None:
         self.sink = sink
         self.hash = hashlib.sha256()
 
@@ -113,11 +113,11 @@ class _Zeros(io.RawIOBase):
 
 def build_layer(layer: Layer, types: MediaTypes = OCI) -> Built:
     out = io.BytesIO()
-    sink: IO[bytes] = out
+    sink: io.BufferedIOBase = out
     if layer.gzip_level is not None:
         sink = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=layer.gzip_level, mtime=0)
     tee = _Tee(sink)
-    with tarfile.open(
+    with tarfile.open(  # type: ignore[call-overload]  # copybufsize: TarFile's, not in open's stub
         fileobj=tee, mode="w|", format=layer.tar_format, bufsize=_BLOCK, copybufsize=_BLOCK
     ) as archive:
         for entry in layer.entries:

@@ -109,7 +109,12 @@ def test_bad_patterns_are_user_errors_not_bugs(
 def test_an_ignore_file_from_a_pipe_is_read(tmp_path: Path) -> None:
     """``--ignore <(printf 'var/log/**\\n')`` gives a pipe, as /dev/fd/63."""
     read, write = os.pipe()
-    writer = threading.Thread(target=lambda: (os.write(write, b"var/log/**\n"), os.close(write)))
+
+    def write_and_close() -> None:
+        os.write(write, b"var/log/**\n")
+        os.close(write)
+
+    writer = threading.Thread(target=write_and_close)
     writer.start()
     try:
         rules = load_ignore_file(f"/dev/fd/{read}")

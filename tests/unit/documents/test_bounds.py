@@ -45,7 +45,7 @@ READERS: dict[str, tuple[Callable[[str], object], str]] = {
     ),
 }
 
-NESTINGS = {
+NESTINGS: dict[str, Callable[[int], str]] = {
     "flow": lambda levels: "a: " + "[" * levels + "]" * levels + "\n",
     "json": lambda levels: '{"a": ' + '{"a": ' * levels + "1" + "}" * levels + "}\n",
     "block": lambda levels: "".join(f"{'  ' * level}a:\n" for level in range(levels)) + "  b\n",

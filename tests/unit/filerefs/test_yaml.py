@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tagmgr.documents.splice import splice
+from tagmgr.documents.splice import Edit, splice
 from tagmgr.documents.yamldoc import TOOL_RULES
 from tagmgr.filerefs import yaml as yamlrefs
 from tagmgr.filerefs.find import find_references
@@ -34,7 +34,7 @@ def found(text: str, name: str = "values.yaml") -> list[tuple[str, str, str]]:
 
 def pinned(text: str, tag: str, digest: str | None = None) -> str:
     refs = find_references("values.yaml", text)
-    edits = []
+    edits: list[Edit] = []
     for site in refs.references:
         rewrite = site.rewrite(tag, digest)
         assert not isinstance(rewrite, str), rewrite

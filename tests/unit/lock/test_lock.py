@@ -213,6 +213,7 @@ def resolved(reference: ImageReference, digest: str | None) -> Resolution:
 def test_a_build_tag_that_points_elsewhere_is_a_moved_source_and_fails_the_check() -> None:
     locked = entry("127.0.0.1:5000/a:v1")
     build = source_tag(locked)
+    assert build is not None
     assert str(build) == "127.0.0.1:5000/a:build-1"
     target = check_entry(locked, resolved(locked.target, A))
     moved = check_source(locked, resolved(build, B))
@@ -250,7 +251,9 @@ def test_following_a_moved_target_keeps_the_digest_its_build_tag_was_locked_at()
     assert (str(followed.source), followed.digest) == (f"127.0.0.1:5000/a:build-1@{A}", B)
     assert followed.source_digest == A
     # The build tag is checked against that digest from then on, and the lock reads back.
-    assert check_source(followed, resolved(source_tag(followed), A)).state is State.UNCHANGED
+    followed_build = source_tag(followed)
+    assert followed_build is not None
+    assert check_source(followed, resolved(followed_build, A)).state is State.UNCHANGED
     assert render_lock(Lock.of([followed])).count(f'"source": "127.0.0.1:5000/a:build-1@{A}"')
     # Moved back to where its build tag is: the source is the plain build tag again.
     back = moved_entry(check_entry(followed, resolved(locked.target, A)), "2026-12-03T10:00:00Z")

@@ -134,7 +134,8 @@ def test_example_manifests_load_and_starlingx_is_the_reviewed_text() -> None:
 def _documents() -> list[object]:
     """Valid and refused documents: every refused value the validation tests try, in every field
     it fits, and entries missing keys, with and without tag_prefix."""
-    [mark] = cases.test_refused_values_are_explained_at_the_value.pytestmark
+    refused_values: Any = cases.test_refused_values_are_explained_at_the_value  # marked by pytest
+    [mark] = refused_values.pytestmark
     values = {value for _, value, _ in mark.args[1]} | {"v1\n", "x{describe}", "\u2028", "é"}
     entry = {key: cases.FULL[key] for key in ("name", "src_build_tag", "tag", "src_ref")}
     upstream = {key: cases.FULL[key] for key in ("repo", "commit", "match")}
@@ -168,9 +169,10 @@ def _policy_documents() -> list[object]:
     and the combinations ECR refuses."""
     values: list[object] = [None, "", 0, 1, 36501, 10**7, True, "tagged", "any", "days", "x"]
     values += [[], ["v"], ["a*b*c*d*e*f"], "archive", "expire", "transition", "sinceImagePulled"]
-    selection = {"tagStatus": "tagged", "tagPrefixList": ["v"], "countType": "sinceImagePushed"}
-    selection |= {"countUnit": "days", "countNumber": 3}
-    rule = {"rulePriority": 1, "selection": selection, "action": {"type": "expire"}}
+    selection: dict[str, object] = {"tagStatus": "tagged", "tagPrefixList": ["v"]}
+    selection |= {"countType": "sinceImagePushed", "countUnit": "days", "countNumber": 3}
+    action: dict[str, object] = {"type": "expire"}
+    rule: dict[str, object] = {"rulePriority": 1, "selection": selection, "action": action}
     documents: list[object] = [None, [], {}, {"rules": []}, {"rules": "x"}, {"rules": [rule]}]
     documents += [
         {"rules": [{**rule, "selection": {**selection, key: value}}]}
@@ -178,7 +180,7 @@ def _policy_documents() -> list[object]:
         for value in values
     ]
     documents += [
-        {"rules": [{**rule, "action": {**rule["action"], key: value}}]}
+        {"rules": [{**rule, "action": {**action, key: value}}]}
         for key in ("type", "targetStorageClass")
         for value in values
     ]

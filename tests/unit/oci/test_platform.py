@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tagmgr.errors import TagmgrError
@@ -60,7 +62,7 @@ WORD = "is not a word of [A-Za-z0-9._-]+"
     ],
 )
 def test_a_platform_value_keeps_its_spelling_unambiguous(
-    fields: dict[str, str], problem: str
+    fields: dict[str, Any], problem: str
 ) -> None:
     with pytest.raises(ValueError, match="is not a word") as caught:
         Platform(**fields)

@@ -20,7 +20,7 @@ from tagmgr.registry.wire import (
 
 def buffered(raw: bytes) -> io.BufferedReader:
     """``raw`` as a connection's reader gives it."""
-    return io.BufferedReader(io.BytesIO(raw))  # type: ignore[arg-type]
+    return io.BufferedReader(io.BytesIO(raw))
 
 
 def answer(raw: bytes, method: str = "GET") -> tuple[bytes, bool, bytes]:

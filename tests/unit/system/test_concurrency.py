@@ -10,7 +10,7 @@ import pytest
 from tagmgr.system.concurrency import map_in_threads
 
 
-def blocked_here() -> set[signal.Signals]:
+def blocked_here() -> set[signal.Signals | int]:
     return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
 
 
