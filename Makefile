@@ -3,18 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates zsh fish
+APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates zsh fish python3-venv
 SOURCES := tagmgr tests scripts
 
 .PHONY: all system-deps user-python venv lint docs test unit coverage demo bench clean
 
 all: test
 
-# Debian packages for the real registry, copier and Docker daemon, and the shells whose completion
-# scripts the tests load; installed only when missing.
+# Debian packages for the real registry, copier and Docker daemon, the shells whose completion
+# scripts the tests load, and python3-venv when $(PYTHON) cannot make the .venv without it (a
+# fresh Debian's python3 cannot); installed only when missing.
 system-deps:
 	@missing=""; for cmd in skopeo docker-registry dockerd git zsh fish; do \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
+	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install $(APT_PACKAGES)" >&2; exit 1; fi; \
@@ -24,7 +26,8 @@ system-deps:
 # make bench installs tagmgr as a user on Debian has it, into a virtualenv of the system's python3
 # (tests/support/measure.py, user_python); making one needs Debian's python3-venv. Without it
 # (and without root to install it), the bench measures on the development interpreter and says so.
-user-python:
+# After system-deps, so that `make -j bench` never runs two apt-get at once.
+user-python: system-deps
 	@if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian's python3-venv"; \
