@@ -288,8 +288,9 @@ def expiry(
 
 
 def _expiry_summary(plans: Sequence[RepositoryPlan], results: Mapping[str, str] | None) -> str:
-    """``3 to delete, 5 kept, in 2 repositories``; once run, what was deleted or not started.
-    A refusal stops the whole run, so then the line says that nothing was deleted."""
+    """``3 to delete, 5 kept, in 2 repositories``; once run, what was deleted, and what was
+    already gone, failed, skipped or not started. A refusal stops the whole run, so then the line
+    says that nothing was deleted."""
     deleting = sum(len(plan.deletions) for plan in plans)
     kept = sum(len(plan.decisions) for plan in plans) - deleting
     where = "repository" if len(plans) == 1 else "repositories"

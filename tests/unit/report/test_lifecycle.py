@@ -238,6 +238,13 @@ def test_expire_names_holdings_problems_and_failed_deletions_once() -> None:
     assert report.warnings == (f"tagmgr: error: {BROKEN}",)
 
 
+def test_the_summary_counts_only_what_was_deleted_as_deleted() -> None:
+    report = expiry([_old_builds()], {A: "gone", B: f"skipped: {A[:19]} had to go first"})
+    assert text(report).splitlines()[-4] == (
+        "expire: 0 deleted, 1 already gone, 1 skipped, 0 kept, in 1 repository"
+    )
+
+
 def test_a_refusal_is_one_problem_and_the_summary_says_nothing_was_deleted() -> None:
     """A refusal stops the whole run: the rows say what the policy would delete, the summary
     that nothing was, and the refusal is said once, under problems, naming its repository."""
