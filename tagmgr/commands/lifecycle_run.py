@@ -170,9 +170,11 @@ def expire(args: argparse.Namespace, chain: Chain) -> int:
         code = _not_deleting(args, plans, options)
         if code is not None:
             return code
-        results = {d: r for plan in plans for d, r in execute_expiry.delete(plan, opened).items()}
+        results = {plan.holdings.name: execute_expiry.delete(plan, opened) for plan in plans}
     publish(report.expiry(plans, results, verbose=args.verbose > 0), options)
-    failed = any(result not in execute_expiry.DONE for result in results.values())
+    failed = any(
+        result not in execute_expiry.DONE for done in results.values() for result in done.values()
+    )
     broken = any(plan.holdings.problems for plan in plans)
     return exitcodes.FAILURE if failed or broken else exitcodes.OK
 

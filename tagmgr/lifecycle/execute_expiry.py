@@ -34,6 +34,9 @@ from tagmgr.system import interrupt
 
 DONE = frozenset({"deleted", "gone"})
 NOT_STARTED = "not-started"
+RunResults = Mapping[str, Mapping[str, str]]
+"""A run's results by repository (``registry/repository``), then by digest: one digest held in
+two repositories is two deletions, each with its own result."""
 
 
 def delete(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tagmgr.lifecycle.execute_expiry import DONE, NOT_STARTED
+from tagmgr.lifecycle.execute_expiry import DONE, NOT_STARTED, RunResults
 from tagmgr.lifecycle.expiry import ExpiryDecision, ExpiryVerdict, RepositoryPlan
 from tagmgr.lifecycle.holdings import RFC3339
 from tagmgr.lifecycle.promotion import Promotion, PromotionOutcome, PromotionResult, Reading
@@ -259,26 +259,27 @@ def _status_cells(repository: RepositoryStatus, env: EnvironmentStatus) -> tuple
 
 def expiry(
     plans: Sequence[RepositoryPlan],
-    results: Mapping[str, str] | None = None,
+    results: RunResults | None = None,
     *,
     verbose: bool = False,
 ) -> Report:
-    """The decisions; ``results`` (digest -> deleted, gone, skipped: ..., failed: ...,
-    not-started) once deletion ran."""
-    done = results or {}
+    """The decisions; ``results`` (repository -> digest -> deleted, gone, skipped: ...,
+    failed: ..., not-started) once deletion ran."""
+    done = [(plan, (results or {}).get(plan.holdings.name, {})) for plan in plans]
+    every = [result.split(":")[0] for _, found in done for result in found.values()]
     return Report(
         "expire",
-        {"repositories": [_plan_record(plan, done) for plan in plans]},
+        {"repositories": [_plan_record(plan, found) for plan, found in done]},
         {
             **counted(ExpiryVerdict, (d.verdict for plan in plans for d in plan.decisions)),
-            **counted(_DELETION_RESULTS, (r.split(":")[0] for r in done.values())),
+            **counted(_DELETION_RESULTS, every),
             "refused": sum(1 for plan in plans if plan.refusal),
             "repositories": len(plans),
         },
-        rows=tuple(row for plan in plans for row in _plan_rows(plan, done, verbose)),
+        rows=tuple(row for plan, found in done for row in _plan_rows(plan, found, verbose)),
         columns=("", "image", "tags", "time", "reasons"),
-        summary_line=_expiry_summary(plans, results),
-        problems=_expiry_problems(plans, done),
+        summary_line=_expiry_summary(plans, None if results is None else every),
+        problems=_expiry_problems(done),
         warnings=tuple(
             f"tagmgr: error: {problem}"
             for plan in plans
@@ -287,7 +288,7 @@ def expiry(
     )
 
 
-def _expiry_summary(plans: Sequence[RepositoryPlan], results: Mapping[str, str] | None) -> str:
+def _expiry_summary(plans: Sequence[RepositoryPlan], results: list[str] | None) -> str:
     """``3 to delete, 5 kept, in 2 repositories``; once run, what was deleted, and what was
     already gone, failed, skipped or not started. A refusal stops the whole run, so then the line
     says that nothing was deleted."""
@@ -302,7 +303,7 @@ def _expiry_summary(plans: Sequence[RepositoryPlan], results: Mapping[str, str] 
         )
     if results is None:
         return f"{deleting} to delete, {kept} kept, in {len(plans)} {where}"
-    tally = counted(_DELETION_RESULTS, (result.split(":")[0] for result in results.values()))
+    tally = counted(_DELETION_RESULTS, results)
     others = [
         f"{tally[result]} {label}" for result, label in _AFTER_DELETING.items() if tally[result]
     ]
@@ -310,16 +311,14 @@ def _expiry_summary(plans: Sequence[RepositoryPlan], results: Mapping[str, str] 
     return f"{', '.join(counts)}, {kept} kept, in {len(plans)} {where}"
 
 
-def _expiry_problems(
-    plans: Sequence[RepositoryPlan], results: Mapping[str, str]
-) -> tuple[Located, ...]:
+def _expiry_problems(done: list[tuple[RepositoryPlan, Mapping[str, str]]]) -> tuple[Located, ...]:
     """What the survey found broken, each refusal, and each DELETE that failed."""
+    plans = [plan for plan, _ in done]
     failures = [
         Located(Place(), f"{plan.holdings.name}@{d.held.digest}: {result}")
-        for plan in plans
+        for plan, found in done
         for d in plan.decisions
-        if (result := results.get(d.held.digest))
-        and result.split(":")[0] not in {*DONE, NOT_STARTED}
+        if (result := found.get(d.held.digest)) and result.split(":")[0] not in {*DONE, NOT_STARTED}
     ]
     return (
         *(Located(Place(), problem) for plan in plans for problem in plan.holdings.problems),

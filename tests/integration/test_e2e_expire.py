@@ -189,6 +189,32 @@ def test_a_policy_that_would_delete_everything_is_refused(
     assert head_digest(registry.address, repo, "build-20190101T000000Z") is not None
 
 
+def test_one_build_in_two_repositories_is_deleted_and_counted_in_each(
+    capsys: pytest.CaptureFixture[str],
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+) -> None:
+    """The same image pushed to two repositories has one digest and two deletions; each is
+    carried out and counted (results were once merged by digest alone)."""
+    old, fresh = images.oci("old"), images.oci("fresh")
+    fresh_tag = "build-" + (datetime.now(UTC) - timedelta(days=1)).strftime("%Y%m%dT%H%M%SZ")
+    copy = f"{repo}-copy"
+    for repository in (repo, copy):
+        push(registry.address, repository, "build-20190101T000000Z", old)
+        push(registry.address, repository, fresh_tag, fresh)
+    policy = tmp_path / "policy.yaml"
+    names = f"{registry.address}/{repo}, {registry.address}/{copy}"
+    policy.write_text(POLICY.format(name=names))
+    done = run_tagmgr(capsys, "expire", "--policy", policy, "--yes")
+    assert (done.code, done.err) == (0, "")
+    assert done.out.endswith("\nexpire: 2 deleted, 2 kept, in 2 repositories\n")
+    for repository in (repo, copy):
+        assert head_digest(registry.address, repository, old.digest) is None
+        assert head_digest(registry.address, repository, fresh_tag) == fresh.digest
+
+
 def test_an_ecr_policy_from_the_aws_documentation_works_as_it_is(
     capsys: pytest.CaptureFixture[str], old_images: str, tmp_path: Path
 ) -> None:

@@ -128,7 +128,7 @@ def test_expire_as_markdown_counts_every_verdict_and_result() -> None:
         ),
         HistoryWindow(Chain(("dev", "stg", "prd"))),
     )
-    report = expiry([plan], {A: "deleted"})
+    report = expiry([plan], {"reg.example/team/app": {A: "deleted"}})
     assert report.summary == {
         "delete": 1,
         "keep": 1,

@@ -183,7 +183,12 @@ BROKEN = (
 )
 
 
-def _old_builds(*, broken: bool = False, refusal: str | None = None) -> RepositoryPlan:
+APP = "reg.example/team/app"
+
+
+def _old_builds(
+    *, broken: bool = False, refusal: str | None = None, repository: str = "team/app"
+) -> RepositoryPlan:
     """team/app, whose two old builds the policy deletes; ``broken``: with an index missing a
     child."""
     old = Held(A, OCI_MANIFEST, 10, ("build-20190101T000000Z",))
@@ -194,7 +199,7 @@ def _old_builds(*, broken: bool = False, refusal: str | None = None) -> Reposito
     time = ImageTime(datetime(2019, 1, 1, tzinfo=UTC), TimeSource.BUILD_TAG, old.tags[0])
     unknown = ImageTime(None, TimeSource.UNKNOWN)
     return RepositoryPlan(
-        Holdings("reg.example", "team/app", held),
+        Holdings("reg.example", repository, held),
         (
             ExpiryDecision(old, time, Action.DELETE, ("rule 1 (old builds) expires it",)),
             ExpiryDecision(older, unknown, Action.DELETE, ("rule 2 (untagged) expires it",)),
@@ -215,7 +220,7 @@ OLD_BUILD_ROWS = (
 
 
 def test_expire_names_holdings_problems_and_failed_deletions_once() -> None:
-    report = expiry([_old_builds(broken=True)], {A: "deleted", B: "failed: DELETE: 405"})
+    report = expiry([_old_builds(broken=True)], {APP: {A: "deleted", B: "failed: DELETE: 405"}})
     assert report.summary == {
         "delete": 2,
         "keep": 0,
@@ -238,8 +243,26 @@ def test_expire_names_holdings_problems_and_failed_deletions_once() -> None:
     assert report.warnings == (f"tagmgr: error: {BROKEN}",)
 
 
+def test_a_digest_in_two_repositories_has_a_result_in_each() -> None:
+    """The same build pushed to two repositories is two deletions: one that failed is reported
+    even when the other went."""
+    plans = [_old_builds(), _old_builds(repository="team/copy")]
+    failed = "failed: DELETE: 405"
+    report = expiry(
+        plans,
+        {APP: {A: "deleted", B: "deleted"}, "reg.example/team/copy": {A: failed, B: "deleted"}},
+    )
+    assert (report.summary["deleted"], report.summary["failed"]) == (3, 1)
+    assert [str(p) for p in report.problems] == [f"reg.example/team/copy@{A}: {failed}"]
+    assert text(report).splitlines()[-4] == (
+        "expire: 3 deleted, 1 failed, 0 kept, in 2 repositories"
+    )
+    images = [image for r in report.results["repositories"] for image in r["images"]]
+    assert [image["result"] for image in images] == ["deleted", "deleted", failed, "deleted"]
+
+
 def test_the_summary_counts_only_what_was_deleted_as_deleted() -> None:
-    report = expiry([_old_builds()], {A: "gone", B: f"skipped: {A[:19]} had to go first"})
+    report = expiry([_old_builds()], {APP: {A: "gone", B: f"skipped: {A[:19]} had to go first"}})
     assert text(report).splitlines()[-4] == (
         "expire: 0 deleted, 1 already gone, 1 skipped, 0 kept, in 1 repository"
     )
@@ -281,7 +304,7 @@ def test_expire_stopped_part_way_counts_what_was_not_started_and_calls_it_no_fai
         ),
         HistoryWindow(Chain(("dev", "stg"))),
     )
-    report = expiry([plan], {A: "deleted", B: "not-started"})
+    report = expiry([plan], {APP: {A: "deleted", B: "not-started"}})
     assert report.summary["deleted"] == 1
     assert report.summary["not-started"] == 1
     assert report.problems == ()
