@@ -11,12 +11,12 @@ SOURCES := tagmgr tests scripts
 all: test
 
 # Debian packages for the real registry, copier and Docker daemon, the shells whose completion
-# scripts the tests load, and python3-venv when $(PYTHON) cannot make the .venv without it (a
-# fresh Debian's python3 cannot); installed only when missing.
+# scripts the tests load, and, while there is no .venv yet, python3-venv when $(PYTHON) cannot
+# make one without it (a fresh Debian's python3 cannot); installed only when missing.
 system-deps:
 	@missing=""; for cmd in skopeo docker-registry dockerd git zsh fish; do \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
-	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	[ -f $(STAMP) ] || $(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install $(APT_PACKAGES)" >&2; exit 1; fi; \
@@ -37,7 +37,12 @@ user-python: system-deps
 	  fi; \
 	fi
 
-$(STAMP): pyproject.toml
+# For the goals that install Debian packages, the .venv is made after them, under make -j too.
+NEEDS_SYSTEM_DEPS := $(filter all test demo bench,$(or $(MAKECMDGOALS),all))
+
+$(STAMP): pyproject.toml | $(if $(NEEDS_SYSTEM_DEPS),system-deps)
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "$(PYTHON) cannot make a virtual \
+	environment: run make system-deps as root, or sudo apt-get install python3-venv" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
