@@ -3,25 +3,38 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := skopeo docker-registry docker.io git ca-certificates zsh fish python3-venv
+# What each goal needs from Debian, as commands to look for and the packages that bring them: the
+# demo a registry, skopeo and git; the tests also the Docker daemon and the shells whose completion
+# scripts they load.
+DEMO_COMMANDS := skopeo docker-registry git
+DEMO_PACKAGES := skopeo docker-registry git ca-certificates python3-venv
+TEST_COMMANDS := $(DEMO_COMMANDS) dockerd zsh fish
+APT_PACKAGES := $(DEMO_PACKAGES) docker.io zsh fish
 SOURCES := tagmgr tests scripts
 
-.PHONY: all system-deps user-python venv lint docs test unit coverage demo bench clean
+.PHONY: all system-deps demo-deps user-python venv lint docs test unit coverage demo bench clean
 
 all: test
 
-# Debian packages for the real registry, copier and Docker daemon, the shells whose completion
-# scripts the tests load, and, while there is no .venv yet, python3-venv when $(PYTHON) cannot
-# make one without it (a fresh Debian's python3 cannot); installed only when missing.
-system-deps:
-	@missing=""; for cmd in skopeo docker-registry dockerd git zsh fish; do \
+# $(call debian,COMMANDS,PACKAGES): install PACKAGES when one of COMMANDS is missing or, while
+# there is no .venv yet, $(PYTHON) cannot make one without python3-venv (a fresh Debian's python3
+# cannot); nothing when all is there.
+define debian
+	@missing=""; for cmd in $(1); do \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
 	[ -f $(STAMP) ] || $(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for:$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install $(APT_PACKAGES)" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install $(2)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2); \
 	fi
+endef
+
+system-deps:
+	$(call debian,$(TEST_COMMANDS),$(APT_PACKAGES))
+
+demo-deps:
+	$(call debian,$(DEMO_COMMANDS),$(DEMO_PACKAGES))
 
 # make bench installs tagmgr as a user on Debian has it, into a virtualenv of the system's python3
 # (tests/support/measure.py, user_python); making one needs Debian's python3-venv. Without it
@@ -38,9 +51,10 @@ user-python: system-deps
 	fi
 
 # For the goals that install Debian packages, the .venv is made after them, under make -j too.
-NEEDS_SYSTEM_DEPS := $(filter all test demo bench,$(or $(MAKECMDGOALS),all))
+GOALS := $(or $(MAKECMDGOALS),all)
+INSTALLS_FIRST := $(if $(filter all test bench,$(GOALS)),system-deps) $(if $(filter demo,$(GOALS)),demo-deps)
 
-$(STAMP): pyproject.toml | $(if $(NEEDS_SYSTEM_DEPS),system-deps)
+$(STAMP): pyproject.toml | $(INSTALLS_FIRST)
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "$(PYTHON) cannot make a virtual \
 	environment: run make system-deps as root, or sudo apt-get install python3-venv" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -75,7 +89,7 @@ coverage: venv
 	$(BIN)/pytest -q -m 'not integration' --cov=tagmgr --cov-report= --cov-report=json:coverage.json
 	$(BIN)/python scripts/coverage_table.py coverage.json
 
-demo: system-deps venv
+demo: demo-deps venv
 	$(BIN)/python scripts/demo.py
 
 clean:
