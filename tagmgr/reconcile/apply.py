@@ -164,11 +164,11 @@ class Applier:
             except TransientWriteError as error:
                 if attempt >= self._policy.attempts or self._stop():
                     raise
-                if self._head(target.destination) is not None:
-                    return None
                 delay = self._policy.delay(attempt, None, random.random())  # noqa: S311
                 log.info("%s: %s; trying again in %.1f s", target.destination, error, delay)
             self._sleep(delay)
+            if self._head(target.destination) is not None:  # after the wait, not before it
+                return None
             attempt += 1
 
     def _head(self, ref: ImageReference) -> Descriptor | None:

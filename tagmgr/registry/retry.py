@@ -18,9 +18,10 @@ same every time, so it is never retried; nor is a refused connection on a reques
 
 A write (PUT, POST, PATCH, DELETE) is sent once unless its sender declares it safe to send again
 with the ``RETRY_SAFE`` request extension: ``True`` when sending it twice cannot do harm (a blob
-upload of bytes checked by digest), or a callable returning whether it still is, asked before
-every new attempt. A manifest PUT to a tag passes one that checks the tag is still absent (or
-already at these very bytes), so a retry never overwrites what a rival writer put there meanwhile.
+upload of bytes checked by digest), or a callable returning whether it still is, asked after each
+wait, just before the write is sent again. A manifest PUT to a tag passes one that checks the tag
+is still absent (or already at these very bytes), so a retry never overwrites what a rival writer
+put there meanwhile, the wait included.
 A write that failed in a way another try may mend, and was not sent again, is marked with the
 ``NOT_SENT_AGAIN`` extension, which the client turns into a ``TransientWriteError``.
 """
@@ -104,10 +105,12 @@ class RetryTransport:
             delay = self._backoff(request, outcome, attempt, deadline)
             if delay is None:
                 return _hand_up(request, outcome)
-            if isinstance(outcome, Response):
-                outcome.close()
             log.debug("%s %s: retrying in %.2f s", request.method, _shown(request), delay)
             self._sleep(delay)
+            if not _still_safe(request):  # after the wait, which a rival writer may have used
+                return _hand_up(request, outcome)
+            if isinstance(outcome, Response):
+                outcome.close()
             attempt += 1
 
     def _attempt(self, request: Request, deadline: float) -> Outcome:
@@ -160,9 +163,7 @@ class RetryTransport:
             return None
         else:
             delay = self._policy.delay(attempt, None, self._chance())
-        if self._clock() + delay >= deadline:
-            return None
-        return delay if _still_safe(request) else None
+        return None if self._clock() + delay >= deadline else delay
 
     def close(self) -> None:
         self._inner.close()

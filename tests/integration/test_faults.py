@@ -7,6 +7,7 @@ ends at a wrong digest, and every tag made is pulled whole by skopeo.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,6 +159,36 @@ def test_a_tag_a_rival_creates_between_plan_and_apply_is_never_overwritten(
         "v3": (Result.PRESENT, "created meanwhile by someone else"),
     }
     assert head_digest(registry.address, repo, "v2") == rival.digest
+
+
+def test_a_tag_a_rival_creates_while_a_put_waits_to_be_retried_is_never_overwritten(
+    registry: RegistryServer, repo: str, source: Image, images: ImageFactory
+) -> None:
+    """A PUT answered 503 with Retry-After: a rival pushes its v1 during the wait (the wait here
+    is the rival's push), and the check made before the PUT is sent again finds it."""
+    rival = images.oci("rival")
+    rivals: list[threading.Thread] = []
+
+    def busy_then_rival(method: str, target: str) -> Fault | None:
+        if method != "PUT" or not target.endswith("/manifests/v1") or rivals:
+            return None
+        rivals.append(threading.Thread(target=push, args=(registry.address, repo, "v1", rival)))
+        return Fault("status", status=503, headers={"Retry-After": "2"})
+
+    def rival_pushes(_seconds: float) -> None:
+        rivals[0].start()
+        rivals[0].join()
+
+    with (
+        fault_proxy(registry.address, busy_then_rival) as proxy,
+        Registries(RegistryOptions(), sleep=rival_pushes) as registries,
+    ):
+        items = targets(proxy.address, repo, ("v1",))
+        actions = plan(items, take_inventory(items, registries, jobs=1))
+        outcomes = Applier(ApiEngine(registries), registries, sleep=rival_pushes).apply(actions)
+    [(result, _)] = results(outcomes).values()
+    assert result is not Result.CREATED
+    assert head_digest(registry.address, repo, "v1") == rival.digest
 
 
 def test_one_altered_byte_is_caught_and_the_copy_tried_again_whole(

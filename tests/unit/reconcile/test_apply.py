@@ -211,6 +211,21 @@ def test_a_write_sent_once_is_run_again_only_while_the_tag_is_absent() -> None:
     assert broken.attempts == 4
 
 
+def test_a_tag_a_rival_writes_during_the_wait_is_not_copied_over() -> None:
+    """The tag is read after the wait, just before the copy would run again."""
+    registry = MemoryRegistry()
+    engine = FlakyEngine(registry, 1, after_writing=False)
+
+    def rival_writes_while_we_wait(_seconds: float) -> None:
+        registry.tags[("a", "v1")] = OTHER
+
+    applier = Applier(engine, registry, sleep=rival_writes_while_we_wait)
+    [outcome] = applier.apply([create("a", "v1")])
+    assert engine.attempts == 1
+    assert registry.tags[("a", "v1")] == OTHER
+    assert outcome.result is not Result.CREATED
+
+
 def test_what_the_layer_below_retried_is_not_run_again() -> None:
     """skopeo retried its requests, the transport its own: one failed copy is the outcome."""
     for error in (

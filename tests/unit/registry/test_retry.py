@@ -265,6 +265,23 @@ def test_a_write_declared_safe_is_retried_while_its_check_says_so() -> None:
     assert (response.status_code, script.calls) == (503, 2)
 
 
+def test_a_write_is_checked_after_the_wait_just_before_it_is_sent_again() -> None:
+    """A rival may write the tag while the retry waits (up to a Retry-After of 10 s): a check made
+    before the wait would let the write overwrite it."""
+    events: list[str] = []
+    script = Script([(503, {"Retry-After": "3"}), 201])
+    transport = RetryTransport(MockTransport(script), sleep=lambda s: events.append(f"wait {s}"))
+
+    def still_safe() -> bool:
+        events.append("check")
+        return False  # the rival wrote the tag during the wait
+
+    with Client(transport) as client:
+        response = client.request("PUT", URL, extensions={RETRY_SAFE: still_safe})
+    assert (response.status_code, script.calls) == (503, 1)
+    assert events == ["wait 3.0", "check"]
+
+
 def test_tls_handshake_failures_are_not_retried() -> None:
     error = ConnectError("certificate verify failed")
     error.__cause__ = ssl.SSLCertVerificationError("certificate verify failed")
