@@ -168,15 +168,19 @@ class _Repository:
 
     def _carried_out(self, digest: str, now: Now, answer: str) -> str:
         """After a DELETE not answered 202: gone if the registry carried it out (a lost answer),
-        and whole, that is, without leaving the tags it had listed (docs/commands/expire.md)."""
+        and whole, that is, without leaving the tags it had listed (docs/commands/expire.md).
+        A 404 counts as gone only once the registry is seen not to hold the digest, since what
+        waits on this DELETE (an index's children) goes after it."""
         name = self.holdings.repository
         had = {tag for tag, at in now.tags.items() if at == digest}
         try:
             if self.client.head_manifest(name, digest) is not None:
-                return answer
+                return _unconfirmed(answer, "yet the registry still holds it")
             left = sorted(had.intersection(self.client.list_tags(name)))
-        except TagmgrError:
-            return answer
+        except TagmgrError as error:
+            return _unconfirmed(
+                answer, f"and asking whether the registry still holds it failed: {error}"
+            )
         if left:
             return (
                 f"failed: deleted, but the registry left its tags {', '.join(left)} listed,"
@@ -184,6 +188,11 @@ class _Repository:
                 " clean-up): they do not pull"
             )
         return "gone"
+
+
+def _unconfirmed(answer: str, why: str) -> str:
+    """A DELETE's own failure as it was; a 404 that could not be confirmed is a failure too."""
+    return f"failed: DELETE answered 404, {why}" if answer == "gone" else answer
 
 
 def _it(step: DeletionStep, digest: str | None) -> str:

@@ -28,7 +28,7 @@ from tests.support.expiring import (
     planned,
     signature_tag,
 )
-from tests.support.faults import Fault, fault_proxy
+from tests.support.faults import Fault, fault_proxy, first
 from tests.support.intact import problems, tags_of
 from tests.support.oci import Image, ImageFactory, single
 from tests.support.push import head_digest, open_client
@@ -192,3 +192,28 @@ def _second_run(address: str, repo: str) -> list[str]:
 def _failures(found: dict[str, list[str]], what: str) -> str:
     lines = [line for problems_found in found.values() for line in problems_found]
     return f"{sum(map(bool, found.values()))} of {RUNS} runs {what}:\n" + "\n".join(lines)
+
+
+def test_a_delete_answered_404_counts_only_once_the_registry_is_seen_without_it(
+    capsys: pytest.CaptureFixture[str],
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+) -> None:
+    """A 404 to an index's DELETE while the registry still holds it: the index is a failure,
+    its children wait (skipped), and its tag still pulls whole."""
+    index, kept = images.index("old"), images.oci("kept")
+    place(registry.address, repo, content([index], kept))
+    target = f"/v2/{repo}/manifests/{index.digest}"
+    lost = first(1, "status", status=404, when=lambda m, t: m == "DELETE" and t == target)
+    with fault_proxy(registry.address, lost) as proxy:
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(POLICY_FILE.format(name=f"{proxy.address}/{repo}"))
+        done = expire(capsys, policy, "--yes", "--output", "json")
+    assert done.code == 1
+    results = {i["digest"]: i["result"] for i in done.json()["repositories"][0]["images"]}
+    assert results[index.digest] == "failed: DELETE answered 404, yet the registry still holds it"
+    assert all(results[child.digest].startswith("skipped: ") for child in index.children)
+    assert head_digest(registry.address, repo, OLD_TAGS[0]) == index.digest
+    assert problems(registry.address, repo) == []
