@@ -115,7 +115,10 @@ class TokenCache:
 class RegistryAuth:
     """The flow for one registry. ``credentials`` gives them per repository (each request's, or
     ``""`` for the registry's own); ``sources`` says where they were looked for;
-    ``clear_realm_allowed`` lets credentials go to a plain-HTTP realm."""
+    ``clear_text_allowed`` lets requests and credentials go over plain HTTP (a loopback or
+    ``--insecure-registry`` registry); without it, a URL of this registry in ``http://`` (an
+    upload ``Location`` or a ``Link`` from a registry behind a TLS-terminating proxy) is refused,
+    and so is a plain-HTTP token realm where credentials would go."""
 
     def __init__(
         self,
@@ -124,13 +127,13 @@ class RegistryAuth:
         sources: str,
         cache: TokenCache | None = None,
         *,
-        clear_realm_allowed: bool = False,
+        clear_text_allowed: bool = False,
     ) -> None:
         self._registry = registry
         self._credentials = credentials
         self._sources = sources
         self._cache = cache or TokenCache()
-        self._clear_realm_allowed = clear_realm_allowed
+        self._clear_text_allowed = clear_text_allowed
         self._last: Challenge | None = None  # the registry's last challenge answered
         self._lock = threading.Lock()
 
@@ -138,6 +141,13 @@ class RegistryAuth:
         if not goes_to(self._registry, request.url):
             yield request  # an upload Location on another host: the registry's token stays home
             return
+        if request.url.scheme != "https" and not self._clear_text_allowed:
+            raise RegistryError(
+                self._registry,
+                f"refusing to send a request to {request.url.without_query()}: this registry is"
+                " spoken to over HTTPS, and its token or credentials would travel in clear (a"
+                " registry behind a TLS-terminating proxy needs its relative URLs on)",
+            )
         presend = self._known_header(request)
         if presend is not None:
             request.headers["Authorization"] = presend
@@ -215,7 +225,7 @@ class RegistryAuth:
             raise self._bad_realm() from exc
         if not realm.is_absolute:
             raise self._bad_realm()
-        if credentials and realm.scheme != "https" and not self._clear_realm_allowed:
+        if credentials and realm.scheme != "https" and not self._clear_text_allowed:
             host = f"{realm.scheme}://{realm.netloc}"
             raise AuthenticationError(
                 self._registry,

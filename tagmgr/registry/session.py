@@ -65,7 +65,7 @@ def open_session(
         registry,
         credentials,
         keyring.searched,
-        clear_realm_allowed=clear_text_allowed(registry, options),
+        clear_text_allowed=clear_text_allowed(registry, options),
     )
     cert_dir = host_cert_dir(registry, options)
     failures: list[tuple[RegistryError, RequestError]] = []

@@ -88,6 +88,7 @@ def test_tags_are_capped_across_pages() -> None:
         ("<https://elsewhere.example/v2/app/tags/list?last=a>", "refusing to send a request to"),
         ("<https://registry.example:444/v2/app/tags/list?last=a>", "refusing to send a request"),
         ("</v2/app/tags/list?last=\x01>", "tag list link"),
+        ("<http://registry.example/v2/app/tags/list?last=a>", "its token or credentials would"),
     ],
 )
 def test_tag_list_pages_stay_on_the_registry(link: str, refused: str) -> None:
@@ -348,6 +349,27 @@ def test_an_upload_location_on_another_host_gets_no_credentials(tmp_path: Path) 
         "POST registry.example": basic_value("alice", SECRET),
         "PUT uploads.example": None,
     }
+
+
+def test_an_upload_location_in_plain_http_on_the_registrys_host_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A registry spoken to over HTTPS behind a TLS-terminating proxy may name http:// URLs of
+    its own host (port 80 is http's default, as 443 is the registry's): the credentials would
+    travel in clear, so the request is not sent."""
+    authfile = write_authfile(tmp_path / "auth.json", "registry.example", "alice", SECRET)
+    sent: list[str] = []
+
+    def handler(request: Request) -> Response:
+        sent.append(f"{request.method} {request.url.scheme}")
+        if "Authorization" not in request.headers and request.url.path != "/v2/":
+            return Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
+        location = "http://registry.example/v2/app/blobs/uploads/1?state=s"
+        return Response(202, headers={"Location": location, "Content-Length": "0"})
+
+    with pytest.raises(RegistryError, match="spoken to over HTTPS, and its token or credentials"):
+        client_for(handler, authfile=authfile).upload_blob("app", DIGEST, [b"blob"])
+    assert "http" not in {scheme for _, scheme in map(str.split, sent)}
 
 
 def test_answers_are_asked_for_and_taken_only_without_content_coding() -> None:
