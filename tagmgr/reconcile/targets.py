@@ -97,18 +97,27 @@ def _resolve_entry(
 
 
 def _fold_duplicates(resolved: list[Resolved]) -> list[Resolved]:
-    """Drop repeats of one target; a second source for one destination is an error."""
-    seen: dict[ImageReference, Target] = {}
+    """Drop repeats of one target; a second source for one destination is an error. A repeat
+    that pins the source (``src_digest``) where the first did not takes its place: the pin
+    a review put on one entry holds for the tag whichever file lists it first."""
+    seen: dict[ImageReference, int] = {}
     folded: list[Resolved] = []
     for item in resolved:
         if not isinstance(item, Target):
             folded.append(item)
             continue
-        first = seen.setdefault(item.destination, item)
-        if first is item:
+        at = seen.setdefault(item.destination, len(folded))
+        first = folded[at] if at < len(folded) else None
+        if not isinstance(first, Target):
             folded.append(item)
         elif first.source != item.source:
             where = first.entry.location()
             message = f"{item.destination} is already given source {first.source.tag} at {where}"
             folded.append(Unresolved(item.entry, message))
+        elif item.pinned and first.pinned and item.pinned != first.pinned:
+            where = first.entry.location()
+            message = f"{item.destination} is already pinned to {first.pinned} at {where}"
+            folded.append(Unresolved(item.entry, message))
+        elif item.pinned and not first.pinned:
+            folded[at] = item
     return folded

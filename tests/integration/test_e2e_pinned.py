@@ -73,3 +73,22 @@ def test_a_pin_naming_one_platform_of_the_index_says_so(
         " every platform gets the tag; refused, nothing written",
     )
     assert head_digest(registry.address, repo, "v1") is None
+
+
+def test_a_pin_in_one_file_holds_when_another_lists_the_entry_unpinned_first(
+    capsys: pytest.CaptureFixture[str],
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+) -> None:
+    """Build-1 was rebuilt after the review that pinned it: the pin refuses it, whichever of
+    the two files that list v1 comes first."""
+    reviewed, rebuilt = images.oci("reviewed"), images.oci("rebuilt")
+    push(registry.address, repo, "build-1", rebuilt)
+    entry = {"name": f"{registry.address}/{repo}", "src_build_tag": "build-1", "tag": "v1"}
+    unpinned = write_manifest(tmp_path / "a.yaml", [entry])
+    pinned = write_manifest(tmp_path / "b.yaml", [{**entry, "src_digest": reviewed.digest}])
+    run = run_tagmgr(capsys, "apply", "--yes", unpinned, pinned)
+    assert run.code == 1
+    assert head_digest(registry.address, repo, "v1") is None

@@ -87,3 +87,25 @@ def test_duplicates_fold_and_second_source_is_an_error() -> None:
     assert items[1] == Unresolved(
         other, "docker.io/a/x:v1 is already given source b1 at m.yaml:1:3"
     )
+
+
+def test_a_pin_on_a_repeat_holds_whichever_entry_comes_first() -> None:
+    """The same entry in two files, one pinning src_digest: the pin is checked either way, and
+    two different pins for one tag are an error."""
+    unpinned = entry("docker.io/a/x", "b1", "v1", 1)
+    pinned = entry("docker.io/a/x", "b1", "v1", 5)._replace(src_digest="sha256:" + "1" * 64)
+    other_pin = entry("docker.io/a/x", "b1", "v1", 9)._replace(src_digest="sha256:" + "2" * 64)
+    for order in ((unpinned, pinned), (pinned, unpinned)):
+        [target] = resolve_targets(
+            [Manifest("m.yaml", order)], registry_map=RegistryMap(), describe=describe_as("")
+        )
+        assert isinstance(target, Target)
+        assert (target.entry, target.pinned) == (pinned, pinned.src_digest)
+    items = resolve_targets(
+        [Manifest("m.yaml", (unpinned, pinned, other_pin))],
+        registry_map=RegistryMap(),
+        describe=describe_as(""),
+    )
+    assert items[1] == Unresolved(
+        other_pin, f"docker.io/a/x:v1 is already pinned to {pinned.src_digest} at m.yaml:5:3"
+    )
