@@ -112,7 +112,8 @@ def _registry_inventory(
             inventory[target.source] = _with_pinned_children(
                 registries, target, inventory[target.source]
             )
-    inventory.update({ref: Lookup(trusted=True) for ref in trusted})
+    # A trusted destination that is another entry's source keeps what its HEAD found for that.
+    inventory.update({ref: inventory.get(ref, Lookup())._replace(trusted=True) for ref in trusted})
     return inventory
 
 

@@ -82,6 +82,19 @@ def test_trusting_existing_tags_reads_no_listed_destination_nor_a_source_only_it
     assert registry.requests == ["list team/app"]
 
 
+def test_a_trusted_destination_that_is_another_entry_s_source_is_still_read_as_one() -> None:
+    """v1 <- build-1 and v1-latest <- v1: v1 is trusted as a destination, and still HEADed for
+    the entry that copies it (it once came back empty, a missing source)."""
+    registry = MemoryRegistry()
+    image = registry.push("team/app", "v1", oci_image("trusted"))
+    registry.push("team/app", "build-1", oci_image("trusted"))
+    listed = target("team/app", "build-1", "v1")
+    chained = target("team/app", "v1", "v1-latest")
+    inventory = take_inventory([listed, chained], registry, jobs=2, trust_existing=True)
+    assert inventory[listed.destination] == Lookup(image, trusted=True)
+    assert inventory[chained.source].descriptor == image
+
+
 def test_a_repository_that_cannot_be_listed_is_an_error_for_each_of_its_references() -> None:
     class Unlistable(MemoryRegistry):
         def find_tags(self, repository: str) -> list[str] | None:
