@@ -52,6 +52,7 @@ _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@:+-]*")
 # fast as the pure-Python one; both count marks in characters.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UNEDITABLE = "written with escapes or as a block scalar; edit it by hand"
+_SHARED = "its value is a YAML anchor that an alias elsewhere reads too; edit it by hand"
 
 
 class NotYaml(Exception):
@@ -85,16 +86,18 @@ def parse_collections(file: str, text: str) -> list[Node]:
 
 
 def find_in_yaml(file: str, text: str, documents: list[Node]) -> Found:
-    """Every reference in the documents, in the order they are written; each node once (an
-    alias is the node it names, found where it was first written). Walked with a stack, not
-    recursion; a collection nested deeper than any other YAML reader here allows
-    (``TOOL_RULES.max_depth``) is listed as unreadable, and nothing below it is read."""
-    finder = _Finder(Lines(file, text), text)
+    """Every reference in the documents, in the order they are written; each collection once (an
+    alias of one is the collection it names, found where it was first written), and a scalar at
+    each place that reads it as an image (one an alias reads too cannot be edited for one of
+    them). Walked with a stack, not recursion; a collection nested deeper than any other YAML
+    reader here allows (``TOOL_RULES.max_depth``) is listed as unreadable, and nothing below it
+    is read."""
+    finder = _Finder(Lines(file, text), text, _aliased(documents))
     stack: list[_Work] = [(root, (), False) for root in reversed(documents)]
     seen: set[int] = set()
     while stack:
         node, path, names_image = stack.pop()
-        if id(node) in seen:
+        if id(node) in seen and not (names_image and isinstance(node, ScalarNode)):
             continue
         seen.add(id(node))
         if len(path) >= TOOL_RULES.max_depth and isinstance(node, CollectionNode):
@@ -109,10 +112,28 @@ def find_in_yaml(file: str, text: str, documents: list[Node]) -> Found:
 _Work = tuple[Node, FieldPath, bool]  # a node, its path, and whether it is a scalar naming an image
 
 
+def _aliased(documents: list[Node]) -> frozenset[int]:
+    """The nodes read at more than one place (an anchor and its aliases), by ``id``: a new tag
+    written into one would change every place that reads it, image or not."""
+    places: dict[int, int] = {}
+    stack = list(documents)
+    while stack:
+        node = stack.pop()
+        places[id(node)] = places.get(id(node), 0) + 1
+        if places[id(node)] > 1:
+            continue
+        if isinstance(node, SequenceNode):
+            stack += node.value
+        elif isinstance(node, MappingNode):
+            stack += [part for pair in node.value for part in pair]
+    return frozenset(node for node, count in places.items() if count > 1)
+
+
 @dataclass
 class _Finder:
     lines: Lines
     text: str
+    aliased: frozenset[int]
     found: Found = field(default_factory=Found)
 
     def children(self, node: Node, path: FieldPath) -> list[_Work]:
@@ -145,9 +166,10 @@ class _Finder:
             return
         reference = ImageReference.parse_familiar(node.value)
         span = _span(self.text, node)
-        if span is None:
+        if span is None or id(node) in self.aliased:
             location = self.lines.location(node.start_mark.index)
-            site = Site(location, node.value, reference, unchangeable(_UNEDITABLE), context)
+            reason = _UNEDITABLE if span is None else _SHARED
+            site = Site(location, node.value, reference, unchangeable(reason), context)
         else:
             location = self.lines.location(span[0])
             site = inline_site(location, span[0], node.value, reference, context)
@@ -179,7 +201,10 @@ class _Finder:
                 self.unreadable(node, context, written, _explained(written, error))
             return under_image
         location = self.lines.location(node.start_mark.index)
-        rewrite = _split_rewrite(self.text, tag, digest, tag_key)
+        if any(part is not None and id(part) in self.aliased for part in (tag, digest)):
+            rewrite = unchangeable(_SHARED)
+        else:
+            rewrite = _split_rewrite(self.text, tag, digest, tag_key)
         self.found.sites.append(Site(location, written, reference, rewrite, context))
         return True
 

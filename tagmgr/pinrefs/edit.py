@@ -32,22 +32,53 @@ class FileEdit:
 
 
 def plan_file(file: File, text: str, decisions: Sequence[SiteDecision]) -> FileEdit:
-    result = FileEdit(file, text)
+    planned: list[Unresolvable | tuple[Change, list[Edit]]] = []
     made: set[Edit] = set()
     for decision in decisions:
         if isinstance(decision, Unresolvable):
-            result.unresolvable.append(decision)
+            planned.append(decision)
             continue
         edits = decision.site.rewrite(decision.tag, decision.digest)
         if isinstance(edits, str):
-            result.unresolvable.append(Unresolvable.at(decision.site, edits))
+            planned.append(Unresolvable.at(decision.site, edits))
         else:
-            result.changes.append(decision)
             # Two references read from one ARG default make the same edit: it is made once.
             new = [edit for edit in edits if edit not in made]
             made.update(new)
-            result.edits += new
+            planned.append((decision, new))
+    mixed = _mixed(planned)
+    result = FileEdit(file, text)
+    for index, item in enumerate(planned):
+        if isinstance(item, Unresolvable):
+            result.unresolvable.append(item)
+        elif index in mixed:
+            result.unresolvable.append(Unresolvable.at(item[0].site, _MIXED))
+        else:
+            result.changes.append(item[0])
+            result.edits += item[1]
     return result
+
+
+_MIXED = "its text is also another reference's, which would get another value; edit it by hand"
+
+
+def _mixed(planned: Sequence[Unresolvable | tuple[Change, list[Edit]]]) -> set[int]:
+    """The changes whose edits touch the same characters as another change's: spliced, the two
+    would mix (``documents.splice`` takes edits that do not overlap). One sort, one sweep."""
+    spans = sorted(
+        (edit.start, edit.end, index)
+        for index, item in enumerate(planned)
+        if not isinstance(item, Unresolvable)
+        for edit in item[1]
+    )
+    mixed: set[int] = set()
+    reach, reaching = -1, -1  # the furthest end so far, and whose edit it is
+    for start, end, index in spans:
+        if start < reach and index != reaching:
+            mixed |= {index, reaching}
+        if end > reach:
+            reach, reaching = end, index
+    return mixed
 
 
 def unified_diff(edit: FileEdit) -> str:

@@ -200,3 +200,22 @@ def test_depth_is_bounded_as_in_every_other_yaml_reader() -> None:
         (unreadable,) = refs.unreadable
         assert not refs.references
         assert unreadable.reason == TOOL_RULES.too_deep()
+
+
+SHARED = "its value is a YAML anchor that an alias elsewhere reads too; edit it by hand"
+
+
+def test_a_value_an_alias_reads_too_is_not_edited() -> None:
+    """A tag anchored for two images (or for an image and a chart's appVersion) changes every
+    place that reads it: each such reference says so, and the file is left as it is."""
+    split = (
+        "a:\n  image:\n    repository: team/a\n    tag: &t build-1\n"
+        "b:\n  image:\n    repository: team/b\n    tag: *t\n"
+    )
+    inline = "appVersion: &v team/c:build-1\nimage: *v\n"
+    for text in (split, inline):
+        refs = find_references("values.yaml", text)
+        assert refs.references
+        assert {site.rewrite("v1", None) for site in refs.references} == {SHARED}
+    unshared = "a:\n  image:\n    repository: team/a\n    tag: &t build-1\n"
+    assert pinned(unshared, "v1") == unshared.replace("build-1", "v1")

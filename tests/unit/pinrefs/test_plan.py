@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tagmgr import exitcodes
+from tagmgr.documents.splice import Edit
 from tagmgr.errors import Location
 from tagmgr.filerefs.find import find_references
-from tagmgr.filerefs.site import FileRefs
+from tagmgr.filerefs.site import FileRefs, Site
 from tagmgr.filerefs.walk import File, collect
 from tagmgr.oci.reference import ImageReference
-from tagmgr.pinrefs.pins import Pin, PinTable, Unresolvable
+from tagmgr.pinrefs.edit import plan_file
+from tagmgr.pinrefs.pins import Change, Pin, PinTable, Unresolvable
 from tagmgr.pinrefs.plan import exit_code, plan_pins
 
 APP = ImageReference.parse("docker.io/team/app")
@@ -62,3 +64,29 @@ def test_the_pins_own_sources_are_never_pinned(tmp_path: Path) -> None:
     assert [file.path for file in found] == [chart, lock]
     found = collect([tmp_path], leave_out={lock.resolve()}).files
     assert [file.path for file in found] == [chart, manifest]
+
+
+def test_two_changes_that_would_write_the_same_characters_are_both_refused() -> None:
+    """What no finder should give, and splice must never get: edits of one span with two values
+    would mix. Identical edits (two references to one ARG default) are made once."""
+    text = "tag: build-1\n"
+    span = (5, 12)
+
+    def site(line: int, written: str) -> Site:
+        return Site(
+            Location("f", line, 6),
+            written,
+            ImageReference.parse("docker.io/team/app:build-1"),
+            lambda tag, _digest: (Edit(*span, tag),),
+        )
+
+    first, second, same = site(1, "a"), site(2, "b"), site(3, "c")
+    mixed = plan_file(
+        File(Path("f"), Path("f")), text, [Change(first, "v1", None), Change(second, "v2", None)]
+    )
+    assert (mixed.changes, mixed.edits) == ([], [])
+    assert [u.written for u in mixed.unresolvable] == ["a", "b"]
+    once = plan_file(
+        File(Path("f"), Path("f")), text, [Change(first, "v1", None), Change(same, "v1", None)]
+    )
+    assert (once.new_text, once.unresolvable) == ("tag: v1\n", [])
