@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from tagmgr import exitcodes
 from tagmgr.commands import confirm
 from tagmgr.commands.options import CommandTable, open_registries, registry_map, report_options
-from tagmgr.errors import DocumentError
+from tagmgr.errors import DocumentError, TagmgrError
 
 if TYPE_CHECKING:
     from tagmgr.pinrefs.edit import FileEdit
@@ -75,7 +76,8 @@ def pin_refs(args: argparse.Namespace) -> int:
     report = pinned(edits, collected.skipped, unwritten, written=written, diff=decision.shown)
     publish(report, options)
     if written:
-        return exit_code(edits)
+        stopped_or_failed = unwritten and not interrupt.requested()
+        return exitcodes.FAILURE if stopped_or_failed else exit_code(edits)
     failed = exit_code(edits) == exitcodes.FAILURE
     return confirm.unchanged(args, decision, pending=bool(pending), failed=failed, to="pin them")
 
@@ -85,15 +87,21 @@ def _files(count: int) -> str:
 
 
 def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
-    """Write each file until a signal asks to stop; the edits left unwritten."""
+    """Write each file until a signal asks to stop; the edits left unwritten, those that could
+    not be written (each said on stderr) included."""
     from tagmgr.pinrefs.edit import write
     from tagmgr.system import interrupt
 
+    unwritten: list[FileEdit] = []
     for index, edit in enumerate(changed):
         if interrupt.requested():
-            return list(changed[index:])
-        write(edit)
-    return []
+            return [*unwritten, *changed[index:]]
+        try:
+            write(edit)
+        except TagmgrError as error:
+            print(f"tagmgr: error: {error}", file=sys.stderr)
+            unwritten.append(edit)
+    return unwritten
 
 
 def _pins_from_manifests(args: argparse.Namespace, named: set[tuple[str, str]]) -> PinTable:
