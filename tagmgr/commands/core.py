@@ -65,11 +65,12 @@ def register(table: CommandTable) -> None:
         "tagmgr apply --yes --lock examples/tagmgr.lock manifests/starlingx.yaml   # CI",
     )
     confirm.add_options(applying, "create the tags")
-    applying.add_argument(
+    locking = applying.add_mutually_exclusive_group()  # a trusted tag's digest is never read
+    locking.add_argument(
         "--lock", type=Path, dest="lock_path", metavar="PATH", help="write or update a lock file"
     )
-    for command in (planning, applying):
-        _selection_options(command)
+    for command, trusting in ((planning, planning), (applying, locking)):
+        _selection_options(command, trusting)
         quiet_option(command, "entries already present")
     describing = table.add(
         "describe",
@@ -90,7 +91,11 @@ def _shard(text: str) -> Shard:
     return parse_shard(text)
 
 
-def _selection_options(command: argparse.ArgumentParser) -> None:
+def _selection_options(
+    command: argparse.ArgumentParser, trusting: argparse._ActionsContainer
+) -> None:
+    """``--shard`` and ``--trust-existing``, the latter in ``trusting``: a group of the options
+    it cannot go with."""
     command.add_argument(
         "--shard",
         type=argument(_shard),
@@ -98,7 +103,7 @@ def _selection_options(command: argparse.ArgumentParser) -> None:
         help="only the entries of shard K (0 to N-1) of N, split by repository; "
         "index/N takes K from JOB_COMPLETION_INDEX",
     )
-    command.add_argument(
+    trusting.add_argument(
         "--trust-existing",
         action="store_true",
         help="a tag the registry lists counts as present without reading it "

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from tagmgr.cli import build_parser
+import pytest
+
+from tagmgr.cli import build_parser, main
 from tagmgr.engines import ENGINES
 from tagmgr.engines.names import ENGINE_NAMES
 
@@ -37,3 +39,11 @@ def test_a_word_that_is_no_command_gets_the_whole_table() -> None:
     assert (
         _commands(build_parser(["--verbose", "validat"])).keys() == _commands(build_parser()).keys()
     )
+
+
+def test_apply_refuses_to_lock_what_it_trusts_unread(capsys: pytest.CaptureFixture[str]) -> None:
+    """--trust-existing reads no digest of a listed tag, and a lock records digests."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["apply", "--trust-existing", "--lock", "tagmgr.lock", "m.yaml"])
+    assert stopped.value.code == 64
+    assert "argument --lock: not allowed with argument --trust-existing" in capsys.readouterr().err
