@@ -33,6 +33,9 @@ log = logs.get(__name__)
 
 REDACTED = "<redacted>"
 STOP_GRACE = 5.0  # seconds a program stopped by SIGTERM has before SIGKILL
+WITHHELD = frozenset({"TAGMGR_AUTH_JSON"})
+"""Variables that hold secrets themselves (every registry's credentials: ``registry.authfiles``),
+kept from every program tagmgr runs; skopeo gets the two repositories' it needs otherwise."""
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _running: dict[int, tuple[subprocess.Popen[bytes], signal.Signals]] = {}
 _running_lock = threading.Lock()
@@ -50,6 +53,10 @@ def _load_prctl() -> Callable[..., int] | None:
 
 
 _prctl = _load_prctl()
+
+
+def _without_secrets(env: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in env.items() if name not in WITHHELD}
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ def run(
     removes its lock files), followed by SIGKILL if it is still there ``STOP_GRACE`` later.
     ``new_session`` puts the program in a session of its own, with no controlling terminal, so that
     nothing it starts can prompt there (ssh under git opens /dev/tty to ask for a password).
+    The program's environment is ``env``, else tagmgr's, less ``WITHHELD`` either way.
     """
     shown = describe_command(argv, secrets)
     log.debug("running %s", shown)
@@ -92,7 +100,7 @@ def run(
             stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=env,
+            env=_without_secrets(os.environ if env is None else env),
             pass_fds=tuple(pass_fds),
             start_new_session=new_session,
             process_group=None if new_session else 0,  # a new session is a new group too

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tagmgr.errors import CommandError
+from tagmgr.registry.authfiles import AUTH_JSON_VARIABLE
 from tagmgr.system import interrupt, process
 
 
@@ -197,3 +198,21 @@ def test_signals_are_handled_without_os_pipe2(monkeypatch: pytest.MonkeyPatch) -
         assert interrupt.requested()
         assert interrupt.exit_code() == 143
     assert not interrupt.requested()
+
+
+def test_a_program_never_gets_the_credentials_tagmgr_was_given_in_its_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """$TAGMGR_AUTH_JSON holds every registry's credentials: no git, helper or skopeo gets it."""
+    monkeypatch.setenv(AUTH_JSON_VARIABLE, '{"auths": {}}')
+    monkeypatch.setenv("TAGMGR_TEST_KEPT", "kept")
+    shown = process.run([sys.executable, "-c", "import os; print(sorted(os.environ))"])
+    names = shown.stdout.decode()
+    assert AUTH_JSON_VARIABLE not in names
+    assert "TAGMGR_TEST_KEPT" in names
+    given = process.run(
+        [sys.executable, "-c", "import os; print(sorted(os.environ))"],
+        env={AUTH_JSON_VARIABLE: "{}", "PATH": os.environ["PATH"]},
+    )
+    assert AUTH_JSON_VARIABLE not in given.stdout.decode()
+    assert AUTH_JSON_VARIABLE in process.WITHHELD
