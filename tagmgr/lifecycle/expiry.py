@@ -180,29 +180,38 @@ class _Planner:
                 )
 
     def spread(self) -> None:
-        """Deletions reach children and referrers; a kept index, child or subject holds them back.
+        """Deletions reach children and referrers; a kept index, child, subject or referrer holds
+        them back.
 
         Repeated until nothing changes: keeping one child keeps its index, which keeps its other
-        children, and so on.
+        children, and so on. What is held back is asked only once the deletions have reached
+        everything they reach (a child's signature, an index's index's children): asked before,
+        a part not yet reached would look kept and hold back what it is part of.
         """
-        images = self.holdings.images
         self.deleting = {d: [reason] for d, reason in self.marked.items() if not self.kept[d]}
         changed = True
         while changed:
             changed = False
-            for digest in list(self.deleting):
-                for child in images[digest].children:
-                    if child in images and not images[child].tags:
-                        reason = f"child of expired index {_short(digest)}"
-                        changed |= self.delete_also(child, reason)
-                for referrer in self.holdings.referrers_of(digest):
-                    changed |= self.delete_also(referrer, f"refers to expired {_short(digest)}")
+            while self.reach():
+                pass
             for digest in list(self.deleting):
                 holder = self.holder(digest)
                 if holder:
                     del self.deleting[digest]
                     self.kept[digest].append(holder)
                     changed = True
+
+    def reach(self) -> bool:
+        """One step of the deletions to the children and referrers of what goes; True if any."""
+        images = self.holdings.images
+        reached = False
+        for digest in list(self.deleting):
+            for child in images[digest].children:
+                if child in images and not images[child].tags:
+                    reached |= self.delete_also(child, f"child of expired index {_short(digest)}")
+            for referrer in self.holdings.referrers_of(digest):
+                reached |= self.delete_also(referrer, f"refers to expired {_short(digest)}")
+        return reached
 
     def delete_also(self, digest: str, reason: str) -> bool:
         if digest not in self.holdings.images or digest in self.deleting or self.kept[digest]:
@@ -222,6 +231,9 @@ class _Planner:
         subject = images[digest].subject
         if subject is not None and subject in images and subject not in self.deleting:
             return f"refers to kept {_short(subject)}"
+        for referrer in self.holdings.referrers_of(digest):
+            if referrer not in self.deleting:  # in use, say: no signature of nothing is left
+                return f"subject of kept {_short(referrer)}"
         return None
 
     def picked(self, digest: str) -> list[str]:

@@ -205,6 +205,45 @@ def test_a_signature_of_a_kept_image_is_kept() -> None:
     assert result[f"sha256-{kept.digest[7:]}.sig"][0] is ExpiryVerdict.KEEP
 
 
+def test_an_expired_index_of_indexes_takes_every_level_along() -> None:
+    """The inner index's children are reached a step after it: until then they are no reason to
+    hold it back."""
+    leaf = image("leaf", 30)
+    inner = image("inner", 30, children=(leaf.digest,))
+    outer = image("outer", 30, "build-1", children=(inner.digest,))
+    plan = plan_expiry(
+        Policy("p", (rule(1, CountType.SINCE_IMAGE_PUSHED, 14, "build-*"),)),
+        holdings(outer, inner, leaf),
+        InUseSet(),
+        CHAIN,
+        LIMITS,
+    )
+    assert {d.held.digest for d in plan.deletions} == {outer.digest, inner.digest, leaf.digest}
+
+
+def test_a_signature_in_use_keeps_the_image_it_signs() -> None:
+    """Deleting the image would leave its signature's tag naming a signature of nothing."""
+    old = image("o", 30, "build-1")
+    signature = signature_of(old)
+    in_use = InUseSet([InUse(ImageReference(REGISTRY, REPOSITORY, digest=signature.digest), "x")])
+    plan = plan_expiry(
+        Policy("p", (rule(1, CountType.SINCE_IMAGE_PUSHED, 14, "build-*"),)),
+        holdings(old, signature),
+        in_use,
+        CHAIN,
+        LIMITS,
+    )
+    reasons = {d.held.digest: (d.verdict, d.reasons) for d in plan.decisions}
+    assert reasons[old.digest] == (
+        ExpiryVerdict.KEEP,
+        (
+            "rule 1 (Rule 1): older than 14 days, but kept",
+            f"subject of kept {signature.digest[:19]}",
+        ),
+    )
+    assert not plan.deletions
+
+
 def test_more_than_the_share_is_refused() -> None:
     held = holdings(image("a", 30, "build-1"), image("b", 31, "build-2"), image("c", 1, "build-3"))
     plan = plan_expiry(
