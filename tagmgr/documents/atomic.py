@@ -42,21 +42,28 @@ def replace_file(path: str | os.PathLike[str], data: bytes, *, mode: int | None 
 
     A symlink is followed (a manifest named through one): its target is replaced and the link
     stays a link. The mode is the existing file's, else ``mode``, else 0o644 (a lock file is
-    meant to be shared). ``TagmgrError`` if it cannot be written; the file is then as it was.
+    meant to be shared); so is its owner, where tagmgr may give it (as root: ``sudo tagmgr``
+    leaves a user's file the user's). The directory is synced after the rename, so that the new
+    file outlasts a crash. ``TagmgrError`` if it cannot be written; the file is then as it was.
     """
     target = os.path.realpath(path)
+    owner: tuple[int, int] | None = None
     with suppress(FileNotFoundError):
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        found = os.stat(target)
+        mode = stat.S_IMODE(found.st_mode)
+        owner = (found.st_uid, found.st_gid) if os.geteuid() == 0 else None
     directory, name = os.path.split(target)
     try:
         remove_stale(directory)
         with interrupt.held():
-            _write_and_rename(directory, name, data, 0o644 if mode is None else mode)
+            _write_and_rename(directory, name, data, 0o644 if mode is None else mode, owner)
     except OSError as error:
         raise TagmgrError(f"{os.fspath(path)}: cannot write: {error.strerror or error}") from error
 
 
-def _write_and_rename(directory: str, name: str, data: bytes, mode: int) -> None:
+def _write_and_rename(
+    directory: str, name: str, data: bytes, mode: int, owner: tuple[int, int] | None
+) -> None:
     temporary = os.path.join(directory, f".{name}.tagmgr-{secrets.token_hex(4)}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     descriptor = os.open(temporary, flags, 0o600)
@@ -66,11 +73,24 @@ def _write_and_rename(directory: str, name: str, data: bytes, mode: int) -> None
             file.write(data)
             file.flush()
             os.fchmod(descriptor, mode)
+            if owner is not None:
+                os.fchown(descriptor, *owner)
             os.fsync(descriptor)
             os.replace(temporary, os.path.join(directory, name))
     except BaseException:
         os.unlink(temporary)
         raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory: str) -> None:
+    """The rename itself on disk (where the file system lets a directory be synced)."""
+    descriptor = os.open(directory or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        with suppress(OSError):  # some file systems refuse fsync on a directory
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def remove_stale(directory: str) -> None:
