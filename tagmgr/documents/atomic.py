@@ -42,8 +42,9 @@ def replace_file(path: str | os.PathLike[str], data: bytes, *, mode: int | None 
 
     A symlink is followed (a manifest named through one): its target is replaced and the link
     stays a link. The mode is the existing file's, else ``mode``, else 0o644 (a lock file is
-    meant to be shared); so is its owner, where tagmgr may give it (as root: ``sudo tagmgr``
-    leaves a user's file the user's). The directory is synced after the rename, so that the new
+    meant to be shared); so is its owner, where tagmgr may and can give it (as root: ``sudo
+    tagmgr`` leaves a user's file the user's; not where the file system refuses, which is no
+    failure). The directory is synced after the rename, so that the new
     file outlasts a crash. ``TagmgrError`` if it cannot be written; the file is then as it was.
     """
     target = os.path.realpath(path)
@@ -74,21 +75,22 @@ def _write_and_rename(
             file.flush()
             os.fchmod(descriptor, mode)
             if owner is not None:
-                os.fchown(descriptor, *owner)
+                with suppress(OSError):  # a user namespace, NFS or vfat: the file is still written
+                    os.fchown(descriptor, *owner)
             os.fsync(descriptor)
             os.replace(temporary, os.path.join(directory, name))
     except BaseException:
         os.unlink(temporary)
         raise
-    _sync_directory(directory)
+    with suppress(OSError):  # the file is replaced: a directory that cannot be synced is no failure
+        _sync_directory(directory)
 
 
 def _sync_directory(directory: str) -> None:
-    """The rename itself on disk (where the file system lets a directory be synced)."""
+    """The rename itself on disk, where the file system lets a directory be opened and synced."""
     descriptor = os.open(directory or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        with suppress(OSError):  # some file systems refuse fsync on a directory
-            os.fsync(descriptor)
+        os.fsync(descriptor)
     finally:
         os.close(descriptor)
 
