@@ -18,7 +18,7 @@ not a reference (a template, a variable, a number) is listed as unreadable, with
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
@@ -52,7 +52,10 @@ _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@:+-]*")
 # fast as the pure-Python one; both count marks in characters.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UNEDITABLE = "written with escapes or as a block scalar; edit it by hand"
-_SHARED = "its value is a YAML anchor that an alias elsewhere reads too; edit it by hand"
+_SHARED = (
+    "its value is a YAML anchor that something other than an image reference reads too (an alias"
+    " elsewhere); edit it by hand"
+)
 
 
 class NotYaml(Exception):
@@ -92,7 +95,7 @@ def find_in_yaml(file: str, text: str, documents: list[Node]) -> Found:
     them). Walked with a stack, not recursion; a collection nested deeper than any other YAML
     reader here allows (``TOOL_RULES.max_depth``) is listed as unreadable, and nothing below it
     is read."""
-    finder = _Finder(Lines(file, text), text, _aliased(documents))
+    finder = _Finder(Lines(file, text), text, _readers(documents))
     stack: list[_Work] = [(root, (), False) for root in reversed(documents)]
     seen: set[int] = set()
     while stack:
@@ -112,29 +115,37 @@ def find_in_yaml(file: str, text: str, documents: list[Node]) -> Found:
 _Work = tuple[Node, FieldPath, bool]  # a node, its path, and whether it is a scalar naming an image
 
 
-def _aliased(documents: list[Node]) -> frozenset[int]:
-    """The nodes read at more than one place (an anchor and its aliases), by ``id``: a new tag
-    written into one would change every place that reads it, image or not."""
+def _readers(documents: list[Node]) -> dict[int, int]:
+    """How many places read each node, by ``id``: an anchor's and each of its aliases'. A new tag
+    written into a node changes every place that reads it. A compose extension field (``x-...``)
+    holds an anchor for others to read, and is no reader itself."""
     places: dict[int, int] = {}
-    stack = list(documents)
+    walked: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, True) for root in documents]
     while stack:
-        node = stack.pop()
-        places[id(node)] = places.get(id(node), 0) + 1
-        if places[id(node)] > 1:
+        node, reads = stack.pop()
+        if reads:
+            places[id(node)] = places.get(id(node), 0) + 1
+        if id(node) in walked:
             continue
+        walked.add(id(node))
         if isinstance(node, SequenceNode):
-            stack += node.value
+            stack += [(item, True) for item in node.value]
         elif isinstance(node, MappingNode):
-            stack += [part for pair in node.value for part in pair]
-    return frozenset(node for node, count in places.items() if count > 1)
+            for key, value in node.value:
+                extension = isinstance(key, ScalarNode) and key.value.startswith("x-")
+                stack += [(key, True), (value, not extension)]
+    return places
 
 
 @dataclass
 class _Finder:
     lines: Lines
     text: str
-    aliased: frozenset[int]
+    readers: dict[int, int]
     found: Found = field(default_factory=Found)
+    image_reads: dict[int, int] = field(default_factory=dict)
+    """How many of each node's readers are the references found, by ``id``."""
 
     def children(self, node: Node, path: FieldPath) -> list[_Work]:
         if isinstance(node, SequenceNode):
@@ -166,13 +177,13 @@ class _Finder:
             return
         reference = ImageReference.parse_familiar(node.value)
         span = _span(self.text, node)
-        if span is None or id(node) in self.aliased:
+        if span is None:
             location = self.lines.location(node.start_mark.index)
-            reason = _UNEDITABLE if span is None else _SHARED
-            site = Site(location, node.value, reference, unchangeable(reason), context)
+            site = Site(location, node.value, reference, unchangeable(_UNEDITABLE), context)
         else:
             location = self.lines.location(span[0])
             site = inline_site(location, span[0], node.value, reference, context)
+            site = replace(site, rewrite=self.unless_read_otherwise([node], site.rewrite))
         self.found.sites.append(site)
 
     def split(
@@ -201,12 +212,24 @@ class _Finder:
                 self.unreadable(node, context, written, _explained(written, error))
             return under_image
         location = self.lines.location(node.start_mark.index)
-        if any(part is not None and id(part) in self.aliased for part in (tag, digest)):
-            rewrite = unchangeable(_SHARED)
-        else:
-            rewrite = _split_rewrite(self.text, tag, digest, tag_key)
+        parts = [part for part in (tag, digest) if part is not None]
+        rewrite = self.unless_read_otherwise(parts, _split_rewrite(self.text, tag, digest, tag_key))
         self.found.sites.append(Site(location, written, reference, rewrite, context))
         return True
+
+    def unless_read_otherwise(self, nodes: list[ScalarNode], rewrite: Rewrite) -> Rewrite:
+        """``rewrite``, refused when a node it writes is read by something other than the
+        references found (asked once all are found). References alone may share an anchor: the
+        same new value is written once, and different ones are refused (``pinrefs.edit``)."""
+        for node in nodes:
+            self.image_reads[id(node)] = self.image_reads.get(id(node), 0) + 1
+
+        def checked(tag: str, digest: str | None) -> tuple[Edit, ...] | str:
+            if any(self.readers.get(id(n), 0) > self.image_reads[id(n)] for n in nodes):
+                return _SHARED
+            return rewrite(tag, digest)
+
+        return checked
 
     def too_deep(self, node: Node, path: FieldPath) -> None:
         self.unreadable(node, render_path(path), "", TOOL_RULES.too_deep())

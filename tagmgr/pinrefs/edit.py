@@ -44,10 +44,7 @@ def plan_file(file: File, text: str, decisions: Sequence[SiteDecision]) -> FileE
         if isinstance(edits, str):
             planned.append(Unresolvable.at(decision.site, edits))
         else:
-            # Two references read from one ARG default make the same edit: it is made once.
-            new = [edit for edit in edits if edit not in made]
-            made.update(new)
-            planned.append((decision, new))
+            planned.append((decision, list(edits)))
     mixed = _mixed(planned)
     result = FileEdit(file, text)
     for index, item in enumerate(planned):
@@ -57,30 +54,48 @@ def plan_file(file: File, text: str, decisions: Sequence[SiteDecision]) -> FileE
             result.unresolvable.append(Unresolvable.at(item[0].site, _MIXED))
         else:
             result.changes.append(item[0])
-            result.edits += item[1]
+            # Two references read from one ARG default (or one YAML anchor) make the same edit:
+            # it is made once.
+            result.edits += [edit for edit in item[1] if edit not in made]
+            made.update(item[1])
     return result
 
 
 _MIXED = "its text is also another reference's, which would get another value; edit it by hand"
 
 
+_Span = tuple[int, int, str, int]  # start, end, new text, which change
+
+
 def _mixed(planned: Sequence[Unresolvable | tuple[Change, list[Edit]]]) -> set[int]:
-    """The changes whose edits touch the same characters as another change's: spliced, the two
-    would mix (``documents.splice`` takes edits that do not overlap). One sort, one sweep."""
+    """The changes whose edits touch the same characters as a different edit: spliced, the two
+    would mix (``documents.splice`` takes edits that do not overlap). Edits that overlap form a
+    run; a run of one edit made by several changes is fine. One sort, one sweep."""
     spans = sorted(
-        (edit.start, edit.end, index)
+        (edit.start, edit.end, edit.text, index)
         for index, item in enumerate(planned)
         if not isinstance(item, Unresolvable)
         for edit in item[1]
     )
     mixed: set[int] = set()
-    reach, reaching = -1, -1  # the furthest end so far, and whose edit it is
-    for start, end, index in spans:
-        if start < reach and index != reaching:
-            mixed |= {index, reaching}
-        if end > reach:
-            reach, reaching = end, index
+    for run in _overlapping_runs(spans):
+        if len({span[:3] for span in run}) > 1:
+            mixed |= {span[3] for span in run}
     return mixed
+
+
+def _overlapping_runs(spans: list[_Span]) -> Iterator[list[_Span]]:
+    """Spans sorted by start, in runs: each span overlaps one before it in its run."""
+    run: list[_Span] = []
+    reach = -1  # the furthest end in the run
+    for span in spans:
+        if run and span[0] >= reach:
+            yield run
+            run = []
+        reach = max(reach, span[1]) if run else span[1]
+        run.append(span)
+    if run:
+        yield run
 
 
 def unified_diff(edit: FileEdit) -> str:

@@ -202,20 +202,34 @@ def test_depth_is_bounded_as_in_every_other_yaml_reader() -> None:
         assert unreadable.reason == TOOL_RULES.too_deep()
 
 
-SHARED = "its value is a YAML anchor that an alias elsewhere reads too; edit it by hand"
+SHARED = (
+    "its value is a YAML anchor that something other than an image reference reads too (an alias"
+    " elsewhere); edit it by hand"
+)
 
 
-def test_a_value_an_alias_reads_too_is_not_edited() -> None:
-    """A tag anchored for two images (or for an image and a chart's appVersion) changes every
-    place that reads it: each such reference says so, and the file is left as it is."""
+def test_a_value_something_else_reads_too_is_not_edited() -> None:
+    """A chart's appVersion anchored for an image's tag would change with it: refused."""
+    for text in (
+        "appVersion: &v team/c:build-1\nimage: *v\n",
+        "appVersion: &t build-1\nimage:\n  repository: team/c\n  tag: *t\n",
+    ):
+        [site] = find_references("values.yaml", text).references
+        assert site.rewrite("v1", None) == SHARED
+
+
+def test_an_anchor_only_references_read_is_edited_once_where_it_is_written() -> None:
+    """Two entries of one repository sharing a tag anchor, and compose's extension field holding
+    an image for its services: each reference gives the same edit of the anchor's text."""
     split = (
         "a:\n  image:\n    repository: team/a\n    tag: &t build-1\n"
-        "b:\n  image:\n    repository: team/b\n    tag: *t\n"
+        "b:\n  image:\n    repository: team/a\n    tag: *t\n"
     )
-    inline = "appVersion: &v team/c:build-1\nimage: *v\n"
-    for text in (split, inline):
+    compose = "x-img: &img team/a:build-1\nservices:\n  a: {image: *img}\n  b: {image: *img}\n"
+    for text in (split, compose):
         refs = find_references("values.yaml", text)
-        assert refs.references
-        assert {site.rewrite("v1", None) for site in refs.references} == {SHARED}
-    unshared = "a:\n  image:\n    repository: team/a\n    tag: &t build-1\n"
-    assert pinned(unshared, "v1") == unshared.replace("build-1", "v1")
+        edits = {site.rewrite("v1", None) for site in refs.references}
+        assert len(refs.references) == 2
+        [rewritten] = edits
+        assert not isinstance(rewritten, str), rewritten
+        assert splice(text, rewritten) == text.replace("build-1", "v1", 1)

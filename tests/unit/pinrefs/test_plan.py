@@ -82,10 +82,12 @@ def test_two_changes_that_would_write_the_same_characters_are_both_refused() -> 
 
     first, second, same = site(1, "a"), site(2, "b"), site(3, "c")
     mixed = plan_file(
-        File(Path("f"), Path("f")), text, [Change(first, "v1", None), Change(second, "v2", None)]
+        File(Path("f"), Path("f")),
+        text,
+        [Change(first, "v1", None), Change(same, "v1", None), Change(second, "v2", None)],
     )
     assert (mixed.changes, mixed.edits) == ([], [])
-    assert [u.written for u in mixed.unresolvable] == ["a", "b"]
+    assert [u.written for u in mixed.unresolvable] == ["a", "c", "b"]
     once = plan_file(
         File(Path("f"), Path("f")), text, [Change(first, "v1", None), Change(same, "v1", None)]
     )
