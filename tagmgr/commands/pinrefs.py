@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +43,7 @@ def pin_refs(args: argparse.Namespace) -> int:
     from tagmgr.filerefs.walk import collect
     from tagmgr.pinrefs.plan import changed, exit_code, plan_pins
     from tagmgr.pinrefs.sources import pins_from_lock
-    from tagmgr.report.pinrefs import pinned
+    from tagmgr.report.pinrefs import INTERRUPTED, pinned
     from tagmgr.report.publish import publish, show
     from tagmgr.system import interrupt
 
@@ -68,16 +67,16 @@ def pin_refs(args: argparse.Namespace) -> int:
     decision = confirm.confirm(
         args,
         bool(pending),
-        lambda stream: show(pinned(edits, [], [], written=False), stream, options),
+        lambda stream: show(pinned(edits, [], {}, written=False), stream, options),
         f"Pin the references in {_files(len(pending))}?",
     )
     written = decision is confirm.Decision.YES
-    unwritten = _write(pending) if written else []
+    unwritten = _write(pending) if written else {}
     report = pinned(edits, collected.skipped, unwritten, written=written, diff=decision.shown)
     publish(report, options)
     if written:
-        stopped_or_failed = unwritten and not interrupt.requested()
-        return exitcodes.FAILURE if stopped_or_failed else exit_code(edits)
+        failed_writes = any(why != INTERRUPTED for why in unwritten.values())
+        return exitcodes.FAILURE if failed_writes else exit_code(edits)
     failed = exit_code(edits) == exitcodes.FAILURE
     return confirm.unchanged(args, decision, pending=bool(pending), failed=failed, to="pin them")
 
@@ -86,21 +85,21 @@ def _files(count: int) -> str:
     return "this file" if count == 1 else f"these {count} files"
 
 
-def _write(changed: Sequence[FileEdit]) -> list[FileEdit]:
-    """Write each file until a signal asks to stop; the edits left unwritten, those that could
-    not be written (each said on stderr) included."""
+def _write(changed: Sequence[FileEdit]) -> dict[Path, str]:
+    """Write each file until a signal asks to stop; each file left unwritten, and why."""
     from tagmgr.pinrefs.edit import write
+    from tagmgr.report.pinrefs import INTERRUPTED
     from tagmgr.system import interrupt
 
-    unwritten: list[FileEdit] = []
-    for index, edit in enumerate(changed):
+    unwritten: dict[Path, str] = {}
+    for edit in changed:
         if interrupt.requested():
-            return [*unwritten, *changed[index:]]
+            unwritten[edit.path] = INTERRUPTED
+            continue
         try:
             write(edit)
         except TagmgrError as error:
-            print(f"tagmgr: error: {error}", file=sys.stderr)
-            unwritten.append(edit)
+            unwritten[edit.path] = str(error)
     return unwritten
 
 

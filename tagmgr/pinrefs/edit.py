@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tagmgr.documents.atomic import replace_file
 from tagmgr.documents.splice import Edit, splice
-from tagmgr.errors import TagmgrError
+from tagmgr.errors import Problem, TagmgrError
 from tagmgr.filerefs.find import read_file
 from tagmgr.filerefs.walk import File
 from tagmgr.pinrefs.pins import Change, SiteDecision, Unresolvable
@@ -221,10 +221,10 @@ def _range(start: int, length: int) -> str:
 def write(edit: FileEdit) -> None:
     """Replace the file at its real path, the one it was read from (never a link's own path),
     once it is read again as it was: a file edited since the scan (while the question waited,
-    say), or replaced by a link, is not written over."""
-    if read_file(str(edit.file.real), follow=False) != edit.text:
-        raise TagmgrError(
-            f"{edit.path}: changed since it was read, or no longer a regular file;"
-            " not written (run pin-refs again)"
-        )
+    say), or replaced by a link, is not written over. The error does not name the file: its
+    caller reports it by the file."""
+    now = read_file(str(edit.file.real), follow=False)
+    if now != edit.text:
+        why = f"{now.message}; " if isinstance(now, Problem) else "changed since it was read; "
+        raise TagmgrError(f"{why}not written (run pin-refs again)")
     replace_file(edit.file.real, edit.new_text.encode("utf-8"))

@@ -6,7 +6,7 @@ written); what was skipped and what cannot be pinned also go to stderr, whatever
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +16,27 @@ from tagmgr.pinrefs.pins import Change, Unresolvable
 from tagmgr.report.markdown import code
 from tagmgr.report.model import Located, Place, Report, Row, many
 
+INTERRUPTED = "interrupted"
+"""Why a file is unwritten when a signal asked pin-refs to stop before it."""
+
 
 def pinned(
     edits: Sequence[FileEdit],
     skipped: Sequence[Skipped],
-    unwritten: Sequence[FileEdit],
+    unwritten: Mapping[Path, str],
     *,
     written: bool,
     diff: bool = True,
 ) -> Report:
-    """``diff``: show the diff of what is not written in text (False when a person was shown it
-    already, on the terminal, and said no)."""
+    """``unwritten``: each file left unwritten, and why (``INTERRUPTED``, or what stopped its
+    write, which is a problem too). ``diff``: show the diff of what is not written in text (False
+    when a person was shown it already, on the terminal, and said no)."""
     changes = [change for edit in edits for change in edit.changes]
     unresolvable = [(u, _unresolvable_problem(u)) for edit in edits for u in edit.unresolvable]
-    problems = tuple(problem for _, problem in unresolvable)
+    failed = [
+        Located(Place(str(path)), why) for path, why in unwritten.items() if why != INTERRUPTED
+    ]
+    problems = (*(problem for _, problem in unresolvable), *failed)
     files = sum(1 for edit in edits if edit.edits)
     verb = "pinned" if written else "to pin"
     return Report(
@@ -42,7 +49,7 @@ def pinned(
             "skipped": len(skipped),
             "unwritten": len(unwritten),
         },
-        rows=_rows(edits, {edit.path for edit in unwritten}, written, diff),
+        rows=_rows(edits, unwritten, written, diff),
         columns=("place", "written", "tag", "digest"),
         headline=f"{many(len(changes), 'reference')} {verb} in {many(files, 'file')}, "
         f"{len(problems)} unresolvable, {len(skipped)} skipped",
@@ -55,7 +62,7 @@ def _record(
     changes: Sequence[Change],
     unresolvable: Sequence[tuple[Unresolvable, Located]],
     skipped: Sequence[Skipped],
-    unwritten: Sequence[FileEdit],
+    unwritten: Mapping[Path, str],
     *,
     written: bool,
 ) -> dict[str, Any]:
@@ -67,7 +74,7 @@ def _record(
             for u, problem in unresolvable
         ],
         "skipped": [{"file": str(s.path), "reason": s.reason} for s in skipped],
-        "unwritten": [str(edit.path) for edit in unwritten],
+        "unwritten": [str(path) for path in unwritten],
     }
 
 
@@ -76,19 +83,19 @@ def _unresolvable_problem(u: Unresolvable) -> Located:
 
 
 def _rows(
-    edits: Sequence[FileEdit], not_written: Set[Path], written: bool, diff: bool
+    edits: Sequence[FileEdit], unwritten: Mapping[Path, str], written: bool, diff: bool
 ) -> tuple[Row, ...]:
     """A row per changed file (its diff, or what became of it), then one per change in it."""
     rows: list[Row] = []
     for edit in (e for e in edits if e.edits):
-        rows.append(Row(_file_text(edit, edit.path in not_written, written, diff)))
+        rows.append(Row(_file_text(edit, unwritten.get(edit.path), written, diff)))
         rows += [Row("", _change_cells(change)) for change in edit.changes]
     return tuple(rows)
 
 
-def _file_text(edit: FileEdit, interrupted: bool, written: bool, diff: bool) -> str:
-    if interrupted:
-        return f"{edit.path}: {len(edit.changes)} references not pinned: interrupted"
+def _file_text(edit: FileEdit, unwritten: str | None, written: bool, diff: bool) -> str:
+    if unwritten is not None:
+        return f"{edit.path}: {len(edit.changes)} references not pinned: {unwritten}"
     if written:
         return f"{edit.path}: {len(edit.changes)} references pinned"
     return unified_diff(edit).removesuffix("\n") if diff else ""

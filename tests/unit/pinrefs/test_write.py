@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from tagmgr.commands.pinrefs import _write
 from tagmgr.documents.splice import Edit
 from tagmgr.errors import TagmgrError
 from tagmgr.filerefs.walk import File
 from tagmgr.pinrefs.edit import FileEdit, write
+from tagmgr.report.pinrefs import pinned
 
 READ = "image: team/app:build-1\n"
 
@@ -46,6 +48,28 @@ def test_a_file_replaced_by_a_link_meanwhile_is_not_written_through(tmp_path: Pa
     edit = planned(path)
     path.unlink()
     path.symlink_to(outside)
-    with pytest.raises(TagmgrError, match="no longer a regular file"):
+    with pytest.raises(TagmgrError, match="is a symlink, not a regular file; not written"):
         write(edit)
     assert outside.read_text() == READ
+
+
+def test_a_file_that_cannot_be_written_is_reported_with_why_and_the_others_are_written(
+    tmp_path: Path,
+) -> None:
+    """pin-refs writes on past a file it must not write, and says which and why, in every format."""
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for path in (first, second):
+        path.write_text(READ)
+    edits = [planned(first), planned(second)]
+    first.write_text("image: team/app:build-2\n")
+    unwritten = _write(edits)
+    assert unwritten == {first: "changed since it was read; not written (run pin-refs again)"}
+    assert second.read_text() == "image: team/app:v1\n"
+    report = pinned(edits, [], unwritten, written=True)
+    assert [str(problem) for problem in report.problems] == [
+        f"{first}: changed since it was read; not written (run pin-refs again)"
+    ]
+    assert report.rows[0].text == (
+        f"{first}: 0 references not pinned: changed since it was read; not written (run pin-refs"
+        " again)"
+    )
