@@ -22,7 +22,7 @@ from tagmgr.registry.limits import UNBOUNDED
 from tagmgr.registry.messages import URL, RequestError, Response, Transport
 from tagmgr.registry.options import Connection, RegistryOptions, check_destination
 from tagmgr.registry.reachability import Reachability
-from tagmgr.registry.retry import NOT_SENT_AGAIN, RETRY_SAFE
+from tagmgr.registry.retry import NOT_SENT_AGAIN, OVERTAKEN, RETRY_SAFE
 from tagmgr.registry.session import Session, open_session
 
 if TYPE_CHECKING:
@@ -139,21 +139,30 @@ class ClientBase:
             )
         except RequestError as exc:
             error = request_error(self.registry, url, exc, self._options.retry.request_timeout)
-            if extensions.get(NOT_SENT_AGAIN):
-                raise TransientWriteError(self.registry, _unprefixed(error)) from exc
-            raise error from exc
+            raise _marked(error, extensions) from exc
 
     def _ok(self, response: Response) -> Response:
         if not response.is_success:
-            error = status_error(self.registry, response)
-            if response.request.extensions.get(NOT_SENT_AGAIN):
-                raise TransientWriteError(self.registry, _unprefixed(error))
-            raise error
+            raise _marked(status_error(self.registry, response), response.request.extensions)
         return response
 
     def _check_digest(self, kind: str, repository: str, digest: str) -> None:
         if not DIGEST_RE.fullmatch(digest):
             raise RegistryError(self.registry, f"{kind} {repository}@{digest}: not a digest")
+
+
+def _marked(error: RegistryError, extensions: dict[str, object]) -> RegistryError:
+    """``error`` as the retry layer marked its request: a write another try may mend, or one
+    not sent again because another writer got there first."""
+    if extensions.get(NOT_SENT_AGAIN):
+        return TransientWriteError(error.registry, _unprefixed(error))
+    if extensions.get(OVERTAKEN):
+        return RegistryError(
+            error.registry,
+            f"{_unprefixed(error)}; not sent again: another writer wrote there meanwhile,"
+            " and what it wrote is left untouched",
+        )
+    return error
 
 
 def _unprefixed(error: RegistryError) -> str:

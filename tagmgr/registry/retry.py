@@ -23,7 +23,8 @@ wait, just before the write is sent again. A manifest PUT to a tag passes one th
 is still absent (or already at these very bytes), so a retry never overwrites what a rival writer
 put there meanwhile, the wait included.
 A write that failed in a way another try may mend, and was not sent again, is marked with the
-``NOT_SENT_AGAIN`` extension, which the client turns into a ``TransientWriteError``.
+``NOT_SENT_AGAIN`` extension, which the client turns into a ``TransientWriteError``; one its
+check kept from being sent again, with ``OVERTAKEN``, which the client says in its error.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 PROBE = "tagmgr.probe"  # a request extension: True when a refused connection should not be retried
 RETRY_SAFE = "tagmgr.retry_safe"  # a request extension: True, or () -> bool, for a write
 NOT_SENT_AGAIN = "tagmgr.not_sent_again"  # set on a write that failed transiently, sent once
+OVERTAKEN = "tagmgr.overtaken"  # set on a write its own check kept from being sent again
 _LEAST_WAIT = 0.01  # seconds: a registry out of time gets this, fails, and is settled as down
 
 
@@ -108,6 +110,7 @@ class RetryTransport:
             log.debug("%s %s: retrying in %.2f s", request.method, _shown(request), delay)
             self._sleep(delay)
             if not _still_safe(request):  # after the wait, which a rival writer may have used
+                request.extensions[OVERTAKEN] = True
                 return _hand_up(request, outcome)
             if isinstance(outcome, Response):
                 outcome.close()
