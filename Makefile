@@ -55,9 +55,10 @@ GOALS := $(or $(MAKECMDGOALS),all)
 INSTALLS_FIRST := $(if $(filter all test bench,$(GOALS)),system-deps) $(if $(filter demo,$(GOALS)),demo-deps)
 
 $(STAMP): pyproject.toml | $(INSTALLS_FIRST)
-	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "$(PYTHON) cannot make a virtual \
-	environment: run make system-deps as root, or sudo apt-get install python3-venv" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@[ -x $(BIN)/python ] || $(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "$(PYTHON) \
+	cannot make a virtual environment: make demo or make test as root installs python3-venv, \
+	or: sudo apt-get install python3-venv" >&2; exit 1; }
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
