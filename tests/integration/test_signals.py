@@ -29,6 +29,7 @@ RUNS = 10
 PARALLEL = 4
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 QUICK = 20.0  # seconds a signalled run may take in all, start-up and the copy in flight included
+REPOSITORIES = 8  # per slot: a parallel apply the signal stops part way, however late it lands
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def slots(registry: RegistryServer) -> list[Sources]:
     slots = []
     for slot in range(PARALLEL):
         repos, digests = [], []
-        for index in range(4):
+        for index in range(REPOSITORIES):
             image = images.index() if index % 2 else images.oci()
             repo = f"test-signals/s{slot}-r{index}"
             push(registry.address, repo, "build", image)
@@ -114,13 +115,16 @@ def test_a_signal_as_a_copy_starts_lets_it_finish_and_starts_nothing_more(
 def test_a_signal_mid_way_through_a_parallel_apply_stops_every_repository(
     slots: list[Sources], tmp_path: Path, signum: signal.Signals
 ) -> None:
-    """Four repositories on two threads; the signal comes as the second copy starts, so the one
-    on the other thread may be running too: two or three are created, the rest not started."""
+    """Eight repositories on two threads; the signal is sent as the second copy starts. The
+    copies running when it lands finish, and the rest are not started: two or three when it lands
+    at once, a few more when the machine is busy and the test reads tagmgr's log late (each
+    skopeo copy takes some 70 ms), never all eight."""
+    count = REPOSITORIES
 
     def run(sources: Sources, index: int) -> Finished:
         workdir = tmp_path / f"run{index}"
         workdir.mkdir()
-        manifest = sources.manifest(workdir / "m.yaml", f"mid-{signum.name}-{index}", 4)
+        manifest = sources.manifest(workdir / "m.yaml", f"mid-{signum.name}-{index}", count)
         args = (*WATCHED_APPLY, "--output", "json", "--jobs", "2", manifest)
         return run_and_signal(workdir, *args, signals=(signum,), on_copy=2)
 
@@ -129,20 +133,20 @@ def test_a_signal_mid_way_through_a_parallel_apply_stops_every_repository(
         sources = slots[index % PARALLEL]
         results = finished.results()
         created = results.count("created")
-        assert created in {2, 3}, [e["message"] for e in json.loads(finished.out)["entries"]]
-        assert Counter(results) == {"created": created, "not-started": 4 - created}
+        assert 2 <= created < count, [e["message"] for e in json.loads(finished.out)["entries"]]
+        assert Counter(results) == {"created": created, "not-started": count - created}
         assert finished.summary() == {
             "created": created,
             "present": 0,
             "failed": 0,
             "conflict": 0,
-            "not-started": 4 - created,
+            "not-started": count - created,
         }
         expected = [
             digest if result == "created" else None
             for digest, result in zip(sources.digests, results, strict=True)
         ]
-        assert sources.tags(f"mid-{signum.name}-{index}", 4) == expected
+        assert sources.tags(f"mid-{signum.name}-{index}", count) == expected
 
 
 def test_the_text_report_names_the_entries_not_started(sources: Sources, tmp_path: Path) -> None:
