@@ -179,6 +179,7 @@ def _finish(
     if written and versions.image_map:
         write_shell_versions(versions, edits)
     elif written:
-        write_values(versions.path, "version", edits, after="name")
+        names = {entry.index: entry.name for entry in versions.entries}
+        write_values(versions.path, "version", edits, names, after="name")
     publish(stepped(command, steps, written=written, interrupted=stopped), report_options(args))
     return exitcodes.FAILURE if failed else exitcodes.OK

@@ -22,17 +22,22 @@ from tagmgr.documents.textfile import read_bytes
 from tagmgr.documents.yamltraps import yaml_scalar
 from tagmgr.errors import Location, ManifestError, Problem, TagmgrError
 from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
+from tagmgr.oci.reference import ImageReference
 
 
-def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:
+def write_tags(
+    path: str | Path, tags: Mapping[int, str], names: Mapping[int, ImageReference]
+) -> list[int]:
     """Give each entry ``images[i]`` in ``tags`` its concrete tag; return the indices changed.
 
     A ``tag`` holding ``{describe}`` is replaced, a missing ``tag`` is added after ``upstream``,
-    and a literal ``tag`` is left alone.
+    and a literal ``tag`` is left alone. ``names``: each entry's image as it was read (see
+    ``_check_names``).
     """
     path = Path(path)
     text = _read(path)
     images = _images(yaml.compose(text), path)
+    _check_names(path, images, names, tags)
     edits: dict[int, Edit] = {}
     for index, tag in sorted(tags.items()):
         edit = _edit_entry(text, images.value[index], tag, path)
@@ -44,16 +49,23 @@ def write_tags(path: str | Path, tags: Mapping[int, str]) -> list[int]:
 
 
 def write_values(
-    path: str | Path, field: str, values: Mapping[int, str | None], *, after: str
+    path: str | Path,
+    field: str,
+    values: Mapping[int, str | None],
+    names: Mapping[int, ImageReference],
+    *,
+    after: str,
 ) -> list[int]:
     """Set ``images[i].<field>`` for each ``i`` in ``values`` (None writes null) in place.
 
     A value is replaced within its span; a missing key is added right after the ``after`` key.
-    Return the indices whose text changed.
+    Return the indices whose text changed. ``names``: each entry's image as it was read (see
+    ``_check_names``).
     """
     path = Path(path)
     text = _read(path)
     images = _images(yaml.compose(text), path)
+    _check_names(path, images, names, values)
     edits: dict[int, Edit] = {}
     for index, value in sorted(values.items()):
         entry = images.value[index]
@@ -79,6 +91,39 @@ def _read(path: Path) -> str:
         return read_bytes(str(path), -1).decode("utf-8")
     except (OSError, UnicodeError) as error:
         raise TagmgrError(f"{path}: cannot read it again to write it: {error}") from error
+
+
+def _check_names(
+    path: Path,
+    images: SequenceNode,
+    names: Mapping[int, ImageReference],
+    edited: Mapping[int, object],
+) -> None:
+    """Each entry to edit still names the image it named when the file was loaded. The file is
+    read again to be written, and edits go by position: one reordered or edited meanwhile would
+    have its values land on other images, so nothing is written."""
+    for index in edited:
+        entry = images.value[index] if index < len(images.value) else None
+        fields = dict(_scalar_fields(entry)) if isinstance(entry, MappingNode) else {}
+        try:
+            found = ImageReference.parse(fields.get("name", ""))
+        except TagmgrError:
+            found = None
+        if found != names[index]:
+            node = entry if entry is not None else images
+            message = (
+                f"no longer names {names[index]}: the file changed since it was read;"
+                " nothing was written (run again)"
+            )
+            raise _problem(path, node, "", message)
+
+
+def _scalar_fields(entry: MappingNode) -> list[tuple[str, str]]:
+    return [
+        (key.value, value.value)
+        for key, value in entry.value
+        if isinstance(key, ScalarNode) and isinstance(value, ScalarNode)
+    ]
 
 
 def _replace_value(text: str, key: Node, value: Node, rendered: str) -> Edit:

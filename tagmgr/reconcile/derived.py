@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from tagmgr.manifest.model import Manifest
 from tagmgr.manifest.write import write_tags
+from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.targets import Resolved, Target
 from tagmgr.system import interrupt
 
@@ -25,5 +26,6 @@ def write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved
         if tags and interrupt.requested():
             unwritten.append(manifest.path)
         elif tags:
-            write_tags(manifest.path, tags)
+            names = {index: ImageReference.parse(manifest.entries[index].name) for index in tags}
+            write_tags(manifest.path, tags, names)
     return unwritten

@@ -107,8 +107,9 @@ ORIGINAL = (
 
 def test_values_are_spliced_and_every_other_byte_kept(tmp_path: Path) -> None:
     path = written(tmp_path, ORIGINAL)
+    loaded = {e.index: e.name for e in load_versions(str(path)).entries}
     changed = write_values(
-        path, "version", {0: None, 1: "v2", 2: "1.10", 3: "v3", 4: "v9"}, after="name"
+        path, "version", {0: None, 1: "v2", 2: "1.10", 3: "v3", 4: "v9"}, loaded, after="name"
     )
     assert changed == [0, 1, 2, 3]
     assert path.read_bytes().decode() == (
