@@ -154,6 +154,8 @@ class RegistryAuth:
         response = yield request
         if decide(response.status_code) is not Decision.REAUTHENTICATE:
             return
+        if not goes_to(self._registry, response.url):
+            return  # a redirect's target (blob storage) asking for credentials: not this registry's
         challenge = self._challenge(response)
         if challenge is None:
             return

@@ -63,6 +63,16 @@ class _Connection:
         poll.register(self.sock, select.POLLIN)
         return not poll.poll(0)
 
+    def holds_more(self) -> bool:
+        """Whether bytes came past the answer just read (a HEAD answered with a body, a body
+        longer than its length): read by the next request, they would be taken for its answer.
+        The socket is made non-blocking for the look, so that it never waits."""
+        self.timeout(0.0)
+        try:
+            return bool(self.reader.peek(1))
+        except (OSError, ValueError):  # TLS wanting more, or a socket gone: nothing held
+            return False
+
     def timeout(self, seconds: float | None) -> None:
         """The socket's timeout, set only when it changes (each setting is a system call)."""
         if self.sock.gettimeout() != seconds:
@@ -255,7 +265,7 @@ class _Answer:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        if self._body.whole and self._body.reusable:
+        if self._body.whole and self._body.reusable and not connection.holds_more():
             self._put_back(connection)
         else:
             connection.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +26,7 @@ from tagmgr.registry.client import MAX_TAG_PAGES, MAX_TAGS
 from tagmgr.registry.limits import MAX_ANSWER
 from tagmgr.registry.messages import Request, Response
 from tagmgr.registry.policy import RetryPolicy
+from tests.support.rawhttp import raw_server
 from tests.support.scripted import (
     DIGEST,
     MANIFEST,
@@ -497,3 +499,88 @@ def test_deeply_nested_token_answer_is_no_token() -> None:
         "registry registry.example: token service https://auth.example/token "
         "did not answer with a token"
     )
+
+
+# --- answers that overrun their framing, and challenges from elsewhere ---------------------
+
+OK_EMPTY = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+
+def _manifest_head(digest: str) -> bytes:
+    return (
+        f"HTTP/1.1 200 OK\r\nDocker-Content-Digest: {digest}\r\nContent-Type: {OCI_MANIFEST}\r\n"
+        "Content-Length: 10\r\n\r\n"
+    ).encode()
+
+
+def test_bytes_past_an_answer_never_become_the_next_answer() -> None:
+    """A HEAD answered with a body that is itself an answer, with a forged digest: the connection
+    holding those bytes is closed, not pooled, and the next HEAD gets its own answer."""
+    forged, true_a, true_b = (f"sha256:{c * 64}" for c in "fab")
+
+    def script(method: str, target: str, _fields: dict[str, str]) -> bytes:
+        if target == "/v2/":
+            return OK_EMPTY
+        if target.endswith("/manifests/a"):
+            return _manifest_head(true_a) + _manifest_head(forged)
+        time.sleep(0.2)  # the true answer comes late: the stray one would be read first
+        return _manifest_head(true_b)
+
+    with raw_server(script) as (port, requests):
+        client = RegistryClient(f"127.0.0.1:{port}", RegistryOptions(), sleep=lambda _: None)
+        try:
+            found = [client.head_manifest("app", tag) for tag in ("a", "b")]
+        finally:
+            client.close()
+    assert [d.digest if d else None for d in found] == [true_a, true_b]
+    assert [target for _, target, _ in requests][-2:] == [
+        "/v2/app/manifests/a",
+        "/v2/app/manifests/b",
+    ]
+
+
+def test_a_redirect_target_asking_for_credentials_gets_none(tmp_path: Path) -> None:
+    """A blob GET redirected to storage that answers 401 with a realm of its own: the registry's
+    password never goes there (the redirect itself already went without the token)."""
+    authfile = write_authfile(tmp_path / "auth.json", "127.0.0.1", "alice", SECRET)
+    realm_requests: list[tuple[str, str, dict[str, str]]] = []
+
+    def realm(method: str, target: str, fields: dict[str, str]) -> bytes:
+        realm_requests.append((method, target, fields))
+        token = b'{"token": "t"}'
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(token), token)
+
+    with raw_server(realm) as (realm_port, _):
+
+        def storage(_method: str, _target: str, _fields: dict[str, str]) -> bytes:
+            challenge = f'Bearer realm="http://127.0.0.1:{realm_port}/token",service="s"'
+            return (
+                "HTTP/1.1 401 Unauthorized\r\n"
+                f"WWW-Authenticate: {challenge}\r\nContent-Length: 0\r\n\r\n"
+            ).encode()
+
+        with raw_server(storage) as (storage_port, _):
+
+            def registry(_method: str, target: str, _fields: dict[str, str]) -> bytes:
+                if target == "/v2/":
+                    return OK_EMPTY
+                location = f"http://127.0.0.1:{storage_port}/blob?sig=1"
+                return (
+                    "HTTP/1.1 307 Temporary Redirect\r\n"
+                    f"Location: {location}\r\nContent-Length: 0\r\n\r\n"
+                ).encode()
+
+            with raw_server(registry) as (port, _):
+                name = f"127.0.0.1:{port}"
+                write_authfile(authfile, name, "alice", SECRET)
+                options = RegistryOptions(authfile=authfile)
+                client = RegistryClient(name, options, sleep=lambda _: None)
+                try:
+                    with (
+                        pytest.raises(RegistryError, match="401"),
+                        client.open_blob("app", DIGEST) as chunks,
+                    ):
+                        list(chunks)
+                finally:
+                    client.close()
+    assert realm_requests == []
