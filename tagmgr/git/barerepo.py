@@ -23,7 +23,7 @@ import math
 import os
 import re
 import signal
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,17 +81,42 @@ class BareRepo:
             raise GitVersionError(f"git {args[0]} failed: {complaint(result.stderr)}")
         return result.stdout.removesuffix("\n")
 
-    def find_commits(self, names: Collection[str]) -> dict[str, str]:
-        """The full hash of each name the clone holds as a commit, in one git call.
+    def find_commits(self, hashes: Collection[str]) -> dict[str, str]:
+        """The full hash of each commit hash, whole or abbreviated, the clone holds, in one git
+        call; one missing or ambiguous is left out.
 
-        A tag's hash peels to its commit; a name missing or ambiguous is left out."""
-        names = list(names)
-        listing = "".join(f"{name}^{{commit}}\n" for name in names)
-        result = self.run("cat-file", "--batch-check=%(objectname)", stdin=listing)
+        git reads a name as a branch or tag before it reads it as an abbreviated hash: an
+        upstream tag named ``1499d2c`` (or ``2019``) would stand for another commit, silently.
+        A hash found that does not begin with the one asked for is such a name's: the hash is
+        then looked up among the objects alone."""
+        hashes = list(hashes)
+        found = zip(hashes, self._peeled(f"{name}^{{commit}}" for name in hashes), strict=True)
+        commits = {}
+        for name, line in found:
+            if line.endswith(" missing"):
+                continue
+            if line.startswith(name.lower()):
+                commits[name] = line
+            elif commit := self._object_named(name):
+                commits[name] = commit
+        return commits
+
+    def _object_named(self, prefix: str) -> str | None:
+        """The one commit whose hash (or whose tag object's) begins with ``prefix``, whatever
+        the refs are named; None when there is none, or several."""
+        objects = self.run("rev-parse", f"--disambiguate={prefix}").stdout.split()
+        peeled = self._peeled(f"{o}^{{commit}}" for o in objects) if objects else []
+        commits = {line for line in peeled if not line.endswith(" missing")}
+        return commits.pop() if len(commits) == 1 else None
+
+    def _peeled(self, names: Iterable[str]) -> list[str]:
+        """``git cat-file --batch-check`` of ``names``: a hash, or ``NAME missing``, each."""
+        result = self.run(
+            "cat-file", "--batch-check=%(objectname)", stdin="".join(f"{n}\n" for n in names)
+        )
         if result.status != 0:
             raise GitVersionError(f"git cat-file failed: {complaint(result.stderr)}")
-        found = zip(names, result.stdout.splitlines(), strict=True)
-        return {name: line for name, line in found if not line.endswith(" missing")}
+        return result.stdout.splitlines()
 
     @property
     def is_shallow(self) -> bool:

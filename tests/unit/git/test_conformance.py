@@ -193,3 +193,24 @@ def test_one_git_describe_per_repository_and_match(
     assert {item: str(outcome) for item, outcome in warm.items()} == {
         item: str(outcome) for item, outcome in cold.items()
     }
+
+
+@pytest.mark.parametrize("ref", ["tag", "branch"])
+def test_a_hash_that_is_also_a_ref_name_upstream_is_the_commit_it_abbreviates(
+    tmp_path: Path, ref: str
+) -> None:
+    """git reads a name as a branch or tag before it reads it as an abbreviated hash: a tag or
+    branch upstream named like the commit's short hash (or a year, '2019') must not stand in."""
+    repo = UpstreamRepo(tmp_path / "upstream")
+    base = repo.commit("base")
+    repo.tag("v1.0")
+    repo.commits("a", "b")
+    tip = repo.commit("c")
+    short = tip[:8]
+    if ref == "tag":
+        repo.tag(short, base)
+    else:
+        repo.git("branch", short, base)
+    upstream = Upstream(str(repo.path), short, None)
+    outcome = GitVersioner(tmp_path / "cache", timeout=30).describe_all([(upstream, Path("/"))])
+    assert outcome[(upstream, Path("/"))] == git_says(repo, tip, None)
