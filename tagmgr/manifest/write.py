@@ -21,23 +21,28 @@ from tagmgr.documents.splice import Edit, splice
 from tagmgr.documents.textfile import read_bytes
 from tagmgr.documents.yamltraps import yaml_scalar
 from tagmgr.errors import Location, ManifestError, Problem, TagmgrError
-from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER
+from tagmgr.manifest.model import DESCRIBE_PLACEHOLDER, ImageEntry
 from tagmgr.oci.reference import ImageReference
 
 
 def write_tags(
-    path: str | Path, tags: Mapping[int, str], names: Mapping[int, ImageReference]
+    path: str | Path, tags: Mapping[int, str], entries: Mapping[int, ImageEntry]
 ) -> list[int]:
     """Give each entry ``images[i]`` in ``tags`` its concrete tag; return the indices changed.
 
     A ``tag`` holding ``{describe}`` is replaced, a missing ``tag`` is added after ``upstream``,
-    and a literal ``tag`` is left alone. ``names``: each entry's image as it was read (see
-    ``_check_names``).
+    and a literal ``tag`` is left alone. ``entries``: each entry as it was loaded. The file is
+    read again to be written, and edits go by position: an entry that is not as it was loaded
+    (the file reordered, or edited, meanwhile) would have its tag land on another, so nothing is
+    written then. A manifest may list one image several times, so every field is compared.
     """
     path = Path(path)
     text = _read(path)
     images = _images(yaml.compose(text), path)
-    _check_names(path, images, names, tags)
+    for index in tags:
+        node = images.value[index] if index < len(images.value) else images
+        if _written_fields(node) != _loaded_fields(entries[index]):
+            raise _problem(path, node, "", _CHANGED)
     edits: dict[int, Edit] = {}
     for index, tag in sorted(tags.items()):
         edit = _edit_entry(text, images.value[index], tag, path)
@@ -59,8 +64,9 @@ def write_values(
     """Set ``images[i].<field>`` for each ``i`` in ``values`` (None writes null) in place.
 
     A value is replaced within its span; a missing key is added right after the ``after`` key.
-    Return the indices whose text changed. ``names``: each entry's image as it was read (see
-    ``_check_names``).
+    Return the indices whose text changed. ``names``: each entry's image as it was loaded; a
+    versions file names each image once, so an entry that names another is one the file moved
+    meanwhile, and nothing is written (see ``write_tags``).
     """
     path = Path(path)
     text = _read(path)
@@ -93,37 +99,52 @@ def _read(path: Path) -> str:
         raise TagmgrError(f"{path}: cannot read it again to write it: {error}") from error
 
 
+_CHANGED = "not the entry it was when the file was read; nothing was written (run again)"
+
+
 def _check_names(
     path: Path,
     images: SequenceNode,
     names: Mapping[int, ImageReference],
     edited: Mapping[int, object],
 ) -> None:
-    """Each entry to edit still names the image it named when the file was loaded. The file is
-    read again to be written, and edits go by position: one reordered or edited meanwhile would
-    have its values land on other images, so nothing is written."""
     for index in edited:
-        entry = images.value[index] if index < len(images.value) else None
-        fields = dict(_scalar_fields(entry)) if isinstance(entry, MappingNode) else {}
+        node = images.value[index] if index < len(images.value) else images
         try:
-            found = ImageReference.parse(fields.get("name", ""))
+            found = ImageReference.parse(_written_fields(node).get("name") or "")
         except TagmgrError:
             found = None
         if found != names[index]:
-            node = entry if entry is not None else images
-            message = (
-                f"no longer names {names[index]}: the file changed since it was read;"
-                " nothing was written (run again)"
-            )
-            raise _problem(path, node, "", message)
+            raise _problem(path, node, "", _CHANGED)
 
 
-def _scalar_fields(entry: MappingNode) -> list[tuple[str, str]]:
-    return [
-        (key.value, value.value)
-        for key, value in entry.value
-        if isinstance(key, ScalarNode) and isinstance(value, ScalarNode)
-    ]
+def _written_fields(node: Node) -> dict[str, str]:
+    """An entry's text fields as the file holds them now, ``upstream``'s as ``upstream.KEY``."""
+    fields: dict[str, str] = {}
+    if not isinstance(node, MappingNode):
+        return fields
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and isinstance(value, ScalarNode):
+            fields[key.value] = value.value
+        elif isinstance(key, ScalarNode) and isinstance(value, MappingNode):
+            fields |= {f"{key.value}.{k}": v for k, v in _written_fields(value).items()}
+    return fields
+
+
+def _loaded_fields(entry: ImageEntry) -> dict[str, str]:
+    """The same fields of ``entry`` as it was loaded."""
+    fields = {
+        "name": entry.name,
+        "src_build_tag": entry.src_build_tag,
+        "src_digest": entry.src_digest,
+        "src_ref": entry.src_ref,
+        "tag": entry.tag,
+    }
+    if entry.upstream is not None:
+        upstream = entry.upstream
+        fields |= {"upstream.repo": upstream.repo, "upstream.commit": upstream.commit}
+        fields["upstream.match"] = upstream.match
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def _replace_value(text: str, key: Node, value: Node, rendered: str) -> Edit:

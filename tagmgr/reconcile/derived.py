@@ -6,15 +6,17 @@ from collections.abc import Sequence
 
 from tagmgr.manifest.model import Manifest
 from tagmgr.manifest.write import write_tags
-from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.targets import Resolved, Target
 from tagmgr.system import interrupt
 
 
 def write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved]) -> list[str]:
     """Each file's tags, until a signal asks to stop; the files left unwritten."""
-    concrete = {
-        id(item.entry): item.destination.tag for item in derived if isinstance(item, Target)
+    concrete = {  # a repeat of an entry gets its tag too, or keeps its {describe} for ever
+        id(entry): item.destination.tag
+        for item in derived
+        if isinstance(item, Target)
+        for entry in (item.entry, *item.repeats)
     }
     unwritten = []
     for manifest in manifests:
@@ -26,6 +28,5 @@ def write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved
         if tags and interrupt.requested():
             unwritten.append(manifest.path)
         elif tags:
-            names = {index: ImageReference.parse(manifest.entries[index].name) for index in tags}
-            write_tags(manifest.path, tags, names)
+            write_tags(manifest.path, tags, {index: manifest.entries[index] for index in tags})
     return unwritten

@@ -25,6 +25,7 @@ class Target(NamedTuple):
     destination: ImageReference
     describe: str | None = None  # git describe output, when the tag was derived
     pinned: str | None = None  # src_digest: the digest the source tag must still point at
+    repeats: tuple[ImageEntry, ...] = ()  # the same target listed again, folded into this one
 
     def mapped(self, registry_map: RegistryMap) -> Target:
         """This target with ``registry_map`` applied to its source and destination."""
@@ -119,5 +120,7 @@ def _fold_duplicates(resolved: list[Resolved]) -> list[Resolved]:
             message = f"{item.destination} is already pinned to {first.pinned} at {where}"
             folded.append(Unresolved(item.entry, message))
         elif item.pinned and not first.pinned:
-            folded[at] = item
+            folded[at] = item._replace(repeats=(*first.repeats, first.entry))
+        else:
+            folded[at] = first._replace(repeats=(*first.repeats, item.entry))
     return folded

@@ -220,3 +220,23 @@ images:
         f"{late}  (git describe: v0.11.0-3-g{tip})\n"
     )
     assert len(clones(tmp_path)) == 1
+
+
+def test_describe_write_fills_in_an_entry_listed_twice(
+    capsys: pytest.CaptureFixture[str], upstream: Upstream, tmp_path: Path
+) -> None:
+    """The same entry in two files is one target: each file still gets its tag written."""
+    entry = (
+        "images:\n- name: registry.example/team/app\n  src_build_tag: build-1\n"
+        f"  upstream: {{repo: 'file://{upstream.path}', commit: '{upstream.tip}'}}\n"
+        "  tag: 'stx.4.0-{describe}'\n"
+    )
+    files = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
+    for path in files:
+        path.write_text(entry)
+    written = run_tagmgr(
+        capsys, "describe", "--write", f"--git-cache={tmp_path / 'git-cache'}", *files
+    )
+    assert written.code == 0, written.err
+    tag = f"stx.4.0-v0.11.0-3-g{upstream.tip[:7]}"
+    assert [path.read_text() for path in files] == [entry.replace("'stx.4.0-{describe}'", tag)] * 2

@@ -12,6 +12,7 @@ import yaml
 
 from tagmgr.documents.yamltraps import yaml_scalar
 from tagmgr.errors import ManifestError, TagmgrError
+from tagmgr.manifest.model import ImageEntry, Upstream
 from tagmgr.manifest.write import write_tags, write_values
 from tagmgr.oci.reference import ImageReference
 
@@ -20,6 +21,26 @@ def names(text: str) -> dict[int, ImageReference]:
     """Each entry's image as a load of ``text`` read it."""
     images = yaml.safe_load(text)["images"]
     return {index: ImageReference.parse(image["name"]) for index, image in enumerate(images)}
+
+
+def loaded(text: str) -> dict[int, ImageEntry]:
+    """Each entry as a load of ``text`` read it: every value text (anchors followed)."""
+    entries = {}
+    for index, image in enumerate(yaml.load(text, Loader=yaml.BaseLoader)["images"]):
+        upstream = image.get("upstream")
+        entries[index] = ImageEntry(
+            name=image["name"],
+            src_build_tag=image.get("src_build_tag"),
+            tag=image.get("tag"),
+            field_path=f"images[{index}]",
+            locations={},
+            src_ref=image.get("src_ref"),
+            upstream=Upstream(upstream["repo"], upstream["commit"], upstream.get("match"))
+            if upstream
+            else None,
+            src_digest=image.get("src_digest"),
+        )
+    return entries
 
 
 BEFORE = """\
@@ -106,7 +127,7 @@ def test_only_the_tags_change(tmp_path: Path, newline: str) -> None:
     manifest.write_bytes(BEFORE.replace("\n", newline).encode())
     manifest.chmod(0o640)
 
-    assert write_tags(manifest, TAGS, names(BEFORE)) == [0, 1, 3, 4, 5]
+    assert write_tags(manifest, TAGS, loaded(BEFORE)) == [0, 1, 3, 4, 5]
 
     assert manifest.read_bytes() == AFTER.replace("\n", newline).encode()
     assert stat.S_IMODE(manifest.stat().st_mode) == 0o640
@@ -131,7 +152,7 @@ def test_a_manifest_named_through_a_symlink_has_its_target_written(tmp_path: Pat
     link = tmp_path / "repo" / "images.yaml"
     link.symlink_to("../shared/images.yaml")
 
-    assert write_tags(link, TAGS, names(BEFORE)) == [0, 1, 3, 4, 5]
+    assert write_tags(link, TAGS, loaded(BEFORE)) == [0, 1, 3, 4, 5]
     assert write_values(link, "src_build_tag", {2: "z"}, names(BEFORE), after="name") == [2]
 
     assert target.read_text() == AFTER.replace(
@@ -153,7 +174,7 @@ def test_a_manifest_that_became_a_fifo_is_refused_not_waited_on(tmp_path: Path) 
 
     def write() -> None:
         try:
-            write_tags(manifest, TAGS, names(BEFORE))
+            write_tags(manifest, TAGS, loaded(BEFORE))
         except TagmgrError as error:
             outcome.append(str(error))
 
@@ -173,7 +194,7 @@ def test_written_manifest_has_nothing_left_to_write(tmp_path: Path) -> None:
     manifest = tmp_path / "images.yaml"
     manifest.write_text(AFTER)
     inode = manifest.stat().st_ino
-    assert write_tags(manifest, TAGS, names(BEFORE)) == []
+    assert write_tags(manifest, TAGS, loaded(AFTER)) == []
     assert manifest.read_text() == AFTER
     assert manifest.stat().st_ino == inode  # not even rewritten
 
@@ -184,7 +205,7 @@ def test_block_scalar_before_the_insertion(tmp_path: Path) -> None:
         "images:\n- name: docker.io/x/y\n  upstream:\n    commit: 4f28657\n    repo: |\n"
         "      https://example.org/y\n  src_build_tag: b # after\n"
     )
-    write_tags(manifest, {0: "v1-2-g4f28657"}, names(manifest.read_text()))
+    write_tags(manifest, {0: "v1-2-g4f28657"}, loaded(manifest.read_text()))
     assert manifest.read_text() == (
         "images:\n- name: docker.io/x/y\n  upstream:\n    commit: 4f28657\n    repo: |\n"
         "      https://example.org/y\n  tag: v1-2-g4f28657\n  src_build_tag: b # after\n"
@@ -195,7 +216,7 @@ def test_entry_without_tag_or_upstream(tmp_path: Path) -> None:
     manifest = tmp_path / "images.yaml"
     manifest.write_text("images:\n- name: docker.io/x/y\n  src_build_tag: b\n")
     with pytest.raises(ManifestError) as raised:
-        write_tags(manifest, {0: "v1"}, names(manifest.read_text()))
+        write_tags(manifest, {0: "v1"}, loaded(manifest.read_text()))
     assert str(raised.value) == (f"{manifest}:2:3: tag: no tag and no upstream to derive one from")
 
 
@@ -208,7 +229,7 @@ def test_anchored_template_is_not_rewritten(tmp_path: Path) -> None:
     manifest = tmp_path / "images.yaml"
     manifest.write_text(text)
     with pytest.raises(ManifestError) as raised:
-        write_tags(manifest, {1: "x-v1"}, names(text))
+        write_tags(manifest, {1: "x-v1"}, loaded(text))
     assert str(raised.value) == (
         f"{manifest}:3:63: tag: write the tag template out instead of an anchor"
     )
@@ -233,17 +254,19 @@ def test_yaml_scalar_quotes_only_when_needed(value: str, written: str) -> None:
     assert yaml.safe_load(written) == value
 
 
-def test_a_file_changed_since_it_was_loaded_is_not_written(tmp_path: Path) -> None:
-    """Edits go by position: an entry reordered meanwhile would get another image's tag."""
+@pytest.mark.parametrize("image", ["docker.io/x/b", "docker.io/x/a"])
+def test_a_file_changed_since_it_was_loaded_is_not_written(tmp_path: Path, image: str) -> None:
+    """Edits go by position: an entry reordered meanwhile would get another entry's tag, even
+    one of the same image (built from another upstream commit)."""
     manifest = tmp_path / "images.yaml"
     first = "- {name: docker.io/x/a, upstream: {repo: r, commit: 4f28657}, tag: 'a-{describe}'}\n"
-    second = "- {name: docker.io/x/b, upstream: {repo: r, commit: 4f28657}, tag: 'b-{describe}'}\n"
-    loaded = names(f"images:\n{first}{second}")
+    second = f"- {{name: {image}, upstream: {{repo: r, commit: 1a2b3c4}}, tag: 'b-{{describe}}'}}\n"
+    as_read = loaded(f"images:\n{first}{second}")
     manifest.write_text(f"images:\n{second}{first}")
     with pytest.raises(ManifestError) as raised:
-        write_tags(manifest, {0: "a-v1"}, loaded)
+        write_tags(manifest, {0: "a-v1"}, as_read)
     assert str(raised.value) == (
-        f"{manifest}:2:3: no longer names docker.io/x/a: the file changed since it was read;"
-        " nothing was written (run again)"
+        f"{manifest}:2:3: not the entry it was when the file was read; nothing was written"
+        " (run again)"
     )
     assert manifest.read_text() == f"images:\n{second}{first}"
