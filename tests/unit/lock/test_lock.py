@@ -210,6 +210,29 @@ def resolved(reference: ImageReference, digest: str | None) -> Resolution:
     return Resolution(reference, Descriptor(media, digest, 100) if digest else None)
 
 
+@pytest.mark.parametrize(
+    ("field", "written", "expected"),
+    [
+        ("target", f"127.0.0.1:5000/a:v1@{A}", "the stable tag locked"),
+        ("target", "127.0.0.1:5000/a", "the stable tag locked"),
+        ("source", "127.0.0.1:5000/a", "what the target was made from"),
+    ],
+)
+def test_a_reference_a_lock_cannot_hold_is_refused_at_its_place(
+    tmp_path: Path, field: str, written: str, expected: str
+) -> None:
+    """A target with a digest was checked by its digest and never found moved; one without a
+    tag was looked up as the tag 'None'; a source with neither was never checked."""
+    path = tmp_path / "tagmgr.lock"
+    document = json.loads(render_lock(Lock.of([entry("127.0.0.1:5000/a:v1")])))
+    document["entries"][0][field] = written
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    with pytest.raises(LockError) as caught:
+        read_lock(path)
+    assert f"entries[0].{field}: " in str(caught.value)
+    assert f"is not {expected}" in str(caught.value)
+
+
 def test_a_build_tag_that_points_elsewhere_is_a_moved_source_and_fails_the_check() -> None:
     locked = entry("127.0.0.1:5000/a:v1")
     build = source_tag(locked)
