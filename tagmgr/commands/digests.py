@@ -211,7 +211,7 @@ def lock(args: argparse.Namespace) -> int:
     if pending and interrupt.requested():  # since the reading: the write is not started
         publish(locked(path, len(entries), "not written: interrupted"), options)
         return exitcodes.OK  # the signal's own code replaces it (cli)
-    written = write_lock(path, lock_file)
+    written = write_lock(path, lock_file, read_as=previous)
     publish(locked(path, len(entries), "written" if written else "unchanged"), options)
     return exitcodes.OK
 
@@ -273,7 +273,8 @@ def check(args: argparse.Namespace) -> int:
             to = f"rewrite {args.lock_path}"
             return confirm.unchanged(args, decision, pending=True, failed=False, to=to)
         now = timestamp()
-        updated = write_lock(args.lock_path, locked.updated(moved_entry(f, now) for f in moved))
+        update = locked.updated(moved_entry(f, now) for f in moved)
+        updated = write_lock(args.lock_path, update, read_as=locked)
     publish(checked(findings, updated=updated), options)
     if args.update:
         for finding in findings:

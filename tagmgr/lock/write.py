@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from tagmgr.documents.atomic import replace_file
+from tagmgr.errors import Location, LockError, Problem
 from tagmgr.lock.model import LOCK_FORMAT, Lock, LockEntry
+from tagmgr.lock.read import read_lock
 
 
 def render_lock(lock: Lock) -> str:
@@ -27,12 +29,31 @@ def lock_differs(path: Path, lock: Lock) -> bool:
     return not (path.is_file() and path.read_bytes() == render_lock(lock).encode("utf-8"))
 
 
-def write_lock(path: Path, lock: Lock) -> bool:
-    """Write ``lock`` to ``path`` unless it already holds exactly these bytes; True if written."""
+def write_lock(path: Path, lock: Lock, *, read_as: Lock | None = None) -> bool:
+    """Write ``lock`` to ``path`` unless it already holds exactly these bytes; True if written.
+
+    ``read_as``: the lock as it was read before the registry reads and the question (an empty
+    one for a file that was not there). A file that holds another lock now (another run's
+    ``apply --lock``, an edit) is not written over: its entries would be lost.
+    """
     if not lock_differs(path, lock):
         return False
+    if read_as is not None and _now_at(path) != read_as:
+        raise LockError(
+            [
+                Problem(
+                    Location(str(path), 1, 1),
+                    "",
+                    "changed since it was read; not written (run again)",
+                )
+            ]
+        )
     replace_file(path, render_lock(lock).encode("utf-8"))
     return True
+
+
+def _now_at(path: Path) -> Lock:
+    return read_lock(path) if path.exists() else Lock()
 
 
 def _entry(entry: LockEntry) -> dict[str, Any]:

@@ -281,3 +281,19 @@ def test_following_a_moved_target_keeps_the_digest_its_build_tag_was_locked_at()
     # Moved back to where its build tag is: the source is the plain build tag again.
     back = moved_entry(check_entry(followed, resolved(locked.target, A)), "2026-12-03T10:00:00Z")
     assert str(back.source) == "127.0.0.1:5000/a:build-1"
+
+
+def test_a_lock_that_changed_since_it_was_read_is_not_written_over(tmp_path: Path) -> None:
+    """check --update and lock read the file, then the registries, then ask: an entry another
+    run wrote meanwhile would be lost."""
+    path = tmp_path / "tagmgr.lock"
+    first = Lock.of([entry("127.0.0.1:5000/a:v1")])
+    write_lock(path, first)
+    read = read_lock(path)
+    meanwhile = Lock.of([*first.entries, entry("127.0.0.1:5000/b:v1")])
+    write_lock(path, meanwhile)
+    update = Lock.of([entry("127.0.0.1:5000/a:v1", B)])
+    with pytest.raises(LockError, match="changed since it was read; not written"):
+        write_lock(path, update, read_as=read)
+    assert read_lock(path) == meanwhile
+    assert write_lock(path, Lock.of([*meanwhile.entries[1:], *update.entries]), read_as=meanwhile)
