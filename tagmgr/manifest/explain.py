@@ -168,6 +168,12 @@ def _repo_url(scheme: str, url: str) -> str:
     if scheme not in REPO_SCHEMES:
         supported = ", ".join(REPO_SCHEMES[:-1]) + f" or {REPO_SCHEMES[-1]}"
         return f"repo URL scheme {clip(scheme)!r} is not supported; use {supported}"
+    if scheme in ("http", "https") and ("@" in url.split("/")[2] or "?" in url or "#" in url):
+        return (
+            f"repo {scheme} URL has a user part or a query, where tokens go, and git would show"
+            " it on its command line: credentials must not be written in the manifest;"
+            " use a git credential helper"
+        )
     return "repo URL needs a host, and neither host nor user may begin with '-'"
 
 

@@ -78,7 +78,7 @@ def _with_upstream_repo(repo: str) -> dict[str, Any]:
         "https://github.com/intel/intel-device-plugins-for-kubernetes",
         "http://127.0.0.1:8080/r.git",
         "ssh://git@example.com:2222/r.git",
-        "https://ci-bot@github.com/o/r.git",
+        "https://github.com:443/o/r.git",
         "git://example.com/r",
         "file:///srv/git/r",
         "git@github.com:org/r.git",

@@ -184,9 +184,23 @@ def test_a_password_in_the_repo_url_is_refused_and_not_echoed(repo: str) -> None
     assert "ghp_TOKEN" not in found[0]
 
 
-def test_a_user_without_a_password_is_fine() -> None:
-    for repo in ("ssh://git@example.org/r.git", "https://ci-bot@github.com/o/r", "git@h:o/r"):
+def test_a_user_without_a_password_is_fine_over_ssh() -> None:
+    for repo in ("ssh://git@example.org/r.git", "git://git@example.org/r", "git@h:o/r"):
         assert load_manifests([write("m.yaml", full_manifest(repo=repo))])
+
+
+@pytest.mark.parametrize(
+    "repo",
+    ["https://ghp_TOKEN@github.com/o/r", "https://github.com/o/r?private_token=TOKEN"],
+)
+def test_an_https_url_with_a_user_part_or_a_query_is_refused(repo: str) -> None:
+    """Where tokens go, and git would show either on its command line (ps, -vv)."""
+    found = problems(write("m.yaml", full_manifest(repo=repo)))
+    assert found == [
+        "m.yaml:8:11: images[0].upstream.repo: repo https URL has a user part or a query, where"
+        " tokens go, and git would show it on its command line: credentials must not be written"
+        " in the manifest; use a git credential helper"
+    ]
 
 
 def test_unknown_keys_are_shown_at_the_key() -> None:

@@ -26,7 +26,7 @@ def names(text: str) -> dict[int, ImageReference]:
 def loaded(text: str) -> dict[int, ImageEntry]:
     """Each entry as a load of ``text`` read it: every value text (anchors followed)."""
     entries = {}
-    for index, image in enumerate(yaml.load(text, Loader=yaml.BaseLoader)["images"]):
+    for index, image in enumerate(yaml.load(text, Loader=yaml.BaseLoader)["images"]):  # noqa: S506 (text, lists and mappings only)
         upstream = image.get("upstream")
         entries[index] = ImageEntry(
             name=image["name"],
