@@ -69,7 +69,11 @@ class GitVersioner:
             if not _COMMIT.fullmatch(upstream.commit):
                 results[item] = _error(upstream, "commit must be 4 to 64 lowercase hex digits")
                 continue
-            source = RepoSource.parse(upstream.repo, base_dir)
+            try:
+                source = RepoSource.parse(upstream.repo, base_dir)
+            except ValueError as error:  # a URL urllib cannot read: "https://[host/x"
+                results[item] = _error(upstream, f"repo is not a URL git can use: {error}")
+                continue
             groups.setdefault(source.key, (source, []))[1].append(item)
         parts = map_in_threads(lambda group: self.describe_repo(*group), groups.values(), self.jobs)
         for part in parts:

@@ -574,3 +574,13 @@ def test_git_and_its_helper_end_soon_after_tagmgr_is_killed(
         process.wait()
     assert [found for found in leftovers(marker, timeout=1) if " fetch " in found] == []
     assert leftovers(marker, timeout=2 + 5 + 5) == []
+
+
+def test_a_repo_url_urllib_cannot_read_is_that_entrys_error(tmp_path: Path) -> None:
+    """'https://[host/x' passes the schema (a bracket opens an IPv6 host) but is no URL: one
+    entry's error, never a crash of the whole run."""
+    upstream = Upstream("https://[git.example.com/x", "a" * 40, None)
+    item = (upstream, tmp_path)
+    outcome = GitVersioner(tmp_path / "cache", timeout=30).describe_all([item])[item]
+    assert isinstance(outcome, GitVersionError)
+    assert str(outcome).endswith("repo is not a URL git can use: Invalid IPv6 URL")
