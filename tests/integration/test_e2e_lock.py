@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.e2e import one_entry_manifest, run_tagmgr
 from tests.support.oci import ImageFactory
-from tests.support.push import open_client, push
+from tests.support.push import head_digest, open_client, push
 from tests.support.registry import RegistryServer
 
 pytestmark = pytest.mark.integration
@@ -160,3 +160,18 @@ def test_a_build_tag_gone_is_said_and_one_by_digest_is_not_checked(
         f"unchanged  {name}:v2  {image.digest}\n"
         "\ncheck: 2 unchanged, 0 moved, 0 gone, 0 sources moved, 1 sources gone, 0 errors\n",
     )
+
+
+def test_apply_with_a_lock_it_cannot_read_creates_nothing(
+    capsys: pytest.CaptureFixture[str], registry: RegistryServer, repo: str, tmp_path: Path
+) -> None:
+    """The lock is read before the first write: tags created, then a broken lock, left no
+    report of what was created."""
+    push(registry.address, repo, "build-1", ImageFactory("lock-first").oci())
+    manifest = one_entry_manifest(tmp_path / "m.yaml", f"{registry.address}/{repo}")
+    lock = tmp_path / "tagmgr.lock"
+    lock.write_text('{"format": "1", "entries": [\n')
+    done = run_tagmgr(capsys, "apply", "--yes", "--lock", lock, manifest)
+    assert done.code == 1
+    assert f"{lock}:" in done.err
+    assert head_digest(registry.address, repo, "v1") is None
