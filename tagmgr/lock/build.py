@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tagmgr.lock.model import LockedPlatform, LockedUpstream, LockEntry
+from tagmgr.oci.reference import ImageReference
 from tagmgr.reconcile.plan import Action, Kind
 from tagmgr.reconcile.readers import RegistryReaders
 from tagmgr.reconcile.resolve import Resolution, with_children
@@ -20,7 +21,11 @@ def timestamp(moment: datetime | None = None) -> str:
 
 
 def lock_entry(target: Target, resolution: Resolution, resolved_at: str) -> LockEntry:
-    """``target`` locked at what its source resolved to (``resolution.descriptor`` is set)."""
+    """``target`` locked at what its source resolved to (``resolution.descriptor`` is set).
+
+    Under the manifest's own registry, whatever ``--map-registry`` asked instead: a lock is read
+    through the map as a manifest is, so one lock serves the mirror and the registry alike.
+    """
     descriptor = resolution.descriptor
     if descriptor is None:
         raise ValueError(f"{resolution.reference} did not resolve")
@@ -28,9 +33,10 @@ def lock_entry(target: Target, resolution: Resolution, resolved_at: str) -> Lock
     upstream = None
     if entry.upstream is not None and target.describe is not None:
         upstream = LockedUpstream(entry.upstream.repo, entry.upstream.commit, target.describe)
+    registry = ImageReference.parse(entry.name).registry
     return LockEntry(
-        source=target.source,
-        target=target.destination,
+        source=target.source._replace(registry=registry),
+        target=target.destination._replace(registry=registry),
         digest=descriptor.digest,
         media_type=descriptor.media_type,
         resolved_at=resolved_at,

@@ -175,3 +175,30 @@ def test_apply_with_a_lock_it_cannot_read_creates_nothing(
     assert done.code == 1
     assert f"{lock}:" in done.err
     assert head_digest(registry.address, repo, "v1") is None
+
+
+def test_a_lock_made_through_a_mirror_names_the_manifests_registry(
+    registry: RegistryServer,
+    repo: str,
+    images: ImageFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--map-registry says which registry to ask; the lock, read through the same map, keeps
+    the names the manifest gives, so one lock serves the mirror and the registry alike."""
+    image = images.oci()
+    push(registry.address, repo, "build-1", image)
+    manifest = one_entry_manifest(tmp_path / "m.yaml", f"registry.example.com/{repo}")
+    lock_path = tmp_path / "tagmgr.lock"
+    mirror = f"--map-registry=registry.example.com={registry.address}"
+    applied = run_tagmgr(capsys, "apply", "--yes", mirror, "--lock", lock_path, manifest)
+    assert applied.code == 0, applied.err
+    [locked] = json.loads(lock_path.read_text())["entries"]
+    assert (locked["source"], locked["target"]) == (
+        f"registry.example.com/{repo}:build-1",
+        f"registry.example.com/{repo}:v1",
+    )
+    relocked = run_tagmgr(capsys, "lock", mirror, manifest, "--lock-file", lock_path)
+    assert (relocked.code, relocked.out) == (0, f"{lock_path}: 1 entries, unchanged\n")
+    checked = run_tagmgr(capsys, "check", mirror, lock_path)
+    assert checked.code == 0, checked.out
