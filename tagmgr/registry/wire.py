@@ -21,6 +21,7 @@ from typing import NamedTuple, Protocol
 
 MAX_LINE = 65536
 MAX_FIELDS = 100
+MAX_INFORMATIONAL = 8  # 1xx answers before the final one: a server sends one or two at most
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _FIELD_VALUE = re.compile(rb"[^\x00-\x08\x0a-\x1f\x7f]*")
 _STATUS = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: (.*))?")
@@ -66,8 +67,9 @@ class Head(NamedTuple):
 
 
 def read_head(reader: LineReader) -> Head:
-    """The next final answer's head; informational (1xx) answers before it are passed over."""
-    while True:
+    """The next final answer's head; informational (1xx) answers before it are passed over, a
+    few of them: a 101 (a protocol switch nothing asked for) is refused."""
+    for _ in range(MAX_INFORMATIONAL + 1):
         line = _line(reader)
         if not line:
             raise Disconnected("Server disconnected without sending a response.")
@@ -76,6 +78,8 @@ def read_head(reader: LineReader) -> Head:
             raise ProtocolError(f"not an HTTP/1.1 status line: {line[:80]!r}")
         fields = _fields(reader)
         code = int(status.group(2))
+        if code == 101:
+            raise ProtocolError("101 Switching Protocols, which tagmgr never asks for")
         if 100 <= code < 200:
             continue
         connection = b",".join(v for f, v in fields if f.lower() == b"connection").lower()
@@ -83,6 +87,7 @@ def read_head(reader: LineReader) -> Head:
         http10 = status.group(1) == b"0"
         keep_alive = b"close" not in options and (not http10 or b"keep-alive" in options)
         return Head(code, status.group(3) or b"", fields, keep_alive)
+    raise ProtocolError(f"more than {MAX_INFORMATIONAL} informational answers before one")
 
 
 def _line(reader: LineReader) -> bytes:
@@ -119,9 +124,11 @@ class Body:
         if method == "HEAD" or head.status in _NO_BODY:
             self._left = 0
         elif codings:
-            self._chunked = codings.rsplit(b",", 1)[-1].strip() == b"chunked"
-            self.reusable &= self._chunked and not head.values(b"content-length")
-        elif lengths != {b""}:
+            if codings.strip() != b"chunked":  # gzip, say: a coding nothing asked for
+                raise ProtocolError(f"Transfer-Encoding {codings[:80]!r}: only chunked is read")
+            self._chunked = True
+            self.reusable &= not head.values(b"content-length")
+        elif head.values(b"content-length"):
             length = b",".join(sorted(lengths))
             if not length.isdigit():  # one value, or several that differ or are not a length
                 raise ProtocolError(f"Content-Length {length[:80]!r}")

@@ -21,11 +21,10 @@ def raw_server(script: Script) -> Iterator[tuple[int, list[tuple[str, str, dict[
 
     def serve(connection: socket.socket) -> None:
         with connection, connection.makefile("rb") as reader:
+            if reader.peek(1)[:1] == b"\x16":  # a TLS ClientHello (tagmgr tries HTTPS first)
+                return  # plain HTTP only: hang up, as a plain-HTTP registry's TLS fails
             while line := reader.readline():
-                words = line.decode("latin-1").split(" ")
-                if len(words) != 3:  # a TLS ClientHello (tagmgr tries HTTPS first): plain HTTP only
-                    return
-                method, target, _ = words
+                method, target, _ = line.decode("latin-1").split(" ", 2)
                 fields: dict[str, str] = {}
                 while (field := reader.readline()) not in (b"\r\n", b"\n", b""):
                     name, _, value = field.decode("latin-1").partition(":")

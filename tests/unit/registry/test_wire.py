@@ -111,6 +111,8 @@ def test_fields_keep_their_case_and_lose_surrounding_blanks() -> None:
         (b"HTTP/1.1 200 OK\r\n folded: value\r\n\r\n", "not a header field"),
         (b"HTTP/1.1 200 OK\r\nX: " + b"y" * MAX_LINE + b"\r\n\r\n", "a line longer than 65536"),
         (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * (MAX_FIELDS + 1) + b"\r\n", "more than 100"),
+        (b"HTTP/1.1 101 Switching Protocols\r\n\r\n", "101 Switching Protocols, which"),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" * 9, "more than 8 informational answers"),
     ],
 )
 def test_a_malformed_head_is_a_protocol_error(raw: bytes, problem: str) -> None:
@@ -127,6 +129,8 @@ def test_a_malformed_head_is_a_protocol_error(raw: bytes, problem: str) -> None:
         (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", "not a chunk size: b'zz'"),
         (b"Transfer-Encoding: chunked\r\n\r\n2\r\nokXX\r\n0\r\n\r\n", "not ended by a line"),
         (b"Transfer-Encoding: chunked\r\n\r\n5\r\nhel", "closed the answer with 2 bytes"),
+        (b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "only chunked is read"),
+        (b"Content-Length:\r\n\r\nhello", "Content-Length b''"),
     ],
 )
 def test_a_malformed_body_is_a_protocol_error(raw: bytes, problem: str) -> None:
