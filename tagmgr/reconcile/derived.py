@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from tagmgr.manifest.model import Manifest
@@ -19,14 +20,18 @@ def write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved
         for entry in (item.entry, *item.repeats)
     }
     unwritten = []
+    written: set[str] = set()  # a file named twice (a glob and a path) is written once
     for manifest in manifests:
         tags = {
             index: tag
             for index, entry in enumerate(manifest.entries)
             if (tag := concrete.get(id(entry))) is not None
         }
-        if tags and interrupt.requested():
+        if not tags or os.path.realpath(manifest.path) in written:
+            continue
+        if interrupt.requested():
             unwritten.append(manifest.path)
-        elif tags:
-            write_tags(manifest.path, tags, {index: manifest.entries[index] for index in tags})
+            continue
+        write_tags(manifest.path, tags, {index: manifest.entries[index] for index in tags})
+        written.add(os.path.realpath(manifest.path))
     return unwritten
