@@ -174,6 +174,8 @@ def _repo_url(scheme: str, url: str) -> str:
             " it on its command line: credentials must not be written in the manifest;"
             " use a git credential helper"
         )
+    if "[" in url or "]" in url:
+        return "repo URL has a bracket that does not enclose an IPv6 host, as in https://[::1]/r"
     return "repo URL needs a host, and neither host nor user may begin with '-'"
 
 

@@ -184,6 +184,16 @@ def test_a_password_in_the_repo_url_is_refused_and_not_echoed(repo: str) -> None
     assert "ghp_TOKEN" not in found[0]
 
 
+def test_a_bracket_that_encloses_no_ipv6_host_is_refused_when_validated() -> None:
+    """'https://[host/x' once passed validate and crashed describe (urllib refuses it)."""
+    found = problems(write("m.yaml", full_manifest(repo="https://[git.example.com/x")))
+    assert found == [
+        "m.yaml:8:11: images[0].upstream.repo: repo URL has a bracket that does not enclose an"
+        " IPv6 host, as in https://[::1]/r"
+    ]
+    assert load_manifests([write("m.yaml", full_manifest(repo="https://[::1]:8080/r.git"))])
+
+
 def test_a_user_without_a_password_is_fine_over_ssh() -> None:
     for repo in ("ssh://git@example.org/r.git", "git://git@example.org/r", "git@h:o/r"):
         assert load_manifests([write("m.yaml", full_manifest(repo=repo))])
