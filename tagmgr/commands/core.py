@@ -149,10 +149,10 @@ def apply(args: argparse.Namespace) -> int:
 
     if args.dry_run:
         interrupt.stop_at_once()  # a dry run writes nothing
-    if args.lock_path is not None and args.lock_path.exists():
-        from tagmgr.lock import read_lock
+    if args.lock_path is not None:
+        from tagmgr.lock import read_lock_if_any
 
-        read_lock(args.lock_path)  # a lock that cannot be updated is said before any tag is made
+        read_lock_if_any(args.lock_path)  # one that cannot be updated is said before any tag
     options = report_options(args)
     with open_registries(args) as registries:
         with Progress.on_terminal("apply: reading registries", options) as reading:

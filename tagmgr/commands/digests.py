@@ -168,7 +168,7 @@ def _manifest_references(
 
 def lock(args: argparse.Namespace) -> int:
     """Plan as ``plan`` does; write the lock only when every entry resolved."""
-    from tagmgr.lock import Lock, lock_differs, read_lock, write_lock
+    from tagmgr.lock import Lock, lock_differs, read_lock_if_any, write_lock
     from tagmgr.lock.build import lock_entries
     from tagmgr.manifest import load_manifests
     from tagmgr.reconcile import pipeline
@@ -192,7 +192,7 @@ def lock(args: argparse.Namespace) -> int:
                 tally=reading,
             )
         entries, problems = lock_entries(actions, registries, jobs=args.jobs)
-        previous = read_lock(path) if path.exists() and not problems else Lock()
+        previous = Lock() if problems else read_lock_if_any(path)
     if problems:
         publish(locked(path, len(entries), "not written", problems), options)
         return exitcodes.FAILURE
@@ -218,13 +218,13 @@ def lock(args: argparse.Namespace) -> int:
 
 def record_applied(path: Path, actions: Sequence[Action], registries: Registries, jobs: int) -> int:
     """``apply --lock``: add or update the entries that were created or already present."""
-    from tagmgr.lock import Lock, read_lock, write_lock
+    from tagmgr.lock import read_lock_if_any, write_lock
     from tagmgr.lock.build import lock_entries
 
     entries, problems = lock_entries(actions, registries, jobs=jobs)
     for problem in problems:
         print(f"tagmgr: error: {problem}", file=sys.stderr)
-    previous = read_lock(path) if path.exists() else Lock()
+    previous = read_lock_if_any(path)
     write_lock(path, previous.updated(entries))
     return exitcodes.FAILURE if problems else exitcodes.OK
 

@@ -7,7 +7,7 @@ and out; ``Lock.references`` lists what a lock names without its reader knowing 
 from __future__ import annotations
 
 from tagmgr.lock.model import LOCK_FORMAT, Lock, LockedPlatform, LockedUpstream, LockEntry
-from tagmgr.lock.read import SCHEMA_PATH, read_lock
+from tagmgr.lock.read import SCHEMA_PATH, read_lock, read_lock_if_any
 from tagmgr.lock.write import lock_differs, render_lock, write_lock
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "LockedUpstream",
     "lock_differs",
     "read_lock",
+    "read_lock_if_any",
     "render_lock",
     "write_lock",
 ]

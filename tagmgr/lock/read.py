@@ -50,6 +50,11 @@ def read_lock(path: Path) -> Lock:
     return _lock(load_valid(str(path), LOCK))
 
 
+def read_lock_if_any(path: Path) -> Lock:
+    """``read_lock``, or an empty lock where there is no file yet (the first ``lock``)."""
+    return read_lock(path) if path.exists() else Lock()
+
+
 def _lock(doc: LocatedDocument) -> Lock:
     data: dict[str, Any] = doc.data  # type: ignore[assignment]  # the schema vouches for it
     entries: dict[ImageReference, int] = {}

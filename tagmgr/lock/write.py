@@ -13,7 +13,7 @@ from typing import Any
 from tagmgr.documents.atomic import replace_file
 from tagmgr.errors import Location, LockError, Problem
 from tagmgr.lock.model import LOCK_FORMAT, Lock, LockEntry
-from tagmgr.lock.read import read_lock
+from tagmgr.lock.read import read_lock_if_any
 
 
 def render_lock(lock: Lock) -> str:
@@ -38,7 +38,7 @@ def write_lock(path: Path, lock: Lock, *, read_as: Lock | None = None) -> bool:
     """
     if not lock_differs(path, lock):
         return False
-    if read_as is not None and _now_at(path) != read_as:
+    if read_as is not None and read_lock_if_any(path) != read_as:
         raise LockError(
             [
                 Problem(
@@ -50,10 +50,6 @@ def write_lock(path: Path, lock: Lock, *, read_as: Lock | None = None) -> bool:
         )
     replace_file(path, render_lock(lock).encode("utf-8"))
     return True
-
-
-def _now_at(path: Path) -> Lock:
-    return read_lock(path) if path.exists() else Lock()
 
 
 def _entry(entry: LockEntry) -> dict[str, Any]:
