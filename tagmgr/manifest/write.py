@@ -10,7 +10,7 @@ a manifest named through a symlink has its target replaced, and the link stays a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import yaml
@@ -39,10 +39,7 @@ def write_tags(
     path = Path(path)
     text = _read(path)
     images = _images(yaml.compose(text), path)
-    for index in tags:
-        node = images.value[index] if index < len(images.value) else images
-        if _written_fields(node) != _loaded_fields(entries[index]):
-            raise _problem(path, node, "", _CHANGED)
+    _refuse_moved(path, images, tags, lambda i, node: _written_fields(node) == _fields(entries[i]))
     edits: dict[int, Edit] = {}
     for index, tag in sorted(tags.items()):
         edit = _edit_entry(text, images.value[index], tag, path)
@@ -71,7 +68,7 @@ def write_values(
     path = Path(path)
     text = _read(path)
     images = _images(yaml.compose(text), path)
-    _check_names(path, images, names, values)
+    _refuse_moved(path, images, values, lambda i, node: _named(node) == names[i])
     edits: dict[int, Edit] = {}
     for index, value in sorted(values.items()):
         entry = images.value[index]
@@ -102,20 +99,25 @@ def _read(path: Path) -> str:
 _CHANGED = "not the entry it was when the file was read; nothing was written (run again)"
 
 
-def _check_names(
+def _refuse_moved(
     path: Path,
     images: SequenceNode,
-    names: Mapping[int, ImageReference],
     edited: Mapping[int, object],
+    as_loaded: Callable[[int, Node], bool],
 ) -> None:
+    """Each entry about to be edited is as it was loaded, or nothing is written."""
     for index in edited:
         node = images.value[index] if index < len(images.value) else images
-        try:
-            found = ImageReference.parse(_written_fields(node).get("name") or "")
-        except TagmgrError:
-            found = None
-        if found != names[index]:
+        if not as_loaded(index, node):
             raise _problem(path, node, "", _CHANGED)
+
+
+def _named(node: Node) -> ImageReference | None:
+    """The image an entry names now, or None when it names none."""
+    try:
+        return ImageReference.parse(_written_fields(node).get("name") or "")
+    except TagmgrError:
+        return None
 
 
 def _written_fields(node: Node) -> dict[str, str]:
@@ -131,7 +133,7 @@ def _written_fields(node: Node) -> dict[str, str]:
     return fields
 
 
-def _loaded_fields(entry: ImageEntry) -> dict[str, str]:
+def _fields(entry: ImageEntry) -> dict[str, str]:
     """The same fields of ``entry`` as it was loaded."""
     fields = {
         "name": entry.name,
