@@ -27,11 +27,12 @@ def write_derived_tags(manifests: Sequence[Manifest], derived: Sequence[Resolved
             for index, entry in enumerate(manifest.entries)
             if (tag := concrete.get(id(entry))) is not None
         }
-        if not tags or os.path.realpath(manifest.path) in written:
+        real = os.path.realpath(manifest.path)
+        if not tags or real in written:
             continue
         if interrupt.requested():
             unwritten.append(manifest.path)
             continue
         write_tags(manifest.path, tags, {index: manifest.entries[index] for index in tags})
-        written.add(os.path.realpath(manifest.path))
+        written.add(real)
     return unwritten
