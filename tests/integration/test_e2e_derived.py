@@ -222,40 +222,40 @@ images:
     assert len(clones(tmp_path)) == 1
 
 
-def test_describe_write_fills_in_an_entry_listed_twice(
-    capsys: pytest.CaptureFixture[str], upstream: Upstream, tmp_path: Path
-) -> None:
-    """The same entry in two files is one target: each file still gets its tag written."""
+def one_derived_entry(upstream: Upstream) -> tuple[str, str]:
+    """A manifest of one entry whose tag derives from the upstream's tip, and the same manifest
+    once ``describe --write`` has written the tag."""
     entry = (
         "images:\n- name: registry.example/team/app\n  src_build_tag: build-1\n"
         f"  upstream: {{repo: 'file://{upstream.path}', commit: '{upstream.tip}'}}\n"
         "  tag: 'stx.4.0-{describe}'\n"
     )
+    return entry, entry.replace("'stx.4.0-{describe}'", f"stx.4.0-v0.11.0-3-g{upstream.tip[:7]}")
+
+
+def test_describe_write_fills_in_an_entry_listed_twice(
+    capsys: pytest.CaptureFixture[str], upstream: Upstream, tmp_path: Path
+) -> None:
+    """The same entry in two files is one target: each file still gets its tag written."""
+    before, after = one_derived_entry(upstream)
     files = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
     for path in files:
-        path.write_text(entry)
+        path.write_text(before)
     written = run_tagmgr(
         capsys, "describe", "--write", f"--git-cache={tmp_path / 'git-cache'}", *files
     )
     assert written.code == 0, written.err
-    tag = f"stx.4.0-v0.11.0-3-g{upstream.tip[:7]}"
-    assert [path.read_text() for path in files] == [entry.replace("'stx.4.0-{describe}'", tag)] * 2
+    assert [path.read_text() for path in files] == [after] * 2
 
 
 def test_describe_write_writes_a_file_named_twice_once(
     capsys: pytest.CaptureFixture[str], upstream: Upstream, tmp_path: Path
 ) -> None:
     """A glob and a path that name one file: written once, exit 0."""
-    entry = (
-        "images:\n- name: registry.example/team/app\n  src_build_tag: build-1\n"
-        f"  upstream: {{repo: 'file://{upstream.path}', commit: '{upstream.tip}'}}\n"
-        "  tag: 'stx.4.0-{describe}'\n"
-    )
+    before, after = one_derived_entry(upstream)
     path = tmp_path / "m.yaml"
-    path.write_text(entry)
+    path.write_text(before)
     cache = f"--git-cache={tmp_path / 'git-cache'}"
     written = run_tagmgr(capsys, "describe", "--write", cache, path, tmp_path / "." / "m.yaml")
     assert written.code == 0, written.err
-    assert path.read_text() == entry.replace(
-        "'stx.4.0-{describe}'", f"stx.4.0-v0.11.0-3-g{upstream.tip[:7]}"
-    )
+    assert path.read_text() == after
